@@ -1,0 +1,62 @@
+/**
+ * Ports: the small interfaces the use cases talk to. `src/aws/` implements them with SDK v3
+ * clients; tests implement them with aws-sdk-client-mock-backed adapters or fakes.
+ */
+import type { Finding } from './finding';
+
+export type KeyState =
+  | 'Enabled'
+  | 'Disabled'
+  | 'PendingDeletion'
+  | 'PendingImport'
+  | 'PendingReplicaDeletion'
+  | 'Unavailable'
+  | 'Creating'
+  | 'Updating';
+
+export interface KeyMetadata {
+  keyId: string;
+  arn: string;
+  state: KeyState | string;
+  manager: 'CUSTOMER' | 'AWS' | string;
+  multiRegion: boolean;
+  /** `PRIMARY` | `REPLICA` when multiRegion. */
+  multiRegionType?: string;
+  aliases: string[];
+  tags: Record<string, string>;
+}
+
+export interface KeyPolicyStore {
+  /** GetKeyPolicy with PolicyName `default`; returns the document verbatim. */
+  getKeyPolicy(keyId: string): Promise<string>;
+  /** PutKeyPolicy with PolicyName `default`; never bypasses the lockout safety check. */
+  putKeyPolicy(keyId: string, policy: string): Promise<void>;
+  /** DescribeKey + ListAliases(KeyId) + ListResourceTags. */
+  describeKey(keyId: string): Promise<KeyMetadata>;
+  /** Every key ID in the account/region (paginated ListKeys). */
+  listKeyIds(): Promise<string[]>;
+  /** Alias name (`alias/x`) -> target key ID, for every alias (paginated ListAliases). */
+  listAliases(): Promise<Map<string, string>>;
+}
+
+export interface FindingPublisher {
+  /** One SNS Publish per finding; throws on failure so the invocation fails and is retried. */
+  publish(finding: Finding): Promise<void>;
+}
+
+/** Counts re-applies per key (flapping) and remembers processed events (idempotency). */
+export interface RemediationLedger {
+  /** Records a re-apply with the overwritten document; returns the count inside the window, this one included. */
+  recordReapply(keyArn: string, overwritten: string, at: Date): Promise<number>;
+  reapplyCount(keyArn: string, at: Date): Promise<number>;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
