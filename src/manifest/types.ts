@@ -1,0 +1,54 @@
+/**
+ * The manifest (ARCHITECTURE §5): which key gets which desired document, in which mode.
+ * `src/manifest/index.ts` implements:
+ *   loadManifest(path: string): LoadedManifest          reads YAML/JSON, validates it and every document; throws ManifestError
+ *   resolveKey(manifest, key: KeyMetadata): ManagedKey | undefined   match by key ID, key ARN, alias or tag
+ *   renderDesiredPolicy(key: ManagedKey, target: PlaceholderValues): string   placeholders substituted
+ *   placeholderValuesFromArn(keyArn: string): PlaceholderValues
+ */
+import type { GuardMode } from '../guard/finding';
+
+/** Values substituted for `{{Partition}}`, `{{Region}}`, `{{AccountId}}` (IAM variables like `${aws:PrincipalTag/team}` pass through). */
+export interface PlaceholderValues {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+export interface KeyMatcher {
+  keyId?: string;
+  keyArn?: string;
+  /** `alias/name` */
+  alias?: string;
+  tag?: { key: string; value: string };
+}
+
+export interface ManagedKey {
+  /** Human label from the manifest, e.g. `payments-data`. */
+  name: string;
+  match: KeyMatcher;
+  mode: GuardMode;
+  /** Path of the desired document, as written in the manifest (relative to the manifest). */
+  policyFile: string;
+  /** The desired document's text with placeholders still in it. */
+  policyTemplate: string;
+}
+
+export interface FlappingLimit {
+  /** More than this many re-applies of one key inside the window: stop remediating, raise `flapping`. */
+  maxReapplies: number;
+  windowMinutes: number;
+}
+
+export interface LoadedManifest {
+  /** Absolute path of the manifest file. */
+  path: string;
+  /** What to do with keys no entry matches. */
+  unmanagedKeys: 'ignore' | 'report';
+  flapping: FlappingLimit;
+  /** Accounts allowed as principals (validation warning outside it); empty: no check. */
+  allowedAccounts: string[];
+  /** Principals treated as key administrators by the validator. */
+  adminPrincipals: string[];
+  keys: ManagedKey[];
+}
