@@ -44,10 +44,23 @@ export interface FindingPublisher {
   publish(finding: Finding): Promise<void>;
 }
 
+/** What a ledger keeps about one re-apply besides the overwritten document; every field is optional. */
+export interface ReapplyDetails {
+  /** CloudTrail `eventID` of the change that was overwritten (absent for audits and the CLI). */
+  eventId?: string;
+  /** `userIdentity.arn` of whoever made the overwritten change. */
+  actorArn?: string;
+  /** The desired document that was applied; a ledger stores its SHA-256. */
+  desiredPolicy?: string;
+}
+
 /** Counts re-applies per key (flapping) and remembers processed events (idempotency). */
 export interface RemediationLedger {
-  /** Records a re-apply with the overwritten document; returns the count inside the window, this one included. */
-  recordReapply(keyArn: string, overwritten: string, at: Date): Promise<number>;
+  /**
+   * Records a re-apply with the overwritten document; returns the count inside the window, this one included.
+   * `details` (optional, additive) names the CloudTrail event and actor so a ledger entry can be traced back.
+   */
+  recordReapply(keyArn: string, overwritten: string, at: Date, details?: ReapplyDetails): Promise<number>;
   reapplyCount(keyArn: string, at: Date): Promise<number>;
 }
 
