@@ -151,8 +151,19 @@ export interface OrphanedPrincipal {
   message: string;
 }
 
+/** A change outside the statements (today only `Version`: missing vs "2012-10-17" changes how AWS reads `${…}`). */
+export interface DocumentChange {
+  element: 'Version';
+  desired?: string;
+  live?: string;
+  severity: Severity;
+  summary: string;
+}
+
 export interface PolicyDiff {
   statements: StatementChange[];
+  /** Document-level changes; absent or empty when there are none. */
+  documentChanges?: DocumentChange[];
   access: AccessChange[];
   orphanedPrincipals: OrphanedPrincipal[];
   /** Highest severity over statements, access and orphaned principals; `info` when only cosmetic. */
@@ -188,6 +199,8 @@ export interface ValidateOptions {
   guardPrincipal?: string;
   mode?: 'alert' | 'remediate' | 'dry-run';
   partition?: string;
+  /** The key's own account (its root is an administrator); absent: the account most principals belong to. */
+  keyAccount?: string;
 }
 
 export interface ValidationResult {
