@@ -50,6 +50,10 @@ export interface Finding {
   keyArn: string;
   keyId: string;
   aliases: string[];
+  /** Manifest entry name of a managed key (e.g. `payments-data`); absent for unmanaged keys. */
+  keyName?: string;
+  /** Desired document's path in the repository (e.g. `policies/payments-data.json`), for restore instructions. */
+  policyFile?: string;
   region: string;
   account: string;
   mode: GuardMode;
