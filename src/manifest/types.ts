@@ -7,6 +7,7 @@
  *   placeholderValuesFromArn(keyArn: string): PlaceholderValues
  */
 import type { GuardMode } from '../guard/finding';
+import type { ValidationFinding } from '../policy/types';
 
 /** Values substituted for `{{Partition}}`, `{{Region}}`, `{{AccountId}}` (IAM variables like `${aws:PrincipalTag/team}` pass through). */
 export interface PlaceholderValues {
@@ -48,7 +49,21 @@ export interface LoadedManifest {
   flapping: FlappingLimit;
   /** Accounts allowed as principals (validation warning outside it); empty: no check. */
   allowedAccounts: string[];
-  /** Principals treated as key administrators by the validator. */
+  /**
+   * Principals treated as key administrators by the validator, as written: they may contain placeholders
+   * (`arn:{{Partition}}:iam::{{AccountId}}:role/KMSAdminRole`). `validationOptionsFor()` renders them for a key.
+   */
   adminPrincipals: string[];
   keys: ManagedKey[];
+  /** Validation warnings of the desired documents (rendered with sample values) found at load; always set by loadManifest. */
+  warnings?: ManifestWarning[];
+}
+
+/** A validation warning of one desired document, kept so the CLI and the logs can show it. */
+export interface ManifestWarning {
+  /** Manifest entry name. */
+  key: string;
+  /** Policy file as written in the manifest. */
+  policyFile: string;
+  finding: ValidationFinding;
 }

@@ -1,0 +1,11 @@
+/**
+ * Validation of one rendered desired document at load time. Only a document that passes is ever
+ * applied (ARCHITECTURE §6), so every error here makes the whole manifest fail.
+ */
+
+import type { ValidateOptions, ValidationFinding } from '../policy/types';
+import { validatePolicy } from '../policy/validate';
+
+export function checkDesiredDocument(rendered: string, options: ValidateOptions): ValidationFinding[] {
+  return validatePolicy(rendered, options).findings;
+}

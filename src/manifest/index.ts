@@ -1,0 +1,22 @@
+/** The manifest module (contract in ./types): load + validate, match keys, render desired documents. */
+import { renderPlaceholders } from './placeholders';
+import type { ManagedKey, PlaceholderValues } from './types';
+
+export { ManifestError } from './errors';
+export { loadManifest, validationOptionsFor } from './load';
+export { matchesKey, resolveKey } from './match';
+export {
+  GUARD_ROLE_ARN_TEMPLATE,
+  guardRoleArn,
+  PLACEHOLDER_NAMES,
+  placeholderValuesFromArn,
+  renderPlaceholders,
+  SAMPLE_PLACEHOLDER_VALUES,
+  unknownPlaceholders,
+} from './placeholders';
+export type * from './types';
+
+/** The key's desired document with `{{Partition}}`, `{{Region}}`, `{{AccountId}}` filled in; IAM variables untouched. */
+export function renderDesiredPolicy(key: ManagedKey, target: PlaceholderValues): string {
+  return renderPlaceholders(key.policyTemplate, target, key.policyFile);
+}

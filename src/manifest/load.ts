@@ -1,0 +1,222 @@
+/**
+ * loadManifest: read the manifest (YAML or JSON), check its shape, its matchers and every desired
+ * document, and either return a fully usable manifest or throw one ManifestError listing every
+ * problem. A manifest never half-works (ARCHITECTURE §5).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import type { GuardMode } from '../guard/finding';
+import type { ValidateOptions, ValidationFinding } from '../policy/types';
+import { checkDesiredDocument } from './documents';
+import { ManifestError } from './errors';
+import { overlappingMatchers } from './match';
+import {
+  guardRoleArn,
+  renderPlaceholders,
+  SAMPLE_PLACEHOLDER_VALUES,
+  unknownPlaceholders,
+} from './placeholders';
+import { type ManifestInput, manifestSchema } from './schema';
+import type { LoadedManifest, ManagedKey, ManifestWarning, PlaceholderValues } from './types';
+
+/** Validation code for "the guard could no longer Get/PutKeyPolicy" (src/policy/catalogue.ts). */
+const GUARD_LOCKOUT_CODE = 'KMS306';
+
+function errorReason(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : errorReason(error);
+    throw new ManifestError(`${file}: cannot read ${what}: ${reason}`, { cause: error });
+  }
+}
+
+function parseManifestText(file: string, text: string): unknown {
+  try {
+    return extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ManifestError(`${file}: manifest is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}`, {
+      problems: [`${file}: ${errorReason(error)}`],
+      cause: error,
+    });
+  }
+}
+
+/** `keys[2] (payments-data).match.alias`: the path a person looks for in the manifest. */
+function describePath(path: readonly PropertyKey[], raw: unknown): string {
+  if (path.length === 0) return '(top level)';
+  let text = '';
+  let node: unknown = raw;
+  for (const segment of path) {
+    text += typeof segment === 'number' ? `[${segment}]` : `${text === '' ? '' : '.'}${String(segment)}`;
+    node =
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[segment] : undefined;
+    if (
+      text.startsWith('keys[') &&
+      typeof segment === 'number' &&
+      node !== null &&
+      typeof node === 'object'
+    ) {
+      const name = (node as Record<string, unknown>).name;
+      if (typeof name === 'string') text += ` (${name})`;
+    }
+  }
+  return text;
+}
+
+function schemaProblems(file: string, error: z.ZodError, raw: unknown): string[] {
+  return error.issues.map((issue) => `${file}: ${describePath(issue.path, raw)}: ${issue.message}`);
+}
+
+function duplicateNames(file: string, input: ManifestInput): string[] {
+  const seen = new Map<string, number>();
+  const problems: string[] = [];
+  input.keys.forEach((entry, index) => {
+    const earlier = seen.get(entry.name);
+    if (earlier === undefined) seen.set(entry.name, index);
+    else problems.push(`${file}: keys[${index}].name: duplicate name ${entry.name} (also keys[${earlier}])`);
+  });
+  return problems;
+}
+
+/**
+ * Options for validatePolicy for one managed key in one account/region: the manifest's allow-list plus
+ * the key's own account, the admin principals rendered, the guard role, the key's mode.
+ */
+export function validationOptionsFor(
+  manifest: Pick<LoadedManifest, 'allowedAccounts' | 'adminPrincipals' | 'path'>,
+  mode: GuardMode,
+  values: PlaceholderValues,
+): ValidateOptions {
+  return {
+    allowedAccounts:
+      manifest.allowedAccounts.length === 0 ? [] : [values.accountId, ...manifest.allowedAccounts],
+    adminPrincipals: manifest.adminPrincipals.map((principal) =>
+      renderPlaceholders(principal, values, manifest.path),
+    ),
+    guardPrincipal: guardRoleArn(values),
+    mode,
+    partition: values.partition,
+  };
+}
+
+interface DocumentCheck {
+  key?: ManagedKey;
+  problems: string[];
+  warnings: ManifestWarning[];
+}
+
+function loadDesiredDocument(
+  manifestFile: string,
+  manifest: Pick<LoadedManifest, 'allowedAccounts' | 'adminPrincipals' | 'path'>,
+  entry: ManifestInput['keys'][number],
+  index: number,
+): DocumentCheck {
+  const where = `keys[${index}] (${entry.name}).policy`;
+  const baseDir = dirname(manifestFile);
+  const policyPath = resolve(baseDir, entry.policy);
+  const fromBase = relative(baseDir, policyPath);
+  if (fromBase.startsWith('..') || isAbsolute(fromBase)) {
+    return {
+      problems: [
+        `${manifestFile}: ${where}: ${entry.policy} is outside the manifest's directory (not deployed)`,
+      ],
+      warnings: [],
+    };
+  }
+  let template: string;
+  try {
+    template = readFileSync(policyPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : `unreadable (${errorReason(error)})`;
+    return { problems: [`${manifestFile}: ${where}: ${entry.policy}: ${reason}`], warnings: [] };
+  }
+  const unknown = unknownPlaceholders(template);
+  if (unknown.length > 0) {
+    return {
+      problems: [
+        `${policyPath}: unknown placeholder ${unknown.join(', ')} (known: {{Partition}}, {{Region}}, {{AccountId}})`,
+      ],
+      warnings: [],
+    };
+  }
+  const rendered = renderPlaceholders(template, SAMPLE_PLACEHOLDER_VALUES, policyPath);
+  const findings = checkDesiredDocument(
+    rendered,
+    validationOptionsFor(manifest, entry.mode, SAMPLE_PLACEHOLDER_VALUES),
+  );
+  // The validator reports a guard lockout (KMS306) as a warning; for a remediate entry it is fatal: the
+  // guard would apply a document that stops it from reading or restoring the key ever after.
+  const isFatal = (finding: ValidationFinding): boolean =>
+    finding.level === 'error' || (entry.mode === 'remediate' && finding.code === GUARD_LOCKOUT_CODE);
+  const problems = findings
+    .filter(isFatal)
+    .map((finding) => `${policyPath}: ${finding.code} ${finding.path}: ${finding.message} (${where})`);
+  const warnings = findings
+    .filter((finding) => !isFatal(finding))
+    .map((finding) => ({ key: entry.name, policyFile: entry.policy, finding }));
+  const key: ManagedKey = {
+    name: entry.name,
+    match: entry.match,
+    mode: entry.mode,
+    policyFile: entry.policy,
+    policyTemplate: template,
+  };
+  return { key, problems, warnings };
+}
+
+export function loadManifest(path: string): LoadedManifest {
+  const file = resolve(path);
+  const raw = parseManifestText(file, readText(file, 'manifest'));
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = schemaProblems(file, parsed.error, raw);
+    throw new ManifestError(`${file}: manifest is invalid (${problems.length} problem(s))`, {
+      problems,
+      cause: parsed.error,
+    });
+  }
+  const input = parsed.data;
+  const problems = [
+    ...duplicateNames(file, input),
+    ...overlappingMatchers(input.keys).map((problem) => `${file}: ${problem}`),
+    ...input.adminPrincipals.flatMap((principal, index) =>
+      unknownPlaceholders(principal).map(
+        (placeholder) => `${file}: adminPrincipals[${index}]: unknown placeholder ${placeholder}`,
+      ),
+    ),
+  ];
+  const base = { path: file, allowedAccounts: input.allowedAccounts, adminPrincipals: input.adminPrincipals };
+  const keys: ManagedKey[] = [];
+  const warnings: ManifestWarning[] = [];
+  if (problems.length === 0) {
+    input.keys.forEach((entry, index) => {
+      const check = loadDesiredDocument(file, base, entry, index);
+      problems.push(...check.problems);
+      warnings.push(...check.warnings);
+      if (check.key) keys.push(check.key);
+    });
+  }
+  if (problems.length > 0) {
+    throw new ManifestError(`${file}: manifest is invalid (${problems.length} problem(s))`, { problems });
+  }
+  return {
+    ...base,
+    unmanagedKeys: input.unmanagedKeys,
+    flapping: input.flapping,
+    keys,
+    warnings,
+  };
+}

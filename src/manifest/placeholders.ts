@@ -1,0 +1,101 @@
+/**
+ * Placeholders in desired documents: `{{Partition}}`, `{{Region}}`, `{{AccountId}}`, nothing else.
+ * Double braces were chosen because they cannot collide with IAM policy variables (`${aws:PrincipalTag/team}`,
+ * `${aws:username}`), which are legitimate in key policies and pass through byte-for-byte.
+ * Substitution happens inside the JSON text, so values are checked to be JSON-safe first.
+ */
+import { ManifestError } from './errors';
+import type { PlaceholderValues } from './types';
+
+export const PLACEHOLDER_NAMES = ['Partition', 'Region', 'AccountId'] as const;
+export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
+
+/** Matches `{{anything-without-braces}}`; the name is checked against PLACEHOLDER_NAMES. */
+const PLACEHOLDER_PATTERN = /\{\{([^{}]*)\}\}/g;
+
+/**
+ * The guard's own Lambda role, as desired documents must name it. serverless.yml names the role
+ * `kms-policy-guard-${region}`; a key in remediate mode must keep it able to Get/PutKeyPolicy.
+ */
+export const GUARD_ROLE_ARN_TEMPLATE =
+  'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}';
+
+/** Values used to render every desired document at load time, so validation sees real ARNs. */
+export const SAMPLE_PLACEHOLDER_VALUES: PlaceholderValues = {
+  partition: 'aws',
+  region: 'us-east-1',
+  accountId: '111122223333',
+};
+
+const PARTITION_PATTERN = /^aws(-[a-z]+)*$/;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+
+/** Every distinct `{{…}}` occurrence in the text that is not a known placeholder, in order of appearance. */
+export function unknownPlaceholders(text: string): string[] {
+  const unknown = new Set<string>();
+  for (const match of text.matchAll(PLACEHOLDER_PATTERN)) {
+    const name = match[1] ?? '';
+    if (!(PLACEHOLDER_NAMES as readonly string[]).includes(name)) unknown.add(match[0]);
+  }
+  return [...unknown];
+}
+
+function checkValues(values: PlaceholderValues, source: string): void {
+  const problems: string[] = [];
+  if (!PARTITION_PATTERN.test(values.partition))
+    problems.push(`partition ${JSON.stringify(values.partition)}`);
+  if (!REGION_PATTERN.test(values.region)) problems.push(`region ${JSON.stringify(values.region)}`);
+  if (!ACCOUNT_ID_PATTERN.test(values.accountId))
+    problems.push(`account ID ${JSON.stringify(values.accountId)}`);
+  if (problems.length > 0) {
+    throw new ManifestError(`${source}: invalid placeholder values: ${problems.join(', ')}`);
+  }
+}
+
+/**
+ * Substitutes the three placeholders in `text`. Throws a ManifestError naming `source` (a file) and
+ * the placeholder when the text contains an unknown `{{…}}`, or when a value is not a well-formed
+ * partition / region / account ID (a stray quote would break the JSON it is written into).
+ */
+export function renderPlaceholders(text: string, values: PlaceholderValues, source: string): string {
+  const unknown = unknownPlaceholders(text);
+  if (unknown.length > 0) {
+    throw new ManifestError(
+      `${source}: unknown placeholder ${unknown.join(', ')} (known: ${PLACEHOLDER_NAMES.map((n) => `{{${n}}}`).join(', ')})`,
+    );
+  }
+  checkValues(values, source);
+  const byName: Record<PlaceholderName, string> = {
+    Partition: values.partition,
+    Region: values.region,
+    AccountId: values.accountId,
+  };
+  return text.replace(PLACEHOLDER_PATTERN, (_whole, name: PlaceholderName) => byName[name]);
+}
+
+/** `arn:aws:kms:eu-west-1:111122223333:key/…` -> `{ partition: 'aws', region: 'eu-west-1', accountId: '111122223333' }`. */
+export function placeholderValuesFromArn(keyArn: string): PlaceholderValues {
+  const parts = keyArn.split(':');
+  const [prefix, partition, service, region, accountId, resource] = parts;
+  if (
+    parts.length < 6 ||
+    prefix !== 'arn' ||
+    service !== 'kms' ||
+    partition === undefined ||
+    region === undefined ||
+    accountId === undefined ||
+    !resource ||
+    !PARTITION_PATTERN.test(partition) ||
+    !REGION_PATTERN.test(region) ||
+    !ACCOUNT_ID_PATTERN.test(accountId)
+  ) {
+    throw new ManifestError(`not a KMS key ARN: ${JSON.stringify(keyArn)}`);
+  }
+  return { partition, region, accountId };
+}
+
+/** The guard role's ARN in a given account/region. */
+export function guardRoleArn(values: PlaceholderValues): string {
+  return renderPlaceholders(GUARD_ROLE_ARN_TEMPLATE, values, 'guard role ARN');
+}

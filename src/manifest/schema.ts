@@ -1,0 +1,80 @@
+/**
+ * The manifest's shape (zod). Messages are written for the person editing the manifest; the loader
+ * prefixes them with the file and the path inside the manifest (`keys[2].match`).
+ */
+import { z } from 'zod';
+
+const KEY_ID_PATTERN = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const KEY_ARN_PATTERN =
+  /^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const ALIAS_PATTERN = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+
+const tagMatcherSchema = z.strictObject({
+  key: z.string().min(1, { error: 'tag key must not be empty' }).max(128),
+  value: z.string().max(256),
+});
+
+export const keyMatcherSchema = z
+  .strictObject({
+    keyId: z
+      .string()
+      .regex(KEY_ID_PATTERN, { error: 'keyId must be a key ID such as 1234abcd-12ab-34cd-56ef-1234567890ab' })
+      .optional(),
+    keyArn: z
+      .string()
+      .regex(KEY_ARN_PATTERN, { error: 'keyArn must look like arn:aws:kms:<region>:<account>:key/<key-id>' })
+      .optional(),
+    alias: z
+      .string()
+      .regex(ALIAS_PATTERN, { error: 'alias must look like alias/<name> (letters, digits, / _ -)' })
+      .refine((alias) => !alias.startsWith('alias/aws/'), {
+        error: 'alias/aws/… names AWS-managed keys, whose policies cannot be changed',
+      })
+      .optional(),
+    tag: tagMatcherSchema.optional(),
+  })
+  .refine(
+    (match) =>
+      [match.keyId, match.keyArn, match.alias, match.tag].filter((m) => m !== undefined).length === 1,
+    { error: 'match must have exactly one of keyId, keyArn, alias, tag' },
+  );
+
+export const managedKeyEntrySchema = z.strictObject({
+  name: z.string().regex(NAME_PATTERN, {
+    error: 'name must be 1-64 characters: letters, digits, . _ - (starting with a letter or digit)',
+  }),
+  match: keyMatcherSchema,
+  mode: z.enum(['alert', 'remediate', 'dry-run'], { error: 'mode must be one of alert, remediate, dry-run' }),
+  policy: z
+    .string()
+    .min(1, { error: 'policy must name a JSON file relative to the manifest' })
+    .refine((file) => !file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file), {
+      error: 'policy must be a path relative to the manifest, not an absolute path',
+    }),
+});
+
+export const manifestSchema = z.strictObject({
+  unmanagedKeys: z
+    .enum(['ignore', 'report'], { error: 'unmanagedKeys must be ignore or report' })
+    .default('report'),
+  flapping: z
+    .strictObject({
+      maxReapplies: z.int({ error: 'maxReapplies must be a whole number from 1 to 100' }).min(1).max(100),
+      windowMinutes: z.int({ error: 'windowMinutes must be a whole number from 1 to 1440' }).min(1).max(1440),
+    })
+    .default({ maxReapplies: 3, windowMinutes: 60 }),
+  allowedAccounts: z
+    .array(
+      z
+        .string({ error: 'account IDs must be quoted strings (YAML would turn 012345678901 into a number)' })
+        .regex(ACCOUNT_ID_PATTERN, { error: 'account ID must be 12 digits' }),
+    )
+    .default([]),
+  adminPrincipals: z.array(z.string().min(1)).default([]),
+  keys: z.array(managedKeyEntrySchema).min(1, { error: 'keys must list at least one managed key' }),
+});
+
+export type ManifestInput = z.infer<typeof manifestSchema>;
+export type ManagedKeyEntry = z.infer<typeof managedKeyEntrySchema>;
