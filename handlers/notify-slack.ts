@@ -1,0 +1,199 @@
+/**
+ * SNS findings topic → Slack (ARCHITECTURE §7). For every record: read the finding, render Block Kit, post
+ * it to the incoming webhook whose URL is a SecureString in SSM. A message that is not a readable finding
+ * still produces an "unreadable finding" post. Every record is attempted; if any failed, the invocation
+ * throws afterwards so SNS retries it — an alert is never dropped silently.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import middy from '@middy/core';
+import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { renderSlackMessage, renderUnreadableFindingMessage, type SlackMessage } from '../src/alerts/slack';
+import { readFindingFromSnsMessage } from '../src/alerts/slack-sns-message';
+import { SlackDeliveryError, SlackWebhookPoster, SlackWebhookUrl } from '../src/aws/slack-webhook';
+import { SecureParameterReader } from '../src/aws/ssm-secret';
+
+export class SlackNotificationError extends Error {
+  override readonly name = 'SlackNotificationError';
+  readonly failures: RecordFailure[];
+
+  constructor(failures: RecordFailure[], total: number) {
+    super(
+      `${failures.length} of ${total} Slack notification(s) failed; the invocation fails so SNS retries it`,
+    );
+    this.failures = failures;
+  }
+}
+
+export class SlackConfigurationError extends Error {
+  override readonly name = 'SlackConfigurationError';
+}
+
+export interface RecordFailure {
+  snsMessageId: string;
+  findingId?: string;
+  errorName: string;
+  status?: number;
+}
+
+/** The one method of the webhook poster the handler uses. */
+export interface SlackPoster {
+  post(url: SlackWebhookUrl, message: SlackMessage): Promise<{ attempts: number; status: number }>;
+}
+
+/** The SSM parameter that holds the webhook URL. */
+export interface WebhookUrlSource {
+  readonly parameterName: string;
+  get(): Promise<string>;
+  invalidate(): void;
+}
+
+export interface SlackHandlerDeps {
+  logger: Logger;
+  webhookUrlSource: WebhookUrlSource;
+  poster: SlackPoster;
+  /** `SLACK_WEBHOOK_ALLOW_INSECURE_LOCAL=1`: accept `http://127.0.0.1:<port>` (tests, local runs only). */
+  allowInsecureLocal: boolean;
+  /** Middy's early-timeout margin; tests pass 0. */
+  timeoutEarlyInMillis?: number;
+}
+
+/** Statuses that mean the webhook itself is gone or was rotated: read SSM again on the next try. */
+const STALE_WEBHOOK_STATUSES = new Set([401, 403, 404, 410]);
+const EXCERPT_LENGTH = 500;
+
+function attributesOf(record: SNSEventRecord): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const name of ['severity', 'keyId', 'action']) {
+    const value = record.Sns.MessageAttributes?.[name]?.Value;
+    if (typeof value === 'string') attributes[name] = value;
+  }
+  return attributes;
+}
+
+function messageFor(record: SNSEventRecord, logger: Logger): { message: SlackMessage; findingId?: string } {
+  const attributes = attributesOf(record);
+  const read = readFindingFromSnsMessage(record.Sns.Message);
+  if (read.ok) return { message: renderSlackMessage(read.finding), findingId: read.finding.id };
+  logger.error('SNS message is not a readable finding; posting an unreadable-finding message', {
+    classification: read.reason,
+    detail: read.detail,
+    snsMessageId: record.Sns.MessageId,
+    ...attributes,
+  });
+  return {
+    message: renderUnreadableFindingMessage({
+      reason: `${read.reason}: ${read.detail}`,
+      snsMessageId: record.Sns.MessageId,
+      subject: record.Sns.Subject ?? undefined,
+      attributes,
+      excerpt: record.Sns.Message.slice(0, EXCERPT_LENGTH),
+    }),
+  };
+}
+
+/** The handler logic, wrapped in middy with the Powertools Logger context. */
+export function createSlackHandler(deps: SlackHandlerDeps) {
+  const { logger, webhookUrlSource, poster } = deps;
+
+  async function webhookUrl(): Promise<SlackWebhookUrl> {
+    const value = await webhookUrlSource.get();
+    try {
+      return SlackWebhookUrl.parse(value, { allowInsecureLocal: deps.allowInsecureLocal });
+    } catch (error) {
+      webhookUrlSource.invalidate();
+      throw new SlackConfigurationError(
+        `SSM parameter ${webhookUrlSource.parameterName} does not hold a valid Slack webhook URL`,
+        { cause: error },
+      );
+    }
+  }
+
+  async function notify(event: SNSEvent): Promise<void> {
+    const records = event.Records ?? [];
+    // Without the URL nothing can be delivered: fail the whole invocation now, SNS retries it.
+    const url = await webhookUrl().catch((error: unknown) => {
+      logger.error('cannot read the Slack webhook URL', {
+        parameterName: webhookUrlSource.parameterName,
+        errorName: error instanceof Error ? error.name : 'unknown',
+        errorMessage: error instanceof Error ? error.message : undefined,
+      });
+      throw error;
+    });
+
+    const failures: RecordFailure[] = [];
+    for (const record of records) {
+      const { message, findingId } = messageFor(record, logger);
+      try {
+        const report = await poster.post(url, message);
+        logger.info('posted finding to Slack', {
+          snsMessageId: record.Sns.MessageId,
+          findingId,
+          attempts: report.attempts,
+          status: report.status,
+        });
+      } catch (error) {
+        const status = error instanceof SlackDeliveryError ? error.status : undefined;
+        if (status !== undefined && STALE_WEBHOOK_STATUSES.has(status)) webhookUrlSource.invalidate();
+        const failure: RecordFailure = {
+          snsMessageId: record.Sns.MessageId,
+          findingId,
+          errorName: error instanceof Error ? error.name : 'unknown',
+          status,
+        };
+        failures.push(failure);
+        logger.error('could not post finding to Slack', {
+          ...failure,
+          parameterName: webhookUrlSource.parameterName,
+          errorMessage: error instanceof Error ? error.message : undefined,
+        });
+      }
+    }
+    if (failures.length > 0) {
+      logger.error('Slack notifications failed', { failed: failures, total: records.length });
+      throw new SlackNotificationError(failures, records.length);
+    }
+  }
+
+  return middy<SNSEvent, void>({ timeoutEarlyInMillis: deps.timeoutEarlyInMillis ?? 50 })
+    .handler(notify)
+    .use(injectLambdaContext(logger));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Lambda wiring: one Logger and one SSM client per container; the URL cache lives in the reader.
+
+const logger = new Logger({ serviceName: 'kms-policy-guard' });
+const ssmClient = new SSMClient({});
+
+/** Reads SLACK_WEBHOOK_PARAM on first use, so importing this module (tests, bundling) needs no env. */
+class EnvWebhookUrlSource implements WebhookUrlSource {
+  private reader: SecureParameterReader | undefined;
+
+  get parameterName(): string {
+    return process.env.SLACK_WEBHOOK_PARAM ?? '(SLACK_WEBHOOK_PARAM not set)';
+  }
+
+  get(): Promise<string> {
+    if (!this.reader) {
+      const parameterName = process.env.SLACK_WEBHOOK_PARAM;
+      if (!parameterName) {
+        return Promise.reject(new SlackConfigurationError('SLACK_WEBHOOK_PARAM is not set'));
+      }
+      this.reader = new SecureParameterReader({ client: ssmClient, parameterName });
+    }
+    return this.reader.get();
+  }
+
+  invalidate(): void {
+    this.reader?.invalidate();
+  }
+}
+
+export const handler = createSlackHandler({
+  logger,
+  webhookUrlSource: new EnvWebhookUrlSource(),
+  poster: new SlackWebhookPoster(),
+  allowInsecureLocal: process.env.SLACK_WEBHOOK_ALLOW_INSECURE_LOCAL === '1',
+});

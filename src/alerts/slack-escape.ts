@@ -1,0 +1,145 @@
+/**
+ * Escaping for Slack text (ARCHITECTURE §7). Everything a finding carries from a policy document or a
+ * CloudTrail record is attacker-controlled: a principal ARN, a Sid, a condition value or a user agent can
+ * be chosen by whoever called PutKeyPolicy. Slack parses `<…>` as mentions and links (`<!channel>`,
+ * `<@U123>`, `<https://evil.example|click>`), so every untrusted value goes through this module before it
+ * reaches a Block Kit text object.
+ *
+ * The rules, in order:
+ * 1. strip control characters (C0 except tab/newline, DEL, C1), zero-width and bidi-override characters
+ *    (they can disguise text, e.g. make `arn:aws:iam::111…` read as another account) and lone surrogates;
+ * 2. neutralise what could still become a mention or a link once Slack looks at the text: a backtick
+ *    (would end our code spans) becomes `ˋ`, `@channel`/`@here`/`@everyone` get a word joiner after the `@`,
+ *    and in free text `://` gets a word joiner so a URL is shown, not linked;
+ * 3. escape `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` — Slack's own rule — so the output never contains a
+ *    raw `<` or `>` and every `&` starts one of those three entities.
+ * Length bounds apply to the escaped text, and a cut never splits an entity or a surrogate pair.
+ */
+
+/** Appended (outside any code span) when a value or a section was shortened. */
+export const TRUNCATION_MARKER = '… truncated';
+
+const WORD_JOINER = '\u2060';
+const BACKTICK_LOOKALIKE = 'ˋ';
+
+/**
+ * C0 controls except tab/LF/CR (handled as whitespace), DEL, C1 controls, soft hyphen, zero-width characters,
+ * bidi embeddings/overrides/isolates, word joiner and invisible operators, BOM, and lone surrogates
+ * (`for…of` yields a lone surrogate as its own code point).
+ */
+function isInvisibleOrControl(codePoint: number): boolean {
+  return (
+    codePoint <= 0x08 ||
+    codePoint === 0x0b ||
+    codePoint === 0x0c ||
+    (codePoint >= 0x0e && codePoint <= 0x1f) ||
+    (codePoint >= 0x7f && codePoint <= 0x9f) ||
+    codePoint === 0xad ||
+    codePoint === 0x061c ||
+    codePoint === 0x180e ||
+    (codePoint >= 0x200b && codePoint <= 0x200f) ||
+    (codePoint >= 0x202a && codePoint <= 0x202e) ||
+    (codePoint >= 0x2060 && codePoint <= 0x206f) ||
+    codePoint === 0xfeff ||
+    (codePoint >= 0xd800 && codePoint <= 0xdfff)
+  );
+}
+const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u0085]/g;
+const BROADCAST_MENTION = /(^|[^\w.+-])@(channel|here|everyone)\b/gi;
+const URL_SCHEME_SEPARATOR = /:\/\//g;
+
+export interface CleanOptions {
+  /** Keep line breaks (normalised to `\n`); otherwise they become spaces. */
+  keepLineBreaks?: boolean;
+}
+
+/** Removes control and invisible characters; tabs become spaces, line breaks become `\n` or spaces. */
+export function stripControlCharacters(value: string, options: CleanOptions = {}): string {
+  const withBreaks = value.replace(LINE_BREAKS, options.keepLineBreaks ? '\n' : ' ').replace(/\t/g, ' ');
+  let cleaned = '';
+  for (const character of withBreaks) {
+    if (!isInvisibleOrControl(character.codePointAt(0) ?? 0)) cleaned += character;
+  }
+  return cleaned;
+}
+
+/** Slack's three reserved characters. */
+export function escapeSlackEntities(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function neutraliseMentions(value: string): string {
+  return value.replace(
+    BROADCAST_MENTION,
+    (_match, before: string, word: string) => `${before}@${WORD_JOINER}${word}`,
+  );
+}
+
+export interface BoundedText {
+  text: string;
+  truncated: boolean;
+}
+
+/**
+ * Escapes `cleaned` (already stripped and neutralised) and keeps the longest prefix whose escaped form fits
+ * in `maxLength` UTF-16 units (Slack counts characters; UTF-16 units never undercount them).
+ */
+function escapeWithin(cleaned: string, maxLength: number): BoundedText {
+  let text = '';
+  for (const codePoint of cleaned) {
+    const piece = escapeSlackEntities(codePoint);
+    if (text.length + piece.length > maxLength) return { text, truncated: true };
+    text += piece;
+  }
+  return { text, truncated: false };
+}
+
+/** Escaped text within `maxLength`; when it had to be cut, the marker is appended inside the same bound. */
+function escapeBounded(cleaned: string, maxLength: number): string {
+  const whole = escapeWithin(cleaned, maxLength);
+  if (!whole.truncated) return whole.text;
+  const prefix = escapeWithin(cleaned, Math.max(0, maxLength - TRUNCATION_MARKER.length - 1));
+  return `${prefix.text} ${TRUNCATION_MARKER}`;
+}
+
+/** Untrusted free text for a mrkdwn field: cleaned, neutralised, escaped, at most `maxLength` long. */
+export function mrkdwnText(value: string, maxLength: number, options: CleanOptions = {}): string {
+  const cleaned = neutraliseMentions(stripControlCharacters(value, options))
+    .replace(/`/g, BACKTICK_LOOKALIKE)
+    .replace(URL_SCHEME_SEPARATOR, `:${WORD_JOINER}//`);
+  return escapeBounded(cleaned, maxLength);
+}
+
+/**
+ * Untrusted value shown as an inline code span (ARNs, Sids, condition values, user agents): Slack renders
+ * no formatting, mention or link inside it. Empty values show as `(empty)`.
+ */
+export function mrkdwnCode(value: string, maxLength: number): string {
+  const cleaned = neutraliseMentions(stripControlCharacters(value)).replace(/`/g, BACKTICK_LOOKALIKE).trim();
+  if (cleaned === '') return '_(empty)_';
+  const inner = escapeWithin(cleaned, Math.max(1, maxLength - 2 - TRUNCATION_MARKER.length - 1));
+  return inner.truncated ? `\`${inner.text}\` ${TRUNCATION_MARKER}` : `\`${inner.text}\``;
+}
+
+/** Untrusted text for a plain_text object (header, button): no mrkdwn, but Slack still decodes entities. */
+export function plainText(value: string, maxLength: number): string {
+  const cleaned = neutraliseMentions(stripControlCharacters(value));
+  return escapeBounded(cleaned, maxLength);
+}
+
+/** Cuts escaped text without ending inside an entity (`&am`) or between the halves of a surrogate pair. */
+function cutEscaped(text: string, length: number): string {
+  return text
+    .slice(0, Math.max(0, length))
+    .replace(/[\uD800-\uDBFF]$/, '')
+    .replace(/&[a-z]{0,3}$/, '');
+}
+
+/** Shortens mrkdwn we assembled from escaped pieces; a code span cut open is closed again. */
+export function truncateEscaped(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  // Room for the marker, its space and a closing backtick.
+  let cut = cutEscaped(text, maxLength - TRUNCATION_MARKER.length - 2);
+  if ((cut.match(/`/g) ?? []).length % 2 === 1) cut += '`';
+  return `${cut} ${TRUNCATION_MARKER}`;
+}
