@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePolicy, utf8ByteLength } from '../../../src/policy/parse';
+
+const exampleText = readFileSync(join(__dirname, 'fixtures', 'example-key-policy.json'), 'utf8');
+
+function issuesOf(input: unknown): { path: string; message: string }[] {
+  const result = parsePolicy(input);
+  if (result.ok) throw new Error('expected the parse to fail');
+  return result.issues;
+}
+
+describe('parsePolicy', () => {
+  it('parses the seed example key policy with its four statements and UTF-8 byte length', () => {
+    // Act
+    const result = parsePolicy(exampleText);
+
+    // Assess
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.document.Version).toBe('2012-10-17');
+    expect(result.document.Id).toBe('key-consolepolicy-2');
+    expect(result.document.Statement).toHaveLength(4);
+    expect(result.document.Statement[3]?.Condition).toEqual({
+      Bool: { 'kms:GrantIsForAWSResource': 'true' },
+    });
+    expect(result.unknownElements).toEqual([]);
+    expect(result.byteLength).toBe(Buffer.byteLength(exampleText, 'utf8'));
+  });
+
+  it('turns a lone statement object into a one-element array', () => {
+    // Act
+    const result = parsePolicy({
+      Statement: { Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*' },
+    });
+
+    // Assess
+    expect(result.ok && result.document.Statement).toEqual([
+      { Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*' },
+    ]);
+  });
+
+  it('accepts an already-parsed object and measures the bytes of its JSON text', () => {
+    // Prepare
+    const input = { Version: '2012-10-17', Statement: [{ Sid: 'café', Effect: 'Allow' }] };
+
+    // Act
+    const result = parsePolicy(input);
+
+    // Assess
+    expect(result.ok && result.byteLength).toBe(Buffer.byteLength(JSON.stringify(input), 'utf8'));
+  });
+
+  it.each([
+    ['ASCII', 'kms'],
+    ['Latin-1', 'café'],
+    ['three-byte', '€uro'],
+    ['astral (surrogate pair)', 'key 🔑'],
+    ['lone surrogate', '\ud800x'],
+  ])('counts UTF-8 bytes of %s text like Buffer does', (_case, text) => {
+    expect(utf8ByteLength(text)).toBe(Buffer.byteLength(text, 'utf8'));
+  });
+
+  it.each([
+    ['a missing value', '{\n  "Version": "2012-10-17",\n  "Statement": [ , ]\n}', 3, 18],
+    ['a trailing comma', '{"Version": "2012-10-17",}', 1, 26],
+    ['an unterminated document', '{\n "Statement": [\n', 3, 1],
+    ['a single-quoted string', "{\n\n   'Version': 1}", 3, 4],
+    ['text after the document', '{} x', 1, 4],
+    ['an empty text', '', 1, 1],
+  ])('reports invalid JSON (%s) at its line and column, path $', (_case, text, line, column) => {
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('$');
+    expect(issues[0]?.message).toContain(`line ${line}, column ${column}`);
+  });
+
+  it.each([
+    ['a non-object document', [], '$', 'must be a JSON object'],
+    ['a null document', null, '$', 'must be a JSON object'],
+    ['a missing Statement', { Version: '2012-10-17' }, '$', 'Missing required element Statement'],
+    ['a string Statement', { Statement: 'x' }, '$.Statement', 'object or an array'],
+    [
+      'a non-object statement',
+      { Statement: [{ Effect: 'Allow' }, 'x'] },
+      '$.Statement[1]',
+      'must be an object',
+    ],
+    ['a numeric Version', { Version: 2012, Statement: [] }, '$.Version', 'Must be a string'],
+    ['a numeric Sid', { Statement: [{ Sid: 1 }] }, '$.Statement[0].Sid', 'Must be a string'],
+    ['a numeric Effect', { Statement: [{ Effect: true }] }, '$.Statement[0].Effect', 'Must be a string'],
+    [
+      'a principal string other than *',
+      { Statement: [{ Principal: 'arn:aws:iam::1:root' }] },
+      '$.Statement[0].Principal',
+      '"*" or an object',
+    ],
+    [
+      'a principal list',
+      { Statement: [{ NotPrincipal: ['*'] }] },
+      '$.Statement[0].NotPrincipal',
+      '"*" or an object',
+    ],
+    [
+      'a numeric principal ID',
+      { Statement: [{ Principal: { AWS: [1] } }] },
+      '$.Statement[0].Principal.AWS[0]',
+      'Must be a string',
+    ],
+    [
+      'a numeric action',
+      { Statement: [{ Action: ['kms:Decrypt', 7] }] },
+      '$.Statement[0].Action[1]',
+      'Must be a string',
+    ],
+    [
+      'an object NotResource',
+      { Statement: [{ NotResource: {} }] },
+      '$.Statement[0].NotResource',
+      'string or an array',
+    ],
+    ['a string Condition', { Statement: [{ Condition: 'x' }] }, '$.Statement[0].Condition', 'operator to'],
+    [
+      'an operator mapping to a string',
+      { Statement: [{ Condition: { StringEquals: 'x' } }] },
+      '$.Statement[0].Condition.StringEquals',
+      'object of key to value',
+    ],
+    [
+      'a null condition value',
+      { Statement: [{ Condition: { Bool: { 'aws:SecureTransport': null } } }] },
+      '$.Statement[0].Condition.Bool["aws:SecureTransport"]',
+      'string, number, boolean',
+    ],
+    [
+      'an object inside a condition value list',
+      { Statement: [{ Condition: { StringEquals: { 'kms:ViaService': ['a', {}] } } }] },
+      '$.Statement[0].Condition.StringEquals["kms:ViaService"][1]',
+      'string, number or boolean',
+    ],
+    [
+      'a qualified operator mapping to a list',
+      { Statement: [{ Condition: { 'ForAnyValue:StringEquals': [] } }] },
+      '$.Statement[0].Condition["ForAnyValue:StringEquals"]',
+      'object of key to value',
+    ],
+  ])('reports %s as a shape issue with its JSON path', (_case, input, path, message) => {
+    // Act
+    const issues = issuesOf(input);
+
+    // Assess
+    expect(issues).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('reports every shape issue, not only the first', () => {
+    // Act
+    const issues = issuesOf({ Statement: [{ Action: 1 }, { Resource: 2 }] });
+
+    // Assess
+    expect(issues.map((issue) => issue.path)).toEqual(['$.Statement[0].Action', '$.Statement[1].Resource']);
+  });
+
+  it('lists element names outside the grammar with their paths, matching exact case', () => {
+    // Prepare
+    const input = {
+      Version: '2012-10-17',
+      Versoin: '2012-10-17',
+      Statement: [{ Effect: 'Allow', action: 'kms:Decrypt', Actoin: 'x', Principal: '*', Resource: '*' }],
+    };
+
+    // Act
+    const result = parsePolicy(input);
+
+    // Assess
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.unknownElements.map((issue) => issue.path)).toEqual([
+      '$.Versoin',
+      '$.Statement[0].action',
+      '$.Statement[0].Actoin',
+    ]);
+    expect(result.unknownElements[1]?.message).toContain('did you mean Action?');
+    expect(result.document.Statement[0]).toEqual({ Effect: 'Allow', Principal: '*', Resource: '*' });
+  });
+
+  it('keeps a missing Effect as an empty string for validation to report', () => {
+    const result = parsePolicy({ Statement: [{ Principal: '*' }] });
+    expect(result.ok && result.document.Statement[0]?.Effect).toBe('');
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['a number', 42],
+    ['a bigint', BigInt(1)],
+    [
+      'a circular object',
+      (() => {
+        const circular: Record<string, unknown> = {};
+        circular.self = circular;
+        return circular;
+      })(),
+    ],
+    ['a deeply nested text', `${'['.repeat(2000)}${']'.repeat(1999)}`],
+  ])('never throws, even for %s', (_case, input) => {
+    // Act
+    const act = () => parsePolicy(input);
+
+    // Assess
+    expect(act).not.toThrow();
+    expect(act().ok).toBe(false);
+  });
+});
