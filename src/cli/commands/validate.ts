@@ -1,0 +1,217 @@
+/**
+ * `kms-guard validate <file...>`: is each file a valid (and safe) KMS key policy? A manifest is
+ * validated as a whole through src/manifest (manifest-hook.ts).
+ *
+ * Exit: 0 every file valid (warnings allowed), 1 some file has an error, 2 usage error or a file
+ * that cannot be read (or a manifest where manifest support is missing).
+ */
+import { type Command, Option } from 'commander';
+import type { ValidateOptions, ValidationFinding } from '../../policy/types';
+import { validatePolicy } from '../../policy/validate';
+import type { CommandContext } from '../context';
+import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
+import { readTextFile } from '../files';
+import { checkManifest, looksLikeManifest, type ManifestCheck } from '../manifest-hook';
+import { type CliIo, colourEnabled, createStyle, type Style, writeJson } from '../output';
+
+interface ValidateCliOptions {
+  json?: boolean;
+  allowedAccounts?: string;
+  admin?: string[];
+  guardPrincipal?: string;
+  mode?: 'alert' | 'remediate' | 'dry-run';
+  keyAccount?: string;
+  partition?: string;
+}
+
+/** One file's result; the `--json` output is `{ files: FileReport[], valid }`. */
+export interface FileReport {
+  file: string;
+  /** `policy` (a key policy document) or `manifest`. */
+  kind: 'policy' | 'manifest';
+  valid: boolean;
+  byteLength: number;
+  findings: ValidationFinding[];
+  /** Why the file could not be checked (unreadable, manifest support missing); absent otherwise. */
+  error?: string;
+  /** Manifest files only: how many keys it manages, its problems, and its documents' warnings. */
+  manifest?: {
+    keys: number;
+    problems: string[];
+    warnings: { key: string; policyFile: string; finding: ValidationFinding }[];
+  };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions {
+  const allowedAccounts = (options.allowedAccounts ?? '')
+    .split(',')
+    .map((account) => account.trim())
+    .filter((account) => account !== '');
+  const badAccount = allowedAccounts.find((account) => !ACCOUNT_ID.test(account));
+  if (badAccount !== undefined) {
+    throw new CliExitError(`--allowed-accounts: "${badAccount}" is not a 12-digit account ID`, EXIT_USAGE);
+  }
+  if (options.keyAccount !== undefined && !ACCOUNT_ID.test(options.keyAccount)) {
+    throw new CliExitError(`--key-account: "${options.keyAccount}" is not a 12-digit account ID`, EXIT_USAGE);
+  }
+  if (options.mode === 'remediate' && options.guardPrincipal === undefined) {
+    throw new CliExitError(
+      '--mode remediate needs --guard-principal <arn> (the guard must keep its access)',
+      EXIT_USAGE,
+    );
+  }
+  const adminPrincipals = (options.admin ?? [])
+    .flatMap((arn) => arn.split(','))
+    .map((arn) => arn.trim())
+    .filter(Boolean);
+  return {
+    allowedAccounts,
+    adminPrincipals,
+    guardPrincipal: options.guardPrincipal,
+    mode: options.mode,
+    keyAccount: options.keyAccount,
+    partition: options.partition,
+  };
+}
+
+function manifestReport(file: string, byteLength: number, check: ManifestCheck): FileReport {
+  if (check.status === 'unavailable') {
+    return { file, kind: 'manifest', valid: false, byteLength, findings: [], error: check.message };
+  }
+  if (check.status === 'invalid') {
+    return {
+      file,
+      kind: 'manifest',
+      valid: false,
+      byteLength,
+      findings: [],
+      manifest: {
+        keys: 0,
+        problems: check.problems.length > 0 ? check.problems : [check.message],
+        warnings: [],
+      },
+    };
+  }
+  return {
+    file,
+    kind: 'manifest',
+    valid: true,
+    byteLength,
+    findings: [],
+    manifest: { keys: check.keys, problems: [], warnings: check.warnings },
+  };
+}
+
+async function checkFile(file: string, options: ValidateOptions): Promise<FileReport> {
+  const read = await readTextFile(file);
+  if (!read.ok) {
+    return {
+      file,
+      kind: 'policy',
+      valid: false,
+      byteLength: 0,
+      findings: [],
+      error: `cannot read: ${read.reason}`,
+    };
+  }
+  const byteLength = Buffer.byteLength(read.text, 'utf8');
+  if (await looksLikeManifest(file, read.text)) {
+    return manifestReport(file, byteLength, await checkManifest(file));
+  }
+  const result = validatePolicy(read.text, options);
+  return {
+    file,
+    kind: 'policy',
+    valid: result.valid,
+    byteLength: result.byteLength,
+    findings: result.findings,
+  };
+}
+
+function findingLine(finding: ValidationFinding, style: Style): string {
+  const level = finding.level === 'error' ? style.red(finding.level) : style.yellow(finding.level);
+  return `  ${level}  ${style.bold(finding.code)}  ${style.cyan(finding.path)}  ${finding.message}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function renderHuman(reports: readonly FileReport[], io: CliIo): void {
+  const style = createStyle(colourEnabled(io));
+  const lines: string[] = [];
+  for (const report of reports) {
+    const mark = report.valid ? style.green('✔') : style.red('✖');
+    if (report.error !== undefined) {
+      lines.push(`${mark} ${report.file}: ${report.error}`);
+      continue;
+    }
+    const what = report.manifest
+      ? `manifest, ${plural(report.manifest.keys, 'key')}`
+      : `${report.byteLength} bytes`;
+    lines.push(`${mark} ${report.file} ${style.dim(`(${what})`)}`);
+    for (const finding of report.findings) lines.push(findingLine(finding, style));
+    for (const problem of report.manifest?.problems ?? []) lines.push(`  ${style.red('error')}  ${problem}`);
+    for (const warning of report.manifest?.warnings ?? []) {
+      lines.push(
+        `${findingLine(warning.finding, style)} ${style.dim(`(${warning.key}: ${warning.policyFile})`)}`,
+      );
+    }
+  }
+  const findings = reports.flatMap((report) => [
+    ...report.findings,
+    ...(report.manifest?.warnings.map((warning) => warning.finding) ?? []),
+  ]);
+  const errors =
+    findings.filter((finding) => finding.level === 'error').length +
+    reports.reduce((sum, report) => sum + (report.manifest?.problems.length ?? 0), 0);
+  const warnings = findings.length - findings.filter((finding) => finding.level === 'error').length;
+  const valid = reports.filter((report) => report.valid).length;
+  const unchecked = reports.filter((report) => report.error !== undefined).length;
+  const parts = [
+    `${plural(reports.length, 'file')} checked`,
+    `${valid} valid`,
+    `${reports.length - valid - unchecked} invalid`,
+    ...(unchecked > 0 ? [`${unchecked} not checked`] : []),
+  ];
+  lines.push('', `${parts.join(', ')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')})`);
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+export function registerValidateCommand(program: Command, { io, setExitCode }: CommandContext): void {
+  program
+    .command('validate')
+    .description('validate KMS key policy files (or a manifest and every document it names)')
+    .argument('<file...>', 'key policy JSON files, or a manifest (manifest.yaml|yml|json)')
+    .option('--json', 'print one JSON document instead of text')
+    .option('--allowed-accounts <ids>', 'comma-separated account IDs principals may belong to')
+    .option('--admin <arn...>', 'principal ARNs that administer the key (besides the account root)')
+    .option(
+      '--guard-principal <arn>',
+      "the guard's own role ARN (must keep Get/PutKeyPolicy in remediate mode)",
+    )
+    .addOption(
+      new Option('--mode <mode>', 'guard mode the policy is validated for').choices([
+        'alert',
+        'remediate',
+        'dry-run',
+      ]),
+    )
+    .option('--key-account <id>', "the key's own account (default: the account most principals belong to)")
+    .option('--partition <name>', 'AWS partition of account-root ARNs', 'aws')
+    .action(async (files: string[], options: ValidateCliOptions) => {
+      const validateOptions = validateOptionsFrom(options);
+      const reports: FileReport[] = [];
+      for (const file of files) reports.push(await checkFile(file, validateOptions));
+      for (const report of reports) {
+        if (report.error !== undefined) io.stderr(`kms-guard: ${report.file}: ${report.error}\n`);
+      }
+      const valid = reports.every((report) => report.valid);
+      if (options.json) writeJson(io, { files: reports, valid });
+      else renderHuman(reports, io);
+      const unchecked = reports.some((report) => report.error !== undefined);
+      setExitCode(unchecked ? EXIT_USAGE : valid ? EXIT_OK : EXIT_FINDINGS);
+    });
+}

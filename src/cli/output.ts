@@ -1,0 +1,70 @@
+/**
+ * Where the CLI writes, and how it colours: ANSI only for a terminal, never when NO_COLOR is set,
+ * always when FORCE_COLOR is (as Node itself decides). No dependency: six SGR codes are enough.
+ */
+
+/** The CLI's view of the outside world, injectable so tests run the CLI in-process. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout is a terminal (colour is only for people). */
+  stdoutIsTTY: boolean;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => {
+      process.stdout.write(text);
+    },
+    stderr: (text) => {
+      process.stderr.write(text);
+    },
+    env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+  };
+}
+
+/**
+ * FORCE_COLOR (any value but `0`/`false`) forces colour, as in Node; NO_COLOR (non-empty, per
+ * no-color.org) disables it; otherwise colour only when stdout is a terminal.
+ */
+export function colourEnabled(io: CliIo): boolean {
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  const noColour = io.env.NO_COLOR;
+  if (noColour !== undefined && noColour !== '') return false;
+  return io.stdoutIsTTY;
+}
+
+export interface Style {
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  cyan(text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+function sgr(open: number, close: number): (text: string) => string {
+  return (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+}
+
+const plain = (text: string): string => text;
+
+export function createStyle(enabled: boolean): Style {
+  if (!enabled) return { red: plain, green: plain, yellow: plain, cyan: plain, bold: plain, dim: plain };
+  return {
+    red: sgr(31, 39),
+    green: sgr(32, 39),
+    yellow: sgr(33, 39),
+    cyan: sgr(36, 39),
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+  };
+}
+
+/** Pretty, stable JSON on stdout, one document per run. */
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

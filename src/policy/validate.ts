@@ -1,0 +1,1258 @@
+/**
+ * validatePolicy: is this a KMS key policy, and is it a safe one? (ARCHITECTURE §4)
+ *
+ * Works on the RAW text (or an in-memory value), not on parse.ts's output, because it reports
+ * what parse tolerates: byte size, characters, duplicate JSON keys, exact element spellings.
+ * Pure: no I/O, never throws. Every finding's code and level come from catalogue.ts.
+ */
+import { type RuleCode, ruleLevel } from './catalogue';
+import {
+  type ConditionKeyType,
+  expandActionPattern,
+  findConditionKey,
+  findKmsAction,
+  KMS_ACTIONS,
+} from './service-data';
+import snapshot from './service-data/kms-snapshot.json';
+import type { JsonPath, ValidateOptions, ValidationFinding, ValidationResult } from './types';
+
+/** KMS rejects larger documents with LimitExceededException. */
+export const MAX_POLICY_BYTES = 32_768;
+const SUPPORTED_VERSION = '2012-10-17';
+/** Character findings of one kind beyond this are summarised, so a binary file gives a readable report. */
+const MAX_CHARACTER_FINDINGS = 20;
+/** Deeper nesting is not a key policy; the limit keeps recursion far from the stack size. */
+const MAX_NESTING = 512;
+
+const DOCUMENT_ELEMENTS = ['Version', 'Id', 'Statement'] as const;
+const STATEMENT_ELEMENTS = [
+  'Sid',
+  'Effect',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Condition',
+] as const;
+const PRINCIPAL_TYPES = ['AWS', 'Service', 'Federated', 'CanonicalUser'] as const;
+
+type OperatorFamily = 'String' | 'Numeric' | 'Date' | 'Bool' | 'Binary' | 'IpAddress' | 'Arn' | 'Null';
+const OPERATOR_FAMILIES: ReadonlyMap<string, OperatorFamily> = new Map(
+  (
+    [
+      ['StringEquals', 'String'],
+      ['StringNotEquals', 'String'],
+      ['StringEqualsIgnoreCase', 'String'],
+      ['StringNotEqualsIgnoreCase', 'String'],
+      ['StringLike', 'String'],
+      ['StringNotLike', 'String'],
+      ['NumericEquals', 'Numeric'],
+      ['NumericNotEquals', 'Numeric'],
+      ['NumericLessThan', 'Numeric'],
+      ['NumericLessThanEquals', 'Numeric'],
+      ['NumericGreaterThan', 'Numeric'],
+      ['NumericGreaterThanEquals', 'Numeric'],
+      ['DateEquals', 'Date'],
+      ['DateNotEquals', 'Date'],
+      ['DateLessThan', 'Date'],
+      ['DateLessThanEquals', 'Date'],
+      ['DateGreaterThan', 'Date'],
+      ['DateGreaterThanEquals', 'Date'],
+      ['Bool', 'Bool'],
+      ['BinaryEquals', 'Binary'],
+      ['IpAddress', 'IpAddress'],
+      ['NotIpAddress', 'IpAddress'],
+      ['ArnEquals', 'Arn'],
+      ['ArnLike', 'Arn'],
+      ['ArnNotEquals', 'Arn'],
+      ['ArnNotLike', 'Arn'],
+      ['Null', 'Null'],
+    ] as const
+  ).map(([name, family]) => [name.toLowerCase(), family]),
+);
+const CANONICAL_OPERATOR_NAMES: string[] = [
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
+  'DateEquals',
+  'DateNotEquals',
+  'DateLessThan',
+  'DateLessThanEquals',
+  'DateGreaterThan',
+  'DateGreaterThanEquals',
+  'Bool',
+  'BinaryEquals',
+  'IpAddress',
+  'NotIpAddress',
+  'ArnEquals',
+  'ArnLike',
+  'ArnNotEquals',
+  'ArnNotLike',
+  'Null',
+];
+
+/** Which operator families AWS evaluates meaningfully for each key type (Null fits every key). */
+const FAMILIES_FOR_KEY_TYPE: Record<ConditionKeyType, readonly OperatorFamily[]> = {
+  String: ['String'],
+  ArrayOfString: ['String'],
+  Numeric: ['Numeric'],
+  Bool: ['Bool'],
+  Date: ['Date'],
+  // AWS documents string operators as usable with ARN keys (e.g. aws:PrincipalArn with StringLike).
+  ARN: ['Arn', 'String'],
+  IPAddress: ['IpAddress'],
+};
+
+const CONDITION_KEY_NAMES: string[] = [
+  ...Object.keys(snapshot.conditionKeys),
+  ...Object.keys(snapshot.globalConditionKeys),
+];
+const KMS_ACTION_NAMES: string[] = KMS_ACTIONS.map((action) => action.name);
+
+// ---------------------------------------------------------------------------------------------
+// Findings
+
+interface FindingSink {
+  add(code: RuleCode, path: JsonPath, message: string): void;
+  readonly findings: ValidationFinding[];
+}
+
+function createSink(): FindingSink {
+  const findings: ValidationFinding[] = [];
+  return {
+    findings,
+    add(code, path, message) {
+      findings.push({ code, level: ruleLevel(code), path, message });
+    },
+  };
+}
+
+const pathCollator = new Intl.Collator('en', { numeric: true });
+
+/** Errors first, then by path (numeric-aware: Statement[2] before Statement[10]), then code. */
+function compareFindings(a: ValidationFinding, b: ValidationFinding): number {
+  if (a.level !== b.level) return a.level === 'error' ? -1 : 1;
+  return (
+    pathCollator.compare(a.path, b.path) || a.code.localeCompare(b.code) || a.message.localeCompare(b.message)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and suggestions
+
+/** `$.Statement[0].Condition.StringEquals.kms:ViaService`; names with `.`, `[`, `'` or spaces go in brackets. */
+export function childPath(parent: JsonPath, key: string | number): JsonPath {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  if (key !== '' && !/[.[\]'\s]/.test(key)) return `${parent}.${key}`;
+  return `${parent}['${key.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+}
+
+/** Optimal string alignment distance: Levenshtein plus adjacent transposition (`Actoin` -> `Action` = 1). */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array(rows * cols).fill(0);
+  const at = (i: number, j: number): number => d[i * cols + j] ?? 0;
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      }
+      d[i * cols + j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The closest candidate, compared case-insensitively, when it is close enough to be a typo. */
+export function closestName(input: string, candidates: readonly string[]): string | undefined {
+  const needle = input.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(needle, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const allowed = Math.max(2, Math.floor(needle.length / 4));
+  return best !== undefined && bestDistance <= allowed ? best : undefined;
+}
+
+function didYouMean(suggestion: string | undefined): string {
+  return suggestion ? ` (did you mean "${suggestion}"?)` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON text: a small position-aware parser (JSON.parse gives neither paths, duplicate keys nor,
+// on Node 20, a position in every error message).
+
+interface StringSpan {
+  start: number;
+  end: number;
+  path: JsonPath;
+}
+
+export interface JsonSyntaxError {
+  message: string;
+  offset: number;
+  line: number;
+  column: number;
+}
+
+interface TextParseResult {
+  value?: unknown;
+  error?: JsonSyntaxError;
+  /** Every string token (keys and values) in text order, with the path it belongs to. */
+  strings: StringSpan[];
+  duplicates: { path: JsonPath; key: string }[];
+}
+
+class JsonTextError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'JsonTextError';
+  }
+}
+
+function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+function describeToken(text: string, offset: number): string {
+  const codePoint = text.codePointAt(offset);
+  if (codePoint === undefined) return 'end of input';
+  if (codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f))
+    return `character ${formatCodePoint(codePoint)}`;
+  return `token ${String.fromCodePoint(codePoint)}`;
+}
+
+function parseJsonText(text: string): TextParseResult {
+  const strings: StringSpan[] = [];
+  const duplicates: { path: JsonPath; key: string }[] = [];
+  let pos = 0;
+
+  const fail = (message: string, at = pos): never => {
+    throw new JsonTextError(message, at);
+  };
+  const unexpected = (): never => fail(`Unexpected ${describeToken(text, pos)}`);
+  const skipWhitespace = (): void => {
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) pos++;
+      else return;
+    }
+  };
+
+  const parseString = (path: JsonPath): string => {
+    const start = pos;
+    pos++; // opening quote
+    let result = '';
+    for (;;) {
+      if (pos >= text.length) fail('Unterminated string', start);
+      const c = text.charCodeAt(pos);
+      if (c === 0x22) {
+        pos++;
+        strings.push({ start, end: pos, path });
+        return result;
+      }
+      if (c < 0x20) fail(`Unescaped control character ${formatCodePoint(c)} in a string`);
+      if (c === 0x5c) {
+        const escaped = text[pos + 1];
+        switch (escaped) {
+          case '"':
+          case '\\':
+          case '/':
+            result += escaped;
+            pos += 2;
+            break;
+          case 'b':
+            result += '\b';
+            pos += 2;
+            break;
+          case 'f':
+            result += '\f';
+            pos += 2;
+            break;
+          case 'n':
+            result += '\n';
+            pos += 2;
+            break;
+          case 'r':
+            result += '\r';
+            pos += 2;
+            break;
+          case 't':
+            result += '\t';
+            pos += 2;
+            break;
+          case 'u': {
+            const hex = text.slice(pos + 2, pos + 6);
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('Bad \\u escape in a string');
+            result += String.fromCharCode(Number.parseInt(hex, 16));
+            pos += 6;
+            break;
+          }
+          default:
+            fail('Bad escape in a string', pos);
+        }
+        continue;
+      }
+      result += text[pos];
+      pos++;
+    }
+  };
+
+  const parseNumber = (): number => {
+    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
+    if (!match) return unexpected();
+    pos += match[0].length;
+    return Number(match[0]);
+  };
+
+  const parseLiteral = (word: string, value: unknown): unknown => {
+    if (text.startsWith(word, pos)) {
+      pos += word.length;
+      return value;
+    }
+    return unexpected();
+  };
+
+  const parseValue = (path: JsonPath, depth: number): unknown => {
+    if (depth > MAX_NESTING) fail(`Nesting deeper than ${MAX_NESTING} levels`);
+    skipWhitespace();
+    const c = text[pos];
+    if (c === '{') return parseObject(path, depth);
+    if (c === '[') return parseArray(path, depth);
+    if (c === '"') return parseString(path);
+    if (c === 't') return parseLiteral('true', true);
+    if (c === 'f') return parseLiteral('false', false);
+    if (c === 'n') return parseLiteral('null', null);
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
+    return unexpected();
+  };
+
+  const parseObject = (path: JsonPath, depth: number): Record<string, unknown> => {
+    const result: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    pos++;
+    skipWhitespace();
+    if (text[pos] === '}') {
+      pos++;
+      return result;
+    }
+    for (;;) {
+      skipWhitespace();
+      if (text[pos] !== '"') unexpected();
+      const keyStart = strings.length;
+      const key = parseString(path);
+      const memberPath = childPath(path, key);
+      const keySpan = strings[keyStart];
+      if (keySpan) keySpan.path = memberPath;
+      if (seen.has(key)) duplicates.push({ path: memberPath, key });
+      seen.add(key);
+      skipWhitespace();
+      if (text[pos] !== ':') unexpected();
+      pos++;
+      const value = parseValue(memberPath, depth + 1);
+      // defineProperty, so a key named __proto__ is data, as in JSON.parse
+      Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+      skipWhitespace();
+      if (text[pos] === ',') {
+        pos++;
+        continue;
+      }
+      if (text[pos] === '}') {
+        pos++;
+        return result;
+      }
+      unexpected();
+    }
+  };
+
+  const parseArray = (path: JsonPath, depth: number): unknown[] => {
+    const result: unknown[] = [];
+    pos++;
+    skipWhitespace();
+    if (text[pos] === ']') {
+      pos++;
+      return result;
+    }
+    for (;;) {
+      result.push(parseValue(childPath(path, result.length), depth + 1));
+      skipWhitespace();
+      if (text[pos] === ',') {
+        pos++;
+        continue;
+      }
+      if (text[pos] === ']') {
+        pos++;
+        return result;
+      }
+      unexpected();
+    }
+  };
+
+  try {
+    // A UTF-8 byte order mark is not JSON; KMS rejects it too (U+FEFF is outside U+00FF).
+    const value = parseValue('$', 0);
+    skipWhitespace();
+    if (pos < text.length) unexpected();
+    return { value, strings, duplicates };
+  } catch (error) {
+    if (!(error instanceof JsonTextError)) throw error;
+    const { line, column } = lineColumnAt(text, error.offset);
+    return {
+      error: {
+        message: `${error.message} at line ${line} column ${column}`,
+        offset: error.offset,
+        line,
+        column,
+      },
+      strings,
+      duplicates,
+    };
+  }
+}
+
+/**
+ * Why the text is not JSON, with line and column (`Unexpected token } at line 3 column 5`),
+ * or undefined when it is JSON. The CLI uses it for `file: not JSON: ...` messages.
+ */
+export function describeJsonSyntaxError(text: string): JsonSyntaxError | undefined {
+  return parseJsonText(text).error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Characters and size
+
+function formatCodePoint(codePoint: number): string {
+  return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+type CharacterClass = 'allowed' | 'invisible' | 'forbidden';
+
+/**
+ * KMS allows tab, LF, CR, printable ASCII and Latin-1 Supplement. U+007F-U+009F (DEL, C1
+ * controls) sit inside the API's pattern `[\u0009\u000A\u000D\u0020-\u00FF]+`, so KMS accepts
+ * them, yet they are not printable: a warning, not an error.
+ */
+function classifyCharacter(codePoint: number): CharacterClass {
+  if (codePoint === 0x09 || codePoint === 0x0a || codePoint === 0x0d) return 'allowed';
+  if (codePoint >= 0x20 && codePoint <= 0x7e) return 'allowed';
+  if (codePoint >= 0xa0 && codePoint <= 0xff) return 'allowed';
+  if (codePoint >= 0x7f && codePoint <= 0x9f) return 'invisible';
+  return 'forbidden';
+}
+
+function visibleForm(codePoint: number): string {
+  const printable = codePoint > 0x9f && !(codePoint >= 0xd800 && codePoint <= 0xdfff);
+  return printable ? ` (${String.fromCodePoint(codePoint)})` : '';
+}
+
+class CharacterReporter {
+  private readonly counts = { forbidden: 0, invisible: 0 };
+  private readonly firstPath = { forbidden: '$', invisible: '$' };
+
+  constructor(private readonly sink: FindingSink) {}
+
+  report(codePoint: number, path: JsonPath, where: string): void {
+    const kind = classifyCharacter(codePoint);
+    if (kind === 'allowed') return;
+    this.counts[kind]++;
+    if (this.counts[kind] === 1) this.firstPath[kind] = path;
+    if (this.counts[kind] > MAX_CHARACTER_FINDINGS) return;
+    const code = formatCodePoint(codePoint);
+    if (kind === 'forbidden') {
+      this.sink.add(
+        'KMS004',
+        path,
+        `Character ${code}${visibleForm(codePoint)} ${where}is not allowed in a key policy (only tab, LF, CR and U+0020-U+00FF)`,
+      );
+    } else {
+      this.sink.add(
+        'KMS005',
+        path,
+        `Invisible control character ${code} ${where}(KMS accepts it, but no one can see it)`,
+      );
+    }
+  }
+
+  finish(): void {
+    for (const kind of ['forbidden', 'invisible'] as const) {
+      const more = this.counts[kind] - MAX_CHARACTER_FINDINGS;
+      if (more > 0) {
+        this.sink.add(
+          kind === 'forbidden' ? 'KMS004' : 'KMS005',
+          this.firstPath[kind],
+          `... and ${more} more such characters`,
+        );
+      }
+    }
+  }
+}
+
+function checkTextCharacters(text: string, strings: readonly StringSpan[], sink: FindingSink): void {
+  const reporter = new CharacterReporter(sink);
+  let line = 1;
+  let lineStart = 0;
+  let spanIndex = 0;
+  for (let offset = 0; offset < text.length; ) {
+    const codePoint = text.codePointAt(offset) ?? 0;
+    const width = codePoint > 0xffff ? 2 : 1;
+    if (classifyCharacter(codePoint) !== 'allowed') {
+      let span = strings[spanIndex];
+      while (span && span.end <= offset) {
+        spanIndex++;
+        span = strings[spanIndex];
+      }
+      const path = span && span.start <= offset ? span.path : '$';
+      reporter.report(codePoint, path, `at line ${line} column ${offset - lineStart + 1} `);
+    }
+    if (codePoint === 0x0a) {
+      line++;
+      lineStart = offset + 1;
+    }
+    offset += width;
+  }
+  reporter.finish();
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3; // a lone surrogate is encoded as U+FFFD
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-memory input: is it JSON at all, and which strings does it hold?
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function checkInMemoryValue(input: unknown, sink: FindingSink): boolean {
+  const reporter = new CharacterReporter(sink);
+  const ancestors = new Set<unknown>();
+  let representable = true;
+  const checkString = (text: string, path: JsonPath, what: string): void => {
+    for (const char of text) reporter.report(char.codePointAt(0) ?? 0, path, what);
+  };
+  const visit = (value: unknown, path: JsonPath, depth: number): void => {
+    if (value === null || typeof value === 'boolean') return;
+    if (typeof value === 'string') {
+      checkString(value, path, 'in a string ');
+      return;
+    }
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) {
+        representable = false;
+        sink.add('KMS007', path, `${value} has no JSON form`);
+      }
+      return;
+    }
+    if (typeof value !== 'object') {
+      representable = false;
+      sink.add('KMS007', path, `A value of type ${typeof value} has no JSON form`);
+      return;
+    }
+    if (ancestors.has(value)) {
+      representable = false;
+      sink.add('KMS007', path, 'The value refers to itself (a cycle); JSON cannot hold it');
+      return;
+    }
+    if (depth > MAX_NESTING) {
+      representable = false;
+      sink.add('KMS007', path, `Nesting deeper than ${MAX_NESTING} levels`);
+      return;
+    }
+    if (!Array.isArray(value) && !isPlainObject(value)) {
+      representable = false;
+      sink.add('KMS007', path, 'A class instance (not a plain object or array) is not a JSON value');
+      return;
+    }
+    ancestors.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        visit(item, childPath(path, index), depth + 1);
+      });
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        const itemPath = childPath(path, key);
+        checkString(key, itemPath, 'in a name ');
+        visit(item, itemPath, depth + 1);
+      }
+    }
+    ancestors.delete(value);
+  };
+  visit(input, '$', 0);
+  reporter.finish();
+  return representable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The statement model the security checks work on
+
+interface PrincipalEntry {
+  /** `*` for a bare `"Principal": "*"`, else the principal type (AWS, Service, ...). */
+  type: string;
+  value: string;
+  path: JsonPath;
+}
+
+interface StringEntry {
+  value: string;
+  path: JsonPath;
+}
+
+interface StatementModel {
+  index: number;
+  path: JsonPath;
+  effect?: 'Allow' | 'Deny';
+  principalKind: 'Principal' | 'NotPrincipal' | 'none';
+  principals: PrincipalEntry[];
+  actionKind: 'Action' | 'NotAction' | 'none';
+  actions: StringEntry[];
+  hasCondition: boolean;
+}
+
+interface StructureContext {
+  sink: FindingSink;
+  statements: StatementModel[];
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+function checkUnknownElements(
+  object: Record<string, unknown>,
+  path: JsonPath,
+  known: readonly string[],
+  where: string,
+  sink: FindingSink,
+): void {
+  for (const key of Object.keys(object)) {
+    if (known.includes(key)) continue;
+    const suggestion = closestName(key, known);
+    const hint = suggestion ? `: did you mean ${key} → ${suggestion}?` : ` (valid: ${known.join(', ')})`;
+    sink.add('KMS111', childPath(path, key), `Unknown ${where} element "${key}"${hint}`);
+  }
+}
+
+/** A string or a non-empty list of strings (Action, Resource); wrong shapes are reported. */
+function stringList(value: unknown, path: JsonPath, element: string, sink: FindingSink): StringEntry[] {
+  if (typeof value === 'string') return [{ value, path }];
+  if (Array.isArray(value)) {
+    if (value.length === 0) sink.add('KMS112', path, `${element} is an empty list; it matches nothing`);
+    const entries: StringEntry[] = [];
+    value.forEach((item, index) => {
+      const itemPath = childPath(path, index);
+      if (typeof item === 'string') entries.push({ value: item, path: itemPath });
+      else sink.add('KMS112', itemPath, `${element} entries are strings, not ${typeName(item)}`);
+    });
+    return entries;
+  }
+  sink.add('KMS112', path, `${element} is a string or a list of strings, not ${typeName(value)}`);
+  return [];
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const IAM_ARN = /^arn:[a-z][a-z0-9-]*:(iam|sts)::(\d{12}):.+$/;
+const UNIQUE_ID = /^(AROA|AIDA)[A-Z0-9]{12,}$/;
+
+function checkAwsPrincipalValue(value: string, path: JsonPath, sink: FindingSink): void {
+  if (value === '*' || ACCOUNT_ID.test(value) || IAM_ARN.test(value)) return;
+  if (UNIQUE_ID.test(value)) {
+    sink.add(
+      'KMS307',
+      path,
+      `Orphaned principal: ${value} is a unique ID, which KMS shows after the IAM ${value.startsWith('AROA') ? 'role' : 'user'} was deleted; remove it or restore the ARN`,
+    );
+    return;
+  }
+  sink.add('KMS113', path, `AWS principal "${value}" is not *, a 12-digit account ID or an IAM/STS ARN`);
+}
+
+function principalEntries(
+  value: unknown,
+  path: JsonPath,
+  element: string,
+  sink: FindingSink,
+): PrincipalEntry[] {
+  if (value === '*') return [{ type: '*', value: '*', path }];
+  if (!isPlainObject(value)) {
+    sink.add(
+      'KMS113',
+      path,
+      `${element} is "*" or an object such as {"AWS": "arn:aws:iam::111122223333:root"}, not ${typeof value === 'string' ? `the string "${value}"` : typeName(value)}`,
+    );
+    return [];
+  }
+  const keys = Object.keys(value);
+  if (keys.length === 0) sink.add('KMS113', path, `${element} names no principal`);
+  const entries: PrincipalEntry[] = [];
+  for (const type of keys) {
+    const typePath = childPath(path, type);
+    if (!(PRINCIPAL_TYPES as readonly string[]).includes(type)) {
+      sink.add(
+        'KMS113',
+        typePath,
+        `Unknown principal type "${type}"${didYouMean(closestName(type, PRINCIPAL_TYPES))}; valid: ${PRINCIPAL_TYPES.join(', ')}`,
+      );
+      continue;
+    }
+    const raw = value[type];
+    const items: StringEntry[] = [];
+    if (typeof raw === 'string') items.push({ value: raw, path: typePath });
+    else if (Array.isArray(raw) && raw.length > 0) {
+      raw.forEach((item, index) => {
+        const itemPath = childPath(typePath, index);
+        if (typeof item === 'string') items.push({ value: item, path: itemPath });
+        else sink.add('KMS113', itemPath, `${type} principals are strings, not ${typeName(item)}`);
+      });
+    } else {
+      sink.add('KMS113', typePath, `${type} is a principal string or a non-empty list of them`);
+    }
+    for (const item of items) {
+      if (type === 'AWS') checkAwsPrincipalValue(item.value, item.path, sink);
+      else if (item.value === '') sink.add('KMS113', item.path, `${type} principal is empty`);
+      entries.push({ type, value: item.value, path: item.path });
+    }
+  }
+  return entries;
+}
+
+function checkAction(entry: StringEntry, sink: FindingSink): void {
+  const { value, path } = entry;
+  if (value === '*') return;
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) {
+    const suggestion = findKmsAction(`kms:${value}`)?.name;
+    sink.add(
+      'KMS204',
+      path,
+      `Action "${value}" is not service:Name${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    );
+    return;
+  }
+  const service = value.slice(0, colon);
+  if (service.toLowerCase() !== 'kms') {
+    sink.add(
+      'KMS203',
+      path,
+      `Action "${value}" belongs to ${service}, not KMS; a key policy only governs kms: actions`,
+    );
+    return;
+  }
+  if (value.includes('*') || value.includes('?')) {
+    if (expandActionPattern(value).length === 0) {
+      sink.add('KMS202', path, `Wildcard "${value}" matches no KMS action, so it grants nothing`);
+    }
+    return;
+  }
+  if (!findKmsAction(value)) {
+    sink.add(
+      'KMS201',
+      path,
+      `KMS has no action "${value}"; it grants nothing${didYouMean(closestName(value, KMS_ACTION_NAMES))}`,
+    );
+  }
+}
+
+interface ParsedOperator {
+  family: OperatorFamily;
+}
+
+function parseOperator(operator: string): ParsedOperator | undefined {
+  const base = operator.replace(/^(ForAnyValue|ForAllValues):/i, '').replace(/IfExists$/i, '');
+  const family = OPERATOR_FAMILIES.get(base.toLowerCase());
+  if (!family) return undefined;
+  if (family === 'Null' && base.length !== operator.length && /IfExists$/i.test(operator)) return undefined;
+  return { family };
+}
+
+function isScalar(value: unknown): boolean {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+function checkCondition(value: unknown, path: JsonPath, sink: FindingSink): void {
+  if (!isPlainObject(value)) {
+    sink.add('KMS120', path, `Condition is an object of operator -> {key: value}, not ${typeName(value)}`);
+    return;
+  }
+  for (const [operator, block] of Object.entries(value)) {
+    const operatorPath = childPath(path, operator);
+    const parsed = parseOperator(operator);
+    if (!parsed) {
+      const base = operator.replace(/^(ForAnyValue|ForAllValues):/i, '').replace(/IfExists$/i, '');
+      sink.add(
+        'KMS121',
+        operatorPath,
+        `Unknown condition operator "${operator}"${didYouMean(closestName(base, CANONICAL_OPERATOR_NAMES))}`,
+      );
+    }
+    if (!isPlainObject(block)) {
+      sink.add('KMS120', operatorPath, `${operator} holds {condition key: value}, not ${typeName(block)}`);
+      continue;
+    }
+    if (Object.keys(block).length === 0) {
+      sink.add('KMS120', operatorPath, `${operator} names no condition key`);
+    }
+    for (const [key, values] of Object.entries(block)) {
+      const keyPath = childPath(operatorPath, key);
+      if (Array.isArray(values)) {
+        if (values.length === 0) sink.add('KMS122', keyPath, `${key} has an empty list of values`);
+        values.forEach((item, index) => {
+          if (!isScalar(item)) {
+            sink.add(
+              'KMS122',
+              childPath(keyPath, index),
+              `Condition values are strings, numbers or booleans, not ${typeName(item)}`,
+            );
+          }
+        });
+      } else if (!isScalar(values)) {
+        sink.add(
+          'KMS122',
+          keyPath,
+          `Condition values are strings, numbers or booleans, not ${typeName(values)}`,
+        );
+      }
+      const known = findConditionKey(key);
+      if (!known) {
+        sink.add(
+          'KMS205',
+          keyPath,
+          `Neither KMS nor the global condition keys have "${key}", so this condition never matches${didYouMean(closestName(key, CONDITION_KEY_NAMES))}`,
+        );
+        continue;
+      }
+      if (parsed && parsed.family !== 'Null' && !FAMILIES_FOR_KEY_TYPE[known.type].includes(parsed.family)) {
+        const fitting = FAMILIES_FOR_KEY_TYPE[known.type].join('/');
+        sink.add(
+          'KMS206',
+          keyPath,
+          `${key} is a ${known.type} key, but ${operator} is a ${parsed.family} operator; use a ${fitting} operator`,
+        );
+      }
+    }
+  }
+}
+
+function checkStatement(raw: unknown, index: number, path: JsonPath, ctx: StructureContext): void {
+  const { sink } = ctx;
+  if (!isPlainObject(raw)) {
+    sink.add('KMS114', path, `A statement is an object, not ${typeName(raw)}`);
+    return;
+  }
+  checkUnknownElements(raw, path, STATEMENT_ELEMENTS, 'statement', sink);
+  const model: StatementModel = {
+    index,
+    path,
+    principalKind: 'none',
+    principals: [],
+    actionKind: 'none',
+    actions: [],
+    hasCondition: false,
+  };
+
+  if ('Sid' in raw && typeof raw.Sid !== 'string') {
+    sink.add('KMS112', childPath(path, 'Sid'), `Sid is a string, not ${typeName(raw.Sid)}`);
+  }
+
+  if (!('Effect' in raw)) sink.add('KMS105', path, 'Statement has no Effect (Allow or Deny)');
+  else if (raw.Effect === 'Allow' || raw.Effect === 'Deny') model.effect = raw.Effect;
+  else {
+    const shown = typeof raw.Effect === 'string' ? `"${raw.Effect}"` : typeName(raw.Effect);
+    const suggestion =
+      typeof raw.Effect === 'string' ? closestName(raw.Effect, ['Allow', 'Deny']) : undefined;
+    sink.add(
+      'KMS106',
+      childPath(path, 'Effect'),
+      `Effect is "Allow" or "Deny", not ${shown}${didYouMean(suggestion)}`,
+    );
+  }
+
+  const hasPrincipal = 'Principal' in raw;
+  const hasNotPrincipal = 'NotPrincipal' in raw;
+  if (hasPrincipal && hasNotPrincipal)
+    sink.add('KMS108', path, 'Statement has both Principal and NotPrincipal');
+  if (!hasPrincipal && !hasNotPrincipal) sink.add('KMS107', path, 'Statement has no Principal');
+  if (hasPrincipal || hasNotPrincipal) {
+    model.principalKind = hasPrincipal ? 'Principal' : 'NotPrincipal';
+    model.principals = principalEntries(
+      raw[model.principalKind],
+      childPath(path, model.principalKind),
+      model.principalKind,
+      sink,
+    );
+  }
+
+  const hasAction = 'Action' in raw;
+  const hasNotAction = 'NotAction' in raw;
+  if (hasAction && hasNotAction) sink.add('KMS108', path, 'Statement has both Action and NotAction');
+  if (!hasAction && !hasNotAction) sink.add('KMS109', path, 'Statement has no Action, so it has no effect');
+  if (hasAction || hasNotAction) {
+    model.actionKind = hasAction ? 'Action' : 'NotAction';
+    model.actions = stringList(
+      raw[model.actionKind],
+      childPath(path, model.actionKind),
+      model.actionKind,
+      sink,
+    );
+    for (const action of model.actions) checkAction(action, sink);
+  }
+
+  const hasResource = 'Resource' in raw;
+  const hasNotResource = 'NotResource' in raw;
+  if (hasResource && hasNotResource) sink.add('KMS108', path, 'Statement has both Resource and NotResource');
+  if (!hasResource && !hasNotResource)
+    sink.add('KMS110', path, 'Statement has no Resource, so it has no effect');
+  if (hasNotResource) {
+    sink.add('KMS104', childPath(path, 'NotResource'), 'A key policy uses "Resource": "*", not NotResource');
+  }
+  if (hasResource) {
+    for (const resource of stringList(raw.Resource, childPath(path, 'Resource'), 'Resource', sink)) {
+      if (resource.value !== '*') {
+        sink.add('KMS104', resource.path, `Resource must be "*" in a key policy, not "${resource.value}"`);
+      }
+    }
+  }
+
+  if ('Condition' in raw) {
+    checkCondition(raw.Condition, childPath(path, 'Condition'), sink);
+    model.hasCondition = isPlainObject(raw.Condition) && Object.keys(raw.Condition).length > 0;
+  }
+  ctx.statements.push(model);
+}
+
+function checkDocument(document: Record<string, unknown>, ctx: StructureContext): void {
+  const { sink } = ctx;
+  checkUnknownElements(document, '$', DOCUMENT_ELEMENTS, 'document', sink);
+
+  if (!('Version' in document)) {
+    sink.add('KMS102', '$', `Version is missing; set "Version": "${SUPPORTED_VERSION}"`);
+  } else if (document.Version !== SUPPORTED_VERSION) {
+    const shown = typeof document.Version === 'string' ? `"${document.Version}"` : typeName(document.Version);
+    sink.add('KMS103', '$.Version', `Version must be "${SUPPORTED_VERSION}", not ${shown}`);
+  }
+  if ('Id' in document && typeof document.Id !== 'string') {
+    sink.add('KMS112', '$.Id', `Id is a string, not ${typeName(document.Id)}`);
+  }
+
+  if (!('Statement' in document)) {
+    sink.add('KMS101', '$', 'Statement is missing; a key policy needs at least one statement');
+    return;
+  }
+  const statement = document.Statement;
+  if (Array.isArray(statement)) {
+    if (statement.length === 0)
+      sink.add('KMS101', '$.Statement', 'Statement is empty; a key policy needs at least one');
+    statement.forEach((entry, index) => {
+      checkStatement(entry, index, childPath('$.Statement', index), ctx);
+    });
+  } else if (isPlainObject(statement)) {
+    checkStatement(statement, 0, '$.Statement', ctx);
+  } else {
+    sink.add('KMS112', '$.Statement', `Statement is a list of statements, not ${typeName(statement)}`);
+  }
+
+  const sidPaths = new Map<string, JsonPath>();
+  const statements = Array.isArray(statement) ? statement : [statement];
+  statements.forEach((entry, index) => {
+    if (!isPlainObject(entry) || typeof entry.Sid !== 'string' || entry.Sid === '') return;
+    const path = childPath(Array.isArray(statement) ? childPath('$.Statement', index) : '$.Statement', 'Sid');
+    const first = sidPaths.get(entry.Sid);
+    if (first) sink.add('KMS115', path, `Sid "${entry.Sid}" is also used at ${first}`);
+    else sidPaths.set(entry.Sid, path);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Security: who may do what
+
+function accountOf(principal: string): string | undefined {
+  if (ACCOUNT_ID.test(principal)) return principal;
+  return IAM_ARN.exec(principal)?.[2];
+}
+
+function isAccountRoot(principal: string): boolean {
+  return ACCOUNT_ID.test(principal) || /^arn:[a-z][a-z0-9-]*:iam::\d{12}:root$/.test(principal);
+}
+
+function isAnyone(principal: PrincipalEntry): boolean {
+  return principal.value === '*' && (principal.type === '*' || principal.type === 'AWS');
+}
+
+function statementCoversAction(statement: StatementModel, action: string): boolean {
+  if (statement.actionKind === 'none') return false;
+  const matches = statement.actions.some((entry) => expandActionPattern(entry.value).includes(action));
+  return statement.actionKind === 'Action' ? matches : !matches;
+}
+
+function grantsEverything(statement: StatementModel): boolean {
+  return (
+    statement.actionKind === 'Action' &&
+    statement.actions.some((entry) => entry.value === '*' || entry.value.toLowerCase() === 'kms:*')
+  );
+}
+
+/**
+ * Does the statement's principal element name this principal? `viaAccountRoot`: a root (account)
+ * principal also stands for the account's IAM principals (true for Deny, and for Allow through
+ * IAM delegation).
+ */
+function principalNamedBy(entry: PrincipalEntry, principal: string, viaAccountRoot: boolean): boolean {
+  if (isAnyone(entry)) return true;
+  if (entry.type !== 'AWS') return false;
+  if (entry.value === principal) return true;
+  const sameAccountRoot = isAccountRoot(entry.value) && accountOf(entry.value) === accountOf(principal);
+  // `111122223333` and `arn:aws:iam::111122223333:root` are the same principal.
+  if (sameAccountRoot && isAccountRoot(principal)) return true;
+  return viaAccountRoot && sameAccountRoot;
+}
+
+/**
+ * Does the statement apply to this principal? `viaAccountRoot`: an account (root) principal also
+ * stands for the account's IAM principals (always for Deny; for Allow through IAM delegation).
+ */
+function statementAppliesTo(statement: StatementModel, principal: string, viaAccountRoot: boolean): boolean {
+  const named = statement.principals.some((entry) => principalNamedBy(entry, principal, viaAccountRoot));
+  if (statement.principalKind === 'Principal') return named;
+  if (statement.principalKind === 'NotPrincipal') return !named;
+  return false;
+}
+
+/** Allowed by some Allow statement and not overridden by an unconditional Deny. */
+function canCall(
+  statements: readonly StatementModel[],
+  principal: string,
+  action: string,
+  viaAccountRoot: boolean,
+): boolean {
+  const allowed = statements.some(
+    (s) =>
+      s.effect === 'Allow' &&
+      statementCoversAction(s, action) &&
+      statementAppliesTo(s, principal, viaAccountRoot),
+  );
+  const denied = statements.some(
+    (s) =>
+      s.effect === 'Deny' &&
+      !s.hasCondition &&
+      statementCoversAction(s, action) &&
+      statementAppliesTo(s, principal, true),
+  );
+  return allowed && !denied;
+}
+
+/**
+ * The key's own account: the option, else the account that appears most often among the policy's
+ * AWS principals (the default key policy always names its own root). First seen wins a tie.
+ */
+function keyAccounts(statements: readonly StatementModel[], options: ValidateOptions): string[] {
+  if (options.keyAccount) return [options.keyAccount];
+  const counts = new Map<string, number>();
+  for (const statement of statements) {
+    for (const principal of statement.principals) {
+      const account = principal.type === 'AWS' ? accountOf(principal.value) : undefined;
+      if (account) counts.set(account, (counts.get(account) ?? 0) + 1);
+    }
+  }
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const [account, count] of counts) {
+    if (count > bestCount) {
+      best = account;
+      bestCount = count;
+    }
+  }
+  return best ? [best] : [];
+}
+
+function checkSecurity(
+  statements: readonly StatementModel[],
+  options: ValidateOptions,
+  sink: FindingSink,
+): void {
+  const partition = options.partition ?? 'aws';
+  const ownAccounts = keyAccounts(statements, options);
+  const admins = options.adminPrincipals ?? [];
+  const allowedAccounts = options.allowedAccounts ?? [];
+  const isAdmin = (entry: PrincipalEntry): boolean =>
+    entry.type === 'AWS' &&
+    (admins.includes(entry.value) ||
+      (isAccountRoot(entry.value) && ownAccounts.includes(accountOf(entry.value) ?? '')));
+
+  for (const statement of statements) {
+    if (statement.effect !== 'Allow' || statement.principalKind !== 'Principal') continue;
+    const putKeyPolicy = statementCoversAction(statement, 'kms:PutKeyPolicy');
+    for (const principal of statement.principals) {
+      if (isAnyone(principal) && !statement.hasCondition) {
+        sink.add(
+          'KMS301',
+          principal.path,
+          'Principal * on an Allow without a Condition lets every identity in every AWS account use the key',
+        );
+      }
+      const account = principal.type === 'AWS' ? accountOf(principal.value) : undefined;
+      if (account && allowedAccounts.length > 0 && !allowedAccounts.includes(account)) {
+        sink.add(
+          'KMS302',
+          principal.path,
+          `Principal ${principal.value} belongs to account ${account}, which is not in the allowed accounts (${allowedAccounts.join(', ')})`,
+        );
+      }
+      if (grantsEverything(statement) && !isAdmin(principal)) {
+        sink.add(
+          'KMS303',
+          principal.path,
+          `${principal.value} is given every KMS action (kms:*) but is neither the key account root nor a named administrator`,
+        );
+      }
+      const crossAccount = account !== undefined && ownAccounts.length > 0 && !ownAccounts.includes(account);
+      if (putKeyPolicy && (isAnyone(principal) || crossAccount)) {
+        sink.add(
+          'KMS304',
+          principal.path,
+          `${isAnyone(principal) ? 'Anyone (*)' : `${principal.value} (another account)`} may call kms:PutKeyPolicy, i.e. replace this key policy and take the key over`,
+        );
+      }
+    }
+  }
+
+  const named = [...ownAccounts.map((account) => `arn:${partition}:iam::${account}:root`), ...admins];
+  // With no account and no administrator known, only a grant to anyone (*) is known to reach the root.
+  const keepers = named.length > 0 ? named : ['*'];
+  if (!keepers.some((principal) => canCall(statements, principal, 'kms:PutKeyPolicy', false))) {
+    const whom = named.length > 0 ? ` (${named.join(', ')})` : '';
+    sink.add(
+      'KMS305',
+      '$.Statement',
+      `Lockout risk: no Allow statement keeps the account root or a named administrator${whom} able to call kms:PutKeyPolicy; the key could become unmanageable`,
+    );
+  }
+
+  if (options.mode === 'remediate' && options.guardPrincipal) {
+    const guard = options.guardPrincipal;
+    const missing = ['kms:GetKeyPolicy', 'kms:PutKeyPolicy'].filter(
+      (action) => !canCall(statements, guard, action, true),
+    );
+    if (missing.length > 0) {
+      sink.add(
+        'KMS306',
+        '$.Statement',
+        `In remediate mode the guard (${guard}) must be able to call ${missing.join(' and ')}, but this policy does not allow it (directly or through its account root)`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Validates a KMS key policy given as JSON text or as an in-memory value. Never throws.
+ * `valid` is false when any finding is an error; warnings leave it valid.
+ */
+export function validatePolicy(input: string | unknown, options: ValidateOptions = {}): ValidationResult {
+  const sink = createSink();
+  let document: unknown;
+  let haveDocument = false;
+  let byteLength = 0;
+
+  if (typeof input === 'string') {
+    byteLength = utf8Length(input);
+    const parsed = parseJsonText(input);
+    checkTextCharacters(input, parsed.strings, sink);
+    for (const duplicate of parsed.duplicates) {
+      sink.add(
+        'KMS006',
+        duplicate.path,
+        `"${duplicate.key}" appears twice in this object; only the last value counts`,
+      );
+    }
+    if (parsed.error) {
+      sink.add('KMS001', '$', `Not JSON: ${parsed.error.message}`);
+    } else {
+      document = parsed.value;
+      haveDocument = true;
+    }
+  } else {
+    const representable = checkInMemoryValue(input, sink);
+    if (representable) {
+      byteLength = utf8Length(JSON.stringify(input) ?? '');
+      document = input;
+      haveDocument = true;
+    }
+  }
+
+  if (byteLength > MAX_POLICY_BYTES) {
+    sink.add(
+      'KMS003',
+      '$',
+      `The document is ${byteLength} bytes (UTF-8); KMS accepts at most ${MAX_POLICY_BYTES}`,
+    );
+  }
+
+  if (haveDocument) {
+    if (isPlainObject(document)) {
+      const ctx: StructureContext = { sink, statements: [] };
+      checkDocument(document, ctx);
+      checkSecurity(ctx.statements, options, sink);
+    } else {
+      sink.add('KMS002', '$', `A key policy is a JSON object, not ${typeName(document)}`);
+    }
+  }
+
+  const findings = [...sink.findings].sort(compareFindings);
+  return { valid: findings.every((finding) => finding.level !== 'error'), findings, byteLength };
+}
