@@ -274,3 +274,9 @@ const levelByCode: ReadonlyMap<string, FindingLevel> = new Map(RULES.map((rule) 
 export function ruleLevel(code: RuleCode): FindingLevel {
   return levelByCode.get(code) ?? 'error';
 }
+
+/**
+ * Codes that make remediation refuse to write a desired document even when it is otherwise valid:
+ * KMS305 (no administrator could manage the key any more) and KMS306 (the guard would lock itself out).
+ */
+export const REMEDIATION_BLOCKING_CODES: readonly RuleCode[] = ['KMS305', 'KMS306'];
