@@ -1,0 +1,367 @@
+/**
+ * The guard's durable state in ONE DynamoDB table (ARCHITECTURE §6): the remediation ledger that
+ * keeps every overwritten live document, the per-key re-apply count for flapping detection, and
+ * (src/aws/idempotency.ts) the Powertools idempotency records of the drift handler.
+ *
+ * Table: partition key `pk` (S), sort key `sk` (S), TTL attribute `expiresAt` (epoch seconds).
+ *   ledger entry     pk = `key#<keyArn>`       sk = `reapply#<ISO time>#<eventId | entry-<uuid>>`
+ *   idempotency      pk = `idempotency#drift`  sk = `drift#<md5 of the CloudTrail eventID>`
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
+import type { FlappingLimit } from '../manifest/types';
+
+/** Epoch-seconds attribute DynamoDB TTL deletes items by; Powertools idempotency writes the same one. */
+export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Ledger entries live 400 days: a year of history for the annual access review (SOC 2, ISO 27001,
+ * PCI DSS keep a year of audit evidence) plus a month of slack to find and restore an overwritten
+ * document after that review. CloudTrail's own event history keeps only 90 days, and the
+ * idempotency records (24 h) are far too short for "no one's change is lost".
+ */
+export const LEDGER_RETENTION_DAYS = 400;
+
+const LEDGER_PK_PREFIX = 'key#';
+const LEDGER_SK_PREFIX = 'reapply#';
+/** Sorts after every character an entry's sort key can hold after the timestamp (`#`, ID characters). */
+const SORT_KEY_UPPER_SENTINEL = '~';
+
+/** CreateTable input of the state table; the tests, the `npm start` demo and serverless.yml use this one definition. */
+export function stateTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+    SSESpecification: { Enabled: true, SSEType: 'KMS' },
+  };
+}
+
+/**
+ * Creates the state table and switches on what CreateTable cannot: TTL on `expiresAt` and
+ * point-in-time recovery. For local runs (moto) and the demo; production uses serverless.yml.
+ */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new CreateTableCommand(stateTableDefinition(tableName)));
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+  await client.send(
+    new UpdateContinuousBackupsCommand({
+      TableName: tableName,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    }),
+  );
+}
+
+/** AWS error codes that mean "try again later": the invocation fails and Lambda/EventBridge retries it. */
+const RETRYABLE_ERROR_CODES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+
+/** A DynamoDB call of the state table failed after the SDK's own retries. */
+export class StateStoreError extends Error {
+  /** `ProvisionedThroughputExceededException`, `ResourceNotFoundException`, … when AWS named one. */
+  readonly awsErrorCode: string | undefined;
+  /** Throttling, 5xx, timeouts: the caller should fail the invocation so the event is retried. */
+  readonly retryable: boolean;
+
+  constructor(
+    readonly operation: string,
+    readonly tableName: string,
+    message: string,
+    options: { cause: unknown },
+  ) {
+    const awsErrorCode = awsErrorCodeOf(options.cause);
+    super(`DynamoDB ${operation} on ${tableName} failed: ${message}`, { cause: options.cause });
+    this.name = 'StateStoreError';
+    this.awsErrorCode = awsErrorCode;
+    this.retryable =
+      (awsErrorCode !== undefined && RETRYABLE_ERROR_CODES.has(awsErrorCode)) || serverFaultOf(options.cause);
+  }
+}
+
+/** An item under a ledger sort key that is not a ledger entry (written by hand or by an older version). */
+export class MalformedLedgerItemError extends Error {
+  constructor(
+    readonly tableName: string,
+    readonly sortKey: string,
+    reason: string,
+  ) {
+    super(`Ledger item ${sortKey} in ${tableName} is malformed: ${reason}`);
+    this.name = 'MalformedLedgerItemError';
+  }
+}
+
+/** A ledger argument that would corrupt the sort-key order (invalid date) or the window (non-positive minutes). */
+export class LedgerArgumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerArgumentError';
+  }
+}
+
+function awsErrorCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const name = 'name' in error ? error.name : undefined;
+  return typeof name === 'string' && name !== 'Error' ? name : undefined;
+}
+
+function serverFaultOf(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$fault' in error && error.$fault === 'server';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One re-apply as read back from the ledger: enough to restore the overwritten document by hand. */
+export interface LedgerEntry {
+  keyArn: string;
+  /** ISO-8601 time of the re-apply. */
+  reappliedAt: string;
+  /** The live document the guard replaced, byte for byte as GetKeyPolicy returned it. */
+  overwrittenPolicy: string;
+  overwrittenPolicySha256: string;
+  desiredPolicySha256?: string;
+  eventId?: string;
+  actorArn?: string;
+  /** Epoch seconds when DynamoDB TTL may delete the entry. */
+  expiresAt: number;
+  /** The item's sort key: with `key#<keyArn>` it addresses the entry (`aws dynamodb get-item`). */
+  sortKey: string;
+}
+
+export interface DynamoRemediationLedgerOptions {
+  tableName: string;
+  /** Injected SDK client (created once per Lambda container). A plain client is wrapped in a document client. */
+  client: DynamoDBClient | DynamoDBDocumentClient;
+  /** The flapping window; `manifest.flapping` fits. */
+  window: Pick<FlappingLimit, 'windowMinutes'>;
+  /** How long entries are kept; default {@link LEDGER_RETENTION_DAYS}. */
+  retentionDays?: number;
+  /** Query page size (DynamoDB `Limit`); unset lets DynamoDB fill 1 MB pages. Small values exist for tests. */
+  queryPageLimit?: number;
+  /** ID for an entry without a CloudTrail event (audit, CLI); injectable for deterministic tests. */
+  newEntryId?: () => string;
+}
+
+export function ledgerPartitionKey(keyArn: string): string {
+  return `${LEDGER_PK_PREFIX}${keyArn}`;
+}
+
+function isoOf(at: Date, argumentName: string): string {
+  if (Number.isNaN(at.getTime())) {
+    throw new LedgerArgumentError(`${argumentName} is not a valid date`);
+  }
+  return at.toISOString();
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The ledger adapter of {@link RemediationLedger}: append-only entries, counted per key inside the window. */
+export class DynamoRemediationLedger implements RemediationLedger {
+  readonly #tableName: string;
+  readonly #documentClient: DynamoDBDocumentClient;
+  readonly #windowMillis: number;
+  readonly #retentionSeconds: number;
+  readonly #queryPageLimit: number | undefined;
+  readonly #newEntryId: () => string;
+
+  constructor(options: DynamoRemediationLedgerOptions) {
+    const { windowMinutes } = options.window;
+    if (!Number.isFinite(windowMinutes) || windowMinutes <= 0) {
+      throw new LedgerArgumentError(`windowMinutes must be a positive number, got ${windowMinutes}`);
+    }
+    const retentionDays = options.retentionDays ?? LEDGER_RETENTION_DAYS;
+    if (!Number.isFinite(retentionDays) || retentionDays <= 0) {
+      throw new LedgerArgumentError(`retentionDays must be a positive number, got ${retentionDays}`);
+    }
+    this.#tableName = options.tableName;
+    this.#documentClient =
+      options.client instanceof DynamoDBDocumentClient
+        ? options.client
+        : DynamoDBDocumentClient.from(options.client);
+    this.#windowMillis = windowMinutes * 60_000;
+    this.#retentionSeconds = Math.round(retentionDays * 86_400);
+    this.#queryPageLimit = options.queryPageLimit;
+    this.#newEntryId = options.newEntryId ?? (() => `entry-${randomUUID()}`);
+  }
+
+  async recordReapply(
+    keyArn: string,
+    overwritten: string,
+    at: Date,
+    details?: ReapplyDetails,
+  ): Promise<number> {
+    const reappliedAt = isoOf(at, 'at');
+    // The event ID makes a retried invocation write the same sort key, so the conditional put
+    // below keeps one entry per event; without one, a fresh ID keeps two re-applies in the same
+    // millisecond apart.
+    const entryId = details?.eventId ?? this.#newEntryId();
+    const item: Record<string, string | number> = {
+      pk: ledgerPartitionKey(keyArn),
+      sk: `${LEDGER_SK_PREFIX}${reappliedAt}#${entryId}`,
+      kind: 'reapply',
+      keyArn,
+      reappliedAt,
+      overwrittenPolicy: overwritten,
+      overwrittenPolicySha256: sha256(overwritten),
+      [STATE_TABLE_TTL_ATTRIBUTE]: Math.floor(at.getTime() / 1000) + this.#retentionSeconds,
+    };
+    if (details?.desiredPolicy !== undefined) item.desiredPolicySha256 = sha256(details.desiredPolicy);
+    if (details?.eventId !== undefined) item.eventId = details.eventId;
+    if (details?.actorArn !== undefined) item.actorArn = details.actorArn;
+    try {
+      await this.#documentClient.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: item,
+          // Append-only: an overwritten document once recorded is never replaced.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (awsErrorCodeOf(error) !== 'ConditionalCheckFailedException') {
+        throw new StateStoreError('PutItem', this.#tableName, messageOf(error), { cause: error });
+      }
+      // Same key, same time, same event: this re-apply is already in the ledger (a retried invocation).
+    }
+    return this.reapplyCount(keyArn, at);
+  }
+
+  async reapplyCount(keyArn: string, at: Date): Promise<number> {
+    const nowIso = isoOf(at, 'at');
+    const windowStartIso = new Date(at.getTime() - this.#windowMillis).toISOString();
+    const input: QueryCommandInput = {
+      TableName: this.#tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': ledgerPartitionKey(keyArn),
+        ':from': `${LEDGER_SK_PREFIX}${windowStartIso}`,
+        ':to': `${LEDGER_SK_PREFIX}${nowIso}${SORT_KEY_UPPER_SENTINEL}`,
+      },
+      Select: 'COUNT',
+      // The entry recordReapply has just written must be counted.
+      ConsistentRead: true,
+      Limit: this.#queryPageLimit,
+    };
+    let count = 0;
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#query({ ...input, ExclusiveStartKey: exclusiveStartKey });
+      count += page.Count ?? 0;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined);
+    return count;
+  }
+
+  /** The newest `limit` ledger entries of a key, newest first: what was overwritten, when, by whose change. */
+  async listLedger(keyArn: string, limit: number): Promise<LedgerEntry[]> {
+    if (!Number.isInteger(limit) || limit <= 0) {
+      throw new LedgerArgumentError(`limit must be a positive integer, got ${limit}`);
+    }
+    const entries: LedgerEntry[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const remaining = limit - entries.length;
+      const page = await this.#query({
+        TableName: this.#tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': ledgerPartitionKey(keyArn), ':prefix': LEDGER_SK_PREFIX },
+        ScanIndexForward: false,
+        Limit: Math.min(remaining, this.#queryPageLimit ?? remaining),
+        ExclusiveStartKey: exclusiveStartKey,
+      });
+      for (const item of page.Items ?? []) {
+        entries.push(ledgerEntryFromItem(item, this.#tableName));
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined && entries.length < limit);
+    return entries.slice(0, limit);
+  }
+
+  async #query(input: QueryCommandInput): Promise<{
+    Count?: number;
+    Items?: Record<string, unknown>[];
+    LastEvaluatedKey?: Record<string, unknown>;
+  }> {
+    try {
+      return await this.#documentClient.send(new QueryCommand(input));
+    } catch (error) {
+      throw new StateStoreError('Query', this.#tableName, messageOf(error), { cause: error });
+    }
+  }
+}
+
+function requiredString(item: Record<string, unknown>, name: string, tableName: string): string {
+  const value = item[name];
+  if (typeof value !== 'string') {
+    throw new MalformedLedgerItemError(tableName, String(item.sk), `no string attribute ${name}`);
+  }
+  return value;
+}
+
+function optionalString(item: Record<string, unknown>, name: string): string | undefined {
+  const value = item[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Parses a ledger item read from the table; a malformed item is an error, not a silently empty entry. */
+export function ledgerEntryFromItem(item: Record<string, unknown>, tableName: string): LedgerEntry {
+  const expiresAt = item[STATE_TABLE_TTL_ATTRIBUTE];
+  if (typeof expiresAt !== 'number') {
+    throw new MalformedLedgerItemError(
+      tableName,
+      String(item.sk),
+      `no numeric attribute ${STATE_TABLE_TTL_ATTRIBUTE}`,
+    );
+  }
+  const entry: LedgerEntry = {
+    keyArn: requiredString(item, 'keyArn', tableName),
+    reappliedAt: requiredString(item, 'reappliedAt', tableName),
+    overwrittenPolicy: requiredString(item, 'overwrittenPolicy', tableName),
+    overwrittenPolicySha256: requiredString(item, 'overwrittenPolicySha256', tableName),
+    expiresAt,
+    sortKey: requiredString(item, 'sk', tableName),
+  };
+  const desiredPolicySha256 = optionalString(item, 'desiredPolicySha256');
+  const eventId = optionalString(item, 'eventId');
+  const actorArn = optionalString(item, 'actorArn');
+  if (desiredPolicySha256 !== undefined) entry.desiredPolicySha256 = desiredPolicySha256;
+  if (eventId !== undefined) entry.eventId = eventId;
+  if (actorArn !== undefined) entry.actorArn = actorArn;
+  return entry;
+}
