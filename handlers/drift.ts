@@ -1,0 +1,185 @@
+/**
+ * Drift Lambda: EventBridge (CloudTrail PutKeyPolicy | CreateKey | ReplicateKey from aws.kms) ->
+ * classify the event -> checkKey -> a small summary. Thin on purpose: parsing is src/guard/event.ts,
+ * deciding is src/guard/check-key.ts.
+ *
+ * Module init (once per container): configuration from the environment, the manifest loaded and
+ * validated (an invalid manifest fails init loudly), SDK clients created. Tests build handlers with
+ * createDriftHandler and their own dependencies.
+ *
+ * Environment: TOPIC_ARN (required), MANIFEST_PATH (default `policies/manifest.yaml`, relative to the
+ * Lambda task root), GUARD_ROLE_ARN (default `arn:<partition>:iam::<account>:role/kms-policy-guard-<region>`),
+ * STATE_TABLE (DynamoDB remediation ledger; without it the ledger lives in the container's memory).
+ */
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
+import { DynamoRemediationLedger } from '../src/aws/dynamo-ledger';
+import { KmsKeyPolicyStore } from '../src/aws/kms-store';
+import { SnsFindingPublisher } from '../src/aws/sns-publisher';
+import { type CheckKeyDeps, type CheckResult, checkKey } from '../src/guard/check-key';
+import { GuardConfigError } from '../src/guard/errors';
+import { classifyKmsEvent, type RejectionReason } from '../src/guard/event';
+import type { ActionTaken, FindingKind } from '../src/guard/finding';
+import { InMemoryRemediationLedger } from '../src/guard/memory-ledger';
+import { systemClock } from '../src/guard/ports';
+import { loadManifest } from '../src/manifest';
+import type { Severity } from '../src/policy/types';
+
+export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
+  /** Powertools Logger: injectLambdaContext adds the request ID and cold start to every line. */
+  logger: Logger;
+  /** The Region this guard runs in: keys elsewhere are not readable from here. */
+  region: string;
+  /** The guard's role ARN; absent: derived per event from the account and Region. */
+  guardRoleArn?: string;
+}
+
+export interface DriftHandlerOptions {
+  /** middy: how long before the Lambda timeout to give up; tests use 0 (no timer). */
+  timeoutEarlyInMillis?: number;
+}
+
+export interface DriftSummary {
+  status: CheckResult | 'rejected' | 'other-region';
+  eventId?: string;
+  eventName?: string;
+  keyArn?: string;
+  reason?: RejectionReason | 'key-in-other-region';
+  finding?: { id: string; kind: FindingKind; severity: Severity; action: ActionTaken };
+}
+
+export interface DriftConfig {
+  topicArn: string;
+  manifestPath: string;
+  region: string;
+  guardRoleArn?: string;
+  stateTable?: string;
+  taskRoot: string;
+}
+
+/** Reads the environment; throws GuardConfigError (failing init) when something required is missing. */
+export function readDriftConfig(env: NodeJS.ProcessEnv): DriftConfig {
+  const topicArn = env.TOPIC_ARN;
+  if (!topicArn?.startsWith('arn:')) {
+    throw new GuardConfigError(
+      `TOPIC_ARN must be the SNS topic ARN, got ${JSON.stringify(topicArn ?? null)}`,
+    );
+  }
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new GuardConfigError('AWS_REGION is not set');
+  const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
+  const manifestPath = path.resolve(taskRoot, env.MANIFEST_PATH || 'policies/manifest.yaml');
+  const config: DriftConfig = { topicArn, manifestPath, region, taskRoot };
+  if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
+  if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;
+  return config;
+}
+
+/** The Lambda handler around injected dependencies (middy + Powertools context injection). */
+export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandlerOptions = {}) {
+  const { logger } = deps;
+  const handle = async (event: unknown): Promise<DriftSummary> => {
+    const classified = classifyKmsEvent(event, { region: deps.region, guardRoleArn: deps.guardRoleArn });
+    if (classified.outcome === 'rejected') {
+      logger.warn('event_rejected', {
+        reason: classified.reason,
+        detail: classified.message,
+        eventId: classified.eventId,
+        eventName: classified.eventName,
+        source: classified.source,
+        detailType: classified.detailType,
+        errorCode: classified.errorCode,
+      });
+      return {
+        status: 'rejected',
+        reason: classified.reason,
+        eventId: classified.eventId,
+        eventName: classified.eventName,
+      };
+    }
+    if (classified.outcome === 'elsewhere') {
+      logger.info('event_for_other_region', {
+        reason: classified.reason,
+        eventId: classified.eventId,
+        eventName: classified.eventName,
+        keyArn: classified.keyArn,
+        keyRegion: classified.keyRegion,
+        guardRegion: deps.region,
+        actor: classified.actor.arn,
+        note: `KMS is regional: the guard deployed in ${classified.keyRegion} checks this key (its CreateKey event there, and its audit).`,
+      });
+      return {
+        status: 'other-region',
+        reason: classified.reason,
+        eventId: classified.eventId,
+        eventName: classified.eventName,
+        keyArn: classified.keyArn,
+      };
+    }
+    logger.appendKeys({ eventId: classified.eventId, actor: classified.actor.arn });
+    const outcome = await checkKey(
+      { ...deps, guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn },
+      {
+        keyRef: classified.keyRef,
+        trigger: 'event',
+        actor: classified.actor,
+        eventId: classified.eventId,
+      },
+    );
+    const summary: DriftSummary = {
+      status: outcome.result,
+      eventId: classified.eventId,
+      eventName: classified.eventName,
+      keyArn: outcome.keyArn,
+    };
+    if (outcome.finding) {
+      const { id, kind, severity, action } = outcome.finding;
+      summary.finding = { id, kind, severity, action };
+    }
+    return summary;
+  };
+  return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  );
+}
+
+/** Production wiring, run once per container at module init. */
+function initialize(): ReturnType<typeof createDriftHandler> {
+  const logger = new Logger({ serviceName: 'kms-policy-guard' });
+  const config = readDriftConfig(process.env);
+  const manifest = loadManifest(config.manifestPath);
+  const kms = createKmsClient({ region: config.region });
+  const sns = createSnsClient({ region: config.region });
+  const ledger = config.stateTable
+    ? new DynamoRemediationLedger({
+        tableName: config.stateTable,
+        client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region: config.region }),
+        window: manifest.flapping,
+      })
+    : new InMemoryRemediationLedger(manifest.flapping);
+  if (!config.stateTable) {
+    logger.warn('ledger_in_memory', { note: 'STATE_TABLE not set: flapping is only counted per container' });
+  }
+  logger.info('drift_guard_initialized', {
+    manifest: config.manifestPath,
+    managedKeys: manifest.keys.length,
+    unmanagedKeys: manifest.unmanagedKeys,
+  });
+  return createDriftHandler({
+    store: new KmsKeyPolicyStore(kms),
+    publisher: new SnsFindingPublisher(sns, config.topicArn, logger),
+    ledger,
+    clock: systemClock,
+    logger,
+    manifest,
+    region: config.region,
+    guardRoleArn: config.guardRoleArn,
+    repoRoot: config.taskRoot,
+  });
+}
+
+export const handler = initialize();

@@ -1,0 +1,153 @@
+/**
+ * A finding as plain text for an email (the `email` part of the SNS message). Readable on its own:
+ * what happened and how bad, what changed (who gained or lost access first), who changed it, when and
+ * from where, what the guard did, and how to put the desired policy back by hand.
+ * Plain text, so CloudTrail fields need no escaping here (Slack's renderer escapes them).
+ */
+import type { Finding } from '../guard/finding';
+import { renderCompactDiff, renderDiffText, renderFindingsText } from '../policy/render';
+import { SERVICE_DATA_DATE } from '../policy/service-data';
+import type { CompareResult } from '../policy/types';
+
+export interface EmailTextOptions {
+  /** Characters allowed for the diff section; beyond, lines are dropped with a count. Default: no limit. */
+  diffMaxChars?: number;
+  /** Characters allowed for each policy document shown; beyond, it is cut with a pointer to the JSON. Default: no limit. */
+  documentMaxChars?: number;
+}
+
+const RULE = '-'.repeat(72);
+
+const ACTION_TEXT: Record<Finding['action'], string> = {
+  none: 'nothing (report only)',
+  alerted: 'alerted only; the key policy was not changed',
+  remediated: 'restored the desired key policy and confirmed it',
+  failed: 'did NOT change the key policy (refused or failed; see below)',
+};
+
+function compareResultOf(finding: Finding): CompareResult | undefined {
+  if (!finding.diff) return undefined;
+  return {
+    status: 'drift',
+    cosmetic: finding.cosmetic ?? [],
+    diff: finding.diff,
+    problems: [],
+    serviceDataDate: SERVICE_DATA_DATE,
+  };
+}
+
+function heading(title: string): string[] {
+  return ['', title, RULE];
+}
+
+function cutDocument(text: string, maxChars: number | undefined, field: string): string {
+  if (maxChars === undefined || text.length <= maxChars) return text;
+  return `${text.slice(0, Math.max(0, maxChars))}\n[… truncated: ${text.length - maxChars} more characters; the complete document is in the "${field}" field of the JSON message]`;
+}
+
+function keyLines(finding: Finding): string[] {
+  return [
+    `Key:        ${finding.keyArn}`,
+    ...(finding.keyName
+      ? [`Manifest:   ${finding.keyName}${finding.policyFile ? ` (${finding.policyFile})` : ''}`]
+      : []),
+    ...(finding.aliases.length > 0 ? [`Aliases:    ${finding.aliases.join(', ')}`] : []),
+    `Account:    ${finding.account}   Region: ${finding.region}`,
+    `Severity:   ${finding.severity.toUpperCase()}   Finding: ${finding.kind}   Mode: ${finding.mode}`,
+    `Guard did:  ${ACTION_TEXT[finding.action]}`,
+    `Checked:    ${finding.time} (${finding.trigger})`,
+  ];
+}
+
+function actorLines(finding: Finding): string[] {
+  const actor = finding.actor;
+  if (!actor) {
+    return [
+      `No CloudTrail event: found by ${finding.trigger === 'audit' ? 'the scheduled audit' : 'the CLI'}.`,
+    ];
+  }
+  return [
+    `Changed by: ${actor.arn ?? '(unknown principal)'}${actor.type ? ` (${actor.type})` : ''}${actor.isGuard ? ' [the guard itself]' : ''}`,
+    ...(actor.accountId ? [`Account:    ${actor.accountId}`] : []),
+    `When:       ${actor.eventTime ?? '(unknown)'}`,
+    `From:       ${actor.sourceIPAddress ?? '(unknown IP)'}`,
+    `User agent: ${actor.userAgent ?? '(unknown)'}`,
+    `Event:      ${actor.eventName ?? '?'} ${actor.eventID ?? ''}`.trimEnd(),
+  ];
+}
+
+function validationLines(finding: Finding): string[] {
+  if (!finding.validation) return [];
+  const { desired, live } = finding.validation;
+  if (desired.length === 0 && live.length === 0) return [];
+  return [
+    ...heading('VALIDATION'),
+    'Desired policy:',
+    ...renderFindingsText(desired)
+      .split('\n')
+      .map((line) => `  ${line}`),
+    'Live policy:',
+    ...renderFindingsText(live)
+      .split('\n')
+      .map((line) => `  ${line}`),
+  ];
+}
+
+function restoreLines(finding: Finding): string[] {
+  if (!finding.policyFile) return [];
+  const keyRef = finding.keyArn;
+  return [
+    ...heading('RESTORE THE DESIRED POLICY BY HAND'),
+    `The desired policy is ${finding.policyFile} in the policy repository; fill in its placeholders and put it back:`,
+    '',
+    `  sed -e 's/{{Partition}}/${partitionOf(finding.keyArn)}/g' -e 's/{{Region}}/${finding.region}/g' \\`,
+    `      -e 's/{{AccountId}}/${finding.account}/g' ${finding.policyFile} > desired-policy.json`,
+    `  aws kms put-key-policy --key-id ${keyRef} --policy-name default \\`,
+    `      --policy file://desired-policy.json --region ${finding.region}`,
+    '',
+    'The same document, placeholders filled, is the "desiredPolicy" field of the JSON message.',
+  ];
+}
+
+function partitionOf(arn: string): string {
+  return arn.split(':')[1] ?? 'aws';
+}
+
+function documentLines(finding: Finding, options: EmailTextOptions): string[] {
+  if (finding.livePolicy === undefined) return [];
+  const title =
+    finding.action === 'remediated'
+      ? 'THE OVERWRITTEN LIVE POLICY (verbatim, as it was before the guard restored the desired one)'
+      : finding.kind === 'remediation-failed'
+        ? 'THE LIVE POLICY THE GUARD FOUND BEFORE WRITING (verbatim)'
+        : 'THE LIVE POLICY (verbatim, as read from KMS)';
+  return [...heading(title), cutDocument(finding.livePolicy, options.documentMaxChars, 'livePolicy')];
+}
+
+/** The readable email body of a finding. */
+export function renderEmailText(finding: Finding, options: EmailTextOptions = {}): string {
+  const comparison = compareResultOf(finding);
+  const diffText = comparison
+    ? options.diffMaxChars === undefined
+      ? renderDiffText(comparison)
+      : renderCompactDiff(comparison, options.diffMaxChars)
+    : undefined;
+  const lines = [
+    finding.title,
+    RULE,
+    ...keyLines(finding),
+    ...heading('WHO, WHEN, FROM WHERE'),
+    ...actorLines(finding),
+    ...(diffText ? [...heading('WHAT CHANGED'), diffText] : []),
+    ...heading('WHAT THE GUARD DID'),
+    ...finding.details,
+    ...validationLines(finding),
+    ...restoreLines(finding),
+    ...documentLines(finding, options),
+    '',
+    RULE,
+    `Finding ID: ${finding.id}`,
+    'Sent by kms-policy-guard. The JSON version of this finding goes to machine subscribers of the same topic.',
+  ];
+  return `${lines.join('\n')}\n`;
+}

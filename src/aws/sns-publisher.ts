@@ -1,0 +1,37 @@
+/**
+ * FindingPublisher backed by SNS: one Publish per finding (src/alerts/sns-message.ts builds it).
+ * A failed Publish throws PublishFailedError so the invocation fails and the event is retried.
+ */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { buildSnsPublishInput } from '../alerts/sns-message';
+import { PublishFailedError } from '../guard/errors';
+import type { Finding } from '../guard/finding';
+import type { GuardLogger } from '../guard/logger';
+import type { FindingPublisher } from '../guard/ports';
+import { sdkErrorShape } from './clients';
+
+export class SnsFindingPublisher implements FindingPublisher {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+    private readonly logger?: GuardLogger,
+  ) {}
+
+  async publish(finding: Finding): Promise<void> {
+    const message = buildSnsPublishInput(finding, this.topicArn);
+    if (message.truncated.length > 0) {
+      // The message had to be shortened: the complete finding (overwritten document included) goes to the log.
+      this.logger?.warn('finding_truncated', {
+        findingId: finding.id,
+        truncated: message.truncated,
+        finding,
+      });
+    }
+    try {
+      await this.sns.send(new PublishCommand(message.input));
+    } catch (error) {
+      const shape = sdkErrorShape(error);
+      throw new PublishFailedError(finding.id, shape.message, shape.name, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * RemediationLedger kept in memory: for tests and the CLI (one process, one run). The Lambda uses a
+ * DynamoDB ledger, because a container's memory neither survives nor is shared between invocations.
+ */
+import type { FlappingLimit } from '../manifest/types';
+import type { ReapplyDetails, RemediationLedger } from './ports';
+
+export interface ReapplyRecord {
+  keyArn: string;
+  overwritten: string;
+  at: Date;
+  details: ReapplyDetails;
+}
+
+export class InMemoryRemediationLedger implements RemediationLedger {
+  private readonly records: ReapplyRecord[] = [];
+
+  constructor(private readonly window: Pick<FlappingLimit, 'windowMinutes'>) {}
+
+  async recordReapply(
+    keyArn: string,
+    overwritten: string,
+    at: Date,
+    details: ReapplyDetails = {},
+  ): Promise<number> {
+    this.records.push({ keyArn, overwritten, at, details });
+    return this.reapplyCount(keyArn, at);
+  }
+
+  /** Re-applies of the key in the window that ends at `at` (both ends included). */
+  async reapplyCount(keyArn: string, at: Date): Promise<number> {
+    const windowStart = at.getTime() - this.window.windowMinutes * 60_000;
+    return this.records.filter(
+      (record) =>
+        record.keyArn === keyArn && record.at.getTime() >= windowStart && record.at.getTime() <= at.getTime(),
+    ).length;
+  }
+
+  /** Everything recorded, oldest first (copies: callers cannot rewrite history). */
+  entries(): ReapplyRecord[] {
+    return this.records.map((record) => ({ ...record, details: { ...record.details } }));
+  }
+}
