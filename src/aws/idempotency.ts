@@ -125,34 +125,52 @@ export function makeEventIdempotent<TEvent, TResult>(
   };
 }
 
+export interface DriftIdempotencyMiddlewareOptions
+  extends Pick<DriftIdempotencyOptions, 'tableName' | 'client'> {
+  /**
+   * An event without `detail.eventID`: `throw` (default) fails the invocation with
+   * {@link MissingEventIdError}; `run-unprotected` runs the handler without idempotency and stores
+   * nothing, so the handler's own event classification rejects it. Never deduplicated either way.
+   */
+  onMissingEventId?: 'throw' | 'run-unprotected';
+}
+
 /**
  * The same behaviour as a middy middleware for the drift handler:
  * `middy(handler).use(driftIdempotencyMiddleware({ tableName, client }))`.
  */
 export function driftIdempotencyMiddleware(
-  options: Pick<DriftIdempotencyOptions, 'tableName' | 'client'>,
+  options: DriftIdempotencyMiddlewareOptions,
 ): MiddlewareObj<unknown, unknown, Error, Context> {
   const powertools = makeHandlerIdempotent({
     persistenceStore: driftPersistenceLayer(options),
     config: driftIdempotencyConfig(),
     keyPrefix: DRIFT_IDEMPOTENCY_KEY_PREFIX,
   });
+  const runUnprotected = options.onMissingEventId === 'run-unprotected';
+  // Requests running without idempotency: after/onError must not touch a record that was never written.
+  const unprotectedRequests = new WeakSet<object>();
   return {
     before: async (request) => {
       try {
         // A returned value is the stored result of a duplicate: middy answers with it early.
         return await powertools.before?.(request);
       } catch (error) {
+        if (runUnprotected && isMissingEventIdError(error)) {
+          unprotectedRequests.add(request);
+          return undefined;
+        }
         throw translateMissingKey(error);
       }
     },
     after: async (request) => {
+      if (unprotectedRequests.has(request)) return;
       request.response = asStoredJson(request.response);
       await powertools.after?.(request);
     },
     onError: async (request) => {
       // No key, no record to delete: Powertools would fail again trying to hash the missing key.
-      if (isMissingEventIdError(request.error)) return;
+      if (unprotectedRequests.has(request) || isMissingEventIdError(request.error)) return;
       await powertools.onError?.(request);
     },
   };

@@ -307,9 +307,12 @@ describe('drift event idempotency against moto', () => {
   });
 
   describe('driftIdempotencyMiddleware (middy)', () => {
-    const handlerWith = (work: (event: DriftEvent) => Promise<unknown>) =>
+    const handlerWith = (
+      work: (event: DriftEvent) => Promise<unknown>,
+      onMissingEventId?: 'throw' | 'run-unprotected',
+    ) =>
       middy<DriftEvent, unknown>({ timeoutEarlyInMillis: 0 })
-        .use(driftIdempotencyMiddleware({ tableName, client }))
+        .use(driftIdempotencyMiddleware({ tableName, client, onMissingEventId }))
         .handler(async (event) => work(event));
 
     it('answers a duplicate with the stored result without running the handler again', async () => {
@@ -363,6 +366,34 @@ describe('drift event idempotency against moto', () => {
       while (cause instanceof Error && !(cause instanceof IdempotencyKeyError)) cause = cause.cause;
       expect(cause).toBeInstanceOf(IdempotencyKeyError);
       expect(work).not.toHaveBeenCalled();
+    });
+    it('lets the handler classify events without detail.eventID when asked, storing and merging nothing', async () => {
+      // Prepare
+      const work = jest.fn(async (event: DriftEvent) =>
+        event.detail.eventID ? { status: 'checked' } : { status: 'rejected', reason: 'no-event-id' },
+      );
+      const handler = handlerWith(work, 'run-unprotected');
+
+      // Act
+      const first = await handler(putKeyPolicyEvent(undefined), lambdaContext(60_000));
+      const second = await handler(putKeyPolicyEvent(undefined), lambdaContext(60_000));
+
+      // Assess
+      expect(work).toHaveBeenCalledTimes(2);
+      expect([first, second]).toEqual([
+        { status: 'rejected', reason: 'no-event-id' },
+        { status: 'rejected', reason: 'no-event-id' },
+      ]);
+      const { Item } = await client.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: {
+            pk: { S: DRIFT_IDEMPOTENCY_PARTITION },
+            sk: { S: `drift#${createHash('md5').update('null').digest('base64')}` },
+          },
+        }),
+      );
+      expect(Item).toBeUndefined();
     });
   });
 });
