@@ -6,8 +6,9 @@
  * reaches a Block Kit text object.
  *
  * The rules, in order:
- * 1. strip control characters (C0 except tab/newline, DEL, C1), zero-width and bidi-override characters
- *    (they can disguise text, e.g. make `arn:aws:iam::111…` read as another account) and lone surrogates;
+ * 1. strip every Unicode control (Cc) and format (Cf) character — zero-width and bidi-override characters
+ *    can disguise text, e.g. make `arn:aws:iam::111…` read as another account — and lone surrogates;
+ *    tabs and line breaks become spaces (or `\n` where a multi-line text is wanted);
  * 2. neutralise what could still become a mention or a link once Slack looks at the text: a backtick
  *    (would end our code spans) becomes `ˋ`, `@channel`/`@here`/`@everyone` get a word joiner after the `@`,
  *    and in free text `://` gets a word joiner so a URL is shown, not linked;
@@ -23,27 +24,12 @@ const WORD_JOINER = '\u2060';
 const BACKTICK_LOOKALIKE = 'ˋ';
 
 /**
- * C0 controls except tab/LF/CR (handled as whitespace), DEL, C1 controls, soft hyphen, zero-width characters,
- * bidi embeddings/overrides/isolates, word joiner and invisible operators, BOM, and lone surrogates
- * (`for…of` yields a lone surrogate as its own code point).
+ * Every control (Cc: C0, DEL, C1), format (Cf: zero-width characters, soft hyphen, bidi embeddings, overrides
+ * and isolates, word joiner, BOM, Arabic number signs, tags …) and lone surrogate (Cs) character, except the
+ * newline, which the caller has normalised already. With the `u` flag a valid surrogate pair is one code
+ * point and does not match; a lone half does.
  */
-function isInvisibleOrControl(codePoint: number): boolean {
-  return (
-    codePoint <= 0x08 ||
-    codePoint === 0x0b ||
-    codePoint === 0x0c ||
-    (codePoint >= 0x0e && codePoint <= 0x1f) ||
-    (codePoint >= 0x7f && codePoint <= 0x9f) ||
-    codePoint === 0xad ||
-    codePoint === 0x061c ||
-    codePoint === 0x180e ||
-    (codePoint >= 0x200b && codePoint <= 0x200f) ||
-    (codePoint >= 0x202a && codePoint <= 0x202e) ||
-    (codePoint >= 0x2060 && codePoint <= 0x206f) ||
-    codePoint === 0xfeff ||
-    (codePoint >= 0xd800 && codePoint <= 0xdfff)
-  );
-}
+const INVISIBLE_OR_CONTROL = /(?!\n)[\p{Cc}\p{Cf}\p{Cs}]/gu;
 const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u0085]/g;
 const BROADCAST_MENTION = /(^|[^\w.+-])@(channel|here|everyone)\b/gi;
 const URL_SCHEME_SEPARATOR = /:\/\//g;
@@ -56,11 +42,7 @@ export interface CleanOptions {
 /** Removes control and invisible characters; tabs become spaces, line breaks become `\n` or spaces. */
 export function stripControlCharacters(value: string, options: CleanOptions = {}): string {
   const withBreaks = value.replace(LINE_BREAKS, options.keepLineBreaks ? '\n' : ' ').replace(/\t/g, ' ');
-  let cleaned = '';
-  for (const character of withBreaks) {
-    if (!isInvisibleOrControl(character.codePointAt(0) ?? 0)) cleaned += character;
-  }
-  return cleaned;
+  return withBreaks.replace(INVISIBLE_OR_CONTROL, '');
 }
 
 /** Slack's three reserved characters. */

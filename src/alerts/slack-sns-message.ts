@@ -113,6 +113,8 @@ export const findingSchema = z.object({
   keyArn: z.string(),
   keyId: z.string(),
   aliases: stringList.default([]),
+  keyName: z.string().optional(),
+  policyFile: z.string().optional(),
   region: z.string(),
   account: z.string(),
   mode: z.enum(['alert', 'remediate', 'dry-run']),

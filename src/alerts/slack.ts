@@ -148,7 +148,8 @@ function headerBlock(finding: Finding): HeaderBlock {
 
 function keyField(finding: Finding): string {
   const aliases = finding.aliases.length > 0 ? codeList(finding.aliases, MAX_ARN) : '_no alias_';
-  return `*Key*\n${aliases}\n${mrkdwnCode(finding.keyArn, MAX_ARN)}`;
+  const name = finding.keyName ? `manifest entry ${mrkdwnCode(finding.keyName, MAX_SHORT_VALUE)}\n` : '';
+  return `*Key*\n${name}${aliases}\n${mrkdwnCode(finding.keyArn, MAX_ARN)}`;
 }
 
 function factFields(finding: Finding): MrkdwnTextObject[] {
@@ -160,6 +161,7 @@ function factFields(finding: Finding): MrkdwnTextObject[] {
     `*Finding*\n${mrkdwnCode(finding.kind, MAX_SHORT_VALUE)} · ${emojiFor(finding.severity)} ${mrkdwnText(finding.severity, MAX_SHORT_VALUE)}`,
     `*Trigger*\n${mrkdwnText(finding.trigger, MAX_SHORT_VALUE)}`,
   ];
+  if (finding.policyFile) fields.push(`*Desired document*\n${mrkdwnCode(finding.policyFile, MAX_ARN)}`);
   return fields.map((field) => mrkdwn(truncateEscaped(field, SLACK_LIMITS.sectionField)));
 }
 
