@@ -1,0 +1,219 @@
+/**
+ * Shared set-up for the guard's unit tests: the fixture manifest, desired and drifted documents,
+ * KMS/SNS clients mocked with aws-sdk-client-mock behind the real adapters, a recording logger, a
+ * clock whose sleeps return at once, and helpers to read back what SNS was asked to publish.
+ */
+import path from 'node:path';
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
+import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
+import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import type { CheckKeyDeps } from '../../../src/guard/check-key';
+import type { Finding, GuardMode } from '../../../src/guard/finding';
+import type { GuardLogger, LogAttributes } from '../../../src/guard/logger';
+import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
+import type { Clock } from '../../../src/guard/ports';
+import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
+import type { LoadedManifest, ManagedKey } from '../../../src/manifest/types';
+
+export const FIXTURES = path.join(__dirname, 'fixtures');
+export const EVENTS = path.join(__dirname, '..', '..', 'events');
+export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
+export const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+export const KEY_ARN = `arn:aws:kms:us-west-2:111122223333:key/${KEY_ID}`;
+export const OTHER_KEY_ID = '0987dcba-09ba-76dc-65fe-0987654321ba';
+export const OTHER_KEY_ARN = `arn:aws:kms:us-west-2:111122223333:key/${OTHER_KEY_ID}`;
+export const TOPIC_ARN = 'arn:aws:sns:us-west-2:111122223333:kms-policy-guard-findings';
+export const GUARD_ROLE_ARN = 'arn:aws:iam::111122223333:role/kms-policy-guard-us-west-2';
+export const NOW = new Date('2026-03-02T10:00:00.000Z');
+
+export function fixtureManifest(mode?: GuardMode, changes: Partial<LoadedManifest> = {}): LoadedManifest {
+  const manifest = loadManifest(path.join(FIXTURES, 'manifest.yaml'));
+  const keys = mode === undefined ? manifest.keys : manifest.keys.map((key) => ({ ...key, mode }));
+  return { ...manifest, keys, ...changes };
+}
+
+export function managedKey(manifest: LoadedManifest, name: string): ManagedKey {
+  const key = manifest.keys.find((entry) => entry.name === name);
+  if (!key) throw new Error(`no key ${name} in the fixture manifest`);
+  return key;
+}
+
+/** The fixture's desired document for the test key, placeholders filled (as KMS would return it once applied). */
+export function desiredPolicyText(name = 'payments-data', keyArn = KEY_ARN): string {
+  return renderDesiredPolicy(managedKey(fixtureManifest(), name), placeholderValuesFromArn(keyArn));
+}
+
+/** The desired document as KMS shows it after a PutKeyPolicy: reformatted, same meaning. */
+export function desiredPolicyAsKmsReturnsIt(name = 'payments-data', keyArn = KEY_ARN): string {
+  return JSON.stringify(JSON.parse(desiredPolicyText(name, keyArn)), null, 2);
+}
+
+/** Someone added a cross-account principal with decrypt rights: drift of high severity. */
+export function driftedPolicyText(keyArn = KEY_ARN): string {
+  const document = JSON.parse(desiredPolicyText('payments-data', keyArn)) as {
+    Statement: Record<string, unknown>[];
+  };
+  document.Statement.push({
+    Sid: 'Quick fix for the analytics team',
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::999988887777:root' },
+    Action: ['kms:Decrypt', 'kms:DescribeKey'],
+    Resource: '*',
+  });
+  return JSON.stringify(document, null, 2);
+}
+
+export interface LogLine {
+  level: keyof GuardLogger;
+  message: string;
+  attributes: LogAttributes;
+}
+
+export class RecordingLogger implements GuardLogger {
+  readonly lines: LogLine[] = [];
+
+  debug(message: string, ...attributes: LogAttributes[]): void {
+    this.lines.push({ level: 'debug', message, attributes: Object.assign({}, ...attributes) });
+  }
+  info(message: string, ...attributes: LogAttributes[]): void {
+    this.lines.push({ level: 'info', message, attributes: Object.assign({}, ...attributes) });
+  }
+  warn(message: string, ...attributes: LogAttributes[]): void {
+    this.lines.push({ level: 'warn', message, attributes: Object.assign({}, ...attributes) });
+  }
+  error(message: string, ...attributes: LogAttributes[]): void {
+    this.lines.push({ level: 'error', message, attributes: Object.assign({}, ...attributes) });
+  }
+
+  messages(): string[] {
+    return this.lines.map((line) => line.message);
+  }
+}
+
+export class InstantClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(private readonly at: Date = NOW) {}
+  now(): Date {
+    return this.at;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+  }
+}
+
+export const kmsMock = mockClient(KMSClient);
+export const snsMock = mockClient(SNSClient);
+
+export interface Harness {
+  deps: CheckKeyDeps;
+  logger: RecordingLogger;
+  clock: InstantClock;
+  ledger: InMemoryRemediationLedger;
+  store: KmsKeyPolicyStore;
+}
+
+/** Fresh adapters over the (reset) mocks; a new store per test also means fresh alias/tag caches. */
+export function makeHarness(manifest: LoadedManifest = fixtureManifest()): Harness {
+  const logger = new RecordingLogger();
+  const clock = new InstantClock();
+  const ledger = new InMemoryRemediationLedger(manifest.flapping);
+  const store = new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' }));
+  const deps: CheckKeyDeps = {
+    store,
+    publisher: new SnsFindingPublisher(new SNSClient({ region: 'us-west-2' }), TOPIC_ARN, logger),
+    ledger,
+    clock,
+    logger,
+    manifest,
+    guardPrincipalArn: GUARD_ROLE_ARN,
+    stabilization: { attempts: 5, delayMs: 100, requiredStableReads: 2, maxDelayMs: 1000 },
+    repoRoot: REPO_ROOT,
+  };
+  return { deps, logger, clock, ledger, store };
+}
+
+export function resetMocks(): void {
+  kmsMock.reset();
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'message-1' });
+}
+
+export function publishedInputs(): PublishCommandInput[] {
+  return snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+}
+
+/** The findings SNS was asked to publish (the `default` part of each JSON message). */
+export function publishedFindings(): Finding[] {
+  return publishedInputs().map((input) => {
+    const structure = JSON.parse(input.Message ?? '{}') as { default: string };
+    return JSON.parse(structure.default) as Finding;
+  });
+}
+
+export function publishedEmails(): string[] {
+  return publishedInputs().map((input) => (JSON.parse(input.Message ?? '{}') as { email: string }).email);
+}
+
+export function onlyFinding(): Finding {
+  const findings = publishedFindings();
+  if (findings.length !== 1)
+    throw new Error(`expected exactly one published finding, got ${findings.length}`);
+  return findings[0] as Finding;
+}
+
+/** AWS calls made so far, by operation (`GetKeyPolicy: 1, Publish: 1`). */
+export function awsCalls(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const call of [...kmsMock.calls(), ...snsMock.calls()]) {
+    const name = (call.args[0] as object).constructor.name.replace(/Command$/, '');
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** An SDK-shaped service exception (name, $fault, $metadata) as the clients throw them. */
+export function awsError(
+  name: string,
+  message: string,
+  fault: 'client' | 'server' = 'client',
+  status = 400,
+): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: status, requestId: 'request-1', attempts: 1 },
+  });
+}
+
+export function describeKeyResponse(overrides: Record<string, unknown> = {}) {
+  return {
+    KeyMetadata: {
+      KeyId: KEY_ID,
+      Arn: KEY_ARN,
+      AWSAccountId: '111122223333',
+      KeyState: 'Enabled' as const,
+      Enabled: true,
+      KeyManager: 'CUSTOMER' as const,
+      MultiRegion: false,
+      ...overrides,
+    },
+  };
+}
+
+export {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
+  PublishCommand,
+  PutKeyPolicyCommand,
+};
