@@ -115,15 +115,24 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.parseInt(header, 10) * 1000;
 }
 
-/** A network error without anything that could carry the URL: its name and system error code only. */
+function stringProperty(value: unknown, key: string): string | undefined {
+  if (typeof value !== 'object' || value === null || !(key in value)) return undefined;
+  const property: unknown = (value as Record<string, unknown>)[key];
+  return typeof property === 'string' ? property : undefined;
+}
+
+/**
+ * A network error without anything that could carry the URL: its name and system error code only.
+ * Duck-typed, because fetch's errors (undici TypeError, DOMException TimeoutError) may come from another
+ * realm (Jest's VM context) where `instanceof Error` is false.
+ */
 function redactedNetworkCause(error: unknown): Error {
-  if (!(error instanceof Error)) return new Error('non-Error thrown by fetch');
-  const inner = error.cause;
-  const code =
-    typeof inner === 'object' && inner !== null && 'code' in inner && typeof inner.code === 'string'
-      ? ` ${inner.code}`
-      : '';
-  return new Error(`${error.name}${code}`);
+  const name = stringProperty(error, 'name') ?? 'UnknownError';
+  const code = stringProperty(
+    typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined,
+    'code',
+  );
+  return new Error(code ? `${name} ${code}` : name);
 }
 
 async function readBodySafely(response: Response): Promise<string> {

@@ -33,11 +33,12 @@ interface CachedValue {
   expiresAt: number;
 }
 
-/** Summarises an SDK error without anything it might echo back: name, code and HTTP status only. */
+/** Summarises an SDK error without anything it might echo back: name and HTTP status only (duck-typed). */
 function redactedCause(error: unknown): Error {
-  if (!(error instanceof Error)) return new Error('non-Error thrown by the SSM client');
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return new Error(`${error.name}${status ? ` (HTTP ${status})` : ''}`);
+  if (typeof error !== 'object' || error === null) return new Error('non-object thrown by the SSM client');
+  const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = typeof $metadata?.httpStatusCode === 'number' ? ` (HTTP ${$metadata.httpStatusCode})` : '';
+  return new Error(`${typeof name === 'string' ? name : 'UnknownError'}${status}`);
 }
 
 export class SecureParameterReader {
