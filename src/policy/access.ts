@@ -8,7 +8,7 @@
  * document grants it at least as permissively. Unconditional Deny statements remove grants;
  * conditional Deny statements only show in the statement view.
  */
-import { ANYONE, SECONDARY_PREFIX } from './normalize';
+import { ANYONE, isUniqueIdPrincipal, SECONDARY_PREFIX } from './normalize';
 import { expandActionPattern, hasAccessLevel, KMS_ACTIONS } from './service-data';
 import type {
   AccessChange,
@@ -103,7 +103,10 @@ function grantTable(policy: NormalizedPolicy): GrantTable {
     const principals =
       statement.principalKind === 'NotPrincipal'
         ? [notPrincipalLabel(statement)]
-        : statement.principals.filter((principal) => !principal.startsWith(SECONDARY_PREFIX));
+        : statement.principals.filter(
+            // Unique IDs name deleted roles or users: no one holds that access (the orphan finding says so).
+            (principal) => !principal.startsWith(SECONDARY_PREFIX) && !isUniqueIdPrincipal(principal),
+          );
     for (const principal of principals) {
       let byAction = table.get(principal);
       if (!byAction) {
@@ -142,6 +145,20 @@ function covered(grants: string[][] | undefined, conditions: string[]): boolean 
   return grants?.some((candidate) => isSubset(candidate, conditions)) ?? false;
 }
 
+/**
+ * The grants that reach a principal: its own, plus those to everyone (`*`). A role that keeps an
+ * action only through a new `*` grant has not lost it; a role gaining an action everyone already had
+ * has not gained anything.
+ */
+function grantsFor(table: GrantTable, principal: string): Map<string, string[][]> {
+  const own = table.get(principal) ?? new Map<string, string[][]>();
+  const everyone = principal === ANYONE ? undefined : table.get(ANYONE);
+  if (!everyone) return own;
+  const merged = new Map(own);
+  for (const [action, sets] of everyone) merged.set(action, [...(merged.get(action) ?? []), ...sets]);
+  return merged;
+}
+
 function severityOf(change: Omit<AccessChange, 'severity'>): Severity {
   if (change.gained.length === 0) return change.lost.length > 0 ? 'medium' : 'info';
   if (change.anyone || change.crossAccount) return 'critical';
@@ -158,18 +175,19 @@ export function accessChanges(desired: NormalizedPolicy, live: NormalizedPolicy)
   const principals = new Set([...desiredGrants.keys(), ...liveGrants.keys()]);
   const changes: AccessChange[] = [];
   for (const principal of principals) {
-    const before = desiredGrants.get(principal) ?? new Map<string, string[][]>();
-    const after = liveGrants.get(principal) ?? new Map<string, string[][]>();
+    // Each side's own grants, checked against everything that reaches the principal on the other side.
+    const before = grantsFor(desiredGrants, principal);
+    const after = grantsFor(liveGrants, principal);
     const gained: string[] = [];
     const lost: string[] = [];
     const conditions = new Set<string>();
-    for (const [action, sets] of after) {
+    for (const [action, sets] of liveGrants.get(principal) ?? []) {
       if (sets.some((conditionSet) => !covered(before.get(action), conditionSet))) {
         gained.push(action);
         for (const conditionSet of sets) for (const condition of conditionSet) conditions.add(condition);
       }
     }
-    for (const [action, sets] of before) {
+    for (const [action, sets] of desiredGrants.get(principal) ?? []) {
       if (sets.some((conditionSet) => !covered(after.get(action), conditionSet))) {
         lost.push(action);
         // What still restricts the action live (it may remain allowed, but only under new conditions).

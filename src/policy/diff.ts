@@ -15,7 +15,7 @@ import {
   principalAccount,
   renderCondition,
 } from './access';
-import { ANYONE, conditionKey, statementKey } from './normalize';
+import { ANYONE, conditionKey, isUniqueIdPrincipal, statementKey } from './normalize';
 import { findKmsAction, SERVICE_DATA_DATE } from './service-data';
 import type {
   DocumentChange,
@@ -28,13 +28,6 @@ import type {
   StatementChange,
 } from './types';
 import { SEVERITY_ORDER } from './types';
-
-/** IAM unique IDs (AROA…, AIDA…, …): what KMS shows in place of the ARN of a deleted role or user. */
-const UNIQUE_ID = /^A(?:RO|ID|GP|NP|NV|SI|CC|IP|KI|SC|PK)A[A-Z0-9]{16,17}$/;
-
-export function isUniqueIdPrincipal(principal: string): boolean {
-  return principal.startsWith('AWS:') && UNIQUE_ID.test(principal.slice(4));
-}
 
 export function maxSeverity(severities: Iterable<Severity>): Severity {
   let best = SEVERITY_ORDER.length - 1;
@@ -222,16 +215,14 @@ function addedOrRemoved(
   ownAccounts: Set<string>,
 ): StatementChange {
   const isDeny = statement.effect === 'Deny';
-  // An Allow appearing or a Deny disappearing widens access; the opposite narrows it.
-  const widening = kind === 'added' ? !isDeny : isDeny;
+  const beneficiaries = beneficiariesOf(statement, statement.principals);
+  // An Allow appearing or a Deny disappearing widens access; the opposite narrows it. An Allow
+  // naming only deleted principals (unique IDs) grants no one anything: the orphan finding covers it.
+  const onlyOrphans = statement.principalKind === 'Principal' && beneficiaries.length === 0;
+  const widening = (kind === 'added' ? !isDeny : isDeny) && !(kind === 'added' && onlyOrphans);
   const actions = effectiveKmsActions(statement);
   const severity = severityFrom(
-    {
-      widening,
-      narrowing: !widening,
-      actionsAtStake: actions,
-      beneficiaries: beneficiariesOf(statement, statement.principals),
-    },
+    { widening, narrowing: !widening && !onlyOrphans, actionsAtStake: actions, beneficiaries },
     ownAccounts,
   );
   const change: StatementChange = {

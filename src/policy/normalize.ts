@@ -27,6 +27,14 @@ export const SECONDARY_PREFIX = '!';
 
 const ACCOUNT_ID = /^\d{12}$/;
 
+/** IAM unique IDs (AROA…, AIDA…, …): what KMS shows in place of the ARN of a deleted role or user. */
+const UNIQUE_ID = /^A(?:RO|ID|GP|NP|NV|SI|CC|IP|KI|SC|PK)A[A-Z0-9]{16,17}$/;
+
+/** True for a canonical principal (`AWS:AROA…`) that is an IAM unique ID rather than an ARN. */
+export function isUniqueIdPrincipal(principal: string): boolean {
+  return principal.startsWith('AWS:') && UNIQUE_ID.test(principal.slice(4));
+}
+
 type ValueType = 'bool' | 'numeric' | 'string-ignore-case' | 'string';
 
 const valueTypeCache = new Map<string, ValueType>();
