@@ -1,0 +1,334 @@
+import fc from 'fast-check';
+import { comparePolicies } from '../../../src/policy/compare';
+import { normalizedToDocument, normalizePolicy } from '../../../src/policy/normalize';
+import { parsePolicy } from '../../../src/policy/parse';
+
+/**
+ * Realistic KMS key-policy statements, generated as a canonical "spec" and then written out in one
+ * of the many forms AWS treats the same (list order, string vs one-element list, duplicates, action
+ * case, `*` vs {"AWS": "*"}, account ID vs root ARN, typed condition values, Sid, empty Condition).
+ */
+const NUM_RUNS = 250;
+
+const PRINCIPALS = [
+  '*',
+  'arn:aws:iam::111122223333:root',
+  'arn:aws:iam::111122223333:role/KMSAdminRole',
+  'arn:aws:iam::111122223333:role/ExampleRole',
+  'arn:aws:iam::111122223333:user/ExampleUser',
+  'arn:aws:iam::444455556666:root',
+  'Service:logs.us-east-1.amazonaws.com',
+] as const;
+const ACTIONS = [
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:GenerateDataKey*',
+  'kms:ReEncrypt*',
+  'kms:DescribeKey',
+  'kms:Describe*',
+  'kms:CreateGrant',
+  'kms:ListGrants',
+  'kms:RevokeGrant',
+  'kms:PutKeyPolicy',
+  'kms:ScheduleKeyDeletion',
+  'kms:*',
+] as const;
+
+type Operator =
+  | 'StringEquals'
+  | 'StringLike'
+  | 'StringEqualsIgnoreCase'
+  | 'Bool'
+  | 'NumericLessThan'
+  | 'ForAnyValue:StringEquals';
+
+interface ConditionSpec {
+  operator: Operator;
+  key: string;
+  values: (string | number | boolean)[];
+}
+
+interface StatementSpec {
+  sid?: string;
+  effect: 'Allow' | 'Deny';
+  principals: string[];
+  actions: string[];
+  conditions: ConditionSpec[];
+}
+
+const conditionArb: fc.Arbitrary<ConditionSpec> = fc.oneof(
+  fc.record({
+    operator: fc.constantFrom<Operator>('StringEquals', 'StringLike', 'ForAnyValue:StringEquals'),
+    key: fc.constantFrom(
+      'kms:ViaService',
+      'kms:CallerAccount',
+      'kms:EncryptionContext:team',
+      'aws:PrincipalTag/team',
+    ),
+    values: fc.uniqueArray(
+      fc.constantFrom(
+        's3.us-east-1.amazonaws.com',
+        'ec2.us-east-1.amazonaws.com',
+        '111122223333',
+        'Payments',
+        'payments',
+      ),
+      {
+        minLength: 1,
+        maxLength: 3,
+      },
+    ),
+  }),
+  fc.record({
+    operator: fc.constant<Operator>('StringEqualsIgnoreCase'),
+    key: fc.constant('aws:PrincipalTag/team'),
+    values: fc.uniqueArray(fc.constantFrom('payments', 'billing', 'security'), {
+      minLength: 1,
+      maxLength: 2,
+    }),
+  }),
+  fc.record({
+    operator: fc.constant<Operator>('Bool'),
+    key: fc.constantFrom('kms:GrantIsForAWSResource', 'aws:SecureTransport'),
+    values: fc.constantFrom([true], [false]),
+  }),
+  fc.record({
+    operator: fc.constant<Operator>('NumericLessThan'),
+    key: fc.constant('aws:MultiFactorAuthAge'),
+    values: fc.constantFrom([300], [3600], [86400]),
+  }),
+);
+
+const statementArb: fc.Arbitrary<StatementSpec> = fc.record(
+  {
+    sid: fc.constantFrom('Enable IAM policies', 'Allow use of the key', 'Admins', 'Grants'),
+    effect: fc.constantFrom<'Allow' | 'Deny'>('Allow', 'Allow', 'Deny'),
+    principals: fc.uniqueArray(fc.constantFrom(...PRINCIPALS), { minLength: 1, maxLength: 4 }),
+    actions: fc.uniqueArray(fc.constantFrom(...ACTIONS), { minLength: 1, maxLength: 5 }),
+    conditions: fc.uniqueArray(conditionArb, {
+      maxLength: 2,
+      selector: (condition) => `${condition.operator} ${condition.key}`,
+    }),
+  },
+  { requiredKeys: ['effect', 'principals', 'actions', 'conditions'] },
+);
+
+const policyArb = fc.array(statementArb, { minLength: 1, maxLength: 6 });
+
+/** A small deterministic PRNG so one integer seed picks one way of writing the same policy. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = a;
+  }
+  return out;
+}
+
+function oneOrList<T>(items: T[], random: () => number): T | T[] {
+  const withDuplicate = items.length > 0 && random() < 0.2 ? [...items, items[0] as T] : items;
+  return withDuplicate.length === 1 && random() < 0.5 ? (withDuplicate[0] as T) : withDuplicate;
+}
+
+function randomCase(action: string, random: () => number): string {
+  const pick = random();
+  if (pick < 0.6) return action;
+  if (pick < 0.8) return action.toLowerCase();
+  return action.toUpperCase();
+}
+
+function writeValue(
+  operator: Operator,
+  value: string | number | boolean,
+  random: () => number,
+): string | number | boolean {
+  if (operator === 'Bool' && random() < 0.5) return String(value);
+  if (operator === 'NumericLessThan') {
+    const pick = random();
+    if (pick < 0.33) return String(value);
+    if (pick < 0.66) return `${value}.0`;
+  }
+  if (operator === 'StringEqualsIgnoreCase' && typeof value === 'string' && random() < 0.5)
+    return value.toUpperCase();
+  return value;
+}
+
+function writePrincipal(principals: string[], random: () => number): unknown {
+  if (principals.length === 1 && principals[0] === '*' && random() < 0.5) return '*';
+  const byType: Record<string, string[]> = {};
+  for (const principal of shuffled(principals, random)) {
+    const [type, id] = principal.startsWith('Service:')
+      ? ['Service', principal.slice(8)]
+      : ['AWS', principal];
+    const rootAccount = /^arn:aws:iam::(\d{12}):root$/.exec(id)?.[1];
+    const written = rootAccount && random() < 0.5 ? rootAccount : id;
+    const ids = byType[type] ?? [];
+    ids.push(written);
+    byType[type] = ids;
+  }
+  return Object.fromEntries(Object.entries(byType).map(([type, ids]) => [type, oneOrList(ids, random)]));
+}
+
+/** Writes the policy in one of its equivalent forms, chosen by `seed`. */
+function writePolicy(specs: StatementSpec[], seed: number): Record<string, unknown> {
+  const random = prng(seed);
+  const statements = shuffled(specs, random).map((spec) => {
+    const statement: Record<string, unknown> = {
+      Effect: spec.effect,
+      Principal: writePrincipal(spec.principals, random),
+      Action: oneOrList(
+        shuffled(spec.actions, random).map((action) => randomCase(action, random)),
+        random,
+      ),
+      Resource: random() < 0.5 ? '*' : ['*'],
+    };
+    if (random() < 0.7) statement.Sid = random() < 0.5 ? spec.sid : `Sid${Math.floor(random() * 1000)}`;
+    if (spec.conditions.length > 0) {
+      const block: Record<string, Record<string, unknown>> = {};
+      for (const condition of shuffled(spec.conditions, random)) {
+        const key = random() < 0.3 ? condition.key.toLowerCase() : condition.key;
+        const keys = block[condition.operator] ?? {};
+        keys[key] = oneOrList(
+          shuffled(condition.values, random).map((value) => writeValue(condition.operator, value, random)),
+          random,
+        );
+        block[condition.operator] = keys;
+      }
+      statement.Condition = block;
+    } else if (random() < 0.3) statement.Condition = {};
+    return statement;
+  });
+  const document: Record<string, unknown> = { Version: '2012-10-17', Statement: statements };
+  if (random() < 0.5) document.Id = `key-policy-${Math.floor(random() * 10)}`;
+  return document;
+}
+
+type Mutation = 'add-principal' | 'drop-action' | 'change-condition-value';
+
+/** One real change to one statement: the result must always be drift. */
+function mutate(specs: StatementSpec[], index: number, mutation: Mutation): StatementSpec[] {
+  const target = index % specs.length;
+  return specs.map((spec, position) => {
+    if (position !== target) return spec;
+    switch (mutation) {
+      case 'add-principal':
+        return { ...spec, principals: [...spec.principals, 'arn:aws:iam::111122223333:role/Intruder'] };
+      case 'drop-action':
+        return spec.actions.length > 1
+          ? { ...spec, actions: spec.actions.slice(1) }
+          : { ...spec, actions: [spec.actions[0] === 'kms:Decrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] };
+      case 'change-condition-value': {
+        const [first, ...rest] = spec.conditions;
+        if (!first) {
+          return {
+            ...spec,
+            conditions: [{ operator: 'StringEquals', key: 'kms:CallerAccount', values: ['999988887777'] }],
+          };
+        }
+        const changed: (string | number | boolean)[] =
+          first.operator === 'Bool'
+            ? [!first.values[0]]
+            : first.operator === 'NumericLessThan'
+              ? [12345]
+              : [...first.values.slice(1), 'changed-value'];
+        return { ...spec, conditions: [{ ...first, values: changed }, ...rest] };
+      }
+    }
+  });
+}
+
+describe('comparePolicies properties', () => {
+  it('normalize is idempotent', () => {
+    fc.assert(
+      fc.property(policyArb, fc.integer(), (specs, seed) => {
+        const parsed = parsePolicy(writePolicy(specs, seed));
+        if (!parsed.ok) return false;
+        const once = normalizePolicy(parsed.document);
+        const twice = normalizePolicy(normalizedToDocument(once));
+        expect(twice).toEqual(once);
+        return true;
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('compare is reflexive: a policy is equivalent to itself', () => {
+    fc.assert(
+      fc.property(policyArb, fc.integer(), (specs, seed) => {
+        const text = JSON.stringify(writePolicy(specs, seed));
+        expect(comparePolicies(text, text).status).toBe('equivalent');
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('compare is symmetric in its status', () => {
+    fc.assert(
+      // Half the time the same policy written differently, so both statuses are exercised.
+      fc.property(
+        policyArb,
+        policyArb,
+        fc.boolean(),
+        fc.integer(),
+        fc.integer(),
+        (a, b, same, seedA, seedB) => {
+          const first = writePolicy(a, seedA);
+          const second = writePolicy(same ? a : b, seedB);
+          expect(comparePolicies(first, second).status).toBe(comparePolicies(second, first).status);
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('equivalence survives reordering, string <-> one-element list, duplicates, action case and typed values', () => {
+    fc.assert(
+      fc.property(policyArb, fc.integer(), fc.integer(), (specs, seedA, seedB) => {
+        const result = comparePolicies(
+          writePolicy(specs, seedA),
+          JSON.stringify(writePolicy(specs, seedB), null, 2),
+        );
+        expect(result.diff.statements).toEqual([]);
+        expect(result.status).toBe('equivalent');
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('a real change (add a principal, drop an action, change a condition value) is always drift', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        fc.nat(),
+        fc.constantFrom<Mutation>('add-principal', 'drop-action', 'change-condition-value'),
+        fc.integer(),
+        fc.integer(),
+        (specs, index, mutation, seedA, seedB) => {
+          fc.pre(
+            !specs[index % specs.length]?.principals.includes('arn:aws:iam::111122223333:role/Intruder'),
+          );
+          const result = comparePolicies(
+            writePolicy(specs, seedA),
+            writePolicy(mutate(specs, index, mutation), seedB),
+          );
+          expect(result.status).toBe('drift');
+          expect(result.diff.severity).not.toBe('info');
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
