@@ -5,8 +5,10 @@ export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: stri
 
 /** `ENOENT: no such file or directory` (Node's message without the repeated path). */
 export function osErrorReason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.message.replace(/, \w+ '.*'$/s, '');
+  // Duck-typed: errors from another realm (Jest's sandbox) are not `instanceof Error`.
+  const message = typeof error === 'object' && error !== null ? Reflect.get(error, 'message') : undefined;
+  if (typeof message !== 'string') return String(error);
+  return message.replace(/, \w+ '.*'$/s, '');
 }
 
 /**
