@@ -10,9 +10,10 @@ import {
   type SlackPoster,
 } from '../../../handlers/notify-slack';
 import { renderSlackMessage, type SlackMessage } from '../../../src/alerts/slack';
-import { SlackDeliveryError, type SlackWebhookUrl } from '../../../src/aws/slack-webhook';
+import { SlackDeliveryError, SlackWebhookPoster, type SlackWebhookUrl } from '../../../src/aws/slack-webhook';
 import { SecureParameterReader } from '../../../src/aws/ssm-secret';
 import { driftFinding } from '../alerts/slack-fixtures';
+import { RecordingWebhookServer } from '../aws/slack-webhook-server';
 
 const PARAMETER = '/kms-policy-guard/slack-webhook-url';
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/SUPERSECRETTOKEN';
@@ -306,6 +307,42 @@ describe('notify-slack handler', () => {
       level: 'error',
       args: ['cannot read the Slack webhook URL', expect.objectContaining({ parameterName: PARAMETER })],
     });
+  });
+});
+
+describe('notify-slack handler end to end (SSM mock, real poster, local webhook server)', () => {
+  const ssm = mockClient(SSMClient);
+  const server = new RecordingWebhookServer();
+  let webhookUrl = '';
+
+  beforeAll(async () => {
+    webhookUrl = await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('delivers the rendered finding over HTTP, retrying a 429 as Slack asks', async () => {
+    // Prepare
+    ssm.reset();
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: webhookUrl } });
+    server.answerWith({ status: 429, headers: { 'retry-after': '1' } }, { status: 200, body: 'ok' });
+    const waits: number[] = [];
+    const logger = new Logger({ serviceName: 'kms-policy-guard-test', logLevel: 'SILENT' });
+    const notify = createSlackHandler({
+      logger,
+      webhookUrlSource: new SecureParameterReader({ client: new SSMClient({}), parameterName: PARAMETER }),
+      poster: new SlackWebhookPoster({ sleep: async (ms) => void waits.push(ms) }),
+      allowInsecureLocal: true,
+      timeoutEarlyInMillis: 0,
+    });
+    const finding = driftFinding();
+
+    // Act
+    await notify({ Records: [snsRecord(JSON.stringify(finding), 'msg-1')] }, context);
+
+    // Assess
+    expect(waits).toEqual([1000]);
+    expect(server.posts).toHaveLength(2);
+    expect(JSON.parse(server.posts[1]?.body ?? '')).toEqual(renderSlackMessage(finding));
   });
 });
 
