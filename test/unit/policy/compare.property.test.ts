@@ -90,12 +90,12 @@ const conditionArb: fc.Arbitrary<ConditionSpec> = fc.oneof(
   fc.record({
     operator: fc.constant<Operator>('Bool'),
     key: fc.constantFrom('kms:GrantIsForAWSResource', 'aws:SecureTransport'),
-    values: fc.constantFrom([true], [false]),
+    values: fc.boolean().map((value): (string | number | boolean)[] => [value]),
   }),
   fc.record({
     operator: fc.constant<Operator>('NumericLessThan'),
     key: fc.constant('aws:MultiFactorAuthAge'),
-    values: fc.constantFrom([300], [3600], [86400]),
+    values: fc.constantFrom(300, 3600, 86400).map((value): (string | number | boolean)[] => [value]),
   }),
 );
 
@@ -223,30 +223,29 @@ function mutate(specs: StatementSpec[], index: number, mutation: Mutation): Stat
   const target = index % specs.length;
   return specs.map((spec, position) => {
     if (position !== target) return spec;
-    switch (mutation) {
-      case 'add-principal':
-        return { ...spec, principals: [...spec.principals, 'arn:aws:iam::111122223333:role/Intruder'] };
-      case 'drop-action':
-        return spec.actions.length > 1
-          ? { ...spec, actions: spec.actions.slice(1) }
-          : { ...spec, actions: [spec.actions[0] === 'kms:Decrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] };
-      case 'change-condition-value': {
-        const [first, ...rest] = spec.conditions;
-        if (!first) {
-          return {
-            ...spec,
-            conditions: [{ operator: 'StringEquals', key: 'kms:CallerAccount', values: ['999988887777'] }],
-          };
-        }
-        const changed: (string | number | boolean)[] =
-          first.operator === 'Bool'
-            ? [!first.values[0]]
-            : first.operator === 'NumericLessThan'
-              ? [12345]
-              : [...first.values.slice(1), 'changed-value'];
-        return { ...spec, conditions: [{ ...first, values: changed }, ...rest] };
-      }
+    if (mutation === 'add-principal') {
+      return { ...spec, principals: [...spec.principals, 'arn:aws:iam::111122223333:role/Intruder'] };
     }
+    if (mutation === 'drop-action') {
+      return spec.actions.length > 1
+        ? { ...spec, actions: spec.actions.slice(1) }
+        : { ...spec, actions: [spec.actions[0] === 'kms:Decrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] };
+    }
+    // change-condition-value (or add one where there is none)
+    const [first, ...rest] = spec.conditions;
+    if (!first) {
+      return {
+        ...spec,
+        conditions: [{ operator: 'StringEquals', key: 'kms:CallerAccount', values: ['999988887777'] }],
+      };
+    }
+    const changed: (string | number | boolean)[] =
+      first.operator === 'Bool'
+        ? [!first.values[0]]
+        : first.operator === 'NumericLessThan'
+          ? [12345]
+          : [...first.values.slice(1), 'changed-value'];
+    return { ...spec, conditions: [{ ...first, values: changed }, ...rest] };
   });
 }
 
