@@ -1,0 +1,136 @@
+/** EventBridge/CloudTrail events (test/events, shaped after the KMS Developer Guide examples) -> what to check. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { classifyKmsEvent, roleIdentity } from '../../../src/guard/event';
+import { EVENTS, GUARD_ROLE_ARN, KEY_ARN } from './harness';
+
+function event(name: string): unknown {
+  return JSON.parse(readFileSync(path.join(EVENTS, name), 'utf8'));
+}
+
+const IN_OREGON = { region: 'us-west-2', guardRoleArn: GUARD_ROLE_ARN };
+
+describe('classifyKmsEvent', () => {
+  it.each([
+    ['put-key-policy.json', 'PutKeyPolicy', 'c217db1f-903f-4a2f-8f88-9580182d6313'],
+    ['create-key.json', 'CreateKey', '36327b37-f4f6-40a9-92ab-48064ec905a2'],
+  ])('takes the key ARN and the actor from %s', (file, eventName, eventId) => {
+    // Act
+    const classified = classifyKmsEvent(event(file), IN_OREGON);
+
+    // Assess
+    expect(classified).toEqual({
+      outcome: 'check',
+      eventName,
+      eventId,
+      keyRef: KEY_ARN,
+      actor: expect.objectContaining({
+        arn: 'arn:aws:iam::111122223333:user/Alice',
+        type: 'IAMUser',
+        accountId: '111122223333',
+        principalId: 'EX_PRINCIPAL_ID',
+        sourceIPAddress: '192.0.2.0',
+        userAgent: 'AWS Internal',
+        eventID: eventId,
+        eventName,
+        isGuard: false,
+      }),
+    });
+  });
+
+  it('recognises the guard’s own PutKeyPolicy by the assumed role’s session issuer', () => {
+    // Act
+    const classified = classifyKmsEvent(event('put-key-policy-by-guard.json'), IN_OREGON);
+
+    // Assess
+    expect(classified.outcome).toBe('check');
+    expect(classified.outcome === 'check' && classified.actor.isGuard).toBe(true);
+  });
+
+  it('derives the guard role from the event account and Region when none is configured', () => {
+    // Act
+    const guard = classifyKmsEvent(event('put-key-policy-by-guard.json'), { region: 'us-west-2' });
+    const alice = classifyKmsEvent(event('put-key-policy.json'), { region: 'us-west-2' });
+
+    // Assess
+    expect(guard.outcome === 'check' && guard.actor.isGuard).toBe(true);
+    expect(alice.outcome === 'check' && alice.actor.isGuard).toBe(false);
+  });
+
+  it('classifies a ReplicateKey recorded in the primary Region as a key in another Region', () => {
+    // Act
+    const classified = classifyKmsEvent(event('replicate-key.json'), { region: 'us-east-1' });
+
+    // Assess
+    expect(classified).toMatchObject({
+      outcome: 'elsewhere',
+      reason: 'key-in-other-region',
+      eventName: 'ReplicateKey',
+      keyArn: KEY_ARN,
+      keyRegion: 'us-west-2',
+    });
+  });
+
+  it('checks the replica when the ReplicateKey event reaches the guard of the replica’s Region', () => {
+    // Act
+    const classified = classifyKmsEvent(event('replicate-key.json'), IN_OREGON);
+
+    // Assess
+    expect(classified).toMatchObject({ outcome: 'check', eventName: 'ReplicateKey', keyRef: KEY_ARN });
+  });
+
+  it.each([
+    ['put-key-policy-error.json', 'api-call-failed', /AccessDeniedException/],
+    ['malformed-wrong-source.json', 'wrong-source', /aws\.s3/],
+    ['malformed-unknown-event-name.json', 'unsupported-event-name', /ScheduleKeyDeletion/],
+    ['malformed-missing-key.json', 'missing-key', /names no key/],
+    ['malformed-detail.json', 'malformed-detail', /eventID/],
+    ['malformed-no-envelope.json', 'malformed-envelope', /detail-type/],
+  ])('rejects %s as %s', (file, reason, message) => {
+    // Act
+    const classified = classifyKmsEvent(event(file), IN_OREGON);
+
+    // Assess
+    expect(classified).toMatchObject({ outcome: 'rejected', reason });
+    expect(classified.outcome === 'rejected' && classified.message).toMatch(message);
+  });
+
+  it.each([null, 42, 'text', [], {}])('rejects %p without throwing', (input) => {
+    expect(classifyKmsEvent(input, IN_OREGON)).toMatchObject({
+      outcome: 'rejected',
+      reason: 'malformed-envelope',
+    });
+  });
+
+  it('uses requestParameters.keyId when a PutKeyPolicy record has no resources', () => {
+    // Prepare
+    const record = event('put-key-policy.json') as { detail: Record<string, unknown> };
+    delete record.detail.resources;
+
+    // Act
+    const classified = classifyKmsEvent(record, IN_OREGON);
+
+    // Assess
+    expect(classified).toMatchObject({ outcome: 'check', keyRef: '1234abcd-12ab-34cd-56ef-1234567890ab' });
+  });
+});
+
+describe('roleIdentity', () => {
+  it.each([
+    [
+      'arn:aws:iam::111122223333:role/kms-policy-guard-us-west-2',
+      'aws:111122223333:kms-policy-guard-us-west-2',
+    ],
+    [
+      'arn:aws:iam::111122223333:role/service/kms-policy-guard-us-west-2',
+      'aws:111122223333:kms-policy-guard-us-west-2',
+    ],
+    [
+      'arn:aws:sts::111122223333:assumed-role/kms-policy-guard-us-west-2/session',
+      'aws:111122223333:kms-policy-guard-us-west-2',
+    ],
+    ['arn:aws:iam::111122223333:user/Alice', undefined],
+  ])('reads %s as %p', (arn, identity) => {
+    expect(roleIdentity(arn)).toBe(identity);
+  });
+});

@@ -1,0 +1,366 @@
+/**
+ * The drift Lambda end to end in-process: real-shaped EventBridge events (test/events) through middy,
+ * Powertools context injection, event classification, checkKey and the real adapters over mocked SDK
+ * clients. Asserts the summary, the published finding, the structured log lines and the AWS calls.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
+import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
+import type { GuardMode } from '../../../src/guard/finding';
+import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
+import { ManifestError } from '../../../src/manifest';
+import {
+  awsCalls,
+  awsError,
+  DescribeKeyCommand,
+  describeKeyResponse,
+  desiredPolicyAsKmsReturnsIt,
+  driftedPolicyText,
+  EVENTS,
+  FIXTURES,
+  fixtureManifest,
+  GetKeyPolicyCommand,
+  InstantClock,
+  KEY_ARN,
+  kmsMock,
+  onlyFinding,
+  PublishCommand,
+  PutKeyPolicyCommand,
+  publishedInputs,
+  REPO_ROOT,
+  resetMocks,
+  snsMock,
+  TOPIC_ARN,
+} from '../guard/harness';
+
+type DriftModule = typeof import('../../../handlers/drift');
+
+/**
+ * Loads handlers/drift.ts with the given environment (module init runs on load). `isolated` loads a
+ * fresh copy (for init failures); otherwise it shares the module registry with this file, so error
+ * classes thrown by the adapters here are the ones checkKey recognises.
+ */
+function loadDriftModule(env: Record<string, string | undefined>, isolated = false): DriftModule {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name];
+  try {
+    if (!isolated) return require('../../../handlers/drift') as DriftModule;
+    let loaded: DriftModule | undefined;
+    jest.isolateModules(() => {
+      loaded = require('../../../handlers/drift') as DriftModule;
+    });
+    if (!loaded) throw new Error('handlers/drift did not load');
+    return loaded;
+  } finally {
+    process.env = saved;
+  }
+}
+
+const VALID_ENV = {
+  TOPIC_ARN,
+  AWS_REGION: 'us-west-2',
+  MANIFEST_PATH: path.join(FIXTURES, 'manifest.yaml'),
+  LAMBDA_TASK_ROOT: REPO_ROOT,
+  POWERTOOLS_DEV: 'true',
+  POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+};
+const drift = loadDriftModule(VALID_ENV);
+
+const CONTEXT: Context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'kms-policy-guard-dev-drift',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:kms-policy-guard-dev-drift',
+  memoryLimitInMB: '256',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+  logGroupName: '/aws/lambda/kms-policy-guard-dev-drift',
+  logStreamName: '2026/03/02/[$LATEST]abcdef',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+function event(name: string): unknown {
+  return JSON.parse(readFileSync(path.join(EVENTS, name), 'utf8'));
+}
+
+interface Setup {
+  handler: ReturnType<DriftModule['createDriftHandler']>;
+  logs: Record<string, unknown>[];
+}
+
+/** A handler over fresh adapters; its Powertools Logger writes JSON lines we capture. */
+function setup(mode: GuardMode, region = 'us-west-2'): Setup {
+  const logs: Record<string, unknown>[] = [];
+  const logger = new Logger({ serviceName: 'kms-policy-guard', logLevel: 'DEBUG' });
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    jest.spyOn(logger, level).mockImplementation((message, ...extra) => {
+      logs.push({ level, message, ...Object.assign({}, ...extra) });
+    });
+  }
+  const manifest = fixtureManifest(mode);
+  const handler = drift.createDriftHandler(
+    {
+      store: new KmsKeyPolicyStore(new KMSClient({ region })),
+      publisher: new SnsFindingPublisher(new SNSClient({ region }), TOPIC_ARN, logger),
+      ledger: new InMemoryRemediationLedger(manifest.flapping),
+      clock: new InstantClock(),
+      logger,
+      manifest,
+      region,
+      stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
+      repoRoot: REPO_ROOT,
+    },
+    { timeoutEarlyInMillis: 0 },
+  );
+  return { handler, logs };
+}
+
+beforeEach(() => {
+  resetMocks();
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe('drift handler', () => {
+  it('alerts on a drifted key from a PutKeyPolicy event with two AWS calls', async () => {
+    // Prepare
+    const { handler, logs } = setup('alert');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+
+    // Act
+    const summary = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({
+      status: 'published',
+      eventName: 'PutKeyPolicy',
+      eventId: 'c217db1f-903f-4a2f-8f88-9580182d6313',
+      keyArn: KEY_ARN,
+      finding: { kind: 'drift', action: 'alerted' },
+    });
+    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(publishedInputs()[0]?.Subject).toMatch(/Key policy drift: payments-data by Alice$/);
+    const published = logs.find((line) => line.message === 'finding_published');
+    expect(published).toMatchObject({
+      keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+      eventId: 'c217db1f-903f-4a2f-8f88-9580182d6313',
+      actor: 'arn:aws:iam::111122223333:user/Alice',
+      kind: 'drift',
+    });
+  });
+
+  it('logs an in-sync key as a no-op after one AWS call', async () => {
+    // Prepare
+    const { handler, logs } = setup('alert');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const summary = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'in-sync' });
+    expect(summary.finding).toBeUndefined();
+    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(logs.map((line) => line.message)).toContain('key_in_sync');
+  });
+
+  it('remediates in remediate mode and reports the overwritten document', async () => {
+    // Prepare
+    const { handler } = setup('remediate');
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .resolvesOnce({ Policy: driftedPolicyText() })
+      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
+    kmsMock.on(PutKeyPolicyCommand).resolves({});
+
+    // Act
+    const summary = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(summary.finding).toMatchObject({ kind: 'remediated', action: 'remediated' });
+    expect(onlyFinding().livePolicy).toBe(driftedPolicyText());
+    expect(awsCalls()).toEqual({ GetKeyPolicy: 3, DescribeKey: 1, PutKeyPolicy: 1, Publish: 1 });
+  });
+
+  it('describes the would-be remediation in dry-run mode', async () => {
+    // Prepare
+    const { handler } = setup('dry-run');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+
+    // Act
+    const summary = await handler(event('create-key.json'), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({
+      eventName: 'CreateKey',
+      finding: { kind: 'would-remediate', action: 'alerted' },
+    });
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('ends the guard’s own PutKeyPolicy event as a no-op (one read, no write, no message)', async () => {
+    // Prepare
+    const { handler, logs } = setup('remediate');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const summary = await handler(event('put-key-policy-by-guard.json'), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'in-sync' });
+    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(logs.map((line) => line.message)).toContain('guard_change_confirmed');
+  });
+
+  it('leaves a replica created in another Region to that Region’s guard, with one log line', async () => {
+    // Prepare: the ReplicateKey record is written in the primary's Region (us-east-1)
+    const { handler, logs } = setup('alert', 'us-east-1');
+
+    // Act
+    const summary = await handler(event('replicate-key.json'), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'other-region', reason: 'key-in-other-region', keyArn: KEY_ARN });
+    expect(awsCalls()).toEqual({});
+    expect(logs.filter((line) => line.message === 'event_for_other_region')).toEqual([
+      expect.objectContaining({ keyRegion: 'us-west-2', guardRegion: 'us-east-1' }),
+    ]);
+  });
+
+  it.each([
+    ['put-key-policy-error.json', 'api-call-failed'],
+    ['malformed-wrong-source.json', 'wrong-source'],
+    ['malformed-unknown-event-name.json', 'unsupported-event-name'],
+    ['malformed-missing-key.json', 'missing-key'],
+    ['malformed-detail.json', 'malformed-detail'],
+    ['malformed-no-envelope.json', 'malformed-envelope'],
+  ])('rejects %s with one classified log line and no AWS call', async (file, reason) => {
+    // Prepare
+    const { handler, logs } = setup('remediate');
+
+    // Act
+    const summary = await handler(event(file), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'rejected', reason });
+    expect(awsCalls()).toEqual({});
+    expect(logs.filter((line) => line.message === 'event_rejected')).toEqual([
+      expect.objectContaining({ level: 'warn', reason }),
+    ]);
+  });
+
+  it('publishes a critical guard-locked-out finding on AccessDenied', async () => {
+    // Prepare
+    const { handler } = setup('alert');
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform kms:GetKeyPolicy'));
+
+    // Act
+    const summary = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(summary.finding).toMatchObject({
+      kind: 'guard-locked-out',
+      severity: 'critical',
+      action: 'failed',
+    });
+  });
+
+  it('returns normally with a key-unavailable finding for a key pending deletion', async () => {
+    // Prepare
+    const { handler } = setup('alert');
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .rejects(awsError('KMSInvalidStateException', `${KEY_ARN} is pending deletion.`));
+
+    // Act
+    const summary = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(summary.finding).toMatchObject({ kind: 'key-unavailable', action: 'none' });
+  });
+
+  it('fails the invocation on throttling that outlived the SDK retries, and succeeds when Lambda retries', async () => {
+    // Prepare
+    const { handler } = setup('alert');
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .resolves({ Policy: driftedPolicyText() });
+
+    // Act
+    const first = handler(event('put-key-policy.json'), CONTEXT);
+    await expect(first).rejects.toBeInstanceOf(RetryableAwsError);
+    const retried = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(retried.finding).toMatchObject({ kind: 'drift' });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it('fails the invocation when Publish fails', async () => {
+    // Prepare
+    const { handler } = setup('alert');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+    snsMock
+      .on(PublishCommand)
+      .rejects(awsError('KMSThrottlingException', 'SNS could not encrypt', 'client', 400));
+
+    // Act
+    const invocation = handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    await expect(invocation).rejects.toBeInstanceOf(PublishFailedError);
+  });
+});
+
+describe('drift handler module init', () => {
+  it('loads the manifest and builds the handler once', () => {
+    expect(typeof drift.handler).toBe('function');
+  });
+
+  it('resolves MANIFEST_PATH against the task root and defaults it to policies/manifest.yaml', () => {
+    const config = drift.readDriftConfig({
+      TOPIC_ARN,
+      AWS_REGION: 'eu-west-1',
+      LAMBDA_TASK_ROOT: '/var/task',
+    });
+    expect(config).toMatchObject({ manifestPath: '/var/task/policies/manifest.yaml', region: 'eu-west-1' });
+    expect(config.guardRoleArn).toBeUndefined();
+  });
+
+  // The module is loaded in isolation, so its error classes are copies: compare by name.
+  function initError(env: Record<string, string | undefined>): Error {
+    try {
+      loadDriftModule(env, true);
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('module init did not fail');
+  }
+
+  it('fails init loudly on an invalid manifest', () => {
+    const error = initError({ ...VALID_ENV, MANIFEST_PATH: path.join(FIXTURES, 'manifest-invalid.yaml') });
+    expect(error.name).toBe(ManifestError.name);
+    expect(error.message).toMatch(/unmanagedKeys must be ignore or report/);
+  });
+
+  it('fails init loudly without a topic', () => {
+    const error = initError({ ...VALID_ENV, TOPIC_ARN: undefined });
+    expect(error.name).toBe(GuardConfigError.name);
+    expect(error.message).toMatch(/TOPIC_ARN/);
+  });
+});
