@@ -1,7 +1,8 @@
 /**
  * SNS findings topic → Slack (ARCHITECTURE §7). For every record: read the finding, render Block Kit, post
- * it to the incoming webhook whose URL is a SecureString in SSM. A message that is not a readable finding
- * still produces an "unreadable finding" post. Every record is attempted; if any failed, the invocation
+ * it to the incoming webhook whose URL is a SecureString in SSM. The stack's CloudWatch alarms notify the
+ * same topic and are rendered as alarms. A message that is neither still produces an "unreadable finding"
+ * post. Every record is attempted; if any failed, the invocation
  * throws afterwards so SNS retries it — an alert is never dropped silently.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -9,7 +10,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { renderSlackMessage, renderUnreadableFindingMessage, type SlackMessage } from '../src/alerts/slack';
+import {
+  renderAlarmMessage,
+  renderSlackMessage,
+  renderUnreadableFindingMessage,
+  type SlackMessage,
+} from '../src/alerts/slack';
 import { readFindingFromSnsMessage } from '../src/alerts/slack-sns-message';
 import { SlackDeliveryError, SlackWebhookPoster, SlackWebhookUrl } from '../src/aws/slack-webhook';
 import { SecureParameterReader } from '../src/aws/ssm-secret';
@@ -75,6 +81,7 @@ function attributesOf(record: SNSEventRecord): Record<string, string> {
 function messageFor(record: SNSEventRecord, logger: Logger): { message: SlackMessage; findingId?: string } {
   const attributes = attributesOf(record);
   const read = readFindingFromSnsMessage(record.Sns.Message);
+  if (read.ok && read.kind === 'alarm') return { message: renderAlarmMessage(read.alarm) };
   if (read.ok) return { message: renderSlackMessage(read.finding), findingId: read.finding.id };
   logger.error('SNS message is not a readable finding; posting an unreadable-finding message', {
     classification: read.reason,

@@ -142,10 +142,27 @@ export const findingSchema = z.object({
 const acceptsOnlyFindings: (parsed: z.output<typeof findingSchema>) => Finding = (parsed) => parsed;
 void acceptsOnlyFindings;
 
+/**
+ * The stack's CloudWatch alarms (drift function errors, dead-letter queue depth) notify the same topic; their
+ * message is CloudWatch's own JSON, not a finding. Only the fields shown in Slack are read.
+ */
+export const cloudWatchAlarmSchema = z.object({
+  AlarmName: z.string(),
+  AlarmDescription: z.string().nullish(),
+  AWSAccountId: z.string().optional(),
+  NewStateValue: z.string(),
+  OldStateValue: z.string().optional(),
+  NewStateReason: z.string().optional(),
+  StateChangeTime: z.string().optional(),
+  Region: z.string().optional(),
+});
+export type CloudWatchAlarmNotification = z.output<typeof cloudWatchAlarmSchema>;
+
 export type UnreadableReason = 'not-json' | 'not-an-object' | 'envelope-without-finding' | 'not-a-finding';
 
 export type FindingReadResult =
-  | { ok: true; finding: Finding; shape: 'finding' | 'envelope' }
+  | { ok: true; kind: 'finding'; finding: Finding; shape: 'finding' | 'envelope' }
+  | { ok: true; kind: 'alarm'; alarm: CloudWatchAlarmNotification }
   | { ok: false; reason: UnreadableReason; detail: string };
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -167,12 +184,16 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** Reads `Records[].Sns.Message`: the finding JSON, or a `default`/`lambda` envelope holding it. */
+/** Reads `Records[].Sns.Message`: the finding JSON, a `default`/`lambda` envelope holding it, or a CloudWatch alarm. */
 export function readFindingFromSnsMessage(message: string): FindingReadResult {
   const parsed = parseJson(message);
   if (!parsed.ok) return { ok: false, reason: 'not-json', detail: 'the SNS message is not JSON' };
   if (!isRecord(parsed.value)) {
     return { ok: false, reason: 'not-an-object', detail: 'the SNS message is JSON but not an object' };
+  }
+  if ('AlarmName' in parsed.value && 'NewStateValue' in parsed.value) {
+    const alarm = cloudWatchAlarmSchema.safeParse(parsed.value);
+    if (alarm.success) return { ok: true, kind: 'alarm', alarm: alarm.data };
   }
   let candidate: unknown = parsed.value;
   let shape: 'finding' | 'envelope' = 'finding';
@@ -195,5 +216,5 @@ export function readFindingFromSnsMessage(message: string): FindingReadResult {
   }
   const result = findingSchema.safeParse(candidate);
   if (!result.success) return { ok: false, reason: 'not-a-finding', detail: describeIssues(result.error) };
-  return { ok: true, finding: result.data, shape };
+  return { ok: true, kind: 'finding', finding: result.data, shape };
 }

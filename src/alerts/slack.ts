@@ -17,6 +17,7 @@ import type {
 } from '../policy/types';
 import { SEVERITY_ORDER } from '../policy/types';
 import { mrkdwnCode, mrkdwnText, plainText, TRUNCATION_MARKER, truncateEscaped } from './slack-escape';
+import type { CloudWatchAlarmNotification } from './slack-sns-message';
 
 /** Slack's documented limits for the parts we use. */
 export const SLACK_LIMITS = {
@@ -463,5 +464,55 @@ export function renderUnreadableFindingMessage(input: UnreadableFindingInput): S
   return {
     text: `:warning: kms-policy-guard: unreadable finding${severityText}: ${mrkdwnText(input.reason, MAX_FREE_TEXT)}`,
     blocks,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The stack's own CloudWatch alarms (drift errors, dead-letter queue depth) on the same topic.
+
+const ALARM_STATE_EMOJI: Record<string, string> = {
+  ALARM: ':rotating_light:',
+  OK: ':white_check_mark:',
+  INSUFFICIENT_DATA: ':grey_question:',
+};
+
+export function renderAlarmMessage(alarm: CloudWatchAlarmNotification): SlackMessage {
+  const emoji = ALARM_STATE_EMOJI[alarm.NewStateValue] ?? ':grey_question:';
+  const prefix = `${emoji} `;
+  const title = plainText(
+    `${alarm.NewStateValue}: ${alarm.AlarmName}`,
+    SLACK_LIMITS.headerText - prefix.length,
+  );
+  const fields = [
+    `*Alarm*\n${mrkdwnCode(alarm.AlarmName, MAX_ARN)}`,
+    `*State*\n${alarm.OldStateValue ? `${mrkdwnText(alarm.OldStateValue, 40)} → ` : ''}*${mrkdwnText(alarm.NewStateValue, 40)}*`,
+    `*Account / region*\n${mrkdwnCode(alarm.AWSAccountId ?? 'unknown', MAX_SHORT_VALUE)} / ${mrkdwnText(alarm.Region ?? 'unknown', MAX_SHORT_VALUE)}`,
+    `*Changed at*\n${mrkdwnCode(alarm.StateChangeTime ?? 'unknown', MAX_SHORT_VALUE)}`,
+  ];
+  const description = alarm.AlarmDescription
+    ? mrkdwnText(alarm.AlarmDescription, MAX_FREE_TEXT)
+    : '_no description_';
+  const reason = alarm.NewStateReason ? mrkdwnText(alarm.NewStateReason, MAX_FREE_TEXT) : '_none given_';
+  return {
+    text: truncateEscaped(
+      `${emoji} kms-policy-guard alarm ${mrkdwnText(alarm.AlarmName, MAX_ARN)} is ${mrkdwnText(alarm.NewStateValue, 40)}: ${description}`,
+      SLACK_LIMITS.fallbackText,
+    ),
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: `${prefix}${title}`, emoji: true } },
+      {
+        type: 'section',
+        fields: fields.map((field) => mrkdwn(truncateEscaped(field, SLACK_LIMITS.sectionField))),
+      },
+      {
+        type: 'section',
+        text: mrkdwn(
+          truncateEscaped(
+            `*What it means*\n${description}\n*Why it fired*\n${reason}`,
+            SLACK_LIMITS.sectionText,
+          ),
+        ),
+      },
+    ],
   };
 }

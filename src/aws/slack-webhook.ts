@@ -157,9 +157,10 @@ export class SlackWebhookPoster {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-    this.maxTotalWaitMs = options.maxTotalWaitMs ?? 20_000;
+    // Worst case per message: 4 attempts × 5 s + 15 s of waits = 35 s, inside the function's 60 s timeout.
+    this.maxTotalWaitMs = options.maxTotalWaitMs ?? 15_000;
     this.baseBackoffMs = options.baseBackoffMs ?? 500;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
   }
 
   async post(url: SlackWebhookUrl, message: unknown): Promise<DeliveryReport> {

@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { renderSlackMessage, renderUnreadableFindingMessage } from '../../../src/alerts/slack';
+import {
+  renderAlarmMessage,
+  renderSlackMessage,
+  renderUnreadableFindingMessage,
+} from '../../../src/alerts/slack';
 import {
   escapeSlackEntities,
   mrkdwnCode,
@@ -266,6 +270,35 @@ describe('rendered messages with attacker-controlled strings', () => {
         expect(limitViolations(message)).toEqual([]);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('keeps the alarm message inert and within limits too', () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbitraryString, { minLength: 6, maxLength: 6 }),
+        ([name, description, state, reason, time, region]) => {
+          // Act
+          const message = renderAlarmMessage({
+            AlarmName: name ?? '',
+            AlarmDescription: description,
+            NewStateValue: state ?? '',
+            OldStateValue: state,
+            NewStateReason: reason,
+            StateChangeTime: time,
+            Region: region,
+            AWSAccountId: name,
+          });
+
+          // Assess
+          for (const text of [...mrkdwnTexts(message), ...plainTexts(message)]) {
+            expect(text).not.toMatch(/[<>]/);
+            expect(text).not.toMatch(BARE_AMPERSAND);
+          }
+          expect(limitViolations(message)).toEqual([]);
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 

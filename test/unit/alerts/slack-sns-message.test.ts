@@ -18,7 +18,32 @@ describe('readFindingFromSnsMessage', () => {
     const result = readFindingFromSnsMessage(message);
 
     // Assess
-    expect(result).toEqual({ ok: true, finding, shape });
+    expect(result).toEqual({ ok: true, kind: 'finding', finding, shape });
+  });
+
+  it('reads a CloudWatch alarm notification of the stack as an alarm', () => {
+    // Prepare
+    const alarm = {
+      AlarmName: 'kms-policy-guard-prod-dlq-depth',
+      AlarmDescription: 'KMS events were dead-lettered; check them by hand and re-run kms-guard audit.',
+      AWSAccountId: '111122223333',
+      NewStateValue: 'ALARM',
+      NewStateReason: 'Threshold Crossed: 1 datapoint [2.0] was greater than the threshold (0.0).',
+      StateChangeTime: '2026-05-04T10:20:00.000+0000',
+      Region: 'EU (Ireland)',
+      OldStateValue: 'OK',
+      Trigger: { MetricName: 'ApproximateNumberOfMessagesVisible' },
+    };
+
+    // Act
+    const result = readFindingFromSnsMessage(JSON.stringify(alarm));
+
+    // Assess
+    expect(result).toMatchObject({
+      ok: true,
+      kind: 'alarm',
+      alarm: { AlarmName: alarm.AlarmName, NewStateValue: 'ALARM' },
+    });
   });
 
   it('fills lists a publisher left out with empty ones', () => {
@@ -29,8 +54,8 @@ describe('readFindingFromSnsMessage', () => {
     const result = readFindingFromSnsMessage(JSON.stringify(withoutLists));
 
     // Assess
-    expect(result.ok && result.finding.details).toEqual([]);
-    expect(result.ok && result.finding.aliases).toEqual([]);
+    expect(result.ok && result.kind === 'finding' && result.finding.details).toEqual([]);
+    expect(result.ok && result.kind === 'finding' && result.finding.aliases).toEqual([]);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import {
   consoleUrl,
+  renderAlarmMessage,
   renderSlackMessage,
   renderUnreadableFindingMessage,
   SEVERITY_EMOJI,
@@ -381,5 +382,34 @@ describe('renderUnreadableFindingMessage', () => {
       '*action*\n`alerted`',
     ]);
     expect(sectionTexts(message)).toContain('*Message excerpt*\n```oops {```');
+  });
+});
+
+describe('renderAlarmMessage', () => {
+  it('shows the alarm name, state change, account/region, time, description and reason', () => {
+    // Act
+    const message = renderAlarmMessage({
+      AlarmName: 'kms-policy-guard-prod-dlq-depth',
+      AlarmDescription: 'KMS events were dead-lettered; check them by hand and re-run kms-guard audit.',
+      AWSAccountId: '111122223333',
+      NewStateValue: 'ALARM',
+      OldStateValue: 'OK',
+      NewStateReason: 'Threshold Crossed: 1 datapoint [2.0] was greater than the threshold (0.0).',
+      StateChangeTime: '2026-05-04T10:20:00.000+0000',
+      Region: 'EU (Ireland)',
+    });
+
+    // Assess
+    expect(header(message)).toBe(':rotating_light: ALARM: kms-policy-guard-prod-dlq-depth');
+    expect(fields(message)).toEqual([
+      '*Alarm*\n`kms-policy-guard-prod-dlq-depth`',
+      '*State*\nOK → *ALARM*',
+      '*Account / region*\n`111122223333` / EU (Ireland)',
+      '*Changed at*\n`2026-05-04T10:20:00.000+0000`',
+    ]);
+    expect(sectionTexts(message)).toContain(
+      '*What it means*\nKMS events were dead-lettered; check them by hand and re-run kms-guard audit.\n*Why it fired*\nThreshold Crossed: 1 datapoint [2.0] was greater than the threshold (0.0).',
+    );
+    expect(limitViolations(message)).toEqual([]);
   });
 });
