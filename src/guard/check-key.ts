@@ -455,8 +455,10 @@ async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<Evaluat
   const values = placeholderValuesFromArn(ctx.keyArn);
   const desiredPolicy = renderDesiredPolicy(managed, values);
   const livePolicy = await ctx.deps.store.getKeyPolicy(ctx.keyId);
+  // A dry run predicts remediation, so the desired document is judged by the remediate-mode rules.
+  const validationMode = ctx.mode === 'dry-run' ? 'remediate' : ctx.mode;
   const options = {
-    ...validationOptionsFor(ctx.deps.manifest, ctx.mode, values),
+    ...validationOptionsFor(ctx.deps.manifest, validationMode, values),
     keyAccount: values.accountId,
   };
   if (ctx.deps.guardPrincipalArn) options.guardPrincipal = ctx.deps.guardPrincipalArn;
@@ -471,6 +473,14 @@ async function alertDrift(ctx: CheckContext, evaluation: Evaluation): Promise<Ch
   const kind = driftKind(evaluation);
   const severity = driftSeverity(evaluation, kind);
   const details: string[] = [];
+  if (kind === 'invalid-live') {
+    details.push(
+      'The live document could not be compared fully (it does not parse as a key policy or uses unknown elements):',
+      ...evaluation.comparison.problems.flatMap((problem) =>
+        problem.issues.map((issue) => `${problem.document} ${issue.path}: ${issue.message}`),
+      ),
+    );
+  }
   if (kind === 'orphaned-principal') {
     details.push(
       ...evaluation.comparison.diff.orphanedPrincipals.map((orphan) => `Orphaned: ${orphan.message}`),

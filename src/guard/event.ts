@@ -57,6 +57,7 @@ const detailSchema = z.object({
   requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
   responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
   eventID: z.string(),
+  recipientAccountId: z.string().optional(),
   resources: z
     .array(
       z.object({ ARN: z.string().optional(), type: z.string().optional(), accountId: z.string().optional() }),
@@ -83,7 +84,7 @@ export type KmsEventClassification =
       outcome: 'check';
       eventName: KmsEventName;
       eventId: string;
-      /** Key ARN when the record names one; a bare key ID otherwise (PutKeyPolicy by key ID, no resources). */
+      /** Key ARN (a bare key ID in the record is completed with the record's Region and account). */
       keyRef: string;
       actor: Actor;
     }
@@ -252,7 +253,12 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
       ...common,
     };
   }
-  const keyRef = keyRefOf(eventName, detail);
+  const namedKey = keyRefOf(eventName, detail);
+  // A bare key ID (PutKeyPolicy without resources) lives in the Region and account of the record.
+  const keyRef =
+    namedKey === undefined || namedKey.startsWith('arn:')
+      ? namedKey
+      : `arn:${partitionOfRegion(detail.awsRegion)}:kms:${detail.awsRegion}:${detail.recipientAccountId ?? envelope.data.account}:key/${namedKey}`;
   if (keyRef === undefined) {
     return {
       outcome: 'rejected',

@@ -75,6 +75,27 @@ const LOCKOUT_DESIRED = JSON.stringify({
   ],
 });
 
+/** Desired document that keeps a named administrator but takes kms:PutKeyPolicy away from the guard (KMS306). */
+const GUARD_LOCKOUT_DESIRED = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'Key administrators',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/KMSAdminRole' },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+    {
+      Sid: 'Guard may only read',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}' },
+      Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'],
+      Resource: '*',
+    },
+  ],
+});
+
 /** Desired document KMS could never accept: a misspelt action and an Effect that is not Allow/Deny. */
 const INVALID_DESIRED = JSON.stringify({
   Version: '2012-10-17',
@@ -179,6 +200,24 @@ describe('checkKey in alert mode', () => {
     expect(finding.action).toBe('alerted');
     expect(finding.details.join('\n')).toMatch(/IAM role or user was deleted/);
   });
+  it('reports a live document with unknown elements as invalid-live, naming the problem', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    const live = desiredPolicyAsKmsReturnsIt().replace('"Action": "kms:*"', '"Actoin": "kms:*"');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: live });
+
+    // Act
+    await checkKey(deps, EVENT_REQUEST);
+
+    // Assess
+    const finding = onlyFinding();
+    expect(finding).toMatchObject({
+      kind: 'invalid-live',
+      action: 'alerted',
+      severity: expect.stringMatching(/critical|high/),
+    });
+    expect(finding.details.join('\n')).toMatch(/live \$\.Statement\[0\]\.Actoin/);
+  });
 });
 
 describe('checkKey in dry-run mode', () => {
@@ -214,6 +253,29 @@ describe('checkKey in dry-run mode', () => {
     expect(finding.details.join('\n')).toMatch(/Remediation would REFUSE to write \(lockout-risk\)/);
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
+});
+
+describe('the guard-principal rule depends on the mode', () => {
+  it.each([
+    ['alert', 'drift', undefined],
+    ['dry-run', 'would-remediate', /would refuse: lockout-risk/],
+  ] as const)(
+    'in %s mode a desired document without the guard’s PutKeyPolicy yields %s',
+    async (mode, kind, title) => {
+      // Prepare
+      const { deps } = makeHarness(manifestWithDesired(mode, GUARD_LOCKOUT_DESIRED));
+      kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+
+      // Act
+      await checkKey(deps, EVENT_REQUEST);
+
+      // Assess
+      const finding = onlyFinding();
+      expect(finding.kind).toBe(kind);
+      if (title) expect(finding.title).toMatch(title);
+      else expect(finding.validation?.desired.map((item) => item.code)).not.toContain('KMS306');
+    },
+  );
 });
 
 describe('checkKey in remediate mode', () => {
@@ -381,6 +443,12 @@ describe('checkKey in remediate mode', () => {
     [
       'a desired document that would lock out the guard and every administrator',
       LOCKOUT_DESIRED,
+      'lockout-risk',
+      'critical',
+    ],
+    [
+      'a desired document that takes kms:PutKeyPolicy from the guard',
+      GUARD_LOCKOUT_DESIRED,
       'lockout-risk',
       'critical',
     ],

@@ -102,7 +102,7 @@ describe('classifyKmsEvent', () => {
     });
   });
 
-  it('uses requestParameters.keyId when a PutKeyPolicy record has no resources', () => {
+  it('completes requestParameters.keyId into an ARN when a PutKeyPolicy record has no resources', () => {
     // Prepare
     const record = event('put-key-policy.json') as { detail: Record<string, unknown> };
     delete record.detail.resources;
@@ -111,7 +111,7 @@ describe('classifyKmsEvent', () => {
     const classified = classifyKmsEvent(record, IN_OREGON);
 
     // Assess
-    expect(classified).toMatchObject({ outcome: 'check', keyRef: '1234abcd-12ab-34cd-56ef-1234567890ab' });
+    expect(classified).toMatchObject({ outcome: 'check', keyRef: KEY_ARN });
   });
 });
 
