@@ -201,14 +201,18 @@ export function loadManifest(path: string): LoadedManifest {
   const base = { path: file, allowedAccounts: input.allowedAccounts, adminPrincipals: input.adminPrincipals };
   const keys: ManagedKey[] = [];
   const warnings: ManifestWarning[] = [];
-  if (problems.length === 0) {
-    input.keys.forEach((entry, index) => {
-      const check = loadDesiredDocument(file, base, entry, index);
-      problems.push(...check.problems);
-      warnings.push(...check.warnings);
-      if (check.key) keys.push(check.key);
-    });
-  }
+  // Documents are checked even when the entries have problems, so one run lists everything to fix.
+  // Admin principals with an unknown placeholder are already reported; leave them out of the checks.
+  const checkable = {
+    ...base,
+    adminPrincipals: input.adminPrincipals.filter((principal) => unknownPlaceholders(principal).length === 0),
+  };
+  input.keys.forEach((entry, index) => {
+    const check = loadDesiredDocument(file, checkable, entry, index);
+    problems.push(...check.problems);
+    warnings.push(...check.warnings);
+    if (check.key) keys.push(check.key);
+  });
   if (problems.length > 0) {
     throw new ManifestError(`${file}: manifest is invalid (${problems.length} problem(s))`, { problems });
   }

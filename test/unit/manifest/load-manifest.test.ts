@@ -316,6 +316,24 @@ describe('loadManifest', () => {
     expect(error.message).toContain('2 problem(s)');
   });
 
+  it('lists entry problems and document problems together', () => {
+    // Prepare
+    const policy = files.write('b.json', VALID_POLICY.replace('{{Region}}', '{{Zone}}'));
+    const file = files.write(
+      'manifest.yaml',
+      manifestWithKeys(entry('a', '{ alias: alias/x }'), entry('b', '{ alias: alias/x }')),
+    );
+
+    // Act
+    const error = loadError(file);
+
+    // Assess
+    expect(error.problems).toEqual([
+      `${file}: keys[1] (b).match: can match the same alias alias/x as keys[0] (a)`,
+      `${policy}: unknown placeholder {{Zone}} (known: {{Partition}}, {{Region}}, {{AccountId}})`,
+    ]);
+  });
+
   it('reports a missing manifest with the cause attached', () => {
     // Prepare
     const file = join(files.dir, 'nope.yaml');
