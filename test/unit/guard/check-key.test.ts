@@ -15,6 +15,7 @@ import {
   driftedPolicyText,
   fixtureManifest,
   GetKeyPolicyCommand,
+  InstantClock,
   KEY_ARN,
   KEY_ID,
   kmsMock,
@@ -22,6 +23,7 @@ import {
   ListResourceTagsCommand,
   makeHarness,
   managedKey,
+  NOW,
   OTHER_KEY_ARN,
   OTHER_KEY_ID,
   onlyFinding,
@@ -580,6 +582,26 @@ describe('checkKey matching by alias and tag', () => {
     // Assess
     expect([first.result, second.result]).toEqual(['in-sync', 'in-sync']);
     expect(awsCalls()).toEqual({ ListAliases: 1, GetKeyPolicy: 2 });
+  });
+
+  it('lists aliases again once the cached list is older than its time to live', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    deps.lookupCacheTtlMs = 60_000;
+    kmsMock
+      .on(ListAliasesCommand)
+      .resolves({ Aliases: [{ AliasName: 'alias/reports', TargetKeyId: OTHER_KEY_ID }] });
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .resolves({ Policy: desiredPolicyAsKmsReturnsIt('reports', OTHER_KEY_ARN) });
+    const later = new InstantClock(new Date(NOW.getTime() + 61_000));
+
+    // Act
+    await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
+    await checkKey({ ...deps, clock: later }, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
+
+    // Assess
+    expect(kmsMock.commandCalls(ListAliasesCommand)).toHaveLength(2);
   });
 
   it('matches by tag with ListResourceTags once the walk reaches the tag entry', async () => {
