@@ -77,19 +77,30 @@ function escapeWithin(cleaned: string, maxLength: number): BoundedText {
 }
 
 /** Escaped text within `maxLength`; when it had to be cut, the marker is appended inside the same bound. */
-function escapeBounded(cleaned: string, maxLength: number): string {
+function escapeBounded(cleaned: string, maxLength: number, inputCut: boolean): string {
   const whole = escapeWithin(cleaned, maxLength);
-  if (!whole.truncated) return whole.text;
+  if (!whole.truncated && !inputCut) return whole.text;
   const prefix = escapeWithin(cleaned, Math.max(0, maxLength - TRUNCATION_MARKER.length - 1));
   return `${prefix.text} ${TRUNCATION_MARKER}`;
 }
 
+/**
+ * Input beyond this many UTF-16 units can never be shown (every visible character becomes at least one output
+ * character), so it is dropped before the per-character work — a 40 KB hostile value costs microseconds, not
+ * milliseconds. The slack of 4× covers stripped invisible characters; what it drops still gets the marker.
+ */
+function boundInput(value: string, maxLength: number): { value: string; cut: boolean } {
+  const limit = maxLength * 4 + 64;
+  return value.length > limit ? { value: value.slice(0, limit), cut: true } : { value, cut: false };
+}
+
 /** Untrusted free text for a mrkdwn field: cleaned, neutralised, escaped, at most `maxLength` long. */
 export function mrkdwnText(value: string, maxLength: number, options: CleanOptions = {}): string {
-  const cleaned = neutraliseMentions(stripControlCharacters(value, options))
+  const input = boundInput(value, maxLength);
+  const cleaned = neutraliseMentions(stripControlCharacters(input.value, options))
     .replace(/`/g, BACKTICK_LOOKALIKE)
     .replace(URL_SCHEME_SEPARATOR, `:${WORD_JOINER}//`);
-  return escapeBounded(cleaned, maxLength);
+  return escapeBounded(cleaned, maxLength, input.cut);
 }
 
 /**
@@ -97,16 +108,20 @@ export function mrkdwnText(value: string, maxLength: number, options: CleanOptio
  * no formatting, mention or link inside it. Empty values show as `(empty)`.
  */
 export function mrkdwnCode(value: string, maxLength: number): string {
-  const cleaned = neutraliseMentions(stripControlCharacters(value)).replace(/`/g, BACKTICK_LOOKALIKE).trim();
-  if (cleaned === '') return '_(empty)_';
+  const input = boundInput(value, maxLength);
+  const cleaned = neutraliseMentions(stripControlCharacters(input.value))
+    .replace(/`/g, BACKTICK_LOOKALIKE)
+    .trim();
+  if (cleaned === '') return input.cut ? `_(empty)_ ${TRUNCATION_MARKER}` : '_(empty)_';
   const inner = escapeWithin(cleaned, Math.max(1, maxLength - 2 - TRUNCATION_MARKER.length - 1));
-  return inner.truncated ? `\`${inner.text}\` ${TRUNCATION_MARKER}` : `\`${inner.text}\``;
+  return inner.truncated || input.cut ? `\`${inner.text}\` ${TRUNCATION_MARKER}` : `\`${inner.text}\``;
 }
 
 /** Untrusted text for a plain_text object (header, button): no mrkdwn, but Slack still decodes entities. */
 export function plainText(value: string, maxLength: number): string {
-  const cleaned = neutraliseMentions(stripControlCharacters(value));
-  return escapeBounded(cleaned, maxLength);
+  const input = boundInput(value, maxLength);
+  const cleaned = neutraliseMentions(stripControlCharacters(input.value));
+  return escapeBounded(cleaned, maxLength, input.cut);
 }
 
 /** Cuts escaped text without ending inside an entity (`&am`) or between the halves of a surrogate pair. */

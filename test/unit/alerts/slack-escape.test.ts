@@ -113,6 +113,17 @@ describe('slack-escape', () => {
     expect(outputs[2]?.length).toBeLessThanOrEqual(150);
   });
 
+  it('still marks a value as truncated when what was dropped lay beyond a run of invisible characters', () => {
+    // Prepare: 10,000 zero-width spaces, then the visible text.
+    const disguised = `${'\u200b'.repeat(10_000)}<!channel> visible`;
+
+    // Act
+    const outputs = [mrkdwnText(disguised, 100), mrkdwnCode(disguised, 100), plainText(disguised, 100)];
+
+    // Assess
+    for (const output of outputs) expect(output).toContain(TRUNCATION_MARKER);
+  });
+
   it('never splits a surrogate pair when cutting', () => {
     // Act
     const cut = mrkdwnText('😀'.repeat(100), 21);
