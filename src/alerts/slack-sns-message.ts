@@ -158,6 +158,8 @@ export const cloudWatchAlarmSchema = z.object({
 });
 export type CloudWatchAlarmNotification = z.output<typeof cloudWatchAlarmSchema>;
 
+const publisherCuts = z.object({ truncated: stringList });
+
 export type UnreadableReason = 'not-json' | 'not-an-object' | 'envelope-without-finding' | 'not-a-finding';
 
 export type FindingReadResult =
@@ -216,5 +218,15 @@ export function readFindingFromSnsMessage(message: string): FindingReadResult {
   }
   const result = findingSchema.safeParse(candidate);
   if (!result.success) return { ok: false, reason: 'not-a-finding', detail: describeIssues(result.error) };
-  return { ok: true, kind: 'finding', finding: result.data, shape };
+  // The publisher (src/alerts/sns-message.ts) shortens a finding that would not fit in 256 KiB and lists
+  // each cut in `truncated`: say so in Slack, or a missing diff would look like no diff.
+  const cuts = publisherCuts.safeParse(candidate);
+  const finding = result.data;
+  if (cuts.success && cuts.data.truncated.length > 0) {
+    finding.details = [
+      ...finding.details,
+      ...cuts.data.truncated.map((note) => `SNS message shortened: ${note}`),
+    ];
+  }
+  return { ok: true, kind: 'finding', finding, shape };
 }

@@ -1,4 +1,5 @@
 import { readFindingFromSnsMessage } from '../../../src/alerts/slack-sns-message';
+import { buildSnsPublishInput } from '../../../src/alerts/sns-message';
 import { driftFinding } from './slack-fixtures';
 
 describe('readFindingFromSnsMessage', () => {
@@ -46,6 +47,21 @@ describe('readFindingFromSnsMessage', () => {
     });
   });
 
+  it('tells the reader when the publisher shortened the finding to fit SNS', () => {
+    // Prepare
+    const { diff: _diff, ...withoutDiff } = finding;
+    const shortened = { ...withoutDiff, truncated: ['JSON: live document and diff left out'] };
+
+    // Act
+    const result = readFindingFromSnsMessage(JSON.stringify(shortened));
+
+    // Assess
+    expect(result.ok && result.kind === 'finding' && result.finding.details).toEqual([
+      ...finding.details,
+      'SNS message shortened: JSON: live document and diff left out',
+    ]);
+  });
+
   it('fills lists a publisher left out with empty ones', () => {
     // Prepare
     const { details: _details, aliases: _aliases, ...withoutLists } = finding;
@@ -91,5 +107,52 @@ describe('readFindingFromSnsMessage', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.detail).toMatch(/severity: .*; keyId: /);
+  });
+
+  describe('with what the publisher (src/alerts/sns-message.ts) really sends', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:111122223333:kms-policy-guard-findings';
+    const withDocuments = driftFinding({
+      livePolicy: JSON.stringify({ Statement: [] }),
+      desiredPolicy: '{}',
+    });
+
+    function deliveredToLambda(message: string | undefined): string {
+      // MessageStructure json: SNS hands a Lambda subscriber the `lambda` value, else `default`.
+      const envelope: unknown = JSON.parse(message ?? '');
+      if (typeof envelope !== 'object' || envelope === null || !('default' in envelope))
+        throw new Error('no default');
+      const delivered = 'lambda' in envelope ? envelope.lambda : envelope.default;
+      if (typeof delivered !== 'string') throw new Error('default is not a string');
+      return delivered;
+    }
+
+    it('reads the finding SNS delivers to the Lambda subscriber, and the raw envelope too', () => {
+      // Prepare
+      const published = buildSnsPublishInput(withDocuments, topicArn);
+
+      // Act
+      const delivered = readFindingFromSnsMessage(deliveredToLambda(published.input.Message));
+      const raw = readFindingFromSnsMessage(published.input.Message ?? '');
+
+      // Assess
+      expect(published.input.MessageStructure).toBe('json');
+      expect(delivered).toEqual({ ok: true, kind: 'finding', finding: withDocuments, shape: 'finding' });
+      expect(raw).toEqual({ ok: true, kind: 'finding', finding: withDocuments, shape: 'envelope' });
+    });
+
+    it('reads a finding the publisher had to shorten, and says what was cut', () => {
+      // Prepare
+      const huge = driftFinding({ livePolicy: 'x'.repeat(300_000) });
+      const published = buildSnsPublishInput(huge, topicArn);
+
+      // Act
+      const result = readFindingFromSnsMessage(deliveredToLambda(published.input.Message));
+
+      // Assess
+      expect(published.truncated.length).toBeGreaterThan(0);
+      expect(result.ok && result.kind === 'finding' && result.finding.details).toEqual(
+        expect.arrayContaining(published.truncated.map((note) => `SNS message shortened: ${note}`)),
+      );
+    });
   });
 });
