@@ -9,7 +9,8 @@
  *
  * Environment: TOPIC_ARN (required), MANIFEST_PATH (default `policies/manifest.yaml`, relative to the
  * Lambda task root), GUARD_ROLE_ARN (default `arn:<partition>:iam::<account>:role/kms-policy-guard-<region>`),
- * STATE_TABLE (DynamoDB remediation ledger; without it the ledger lives in the container's memory).
+ * STATE_TABLE (DynamoDB remediation ledger and drift idempotency; without it the ledger lives in the
+ * container's memory and a duplicated delivery of one CloudTrail event is checked twice).
  */
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -18,6 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
 import { DynamoRemediationLedger } from '../src/aws/dynamo-ledger';
+import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../src/aws/idempotency';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { SnsFindingPublisher } from '../src/aws/sns-publisher';
 import { type CheckKeyDeps, type CheckResult, checkKey } from '../src/guard/check-key';
@@ -41,6 +43,11 @@ export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
 export interface DriftHandlerOptions {
   /** middy: how long before the Lambda timeout to give up; tests use 0 (no timer). */
   timeoutEarlyInMillis?: number;
+  /**
+   * Deduplicate deliveries by the CloudTrail `detail.eventID` on the state table (src/aws/idempotency.ts):
+   * EventBridge delivers at least once, and a duplicate must not publish a second finding or re-apply twice.
+   */
+  idempotency?: DriftIdempotencyMiddlewareOptions;
 }
 
 export interface DriftSummary {
@@ -142,9 +149,12 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
     }
     return summary;
   };
-  return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
+  const handler = middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
     injectLambdaContext(logger, { resetKeys: true }),
   );
+  // After the logger: a duplicate answered early still has the request's log context, and Powertools'
+  // early-return cleanup resets the logger keys as the skipped `after` would.
+  return options.idempotency ? handler.use(driftIdempotencyMiddleware(options.idempotency)) : handler;
 }
 
 /** Production wiring, run once per container at module init. */
@@ -154,14 +164,17 @@ function initialize(): ReturnType<typeof createDriftHandler> {
   const manifest = loadManifest(config.manifestPath);
   const kms = createKmsClient({ region: config.region });
   const sns = createSnsClient({ region: config.region });
-  const ledger = config.stateTable
-    ? new DynamoRemediationLedger({
+  // One DynamoDB client per container, shared by the ledger and the idempotency records.
+  const stateTable = config.stateTable
+    ? {
         tableName: config.stateTable,
         client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region: config.region }),
-        window: manifest.flapping,
-      })
+      }
+    : undefined;
+  const ledger = stateTable
+    ? new DynamoRemediationLedger({ ...stateTable, window: manifest.flapping })
     : new InMemoryRemediationLedger(manifest.flapping);
-  if (!config.stateTable) {
+  if (!stateTable) {
     logger.warn('ledger_in_memory', { note: 'STATE_TABLE not set: flapping is only counted per container' });
   }
   logger.info('drift_guard_initialized', {
@@ -169,17 +182,21 @@ function initialize(): ReturnType<typeof createDriftHandler> {
     managedKeys: manifest.keys.length,
     unmanagedKeys: manifest.unmanagedKeys,
   });
-  return createDriftHandler({
-    store: new KmsKeyPolicyStore(kms),
-    publisher: new SnsFindingPublisher(sns, config.topicArn, logger),
-    ledger,
-    clock: systemClock,
-    logger,
-    manifest,
-    region: config.region,
-    guardRoleArn: config.guardRoleArn,
-    repoRoot: config.taskRoot,
-  });
+  return createDriftHandler(
+    {
+      store: new KmsKeyPolicyStore(kms),
+      publisher: new SnsFindingPublisher(sns, config.topicArn, logger),
+      ledger,
+      clock: systemClock,
+      logger,
+      manifest,
+      region: config.region,
+      guardRoleArn: config.guardRoleArn,
+      repoRoot: config.taskRoot,
+    },
+    // An event without an eventID is not deduplicated; the handler then rejects it as malformed.
+    stateTable ? { idempotency: { ...stateTable, onMissingEventId: 'run-unprotected' } } : {},
+  );
 }
 
 export const handler = initialize();

@@ -56,7 +56,7 @@ const detailSchema = z.object({
   errorMessage: z.string().optional(),
   requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
   responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
-  eventID: z.string(),
+  eventID: z.string().min(1),
   recipientAccountId: z.string().optional(),
   resources: z
     .array(

@@ -95,6 +95,19 @@ describe('classifyKmsEvent', () => {
     expect(classified.outcome === 'rejected' && classified.message).toMatch(message);
   });
 
+  it('rejects an empty eventID as a malformed detail: it could neither be deduplicated nor traced', () => {
+    // Prepare
+    const record = event('put-key-policy.json') as { detail: Record<string, unknown> };
+    record.detail.eventID = '';
+
+    // Act
+    const classified = classifyKmsEvent(record, IN_OREGON);
+
+    // Assess
+    expect(classified).toMatchObject({ outcome: 'rejected', reason: 'malformed-detail' });
+    expect(classified.outcome === 'rejected' && classified.message).toMatch(/eventID/);
+  });
+
   it.each([null, 42, 'text', [], {}])('rejects %p without throwing', (input) => {
     expect(classifyKmsEvent(input, IN_OREGON)).toMatchObject({
       outcome: 'rejected',
