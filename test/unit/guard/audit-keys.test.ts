@@ -1,0 +1,704 @@
+/**
+ * auditKeys over port fakes (an in-memory KMS that counts calls and keys in flight, a collecting
+ * publisher, a scripted health probe) and, for pagination, over the real KMS adapter with
+ * aws-sdk-client-mock. Each test asserts what the audit reports and publishes, and what it spent.
+ */
+import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
+import { type AuditOptions, type AuditReport, auditKeys } from '../../../src/guard/audit-keys';
+import type { CheckKeyDeps } from '../../../src/guard/check-key';
+import { runPool } from '../../../src/guard/concurrency';
+import { KeyUnavailableError, RetryableAwsError } from '../../../src/guard/errors';
+import type { Finding } from '../../../src/guard/finding';
+import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
+import type { KeyDetailsReader } from '../../../src/guard/key-details';
+import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
+import type { FindingPublisher, KeyMetadata, KeyPolicyStore } from '../../../src/guard/ports';
+import type { LoadedManifest } from '../../../src/manifest/types';
+import {
+  DescribeKeyCommand,
+  desiredPolicyText,
+  fixtureManifest,
+  GetKeyPolicyCommand,
+  InstantClock,
+  kmsMock,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
+  REPO_ROOT,
+  RecordingLogger,
+  resetMocks,
+} from './harness';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-west-2';
+const LOCATION = { partition: 'aws', region: REGION, accountId: ACCOUNT };
+const arnOf = (keyId: string): string => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`;
+const keyId = (n: number): string => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
+
+/** The fixture manifest's key IDs: payments-data by ID, reports by alias, app-logs by tag. */
+const PAYMENTS = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const REPORTS = keyId(101);
+const APP_LOGS = keyId(102);
+const UNMANAGED = keyId(103);
+const AWS_MANAGED = keyId(104);
+
+function drifted(text: string): string {
+  const document = JSON.parse(text) as { Statement: unknown[] };
+  document.Statement.push({
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::999988887777:root' },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+  });
+  return JSON.stringify(document);
+}
+
+interface FakeKey {
+  policy: string;
+  manager?: 'CUSTOMER' | 'AWS';
+  tags?: Record<string, string>;
+}
+
+/** An in-memory KMS: counts calls by operation, tracks GetKeyPolicy calls in flight, fails on request. */
+class FakeKms implements KeyPolicyStore, KeyDetailsReader {
+  readonly calls: Record<string, number> = {};
+  inFlight = 0;
+  maxInFlight = 0;
+  /** `operation:keyId` -> error to throw. */
+  readonly failures = new Map<string, Error>();
+
+  constructor(
+    readonly keys: Map<string, FakeKey>,
+    readonly aliases: Map<string, string>,
+  ) {}
+
+  private count(operation: string, keyId: string): void {
+    this.calls[operation] = (this.calls[operation] ?? 0) + 1;
+    const failure = this.failures.get(`${operation}:${keyId}`) ?? this.failures.get(`${operation}:*`);
+    if (failure) throw failure;
+  }
+
+  private key(operation: string, keyId: string): FakeKey {
+    const key = this.keys.get(keyId);
+    if (!key)
+      throw new KeyUnavailableError('GetKeyPolicy', keyId, 'not-found', 'no such key', 'NotFoundException');
+    this.count(operation, keyId);
+    return key;
+  }
+
+  async getKeyPolicy(keyId: string): Promise<string> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return this.key('GetKeyPolicy', keyId).policy;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  async putKeyPolicy(keyId: string, policy: string): Promise<void> {
+    this.key('PutKeyPolicy', keyId).policy = policy;
+  }
+
+  async describeKeyState(keyId: string): Promise<KeyMetadata> {
+    const key = this.key('DescribeKey', keyId);
+    return {
+      keyId,
+      arn: arnOf(keyId),
+      state: 'Enabled',
+      manager: key.manager ?? 'CUSTOMER',
+      multiRegion: false,
+      aliases: [],
+      tags: {},
+    };
+  }
+
+  async describeKey(keyId: string): Promise<KeyMetadata> {
+    return { ...(await this.describeKeyState(keyId)), tags: await this.listResourceTags(keyId) };
+  }
+
+  async listResourceTags(keyId: string): Promise<Record<string, string>> {
+    return { ...(this.key('ListResourceTags', keyId).tags ?? {}) };
+  }
+
+  async listKeyIds(): Promise<string[]> {
+    this.count('ListKeys', '*');
+    return [...this.keys.keys()];
+  }
+
+  async listAliases(): Promise<Map<string, string>> {
+    this.count('ListAliases', '*');
+    return new Map(this.aliases);
+  }
+}
+
+class CollectingPublisher implements FindingPublisher {
+  readonly findings: Finding[] = [];
+  async publish(finding: Finding): Promise<void> {
+    this.findings.push(finding);
+  }
+  kinds(): string[] {
+    return this.findings.map((finding) => finding.kind);
+  }
+}
+
+class ScriptedHealth implements GuardHealthProbe {
+  constructor(private readonly answer: RuleHealth | Error) {}
+  async driftRuleHealth(): Promise<RuleHealth> {
+    if (this.answer instanceof Error) throw this.answer;
+    return this.answer;
+  }
+}
+
+const desired = (name: string, id: string): string =>
+  desiredPolicyText(name === 'payments-data' ? 'payments-data' : 'reports', arnOf(id));
+
+/** The fixture account: three managed keys in sync, one unmanaged, one AWS managed (by its alias). */
+function fixtureKms(): FakeKms {
+  const keys = new Map<string, FakeKey>([
+    [PAYMENTS, { policy: desired('payments-data', PAYMENTS) }],
+    [REPORTS, { policy: desired('reports', REPORTS) }],
+    [APP_LOGS, { policy: desired('app-logs', APP_LOGS), tags: { 'kms-policy-guard': 'app-logs' } }],
+    [UNMANAGED, { policy: '{}', tags: { team: 'growth' } }],
+    [AWS_MANAGED, { policy: '{}', manager: 'AWS' }],
+  ]);
+  const aliases = new Map([
+    ['alias/reports', REPORTS],
+    ['alias/aws/ebs', AWS_MANAGED],
+    ['alias/growth', UNMANAGED],
+  ]);
+  return new FakeKms(keys, aliases);
+}
+
+interface Setup {
+  deps: CheckKeyDeps & { health?: GuardHealthProbe };
+  kms: FakeKms;
+  publisher: CollectingPublisher;
+  logger: RecordingLogger;
+}
+
+function setup(kms: FakeKms = fixtureKms(), manifest: LoadedManifest = fixtureManifest('alert')): Setup {
+  const publisher = new CollectingPublisher();
+  const logger = new RecordingLogger();
+  const deps = {
+    store: kms,
+    publisher,
+    ledger: new InMemoryRemediationLedger(manifest.flapping),
+    clock: new InstantClock(),
+    logger,
+    manifest,
+    repoRoot: REPO_ROOT,
+  };
+  return { deps, kms, publisher, logger };
+}
+
+/** Only the fixture's tag entry (app-logs): every listed key with the tag is managed. */
+function tagOnlyManifest(): LoadedManifest {
+  const manifest = fixtureManifest('alert');
+  return { ...manifest, keys: manifest.keys.filter((key) => key.match.tag !== undefined) };
+}
+
+const OPTIONS: AuditOptions = {
+  runId: 'run-1',
+  concurrency: 4,
+  reportUnmanaged: true,
+  location: LOCATION,
+};
+
+function resultsByKey(report: AuditReport): Record<string, string> {
+  return Object.fromEntries(report.keys.map((key) => [key.keyId, key.result]));
+}
+
+describe('auditKeys: which keys it checks', () => {
+  it('checks every managed key (by ID, alias and tag), reports the unmanaged one and skips the AWS managed one', async () => {
+    // Prepare
+    const { deps, kms, publisher } = setup();
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(resultsByKey(report)).toEqual({
+      [PAYMENTS]: 'in-sync',
+      [REPORTS]: 'in-sync',
+      [APP_LOGS]: 'in-sync',
+      [UNMANAGED]: 'unmanaged',
+    });
+    expect(report.summary).toEqual({
+      checked: 4,
+      inSync: 3,
+      drift: 0,
+      failed: 0,
+      notChecked: 0,
+      unmanaged: 1,
+    });
+    expect(report.complete).toBe(true);
+    expect(report.awsManagedSkipped).toBe(1);
+    expect(publisher.kinds()).toEqual(['unmanaged-key', 'audit-summary']);
+    expect(report.keys.find((key) => key.keyId === REPORTS)).toMatchObject({
+      name: 'reports',
+      mode: 'alert',
+      aliases: ['alias/reports'],
+    });
+    // Tags only for keys the walk reaches the tag entry with; the AWS managed key (known by its alias)
+    // costs nothing; DescribeKey only for the unmanaged key.
+    expect(kms.calls).toEqual({
+      ListAliases: 1,
+      ListKeys: 1,
+      ListResourceTags: 2,
+      DescribeKey: 1,
+      GetKeyPolicy: 3,
+    });
+  });
+
+  it('publishes one finding per drifted key with the run ID, and counts it as drift', async () => {
+    // Prepare
+    const { deps, kms, publisher } = setup();
+    const reports = kms.keys.get(REPORTS);
+    if (reports) reports.policy = drifted(reports.policy);
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(report.summary).toMatchObject({ checked: 4, inSync: 2, drift: 1 });
+    const finding = publisher.findings.find((candidate) => candidate.kind === 'drift');
+    expect(finding).toMatchObject({
+      id: `run-1:${REPORTS}:drift`,
+      trigger: 'audit',
+      keyArn: arnOf(REPORTS),
+      keyName: 'reports',
+      severity: 'critical',
+    });
+    expect(report.keys.find((key) => key.keyId === REPORTS)?.finding?.id).toBe(finding?.id);
+    expect(report.findings.map((candidate) => candidate.kind)).toEqual([
+      'drift',
+      'unmanaged-key',
+      'audit-summary',
+    ]);
+  });
+
+  it('skips a key without an AWS alias once DescribeKey says AWS manages it', async () => {
+    // Prepare
+    const kms = fixtureKms();
+    kms.aliases.delete('alias/aws/ebs');
+    const { deps, publisher } = setup(kms);
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(report.awsManagedSkipped).toBe(1);
+    expect(report.keys.map((key) => key.keyId)).not.toContain(AWS_MANAGED);
+    expect(publisher.findings.filter((finding) => finding.kind === 'unmanaged-key')).toHaveLength(1);
+    expect(kms.calls.DescribeKey).toBe(2);
+  });
+
+  it.each([
+    ['the option is off', false, 'report' as const],
+    ["the manifest says 'ignore'", true, 'ignore' as const],
+  ])(
+    'does not report unmanaged keys when %s, and spends no DescribeKey on them',
+    async (_why, report, unmanagedKeys) => {
+      // Prepare
+      const { deps, kms, publisher } = setup(fixtureKms(), fixtureManifest('alert', { unmanagedKeys }));
+
+      // Act
+      const result = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: report });
+
+      // Assess
+      expect(result.summary).toMatchObject({ checked: 3, inSync: 3, unmanaged: 0 });
+      expect(publisher.kinds()).toEqual(['audit-summary']);
+      expect(kms.calls.DescribeKey).toBeUndefined();
+    },
+  );
+
+  it('lists no keys at all when nothing needs the listing (no tag matcher, unmanaged keys not reported)', async () => {
+    // Prepare
+    const manifest = fixtureManifest('alert');
+    const { deps, kms } = setup(fixtureKms(), {
+      ...manifest,
+      keys: manifest.keys.filter((key) => key.match.tag === undefined),
+    });
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: false });
+
+    // Assess
+    expect(report.summary).toMatchObject({ checked: 2, inSync: 2 });
+    expect(kms.calls).toEqual({ ListAliases: 1, GetKeyPolicy: 2 });
+  });
+
+  it('learns the account and Region with one DescribeKey when no location is given', async () => {
+    // Prepare
+    const { deps, kms } = setup();
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, location: undefined, reportUnmanaged: false });
+
+    // Assess
+    expect(report.location).toEqual(LOCATION);
+    expect(report.keys.map((key) => key.keyArn).sort()).toEqual(
+      [PAYMENTS, REPORTS, APP_LOGS].map(arnOf).sort(),
+    );
+    expect(kms.calls.DescribeKey).toBe(1);
+  });
+
+  it('leaves out a key named by an ARN in another Region (the guard there audits it)', async () => {
+    // Prepare
+    const manifest = fixtureManifest('alert');
+    const elsewhere = 'arn:aws:kms:eu-west-1:111122223333:key/99999999-0000-0000-0000-000000000000';
+    const entry = manifest.keys[0];
+    if (!entry) throw new Error('fixture manifest has no keys');
+    const { deps, kms } = setup(fixtureKms(), {
+      ...manifest,
+      keys: [{ ...entry, name: 'elsewhere', match: { keyArn: elsewhere } }, ...manifest.keys.slice(1)],
+    });
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: false });
+
+    // Assess
+    expect(report.keys.map((key) => key.keyArn)).not.toContain(elsewhere);
+    expect(report.complete).toBe(true);
+    expect(kms.calls.GetKeyPolicy).toBe(2);
+  });
+
+  it('notes a manifest alias this account does not have, without failing the audit', async () => {
+    // Prepare
+    const kms = fixtureKms();
+    kms.aliases.delete('alias/reports');
+    const { deps, publisher } = setup(kms);
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: false });
+
+    // Assess
+    expect(report.complete).toBe(true);
+    expect(report.notes).toEqual(['manifest entry reports: no key has alias alias/reports here']);
+    expect(publisher.findings.at(-1)?.details).toContain(
+      'manifest entry reports: no key has alias alias/reports here',
+    );
+  });
+});
+
+describe('auditKeys: bounded concurrency', () => {
+  it.each([1, 4, 16])('never has more than %i keys in flight', async (limit) => {
+    // Prepare: 40 managed keys matched by tag, all in sync.
+    const keys = new Map<string, FakeKey>();
+    for (let n = 0; n < 40; n += 1) {
+      keys.set(keyId(n), { policy: desired('app-logs', keyId(n)), tags: { 'kms-policy-guard': 'app-logs' } });
+    }
+    const { deps, kms } = setup(new FakeKms(keys, new Map()), tagOnlyManifest());
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, concurrency: limit });
+
+    // Assess
+    expect(report.summary).toMatchObject({ checked: 40, inSync: 40 });
+    expect(kms.maxInFlight).toBe(limit);
+  });
+
+  it('runPool rejects a limit that is not a positive integer', async () => {
+    await expect(runPool([1], 0, async () => {})).rejects.toThrow('positive integer');
+  });
+
+  it('runPool keeps going when a worker throws', async () => {
+    // Prepare
+    const seen: number[] = [];
+
+    // Act
+    const result = await runPool([1, 2, 3], 2, async (item) => {
+      seen.push(item);
+      if (item === 1) throw new Error('boom');
+    });
+
+    // Assess
+    expect(result.started).toBe(3);
+    expect(seen.sort()).toEqual([1, 2, 3]);
+  });
+});
+
+describe('auditKeys: guard health', () => {
+  it.each([
+    ['DISABLED', 'is DISABLED', 'aws events enable-rule --name kms-policy-guard-drift'],
+    ['missing', 'is missing', 'Redeploy the stack'],
+  ])(
+    'publishes a critical guard-disabled finding when the drift rule is %s',
+    async (state, headline, fix) => {
+      // Prepare
+      const { deps, publisher } = setup();
+      const health = new ScriptedHealth({ ruleName: 'kms-policy-guard-drift', state });
+
+      // Act
+      const report = await auditKeys({ ...deps, health }, OPTIONS);
+
+      // Assess
+      const finding = publisher.findings.find((candidate) => candidate.kind === 'guard-disabled');
+      expect(finding).toMatchObject({ severity: 'critical', keyId: '*', account: ACCOUNT, region: REGION });
+      expect(finding?.title).toBe(`[CRITICAL] Guard disabled: drift rule kms-policy-guard-drift ${headline}`);
+      expect(finding?.details.join('\n')).toContain(fix);
+      expect(report.complete).toBe(true);
+    },
+  );
+
+  it.each(['ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'])(
+    'publishes no guard finding when the rule is %s, and names its state in the summary',
+    async (state) => {
+      // Prepare
+      const { deps, publisher } = setup();
+
+      // Act
+      await auditKeys({ ...deps, health: new ScriptedHealth({ ruleName: 'drift', state }) }, OPTIONS);
+
+      // Assess
+      expect(publisher.kinds()).not.toContain('guard-disabled');
+      expect(publisher.findings.at(-1)?.details).toContain(`Drift rule drift: ${state}.`);
+    },
+  );
+
+  it('marks the audit incomplete when DescribeRule fails, and still checks every key', async () => {
+    // Prepare
+    const { deps, publisher } = setup();
+    const health = new ScriptedHealth(
+      new RetryableAwsError('DescribeRule', 'Rate exceeded', 'ThrottlingException'),
+    );
+
+    // Act
+    const report = await auditKeys({ ...deps, health }, OPTIONS);
+
+    // Assess
+    expect(report.complete).toBe(false);
+    expect(report.summary.checked).toBe(4);
+    expect(report.healthError).toContain('Rate exceeded');
+    expect(publisher.kinds()).toEqual(['unmanaged-key', 'audit-incomplete', 'audit-summary']);
+  });
+});
+
+describe('auditKeys: an audit that fails part-way', () => {
+  it.each([
+    [
+      'a retryable AWS error after the SDK retries',
+      new RetryableAwsError('GetKeyPolicy', 'Rate exceeded', 'ThrottlingException'),
+    ],
+    ['an unexpected error', new TypeError("Cannot read properties of undefined (reading 'Statement')")],
+  ])('lists the key as not checked, never in sync, after %s', async (_what, error) => {
+    // Prepare
+    const { deps, kms, publisher } = setup();
+    kms.failures.set(`GetKeyPolicy:${REPORTS}`, error);
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(report.complete).toBe(false);
+    expect(report.summary).toEqual({
+      checked: 3,
+      inSync: 2,
+      drift: 0,
+      failed: 0,
+      notChecked: 1,
+      unmanaged: 1,
+    });
+    expect(report.keys.map((key) => key.keyId)).not.toContain(REPORTS);
+    expect(report.notChecked).toEqual([
+      { keyRef: arnOf(REPORTS), keyId: REPORTS, name: 'reports', reason: error.message },
+    ]);
+    const incomplete = publisher.findings.find((finding) => finding.kind === 'audit-incomplete');
+    expect(incomplete?.severity).toBe('high');
+    expect(incomplete?.details.join('\n')).toContain(`reports ${arnOf(REPORTS)}: ${error.message}`);
+    const summary = publisher.findings.at(-1);
+    expect(summary?.kind).toBe('audit-summary');
+    expect(summary?.title).toContain('2 in sync, 0 drift, 0 failed, 1 not checked');
+  });
+
+  it('stops starting keys after maxFailedKeys failures and lists the rest as not started', async () => {
+    // Prepare: 20 tag-managed keys, every GetKeyPolicy throttled.
+    const keys = new Map<string, FakeKey>();
+    for (let n = 0; n < 20; n += 1) {
+      keys.set(keyId(n), { policy: '{}', tags: { 'kms-policy-guard': 'app-logs' } });
+    }
+    const { deps, kms } = setup(new FakeKms(keys, new Map()), tagOnlyManifest());
+    kms.failures.set(
+      'GetKeyPolicy:*',
+      new RetryableAwsError('GetKeyPolicy', 'Rate exceeded', 'ThrottlingException'),
+    );
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, concurrency: 1, maxFailedKeys: 3 });
+
+    // Assess
+    expect(kms.calls.GetKeyPolicy).toBe(3);
+    expect(report.summary).toMatchObject({ checked: 0, inSync: 0, notChecked: 20 });
+    expect(
+      report.notChecked.filter((key) => key.reason.startsWith('not started: the audit stopped after 3 keys')),
+    ).toHaveLength(17);
+    expect(report.findings.find((finding) => finding.kind === 'audit-incomplete')?.severity).toBe('critical');
+  });
+
+  it('starts no key when the invocation is about to time out', async () => {
+    // Prepare
+    const { deps, kms } = setup();
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, timeLeftMs: () => 5_000 });
+
+    // Assess
+    expect(kms.calls.GetKeyPolicy).toBeUndefined();
+    expect(report.summary.inSync).toBe(0);
+    expect(report.notChecked[0]?.reason).toBe('not started: less than 20 s of the invocation were left');
+  });
+
+  it('reports every manifest entry as not checked when the key inventory fails', async () => {
+    // Prepare
+    const { deps, kms, publisher } = setup();
+    kms.failures.set(
+      'ListAliases:*',
+      new RetryableAwsError('ListAliases', 'Service unavailable', 'KMSInternalException'),
+    );
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(report.complete).toBe(false);
+    expect(report.notChecked.map((key) => key.name)).toEqual(['payments-data', 'reports', 'app-logs']);
+    const incomplete = publisher.findings.find((finding) => finding.kind === 'audit-incomplete');
+    expect(incomplete?.severity).toBe('critical');
+    expect(incomplete?.details.join('\n')).toContain(
+      'the key inventory failed: ListAliases failed after retries',
+    );
+  });
+
+  it('reports a key that vanished as failed (key-unavailable), not as not checked', async () => {
+    // Prepare
+    const kms = fixtureKms();
+    kms.keys.delete(PAYMENTS);
+    const { deps } = setup(kms);
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(report.complete).toBe(true);
+    expect(report.keys.find((key) => key.keyId === PAYMENTS)).toMatchObject({
+      result: 'failed',
+      finding: { kind: 'key-unavailable' },
+    });
+  });
+
+  it('still publishes the summary when publishing the incomplete finding fails, and says so', async () => {
+    // Prepare
+    const { deps, kms } = setup();
+    kms.failures.set(`GetKeyPolicy:${REPORTS}`, new Error('socket hang up'));
+    const published: string[] = [];
+    const publisher: FindingPublisher = {
+      publish: async (finding) => {
+        if (finding.kind === 'audit-incomplete') throw new Error('SNS is down');
+        published.push(finding.kind);
+      },
+    };
+
+    // Act
+    const report = await auditKeys({ ...deps, publisher }, OPTIONS);
+
+    // Assess
+    expect(published).toEqual(['unmanaged-key', 'audit-summary']);
+    expect(report.problems).toEqual(['publishing audit-incomplete failed: SNS is down']);
+    expect(report.complete).toBe(false);
+  });
+});
+
+describe('auditKeys: progress', () => {
+  it('announces the plan and every finished key', async () => {
+    // Prepare
+    const { deps } = setup();
+    const events: string[] = [];
+
+    // Act
+    await auditKeys(deps, {
+      ...OPTIONS,
+      concurrency: 1,
+      progress: {
+        planned: (total) => events.push(`planned ${total}`),
+        keyDone: (done, total, key) => events.push(`${done}/${total} ${key.result}`),
+      },
+    });
+
+    // Assess: five listed keys (the AWS managed one is skipped, but still counted as done).
+    expect(events[0]).toBe('planned 5');
+    expect(events.slice(1)).toHaveLength(5);
+    expect(events.at(-1)).toMatch(/^5\/5 /);
+    expect(events.filter((event) => event.endsWith('skipped'))).toHaveLength(1);
+  });
+});
+
+describe('auditKeys over the real KMS adapter (aws-sdk-client-mock)', () => {
+  beforeEach(() => resetMocks());
+
+  it('follows every page of ListKeys and ListAliases', async () => {
+    // Prepare: 3 pages of keys, 3 pages of aliases; the unmanaged key is on the last page.
+    const page = (ids: string[], next?: string) => ({
+      Keys: ids.map((id) => ({ KeyId: id, KeyArn: arnOf(id) })),
+      Truncated: next !== undefined,
+      NextMarker: next,
+    });
+    kmsMock
+      .on(ListKeysCommand, { Marker: undefined })
+      .resolves(page([PAYMENTS], 'k2'))
+      .on(ListKeysCommand, { Marker: 'k2' })
+      .resolves(page([REPORTS, AWS_MANAGED], 'k3'))
+      .on(ListKeysCommand, { Marker: 'k3' })
+      .resolves(page([UNMANAGED]));
+    kmsMock
+      .on(ListAliasesCommand, { Marker: undefined })
+      .resolves({
+        Aliases: [{ AliasName: 'alias/reports', TargetKeyId: REPORTS }],
+        Truncated: true,
+        NextMarker: 'a2',
+      })
+      .on(ListAliasesCommand, { Marker: 'a2' })
+      .resolves({
+        Aliases: [{ AliasName: 'alias/aws/ebs', TargetKeyId: AWS_MANAGED }],
+        Truncated: true,
+        NextMarker: 'a3',
+      })
+      .on(ListAliasesCommand, { Marker: 'a3' })
+      .resolves({ Aliases: [{ AliasName: 'alias/aws/rds' }], Truncated: false });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [], Truncated: false });
+    kmsMock
+      .on(GetKeyPolicyCommand, { KeyId: PAYMENTS })
+      .resolves({ Policy: desired('payments-data', PAYMENTS) });
+    kmsMock
+      .on(GetKeyPolicyCommand, { KeyId: REPORTS })
+      .resolves({ Policy: drifted(desired('reports', REPORTS)) });
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: UNMANAGED, Arn: arnOf(UNMANAGED), KeyState: 'Enabled', KeyManager: 'CUSTOMER' },
+    });
+    const { deps } = setup();
+    const store = new KmsKeyPolicyStore(new KMSClient({ region: REGION }));
+
+    // Act
+    const report = await auditKeys({ ...deps, store }, OPTIONS);
+
+    // Assess
+    expect(resultsByKey(report)).toEqual({
+      [PAYMENTS]: 'in-sync',
+      [REPORTS]: 'drift',
+      [UNMANAGED]: 'unmanaged',
+    });
+    expect(kmsMock.commandCalls(ListKeysCommand)).toHaveLength(3);
+    expect(kmsMock.commandCalls(ListAliasesCommand)).toHaveLength(3);
+    // DescribeKey only for the key no entry manages; the AWS managed key is never read.
+    expect(kmsMock.commandCalls(DescribeKeyCommand).map((call) => call.args[0].input.KeyId)).toEqual([
+      UNMANAGED,
+    ]);
+    expect(
+      kmsMock
+        .commandCalls(GetKeyPolicyCommand)
+        .map((call) => call.args[0].input.KeyId)
+        .sort(),
+    ).toEqual([PAYMENTS, REPORTS].sort());
+  });
+});
