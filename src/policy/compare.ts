@@ -6,7 +6,7 @@
  */
 import { diffPolicies, matchStatements } from './diff';
 import { normalizePolicy, statementKey } from './normalize';
-import { parsePolicy } from './parse';
+import { parsePolicyDocument } from './parse';
 import { SERVICE_DATA_DATE } from './service-data';
 import type {
   CompareResult,
@@ -39,11 +39,20 @@ function sameJson(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** Same statement as written, Sid aside (no copies: this runs for every matched statement). */
 function sameStatementIgnoringSid(a: PolicyStatement | undefined, b: PolicyStatement | undefined): boolean {
   if (!a || !b) return false;
-  const { Sid: _aSid, ...aRest } = a;
-  const { Sid: _bSid, ...bRest } = b;
-  return sameJson(aRest, bRest);
+  const aRecord = a as unknown as Record<string, unknown>;
+  const bRecord = b as unknown as Record<string, unknown>;
+  let aCount = 0;
+  for (const key in aRecord) {
+    if (key === 'Sid' || aRecord[key] === undefined) continue;
+    aCount++;
+    if (!sameJson(aRecord[key], bRecord[key])) return false;
+  }
+  let bCount = 0;
+  for (const key in bRecord) if (key !== 'Sid' && bRecord[key] !== undefined) bCount++;
+  return aCount === bCount;
 }
 
 function quoted(value: string | undefined): string {
@@ -131,8 +140,8 @@ export function comparePolicies(
   live: string | unknown,
   ctx?: NormalizeContext,
 ): CompareResult {
-  const desiredParse = parsePolicy(desired);
-  const liveParse = parsePolicy(live);
+  const desiredParse = parsePolicyDocument(desired, false);
+  const liveParse = parsePolicyDocument(live, false);
   const problems: Problem[] = [];
   const unparsable = (document: 'desired' | 'live', issues: ParseIssue[]): void => {
     if (issues.length > 0) problems.push({ document, issues });

@@ -51,11 +51,12 @@ export interface StatementMatching {
 function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
   const first = new Map<string, number>();
   const duplicates: [number, number][] = [];
-  keys.forEach((key, index) => {
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string;
     const earlier = first.get(key);
     if (earlier === undefined) first.set(key, index);
     else duplicates.push([index, earlier]);
-  });
+  }
   return { first, duplicates };
 }
 
@@ -437,7 +438,8 @@ export function diffPolicies(
   live: NormalizedPolicy,
   matching: StatementMatching = matchStatements(desired, live),
 ): PolicyDiff {
-  const ownAccounts = documentAccounts(desired);
+  const hasChanges = matching.changed.length + matching.removed.length + matching.added.length > 0;
+  const ownAccounts = hasChanges ? documentAccounts(desired) : new Set<string>();
   const statements: StatementChange[] = [];
   for (const [desiredIndex, liveIndex] of matching.changed) {
     const before = desired.statements[desiredIndex];

@@ -32,6 +32,8 @@ const UNIQUE_ID = /^A(?:RO|ID|GP|NP|NV|SI|CC|IP|KI|SC|PK)A[A-Z0-9]{16,17}$/;
 
 /** True for a canonical principal (`AWS:AROA…`) that is an IAM unique ID rather than an ARN. */
 export function isUniqueIdPrincipal(principal: string): boolean {
+  // Cheap checks first: this runs for every principal of every compare. 65 is 'A'.
+  if (principal.length < 24 || principal.length > 25 || principal.charCodeAt(4) !== 65) return false;
   return principal.startsWith('AWS:') && UNIQUE_ID.test(principal.slice(4));
 }
 
@@ -82,11 +84,38 @@ function asList<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
+function lowerCased(names: string | string[] | undefined): string[] {
+  if (names === undefined) return [];
+  return typeof names === 'string' ? [names.toLowerCase()] : names.map((name) => name.toLowerCase());
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorted copy without duplicates. */
 function sortedUnique(values: string[]): string[] {
-  if (values.length < 2) return values.slice();
-  const unique = [...new Set(values)];
-  unique.sort();
-  return unique;
+  return sortUniqueInPlace(values.slice());
+}
+
+/**
+ * Sorts an array this module owns and drops neighbouring duplicates (cheaper than a Set for the
+ * short lists of a policy). Already sorted, unique lists are left as they are.
+ */
+function sortUniqueInPlace(sorted: string[]): string[] {
+  if (sorted.length < 2) return sorted;
+  let ordered = true;
+  for (let i = 1; i < sorted.length && ordered; i++)
+    ordered = (sorted[i - 1] as string) < (sorted[i] as string);
+  if (ordered) return sorted;
+  sorted.sort(byCodeUnits);
+  let write = 1;
+  for (let read = 1; read < sorted.length; read++) {
+    const value = sorted[read] as string;
+    if (value !== sorted[write - 1]) sorted[write++] = value;
+  }
+  if (write < sorted.length) sorted.length = write;
+  return sorted;
 }
 
 /** `<type>:<id>` canonical principals; `*` for everyone; account IDs become account-root ARNs. */
@@ -94,33 +123,48 @@ function canonicalPrincipals(principal: PrincipalValue | undefined, partition: s
   if (principal === undefined) return [];
   if (principal === '*') return [ANYONE];
   const out: string[] = [];
-  for (const [type, ids] of Object.entries(principal)) {
-    for (const id of asList(ids)) {
+  for (const type in principal) {
+    const ids = principal[type];
+    if (ids === undefined) continue;
+    const list = typeof ids === 'string' ? [ids] : ids;
+    for (const id of list) {
       if (type === 'AWS') {
         if (id === '*') out.push(ANYONE);
-        else if (ACCOUNT_ID.test(id)) out.push(`AWS:arn:${partition}:iam::${id}:root`);
+        else if (id.length === 12 && ACCOUNT_ID.test(id)) out.push(`AWS:arn:${partition}:iam::${id}:root`);
         else out.push(`AWS:${id}`);
       } else out.push(`${type}:${id}`);
     }
   }
-  return sortedUnique(out);
+  return sortUniqueInPlace(out);
 }
 
 function canonicalConditions(block: ConditionBlock | undefined): NormalizedCondition[] {
   if (block === undefined) return [];
   const conditions: NormalizedCondition[] = [];
-  for (const [operator, keys] of Object.entries(block)) {
+  for (const operator in block) {
+    const keys = block[operator];
+    if (keys === undefined) continue;
     const type = operatorValueType(operator);
-    for (const [key, values] of Object.entries(keys)) {
-      const canonical = asList(values).map((value) => canonicalConditionValue(value, type));
-      conditions.push({ operator, key: key.toLowerCase(), values: sortedUnique(canonical) });
+    for (const key in keys) {
+      const values = keys[key];
+      if (values === undefined) continue;
+      const canonical = Array.isArray(values)
+        ? values.map((value) => canonicalConditionValue(value, type))
+        : [canonicalConditionValue(values, type)];
+      conditions.push({ operator, key: key.toLowerCase(), values: sortUniqueInPlace(canonical) });
     }
   }
+  if (conditions.length < 2) return conditions;
   conditions.sort(compareConditions);
   // The same operator and key written twice (differing only in key case) with the same values is one test.
   return conditions.filter(
-    (condition, index) => index === 0 || conditionKey(condition) !== conditionKey(conditions[index - 1]),
+    (condition, index) => index === 0 || !sameCondition(condition, conditions[index - 1]),
   );
+}
+
+function sameCondition(a: NormalizedCondition, b: NormalizedCondition | undefined): boolean {
+  if (!b || a.operator !== b.operator || a.key !== b.key || a.values.length !== b.values.length) return false;
+  return a.values.every((value, index) => value === b.values[index]);
 }
 
 function compareConditions(a: NormalizedCondition, b: NormalizedCondition): number {
@@ -157,16 +201,14 @@ export function normalizeStatement(
   const resource = pairKind(statement, 'Resource');
 
   let principals = canonicalPrincipals(statement.Principal ?? statement.NotPrincipal, partition);
-  let actions = sortedUnique(
-    asList(statement.Action ?? statement.NotAction).map((name) => name.toLowerCase()),
-  );
+  let actions = sortUniqueInPlace(lowerCased(statement.Action ?? statement.NotAction));
   let resources = sortedUnique(asList(statement.Resource ?? statement.NotResource));
   if (statement.Principal !== undefined && statement.NotPrincipal !== undefined) {
     const secondary = canonicalPrincipals(statement.NotPrincipal, partition);
     principals = principals.concat(secondary.map((value) => SECONDARY_PREFIX + value));
   }
   if (statement.Action !== undefined && statement.NotAction !== undefined) {
-    const secondary = sortedUnique(asList(statement.NotAction).map((name) => name.toLowerCase()));
+    const secondary = sortUniqueInPlace(lowerCased(statement.NotAction));
     actions = actions.concat(secondary.map((value) => SECONDARY_PREFIX + value));
   }
   if (statement.Resource !== undefined && statement.NotResource !== undefined) {
@@ -206,11 +248,20 @@ export function normalizePolicy(doc: PolicyDocument, ctx?: NormalizeContext): No
  * Two statements grant the same access exactly when their keys are equal.
  */
 export function statementKey(statement: NormalizedStatement): string {
-  let key = `${statement.effect}\u0000${statement.principalKind}\u0000${statement.principals.join('\u0001')}\u0000${statement.actionKind}\u0000${statement.actions.join('\u0001')}\u0000${statement.resourceKind}\u0000${statement.resources.join('\u0001')}`;
+  // One join builds a flat string: Map lookups hash it once, without flattening a rope of concatenations.
+  const parts: string[] = [
+    statement.effect,
+    statement.principalKind,
+    statement.principals.join('\u0001'),
+    statement.actionKind,
+    statement.actions.join('\u0001'),
+    statement.resourceKind,
+    statement.resources.join('\u0001'),
+  ];
   for (const condition of statement.conditions) {
-    key += `\u0000${condition.operator}\u0002${condition.key}\u0002${condition.values.join('\u0001')}`;
+    parts.push(`${condition.operator}\u0002${condition.key}\u0002${condition.values.join('\u0001')}`);
   }
-  return key;
+  return parts.join('\u0000');
 }
 
 function splitPrincipals(principals: string[]): PrincipalValue {

@@ -4,14 +4,12 @@
  * whether the values make sense for KMS is validate.ts's job.
  */
 import type {
-  ConditionBlock,
   ConditionValue,
   JsonPath,
   ParseIssue,
   ParseResult,
   PolicyDocument,
   PolicyStatement,
-  PrincipalValue,
 } from './types';
 
 const DOCUMENT_ELEMENTS: ReadonlySet<string> = new Set(['Version', 'Id', 'Statement']);
@@ -27,8 +25,12 @@ const STATEMENT_ELEMENTS: ReadonlySet<string> = new Set([
   'Condition',
 ]);
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** Bytes the text takes in UTF-8 (KMS's 32,768 limit counts bytes), without allocating a buffer. */
 export function utf8ByteLength(text: string): number {
+  // Key policies are nearly always ASCII: one native regex scan answers for them.
+  if (!NON_ASCII.test(text)) return text.length;
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -204,6 +206,18 @@ function childPath(path: JsonPath, name: string): JsonPath {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path}[${JSON.stringify(name)}]`;
 }
 
+const GRAMMAR_ORDER = [
+  'Sid',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Condition',
+] as const;
+const LIST_ELEMENTS = ['Action', 'NotAction', 'Resource', 'NotResource'] as const;
+
 class ShapeChecker {
   readonly issues: ParseIssue[] = [];
   readonly unknownElements: ParseIssue[] = [];
@@ -217,7 +231,7 @@ class ShapeChecker {
       this.problem('$', `A policy document must be a JSON object, found ${typeName(value)}`);
       return undefined;
     }
-    for (const name of Object.keys(value)) {
+    for (const name in value) {
       if (!DOCUMENT_ELEMENTS.has(name)) {
         this.unknownElements.push({ path: childPath('$', name), message: unknownMessage(name, 'document') });
       }
@@ -258,127 +272,125 @@ class ShapeChecker {
       return undefined;
     }
     const statements: PolicyStatement[] = [];
-    value.forEach((item: unknown, index) => {
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
       const path = `$.Statement[${index}]`;
       if (!isRecord(item)) {
         this.problem(path, `A statement must be an object, found ${typeName(item)}`);
-        return;
+        continue;
       }
       const statement = this.statement(item, path);
       if (statement) statements.push(statement);
-    });
+    }
     return this.issues.length === 0 ? statements : undefined;
   }
 
+  /**
+   * Checks one statement. A clean statement (only grammar elements, Effect present) is returned as
+   * the very object that was parsed: no copy, because compare runs on every event and audit.
+   */
   private statement(raw: Record<string, unknown>, path: JsonPath): PolicyStatement | undefined {
     const before = this.issues.length;
-    for (const name of Object.keys(raw)) {
+    let clean = true;
+    for (const name in raw) {
       if (!STATEMENT_ELEMENTS.has(name)) {
+        clean = false;
         this.unknownElements.push({
           path: childPath(path, name),
           message: unknownMessage(name, 'statement'),
         });
       }
     }
-    const sid = this.optionalString(raw.Sid, `${path}.Sid`);
+    if (raw.Sid !== undefined && typeof raw.Sid !== 'string') {
+      this.problem(`${path}.Sid`, `Must be a string, found ${typeName(raw.Sid)}`);
+    }
+    if (raw.Effect === undefined) clean = false;
+    else if (typeof raw.Effect !== 'string') {
+      this.problem(`${path}.Effect`, `Must be a string, found ${typeName(raw.Effect)}`);
+    }
+    if (raw.Principal !== undefined) this.principal(raw.Principal, path, 'Principal');
+    if (raw.NotPrincipal !== undefined) this.principal(raw.NotPrincipal, path, 'NotPrincipal');
+    for (const name of LIST_ELEMENTS) {
+      const value = raw[name];
+      if (value !== undefined && typeof value !== 'string') this.stringList(value, () => `${path}.${name}`);
+    }
+    if (raw.Condition !== undefined) this.condition(raw.Condition, `${path}.Condition`);
+    if (this.issues.length !== before) return undefined;
+    if (clean) return raw as unknown as PolicyStatement;
     // A missing Effect is a validation error, not a shape error: keep it as '' so validate.ts can say so.
-    const effect = this.optionalString(raw.Effect, `${path}.Effect`) ?? '';
-    const statement: PolicyStatement = { Effect: effect };
-    if (sid !== undefined) statement.Sid = sid;
-    for (const name of ['Principal', 'NotPrincipal'] as const) {
-      const principal = this.principal(raw[name], `${path}.${name}`);
-      if (principal !== undefined) statement[name] = principal;
+    const statement: PolicyStatement = { Effect: typeof raw.Effect === 'string' ? raw.Effect : '' };
+    for (const name of GRAMMAR_ORDER) {
+      if (raw[name] !== undefined) Object.assign(statement, { [name]: raw[name] });
     }
-    for (const name of ['Action', 'NotAction', 'Resource', 'NotResource'] as const) {
-      const list = this.stringOrList(raw[name], `${path}.${name}`);
-      if (list !== undefined) statement[name] = list;
-    }
-    const condition = this.condition(raw.Condition, `${path}.Condition`);
-    if (condition !== undefined) statement.Condition = condition;
-    return this.issues.length === before ? statement : undefined;
+    return statement;
   }
 
-  private stringOrList(value: unknown, path: JsonPath): string | string[] | undefined {
-    if (value === undefined || typeof value === 'string') return value;
+  /** `path` is only built when there is a problem to report: the happy path allocates nothing. */
+  private stringList(value: unknown, path: () => JsonPath): void {
     if (!Array.isArray(value)) {
-      this.problem(path, `Must be a string or an array of strings, found ${typeName(value)}`);
-      return undefined;
+      this.problem(path(), `Must be a string or an array of strings, found ${typeName(value)}`);
+      return;
     }
-    let ok = true;
-    value.forEach((item: unknown, index) => {
-      if (typeof item !== 'string') {
-        this.problem(`${path}[${index}]`, `Must be a string, found ${typeName(item)}`);
-        ok = false;
-      }
-    });
-    return ok ? (value as string[]) : undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (typeof item !== 'string')
+        this.problem(`${path()}[${index}]`, `Must be a string, found ${typeName(item)}`);
+    }
   }
 
-  private principal(value: unknown, path: JsonPath): PrincipalValue | undefined {
-    if (value === undefined) return undefined;
-    if (value === '*') return '*';
+  private principal(value: unknown, statementPath: JsonPath, name: 'Principal' | 'NotPrincipal'): void {
+    if (value === '*') return;
+    const path = `${statementPath}.${name}`;
     if (!isRecord(value)) {
       this.problem(
         path,
         `Must be "*" or an object of principal type to ARN(s), found ${JSON.stringify(value)}`,
       );
-      return undefined;
+      return;
     }
-    const principal: Record<string, string | string[]> = {};
-    let ok = true;
-    for (const [type, ids] of Object.entries(value)) {
-      const list = this.stringOrList(ids, childPath(path, type));
-      if (list === undefined) ok = false;
-      else principal[type] = list;
+    for (const type in value) {
+      const ids = value[type];
+      if (typeof ids !== 'string') this.stringList(ids, () => childPath(path, type));
     }
-    return ok ? principal : undefined;
   }
 
-  private condition(value: unknown, path: JsonPath): ConditionBlock | undefined {
-    if (value === undefined) return undefined;
+  private condition(value: unknown, path: JsonPath): void {
     if (!isRecord(value)) {
       this.problem(
         path,
         `Condition must be an object of operator to {key: value(s)}, found ${typeName(value)}`,
       );
-      return undefined;
+      return;
     }
-    const block: ConditionBlock = {};
-    let ok = true;
-    for (const [operator, keys] of Object.entries(value)) {
-      const operatorPath = childPath(path, operator);
+    for (const operator in value) {
+      const keys = value[operator];
       if (!isRecord(keys)) {
         this.problem(
-          operatorPath,
+          childPath(path, operator),
           `A condition operator must map to an object of key to value(s), found ${typeName(keys)}`,
         );
-        ok = false;
         continue;
       }
-      const entries: Record<string, ConditionValue | ConditionValue[]> = {};
-      for (const [key, values] of Object.entries(keys)) {
-        const keyPath = childPath(operatorPath, key);
-        if (isScalar(values)) entries[key] = values;
-        else if (Array.isArray(values)) {
+      for (const key in keys) {
+        const values = keys[key];
+        if (isScalar(values)) continue;
+        const keyPath = (): JsonPath => childPath(childPath(path, operator), key);
+        if (Array.isArray(values)) {
           const bad = values.findIndex((item: unknown) => !isScalar(item));
           if (bad >= 0) {
             this.problem(
-              `${keyPath}[${bad}]`,
+              `${keyPath()}[${bad}]`,
               `A condition value must be a string, number or boolean, found ${typeName(values[bad])}`,
             );
-            ok = false;
-          } else entries[key] = values as ConditionValue[];
+          }
         } else {
           this.problem(
-            keyPath,
+            keyPath(),
             `A condition value must be a string, number, boolean or an array of them, found ${typeName(values)}`,
           );
-          ok = false;
         }
       }
-      block[operator] = entries;
     }
-    return ok ? block : undefined;
   }
 }
 
@@ -393,18 +405,26 @@ function unknownMessage(name: string, where: 'document' | 'statement'): string {
   return `Unknown ${where} element ${JSON.stringify(name)}${hint}; KMS does not understand it`;
 }
 
-/** Parses a policy from JSON text or from an already-parsed value. */
+/**
+ * Parses a policy from JSON text or from an already-parsed value. Statements that need no fixing
+ * are returned as the parsed objects themselves (no copy): treat the document as read-only.
+ */
 export function parsePolicy(input: string | unknown): ParseResult {
+  return parsePolicyDocument(input, true);
+}
+
+/** parsePolicy, optionally without measuring the bytes (compare does not need them). */
+export function parsePolicyDocument(input: string | unknown, measureBytes: boolean): ParseResult {
   let value: unknown;
-  let byteLength: number;
+  let byteLength = 0;
   if (typeof input === 'string') {
-    byteLength = utf8ByteLength(input);
+    if (measureBytes) byteLength = utf8ByteLength(input);
     try {
       value = JSON.parse(input);
     } catch (error: unknown) {
       return { ok: false, issues: [jsonSyntaxIssue(input, error)] };
     }
-  } else {
+  } else if (measureBytes) {
     value = input;
     let text: string | undefined;
     try {
@@ -414,6 +434,8 @@ export function parsePolicy(input: string | unknown): ParseResult {
       return { ok: false, issues: [{ path: '$', message: `Cannot be written as JSON: ${detail}` }] };
     }
     byteLength = text === undefined ? 0 : utf8ByteLength(text);
+  } else {
+    value = input;
   }
   const checker = new ShapeChecker();
   const document = checker.document(value);

@@ -1,0 +1,241 @@
+/**
+ * comparePolicies vs JSON.parse on the same texts, for a ~2 KB and a ~32 KB key policy.
+ * The live document is the desired one reordered and cosmetically rewritten (Sids, list order,
+ * string vs list, action case, indentation), so the compare does all of its work and answers
+ * "equivalent". Target: one compare costs at most 5x parsing both documents.
+ */
+import { comparePolicies } from '../src/policy/compare';
+import { utf8ByteLength } from '../src/policy/parse';
+
+const TARGET_RATIO = 5;
+const ROUNDS = 15;
+const ROUND_MILLIS = 80;
+const KMS_LIMIT_BYTES = 32_768;
+
+type Statement = Record<string, unknown>;
+
+const USE_ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncrypt*',
+  'kms:GenerateDataKey*',
+  'kms:DescribeKey',
+];
+const SERVICES = ['s3', 'ec2', 'rds', 'lambda', 'sqs', 'sns', 'dynamodb', 'secretsmanager'];
+
+function baseStatements(): Statement[] {
+  return [
+    {
+      Sid: 'Enable IAM policies',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+    {
+      Sid: 'Allow access for Key Administrators',
+      Effect: 'Allow',
+      Principal: {
+        AWS: ['arn:aws:iam::111122223333:user/KMSAdminUser', 'arn:aws:iam::111122223333:role/KMSAdminRole'],
+      },
+      Action: [
+        'kms:Create*',
+        'kms:Describe*',
+        'kms:Enable*',
+        'kms:List*',
+        'kms:Put*',
+        'kms:Update*',
+        'kms:Revoke*',
+        'kms:Disable*',
+        'kms:Get*',
+        'kms:Delete*',
+        'kms:TagResource',
+        'kms:UntagResource',
+        'kms:ScheduleKeyDeletion',
+        'kms:CancelKeyDeletion',
+      ],
+      Resource: '*',
+    },
+  ];
+}
+
+/** One application's statements: use of the key through a service, and grants for AWS resources. */
+function appStatements(app: number): Statement[] {
+  const service = SERVICES[app % SERVICES.length] ?? 's3';
+  const roles = [0, 1, 2].map((n) => `arn:aws:iam::111122223333:role/app-${app}-worker-${n}`);
+  return [
+    {
+      Sid: `App ${app} use of the key via ${service}`,
+      Effect: 'Allow',
+      Principal: { AWS: roles },
+      Action: USE_ACTIONS,
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': `${service}.us-east-1.amazonaws.com`,
+          'kms:CallerAccount': '111122223333',
+        },
+        'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['app', 'team'] },
+      },
+    },
+    {
+      Sid: `App ${app} grants for AWS resources`,
+      Effect: 'Allow',
+      Principal: { AWS: roles },
+      Action: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
+      Resource: '*',
+      Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+    },
+  ];
+}
+
+const denyStatement: Statement = {
+  Sid: 'Deny deletion outside the break-glass role',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: ['kms:ScheduleKeyDeletion', 'kms:DisableKey'],
+  Resource: '*',
+  Condition: { StringNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/BreakGlass' } },
+};
+
+/** The largest realistic pair (desired 2-space JSON, live tab-indented) whose texts both fit in `maxBytes`. */
+export function buildPair(maxBytes: number): {
+  desired: Record<string, unknown>;
+  desiredText: string;
+  liveText: string;
+} {
+  let best: { desired: Record<string, unknown>; desiredText: string; liveText: string } | undefined;
+  for (let extra = 0; ; extra++) {
+    const statements = [...baseStatements(), denyStatement];
+    for (let app = 0; statements.length < 3 + extra; app++) statements.push(...appStatements(app));
+    const desired = {
+      Version: '2012-10-17',
+      Id: 'key-policy-bench',
+      Statement: statements.slice(0, 3 + extra),
+    };
+    const desiredText = JSON.stringify(desired, null, 2);
+    const liveText = JSON.stringify(cosmeticallyRewritten(desired), null, '\t');
+    if (Math.max(utf8ByteLength(desiredText), utf8ByteLength(liveText)) > maxBytes) break;
+    best = { desired, desiredText, liveText };
+  }
+  if (!best) throw new Error(`No policy fits in ${maxBytes} bytes`);
+  return best;
+}
+
+function rewriteValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : [...value].reverse();
+  if (typeof value === 'string') return [value];
+  return value;
+}
+
+/** Same meaning, different writing: reversed statements and lists, other Sids, string <-> list, action case. */
+function cosmeticallyRewritten(desired: Record<string, unknown>): Record<string, unknown> {
+  const statements = (desired.Statement as Statement[]).map((statement, index) => {
+    const out: Statement = {};
+    for (const key of Object.keys(statement).reverse()) out[key] = statement[key];
+    out.Sid = `S${index}`;
+    const actions = rewriteValue(statement.Action);
+    out.Action = Array.isArray(actions) ? actions.map((action) => String(action).toUpperCase()) : actions;
+    out.Resource = rewriteValue(statement.Resource);
+    return out;
+  });
+  return { Statement: statements.reverse(), Id: 'renamed', Version: desired.Version };
+}
+
+/** Nanoseconds per call of `work`, over a batch lasting at least `minMillis`. */
+function nanosPerOp(work: () => void, minMillis: number): number {
+  let iterations = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(minMillis) * 1_000_000n;
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < 20; i++) work();
+    iterations += 20;
+    now = process.hrtime.bigint();
+  }
+  return Number(now - start) / iterations;
+}
+
+/**
+ * Measures both workloads in alternating rounds, after a warm-up, and keeps each one's best round:
+ * on a shared machine the best round is the one least disturbed by other processes, and alternating
+ * means both saw the same conditions.
+ */
+function measurePair(
+  compare: () => void,
+  parse: () => void,
+): { compareNs: number; parseNs: number; medianRatio: number } {
+  for (let i = 0; i < 300; i++) {
+    compare();
+    parse();
+  }
+  let compareNs = Number.POSITIVE_INFINITY;
+  let parseNs = Number.POSITIVE_INFINITY;
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const c = nanosPerOp(compare, ROUND_MILLIS);
+    const p = nanosPerOp(parse, ROUND_MILLIS);
+    compareNs = Math.min(compareNs, c);
+    parseNs = Math.min(parseNs, p);
+    ratios.push(c / p);
+  }
+  ratios.sort((a, b) => a - b);
+  return { compareNs, parseNs, medianRatio: ratios[Math.floor(ratios.length / 2)] ?? Number.NaN };
+}
+
+export function run(): void {
+  const rows: string[][] = [];
+  let worst = 0;
+  for (const [label, maxBytes] of [
+    ['~2 KB', 2_250],
+    ['~32 KB', KMS_LIMIT_BYTES - 1],
+  ] as const) {
+    const { desired, desiredText, liveText } = buildPair(maxBytes);
+    const check = comparePolicies(desiredText, liveText);
+    if (check.status !== 'equivalent') throw new Error(`bench pair ${label} is not equivalent`);
+
+    let sink = 0;
+    const { compareNs, parseNs, medianRatio } = measurePair(
+      () => {
+        sink += comparePolicies(desiredText, liveText).cosmetic.length;
+      },
+      () => {
+        const a = JSON.parse(desiredText) as { Statement: unknown[] };
+        const b = JSON.parse(liveText) as { Statement: unknown[] };
+        sink += a.Statement.length + b.Statement.length;
+      },
+    );
+    if (sink < 0) console.log(sink); // keeps the work observable to the optimiser
+    const ratio = compareNs / parseNs;
+    worst = Math.max(worst, ratio);
+    rows.push([
+      label,
+      `${utf8ByteLength(desiredText)} / ${utf8ByteLength(liveText)}`,
+      String((desired.Statement as unknown[]).length),
+      (1e9 / compareNs).toFixed(0),
+      (1e9 / parseNs).toFixed(0),
+      ratio.toFixed(2),
+      medianRatio.toFixed(2),
+    ]);
+  }
+  const header = [
+    'policy',
+    'bytes desired / live',
+    'statements',
+    'compare ops/s',
+    'JSON.parse x2 ops/s',
+    'ratio (best)',
+    'ratio (median round)',
+  ];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join(' | ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
+  for (const row of rows) console.log(line(row));
+  console.log(
+    `\nratio = time of one comparePolicies / time of JSON.parse of both texts (best of ${ROUNDS} alternating rounds of ${ROUND_MILLIS} ms each, after warm-up); target <= ${TARGET_RATIO}: ${worst <= TARGET_RATIO ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)})`,
+  );
+}
