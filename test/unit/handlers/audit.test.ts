@@ -1,0 +1,331 @@
+/**
+ * The audit Lambda in-process: a real-shaped scheduled EventBridge event through middy, Powertools
+ * context injection, auditKeys, and the real KMS / SNS / EventBridge adapters over mocked SDK clients.
+ * Asserts the environment contract, what is published, and that an incomplete audit throws at the end.
+ */
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
+import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
+import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import { AuditIncompleteError } from '../../../src/guard/audit-keys';
+import { GuardConfigError } from '../../../src/guard/errors';
+import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
+import {
+  awsError,
+  DescribeKeyCommand,
+  desiredPolicyAsKmsReturnsIt,
+  FIXTURES,
+  fixtureManifest,
+  GetKeyPolicyCommand,
+  InstantClock,
+  KEY_ARN,
+  KEY_ID,
+  kmsMock,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
+  publishedFindings,
+  REPO_ROOT,
+  resetMocks,
+  TOPIC_ARN,
+} from '../guard/harness';
+
+type AuditModule = typeof import('../../../handlers/audit');
+
+/** Loads handlers/audit.ts with the given environment (module init runs on load). */
+function loadAuditModule(env: Record<string, string | undefined>, isolated = false): AuditModule {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name];
+  try {
+    if (!isolated) return require('../../../handlers/audit') as AuditModule;
+    let loaded: AuditModule | undefined;
+    jest.isolateModules(() => {
+      loaded = require('../../../handlers/audit') as AuditModule;
+    });
+    if (!loaded) throw new Error('handlers/audit did not load');
+    return loaded;
+  } finally {
+    process.env = saved;
+  }
+}
+
+const VALID_ENV = {
+  TOPIC_ARN,
+  DRIFT_RULE_NAME: 'kms-policy-guard-dev-drift',
+  AWS_REGION: 'us-west-2',
+  MANIFEST_PATH: path.join(FIXTURES, 'manifest.yaml'),
+  LAMBDA_TASK_ROOT: REPO_ROOT,
+  POWERTOOLS_DEV: 'true',
+  POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+};
+const audit = loadAuditModule(VALID_ENV);
+const eventBridge = mockClient(EventBridgeClient);
+
+/** A scheduled event as EventBridge delivers it (AWS docs, "Scheduled Event"). */
+const SCHEDULED_EVENT = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '111122223333',
+  time: '2026-03-02T06:00:00Z',
+  region: 'us-west-2',
+  resources: ['arn:aws:events:us-west-2:111122223333:rule/kms-policy-guard-dev-audit'],
+  detail: {},
+};
+
+function context(remainingMs = 600_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'kms-policy-guard-dev-audit',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:kms-policy-guard-dev-audit',
+    memoryLimitInMB: '512',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/kms-policy-guard-dev-audit',
+    logStreamName: '2026/03/02/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+interface Setup {
+  handler: ReturnType<AuditModule['createAuditHandler']>;
+  logs: Record<string, unknown>[];
+}
+
+function setup(reportUnmanaged = false): Setup {
+  const logs: Record<string, unknown>[] = [];
+  const logger = new Logger({ serviceName: 'kms-policy-guard', logLevel: 'DEBUG' });
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    jest.spyOn(logger, level).mockImplementation((message, ...extra) => {
+      logs.push({ level, message, ...Object.assign({}, ...extra) });
+    });
+  }
+  // Only the key matched by ID: the audit then needs ListAliases, GetKeyPolicy and Publish.
+  const fixture = fixtureManifest('alert');
+  const manifest = { ...fixture, keys: fixture.keys.filter((key) => key.match.keyId !== undefined) };
+  const handler = audit.createAuditHandler(
+    {
+      store: new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' })),
+      publisher: new SnsFindingPublisher(new SNSClient({ region: 'us-west-2' }), TOPIC_ARN, logger),
+      ledger: new InMemoryRemediationLedger(manifest.flapping),
+      clock: new InstantClock(),
+      logger,
+      manifest,
+      health: new EventBridgeRuleHealth(
+        new EventBridgeClient({ region: 'us-west-2' }),
+        'kms-policy-guard-dev-drift',
+      ),
+      region: 'us-west-2',
+      concurrency: 4,
+      reportUnmanaged,
+      repoRoot: REPO_ROOT,
+    },
+    { timeoutEarlyInMillis: 0 },
+  );
+  return { handler, logs };
+}
+
+beforeEach(() => {
+  resetMocks();
+  eventBridge.reset();
+  eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED' });
+  kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe('readAuditConfig', () => {
+  it('applies the documented defaults', () => {
+    // Act
+    const config = audit.readAuditConfig({
+      TOPIC_ARN,
+      DRIFT_RULE_NAME: 'drift-rule',
+      AWS_REGION: 'eu-west-1',
+      LAMBDA_TASK_ROOT: '/var/task',
+    });
+
+    // Assess
+    expect(config).toEqual({
+      topicArn: TOPIC_ARN,
+      driftRuleName: 'drift-rule',
+      region: 'eu-west-1',
+      manifestPath: '/var/task/policies/manifest.yaml',
+      concurrency: 8,
+      reportUnmanaged: true,
+      taskRoot: '/var/task',
+    });
+  });
+
+  it('reads every optional variable', () => {
+    // Act
+    const config = audit.readAuditConfig({
+      ...VALID_ENV,
+      MANIFEST_PATH: 'conf/manifest.json',
+      LAMBDA_TASK_ROOT: '/var/task',
+      STATE_TABLE: 'kms-policy-guard-state',
+      AUDIT_CONCURRENCY: '64',
+      AUDIT_REPORT_UNMANAGED: 'false',
+      GUARD_ROLE_ARN: 'arn:aws:iam::111122223333:role/guard',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      manifestPath: '/var/task/conf/manifest.json',
+      stateTable: 'kms-policy-guard-state',
+      concurrency: 64,
+      reportUnmanaged: false,
+      guardRoleArn: 'arn:aws:iam::111122223333:role/guard',
+    });
+  });
+
+  it.each([
+    ['AUDIT_CONCURRENCY', '0', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
+    ['AUDIT_CONCURRENCY', '65', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
+    ['AUDIT_CONCURRENCY', '2.5', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
+    ['AUDIT_CONCURRENCY', 'eight', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
+    ['AUDIT_REPORT_UNMANAGED', 'yes', "AUDIT_REPORT_UNMANAGED must be 'true' or 'false'"],
+    ['DRIFT_RULE_NAME', undefined, 'DRIFT_RULE_NAME is not set'],
+    ['TOPIC_ARN', undefined, 'TOPIC_ARN must be the SNS topic ARN'],
+  ])('rejects %s=%s', (name, value, message) => {
+    // Prepare
+    const env: Record<string, string | undefined> = { ...VALID_ENV, [name]: value };
+
+    // Act + Assess
+    expect(() => audit.readAuditConfig(env)).toThrow(GuardConfigError);
+    expect(() => audit.readAuditConfig(env)).toThrow(message);
+  });
+
+  it('fails module init loudly without DRIFT_RULE_NAME', () => {
+    expect(() => loadAuditModule({ ...VALID_ENV, DRIFT_RULE_NAME: undefined }, true)).toThrow(
+      'DRIFT_RULE_NAME is not set',
+    );
+  });
+});
+
+describe('audit handler', () => {
+  it('audits the managed keys and publishes one summary named after the scheduled event', async () => {
+    // Prepare
+    const { handler } = setup();
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const result = await handler(SCHEDULED_EVENT, context());
+
+    // Assess
+    expect(result).toEqual({
+      runId: SCHEDULED_EVENT.id,
+      complete: true,
+      summary: { checked: 1, inSync: 1, drift: 0, failed: 0, notChecked: 0, unmanaged: 0 },
+      durationMs: 0,
+    });
+    const findings = publishedFindings();
+    expect(findings.map((finding) => finding.kind)).toEqual(['audit-summary']);
+    expect(findings[0]).toMatchObject({
+      id: `${SCHEDULED_EVENT.id}:*:audit-summary`,
+      trigger: 'audit',
+      account: '111122223333',
+      region: 'us-west-2',
+    });
+    // The key ARN came from the function's own ARN: no DescribeKey.
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)[0]?.args[0].input.KeyId).toBe(KEY_ID);
+    expect(eventBridge.commandCalls(DescribeRuleCommand)[0]?.args[0].input).toEqual({
+      Name: 'kms-policy-guard-dev-drift',
+      EventBusName: 'default',
+    });
+  });
+
+  it('publishes a critical guard-disabled finding when the drift rule is disabled', async () => {
+    // Prepare
+    const { handler } = setup();
+    eventBridge.on(DescribeRuleCommand).resolves({ State: 'DISABLED' });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    await handler(SCHEDULED_EVENT, context());
+
+    // Assess
+    const disabled = publishedFindings().find((finding) => finding.kind === 'guard-disabled');
+    expect(disabled).toMatchObject({ severity: 'critical' });
+    expect(disabled?.title).toBe(
+      '[CRITICAL] Guard disabled: drift rule kms-policy-guard-dev-drift is DISABLED',
+    );
+  });
+
+  it('reports unmanaged keys when configured, listing every key once', async () => {
+    // Prepare
+    const { handler } = setup(true);
+    const other = '0987dcba-09ba-76dc-65fe-0987654321ba';
+    kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: KEY_ID }, { KeyId: other }] });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: {
+        KeyId: other,
+        Arn: KEY_ARN.replace(KEY_ID, other),
+        KeyManager: 'CUSTOMER',
+        KeyState: 'Enabled',
+      },
+    });
+
+    // Act
+    const result = await handler(SCHEDULED_EVENT, context());
+
+    // Assess
+    expect(result.summary).toMatchObject({ checked: 2, inSync: 1, unmanaged: 1 });
+    expect(publishedFindings().map((finding) => finding.kind)).toEqual(['unmanaged-key', 'audit-summary']);
+  });
+
+  it('throws after publishing what it could when a key fails after the SDK retries', async () => {
+    // Prepare
+    const { handler, logs } = setup();
+    kmsMock.on(GetKeyPolicyCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 'client', 400));
+
+    // Act
+    const invocation = handler(SCHEDULED_EVENT, context());
+
+    // Assess
+    await expect(invocation).rejects.toThrow(AuditIncompleteError);
+    await expect(invocation).rejects.toThrow(`audit ${SCHEDULED_EVENT.id} incomplete: 1 key(s) not checked`);
+    const kinds = publishedFindings().map((finding) => finding.kind);
+    expect(kinds).toEqual(['audit-incomplete', 'audit-summary']);
+    expect(publishedFindings()[1]?.title).toContain('0 in sync');
+    expect(logs.find((line) => line.message === 'audit_incomplete')).toMatchObject({
+      level: 'error',
+      notChecked: [expect.objectContaining({ keyId: KEY_ID, name: 'payments-data' })],
+    });
+  });
+
+  it('starts no key and throws when the invocation has too little time left', async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act + Assess
+    await expect(handler(SCHEDULED_EVENT, context(1_000))).rejects.toThrow(AuditIncompleteError);
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(0);
+    expect(publishedFindings().map((finding) => finding.kind)).toEqual(['audit-incomplete', 'audit-summary']);
+  });
+
+  it('accepts an event without an ID (a manual test invoke) and names the run by time', async () => {
+    // Prepare
+    const { handler } = setup();
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const result = await handler({}, context());
+
+    // Assess
+    expect(result.runId).toBe('audit-2026-03-02T10:00:00.000Z');
+  });
+});
