@@ -1,0 +1,373 @@
+/**
+ * The real-time guard end to end against moto: a key policy changed behind the guard's back, the
+ * CloudTrail record put on an event bus, routed by the drift rule (KMS_POLICY_CHANGE_EVENT_PATTERN)
+ * to SQS, the EventBridge event as delivered run through the drift handler (createDriftHandler with
+ * the real KMS and SNS adapters), and the finding read back from an SQS subscriber of the SNS topic.
+ *
+ * Deviation from AWS: moto lets PutEvents use `source: aws.kms` (AWS reserves it for CloudTrail), so
+ * the rule pattern is exactly the production one.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import type { GuardMode } from '../../src/guard/finding';
+import {
+  createFindingsTopic,
+  createKeyWithPolicy,
+  createKmsEventRoute,
+  createWorldClients,
+  crossAccountDecryptStatement,
+  destroyWorldClients,
+  eventBridgeEnvelope,
+  type FindingsTopic,
+  type KmsEventRoute,
+  PUBLIC_DECRYPT_STATEMENT,
+  policyWithStatement,
+  putCloudTrailRecords,
+  putKeyPolicyRecord,
+  readShippedPolicyTemplate,
+  receiveDeliveredEvents,
+  receiveFindings,
+  uniqueSuffix,
+  WORLD_PLACEHOLDERS,
+  type WorldKey,
+  worldClientConfig,
+  writeManifest,
+} from '../../src/local/world';
+import { loadManifest, renderPlaceholders } from '../../src/manifest';
+import { comparePolicies } from '../../src/policy/compare';
+import { motoEndpoint } from './moto-env';
+import {
+  buildGuard,
+  countOf,
+  GUARD_SESSION_ARN,
+  type Guard,
+  lambdaContext,
+  temporaryDirectory,
+} from './support/drift-guard';
+
+jest.setTimeout(60_000);
+
+const MALLORY_ARN = `arn:aws:iam::${WORLD_PLACEHOLDERS.accountId}:user/mallory`;
+const MALLORY_IP = '203.0.113.7';
+const PARTNER_ACCOUNT = '999988887777';
+const MODES: GuardMode[] = ['alert', 'remediate', 'dry-run'];
+
+const world = createWorldClients(worldClientConfig(motoEndpoint()));
+const suffix = uniqueSuffix();
+const template = readShippedPolicyTemplate('payments-data.json');
+const desiredPolicy = renderPlaceholders(template, WORLD_PLACEHOLDERS, 'payments-data.json');
+const workDir = temporaryDirectory('kpg-drift-flow-');
+const keys = new Map<GuardMode, WorldKey>();
+let route: KmsEventRoute;
+let topic: FindingsTopic;
+let guard: Guard;
+
+function keyFor(mode: GuardMode): WorldKey {
+  const key = keys.get(mode);
+  if (!key) throw new Error(`no ${mode} key was created`);
+  return key;
+}
+
+async function livePolicy(key: WorldKey): Promise<string> {
+  const { Policy } = await world.kms.send(
+    new GetKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default' }),
+  );
+  return Policy ?? '';
+}
+
+/** "Someone" changes the key policy directly in KMS; returns the document they wrote. */
+async function tamper(key: WorldKey, statement: Record<string, unknown>): Promise<string> {
+  const tampered = policyWithStatement(desiredPolicy, statement);
+  await world.kms.send(
+    new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy: tampered }),
+  );
+  return tampered;
+}
+
+/** CloudTrail -> bus -> drift rule -> SQS: the events the rule delivered for these records. */
+async function routeThroughRule(records: Record<string, unknown>[]): Promise<unknown[]> {
+  await putCloudTrailRecords(world.events, route.busName, records);
+  return receiveDeliveredEvents(world.sqs, route.queue.url);
+}
+
+/** Runs the handler on the one event the rule delivered. */
+async function invokeOnDelivered(record: Record<string, unknown>) {
+  const delivered = await routeThroughRule([record]);
+  expect(delivered).toHaveLength(1);
+  return guard.handler(delivered[0], lambdaContext(randomUUID()));
+}
+
+beforeAll(async () => {
+  for (const mode of MODES) {
+    keys.set(
+      mode,
+      await createKeyWithPolicy(world.kms, {
+        policy: desiredPolicy,
+        alias: `alias/kpg-flow-${mode}-${suffix}`,
+        description: `drift-flow ${mode}`,
+      }),
+    );
+  }
+  const manifestPath = writeManifest(workDir.dir, {
+    keys: MODES.map((mode) => ({
+      name: `flow-${mode}-${suffix}`,
+      match: { alias: `alias/kpg-flow-${mode}-${suffix}` },
+      mode,
+      policyFile: 'payments-data.json',
+      policyTemplate: template,
+    })),
+  });
+  route = await createKmsEventRoute(world, {
+    busName: `kpg-flow-${suffix}`,
+    ruleName: `kpg-flow-drift-${suffix}`,
+    queueName: `kpg-flow-events-${suffix}`,
+  });
+  topic = await createFindingsTopic(world, {
+    topicName: `kpg-flow-findings-${suffix}`,
+    queueName: `kpg-flow-findings-${suffix}`,
+  });
+  guard = buildGuard({ manifest: loadManifest(manifestPath), topicArn: topic.topicArn });
+});
+
+afterAll(() => {
+  guard?.destroy();
+  destroyWorldClients(world);
+  workDir.remove();
+  jest.restoreAllMocks();
+});
+
+beforeEach(() => {
+  guard.kmsCommands.length = 0;
+  guard.logs.length = 0;
+});
+
+describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift handler -> SNS)', () => {
+  it.each([
+    {
+      change: 'principal * allowed kms:Decrypt',
+      statement: { ...PUBLIC_DECRYPT_STATEMENT },
+      principal: '*',
+      gained: ['kms:Decrypt'],
+      flags: { anyone: true },
+    },
+    {
+      change: `account ${PARTNER_ACCOUNT} allowed kms:Decrypt and kms:GenerateDataKey`,
+      statement: crossAccountDecryptStatement(PARTNER_ACCOUNT),
+      principal: `AWS:arn:aws:iam::${PARTNER_ACCOUNT}:root`,
+      gained: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      flags: { crossAccount: true },
+    },
+  ])(
+    'ALERT: reports $change with the actor and leaves the live policy as it is',
+    async ({ statement, principal, gained, flags }) => {
+      // Prepare
+      const key = keyFor('alert');
+      const tampered = await tamper(key, statement);
+      const eventId = randomUUID();
+      const record = putKeyPolicyRecord({
+        keyArn: key.keyArn,
+        actorArn: MALLORY_ARN,
+        eventId,
+        policy: tampered,
+        sourceIPAddress: MALLORY_IP,
+      });
+
+      // Act
+      const delivered = await routeThroughRule([record]);
+      const summary = await guard.handler(delivered[0], lambdaContext(randomUUID()));
+      const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+      // Assess
+      expect(delivered).toHaveLength(1);
+      expect(delivered[0]).toMatchObject({
+        source: 'aws.kms',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventID: eventId, eventName: 'PutKeyPolicy' },
+      });
+      expect(summary).toMatchObject({
+        status: 'published',
+        eventId,
+        keyArn: key.keyArn,
+        finding: { kind: 'drift' },
+      });
+      expect(await livePolicy(key)).toBe(tampered);
+      expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(0);
+      expect(findings).toHaveLength(1);
+      const [notification] = findings;
+      expect(notification?.topicArn).toBe(topic.topicArn);
+      expect(notification?.subject).toMatch(/drift.*by mallory/i);
+      expect(notification?.finding).toMatchObject({
+        kind: 'drift',
+        mode: 'alert',
+        action: 'alerted',
+        keyArn: key.keyArn,
+        keyName: `flow-alert-${suffix}`,
+        aliases: [`alias/kpg-flow-alert-${suffix}`],
+        livePolicy: tampered,
+        desiredPolicy,
+        actor: { arn: MALLORY_ARN, sourceIPAddress: MALLORY_IP, eventID: eventId, isGuard: false },
+      });
+      const access = notification?.finding.diff?.access.find((change) => change.principal === principal);
+      expect(access).toMatchObject({ lost: [], ...flags });
+      expect(access?.gained).toEqual(expect.arrayContaining(gained));
+      expect(notification?.attributes).toEqual({
+        severity: notification?.finding.severity,
+        keyId: key.keyId,
+        action: 'alerted',
+        kind: 'drift',
+      });
+      expect(['high', 'critical']).toContain(notification?.finding.severity);
+    },
+  );
+
+  it('REMEDIATE: restores the desired policy and reports the overwritten document verbatim', async () => {
+    // Prepare
+    const key = keyFor('remediate');
+    const tampered = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
+    const eventId = randomUUID();
+    const record = putKeyPolicyRecord({
+      keyArn: key.keyArn,
+      actorArn: MALLORY_ARN,
+      eventId,
+      policy: tampered,
+    });
+
+    // Act
+    const summary = await invokeOnDelivered(record);
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(summary).toMatchObject({
+      status: 'published',
+      finding: { kind: 'remediated', action: 'remediated' },
+    });
+    const live = await livePolicy(key);
+    expect(comparePolicies(desiredPolicy, live).status).toBe('equivalent');
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(1);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.finding).toMatchObject({
+      kind: 'remediated',
+      action: 'remediated',
+      mode: 'remediate',
+      livePolicy: tampered,
+      actor: { arn: MALLORY_ARN, eventID: eventId },
+    });
+    expect(findings[0]?.attributes).toMatchObject({ action: 'remediated', keyId: key.keyId });
+  });
+
+  it("ends the guard's own follow-up PutKeyPolicy event as an in-sync no-op: no second finding, no write", async () => {
+    // Prepare
+    const key = keyFor('remediate');
+    const tampered = await tamper(key, crossAccountDecryptStatement(PARTNER_ACCOUNT));
+    await invokeOnDelivered(
+      putKeyPolicyRecord({
+        keyArn: key.keyArn,
+        actorArn: MALLORY_ARN,
+        eventId: randomUUID(),
+        policy: tampered,
+      }),
+    );
+    const remediationFindings = await receiveFindings(world.sqs, topic.queue.url);
+    const writesByRemediation = countOf(guard.kmsCommands, 'PutKeyPolicyCommand');
+    const guardEventId = randomUUID();
+    // What CloudTrail records for the guard's write: its role session, the desired document.
+    const guardRecord = putKeyPolicyRecord({
+      keyArn: key.keyArn,
+      actorArn: GUARD_SESSION_ARN,
+      eventId: guardEventId,
+      policy: desiredPolicy,
+      sourceIPAddress: 'lambda.amazonaws.com',
+    });
+
+    // Act
+    const summary = await invokeOnDelivered(guardRecord);
+    const followUpFindings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(remediationFindings.map((notification) => notification.finding.kind)).toEqual(['remediated']);
+    expect(writesByRemediation).toBe(1);
+    expect(summary).toMatchObject({ status: 'in-sync', eventId: guardEventId });
+    expect(summary.finding).toBeUndefined();
+    expect(followUpFindings).toHaveLength(0);
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(1);
+    expect(guard.logs).toContainEqual(
+      expect.objectContaining({ message: 'guard_change_confirmed', eventId: guardEventId }),
+    );
+    expect(await receiveDeliveredEvents(world.sqs, route.queue.url)).toHaveLength(0);
+  });
+
+  it('does not route a failed PutKeyPolicy (errorCode) and rejects it with a classified log line when fed directly', async () => {
+    // Prepare
+    const key = keyFor('remediate');
+    const eventId = randomUUID();
+    const failed = putKeyPolicyRecord({
+      keyArn: key.keyArn,
+      actorArn: MALLORY_ARN,
+      eventId,
+      policy: policyWithStatement(desiredPolicy, { ...PUBLIC_DECRYPT_STATEMENT }),
+      errorCode: 'AccessDenied',
+      errorMessage:
+        'User: arn:aws:iam::123456789012:user/mallory is not authorized to perform: kms:PutKeyPolicy',
+    });
+
+    // Act
+    const delivered = await routeThroughRule([failed]);
+    const summary = await guard.handler(eventBridgeEnvelope(failed), lambdaContext(randomUUID()));
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(delivered).toHaveLength(0);
+    expect(summary).toEqual({
+      status: 'rejected',
+      reason: 'api-call-failed',
+      eventId,
+      eventName: 'PutKeyPolicy',
+    });
+    expect(guard.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'event_rejected',
+        reason: 'api-call-failed',
+        errorCode: 'AccessDenied',
+        eventId,
+      }),
+    );
+    expect(guard.kmsCommands).toEqual([]);
+    expect(findings).toHaveLength(0);
+    expect(comparePolicies(desiredPolicy, await livePolicy(key)).status).toBe('equivalent');
+  });
+
+  it('DRY-RUN: reports what remediation would do and changes nothing', async () => {
+    // Prepare
+    const key = keyFor('dry-run');
+    const tampered = await tamper(key, crossAccountDecryptStatement(PARTNER_ACCOUNT));
+    const eventId = randomUUID();
+    const record = putKeyPolicyRecord({
+      keyArn: key.keyArn,
+      actorArn: MALLORY_ARN,
+      eventId,
+      policy: tampered,
+    });
+
+    // Act
+    const summary = await invokeOnDelivered(record);
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'published', finding: { kind: 'would-remediate' } });
+    expect(await livePolicy(key)).toBe(tampered);
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(0);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.finding).toMatchObject({
+      kind: 'would-remediate',
+      mode: 'dry-run',
+      action: 'alerted',
+      livePolicy: tampered,
+      actor: { arn: MALLORY_ARN, eventID: eventId },
+    });
+    expect(findings[0]?.finding.details.join('\n')).toMatch(
+      /Remediation would: DescribeKey .* then PutKeyPolicy/,
+    );
+    expect(findings[0]?.attributes).toMatchObject({ kind: 'would-remediate', action: 'alerted' });
+  });
+});
