@@ -87,7 +87,7 @@ function cosmeticDifferences(
       });
     }
   }
-  const identicalInOrder = [...matching.identical].sort((a, b) => a[0] - b[0]);
+  const identicalInOrder = pairs.slice().sort((a, b) => a[0] - b[0]);
   const outOfOrder = identicalInOrder.some(([, liveIndex], position) => {
     const previous = identicalInOrder[position - 1];
     return previous !== undefined && previous[1] > liveIndex;

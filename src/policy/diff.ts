@@ -149,7 +149,15 @@ function delta(before: readonly string[], after: readonly string[]): SetDelta {
 
 /** An action as people know it: the canonical spelling when KMS has it, else as normalized. */
 export function displayAction(action: string): string {
-  return findKmsAction(action)?.name ?? action;
+  const known = findKmsAction(action);
+  if (known) return known.name;
+  // A prefix wildcard takes the spelling of the actions it matches: `kms:describe*` -> `kms:Describe*`.
+  const star = action.indexOf('*');
+  if (star === action.length - 1 && !action.includes('?')) {
+    const first = expandCached(action)[0];
+    if (first) return `${first.slice(0, star)}*`;
+  }
+  return action;
 }
 
 /** A canonical principal as people know it: the ARN for AWS principals, `Service:…` etc. otherwise. */

@@ -1,4 +1,4 @@
-import { diffPolicies, matchStatements, maxSeverity } from '../../../src/policy/diff';
+import { diffPolicies, displayAction, matchStatements, maxSeverity } from '../../../src/policy/diff';
 import { isUniqueIdPrincipal, normalizePolicy } from '../../../src/policy/normalize';
 import type { PolicyStatement } from '../../../src/policy/types';
 
@@ -214,5 +214,15 @@ describe('diff helpers', () => {
     [[], 'info'],
   ] as const)('takes the highest of %j', (severities, expected) => {
     expect(maxSeverity(severities)).toBe(expected);
+  });
+
+  it.each([
+    ['kms:putkeypolicy', 'kms:PutKeyPolicy'],
+    ['kms:describe*', 'kms:Describe*'],
+    ['kms:*', 'kms:*'],
+    ['kms:decrpyt', 'kms:decrpyt'],
+    ['kms:*key', 'kms:*key'],
+  ])('displays action %s as %s', (action, expected) => {
+    expect(displayAction(action)).toBe(expected);
   });
 });
