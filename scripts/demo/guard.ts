@@ -1,0 +1,186 @@
+/**
+ * The guard as the demo runs it: the real drift handler (createDriftHandler) and the real audit
+ * (auditKeys) over the real adapters (KMS, SNS, DynamoDB, EventBridge), all pointed at moto. Two small
+ * additions make the run visible: a Powertools Logger that records its lines instead of printing
+ * them, and a record of every SNS Publish request, so the demo can show the e-mail text exactly as
+ * it was sent (an SQS subscriber only receives the JSON part of the message).
+ */
+import path from 'node:path';
+import type { LogItem } from '@aws-lambda-powertools/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../../src/aws/clients';
+import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import { KmsKeyPolicyStore } from '../../src/aws/kms-store';
+import { EventBridgeRuleHealth } from '../../src/aws/rule-health';
+import { SnsFindingPublisher } from '../../src/aws/sns-publisher';
+import { type AuditReport, auditKeys } from '../../src/guard/audit-keys';
+import { systemClock } from '../../src/guard/ports';
+import type { WorldClientConfig } from '../../src/local/world';
+import type { LoadedManifest } from '../../src/manifest/types';
+
+type DriftModule = typeof import('../../handlers/drift');
+export type DriftHandler = ReturnType<DriftModule['createDriftHandler']>;
+export type DriftSummary = import('../../handlers/drift').DriftSummary;
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** One line the guard logged (Powertools attributes: level, message, and the structured keys). */
+export interface GuardLogLine {
+  level: string;
+  message: string;
+  attributes: Record<string, unknown>;
+}
+
+/** A Powertools Logger whose lines are kept for the demo to show, instead of JSON on stdout. */
+export class RecordingLogger extends Logger {
+  readonly lines: GuardLogLine[] = [];
+
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    const attributes = log.getAttributes();
+    this.lines.push({
+      level: String(attributes.level ?? ''),
+      message: String(attributes.message ?? ''),
+      attributes,
+    });
+  }
+}
+
+/** One SNS Publish request as the guard sent it. */
+export interface SentMessage {
+  findingId: string;
+  subject: string;
+  /** The `email` part of the JSON message: what an e-mail subscriber reads. */
+  emailText: string;
+}
+
+const publishedMessageSchema = z.object({ default: z.string(), email: z.string() });
+const findingIdSchema = z.looseObject({ id: z.string() });
+
+/** Records the Publish requests an SNS client sends (an SDK middleware, so nothing else changes). */
+export function recordPublishes(sns: SNSClient): SentMessage[] {
+  const sent: SentMessage[] = [];
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === PublishCommand.name) {
+        const input = args.input as PublishCommandInput;
+        const message = publishedMessageSchema.safeParse(JSON.parse(input.Message ?? '{}'));
+        const finding = message.success
+          ? findingIdSchema.safeParse(JSON.parse(message.data.default))
+          : undefined;
+        if (message.success && finding?.success) {
+          sent.push({
+            findingId: finding.data.id,
+            subject: input.Subject ?? '',
+            emailText: message.data.email,
+          });
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'demoRecordPublish' },
+  );
+  return sent;
+}
+
+/**
+ * handlers/drift.ts builds its production handler at module load (as Lambda does at init), which reads
+ * TOPIC_ARN and the Region from the environment. Load it with the demo's values, silenced, and use
+ * only its createDriftHandler: the demo passes its own adapters.
+ */
+async function loadDriftModule(env: Record<string, string>): Promise<DriftModule> {
+  const saved = new Map(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await import('../../handlers/drift');
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/** What an EventBridge-invoked Lambda receives as its context; the handler's logger reads it. */
+export function demoLambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'kms-policy-guard-local-drift',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:kms-policy-guard-local-drift',
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/kms-policy-guard-local-drift',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface DemoGuardOptions {
+  clientConfig: WorldClientConfig;
+  manifest: LoadedManifest;
+  topicArn: string;
+  stateTable: string;
+  driftRule: { ruleName: string; busName: string };
+}
+
+export interface DemoGuard {
+  drift: DriftHandler;
+  audit(runId: string): Promise<AuditReport>;
+  logger: RecordingLogger;
+  sent: SentMessage[];
+  destroy(): void;
+}
+
+/** The guard with its own clients (it is a different principal from whoever tampers with the keys). */
+export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGuard> {
+  const { clientConfig, manifest } = options;
+  const drift = await loadDriftModule({
+    TOPIC_ARN: options.topicArn,
+    AWS_REGION: clientConfig.region,
+    MANIFEST_PATH: manifest.path,
+    STATE_TABLE: options.stateTable,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  const kms = createKmsClient(clientConfig);
+  const sns = createSnsClient(clientConfig);
+  const dynamodb = new DynamoDBClient({ ...AWS_RETRY_CONFIG, ...clientConfig });
+  const events = new EventBridgeClient({ ...AWS_RETRY_CONFIG, ...clientConfig });
+  const sent = recordPublishes(sns);
+  const logger = new RecordingLogger({ serviceName: 'kms-policy-guard', logLevel: 'INFO' });
+  const deps = {
+    store: new KmsKeyPolicyStore(kms),
+    publisher: new SnsFindingPublisher(sns, options.topicArn, logger),
+    ledger: new DynamoRemediationLedger({
+      tableName: options.stateTable,
+      client: dynamodb,
+      window: manifest.flapping,
+    }),
+    clock: systemClock,
+    logger,
+    manifest,
+    repoRoot: REPO_ROOT,
+  };
+  const handler = drift.createDriftHandler(
+    { ...deps, region: clientConfig.region },
+    { timeoutEarlyInMillis: 0 },
+  );
+  const health = new EventBridgeRuleHealth(events, options.driftRule.ruleName, options.driftRule.busName);
+  return {
+    drift: handler,
+    audit: (runId) =>
+      auditKeys({ ...deps, health }, { runId, trigger: 'audit', concurrency: 4, reportUnmanaged: true }),
+    logger,
+    sent,
+    destroy: () => {
+      for (const client of [kms, sns, dynamodb, events]) client.destroy();
+    },
+  };
+}
