@@ -1,8 +1,15 @@
 /**
  * Packages serverless.yml offline (no credentials, a temp --package directory) and checks the
- * CloudFormation template and the zip: least-privilege IAM, the drift rule pattern, failure handling,
- * alarms, configuration without secrets, and policies/ shipped next to the handler.
+ * CloudFormation template and the zips: least-privilege IAM per role (the guard role of drift and audit,
+ * notify-slack's own role), the drift rule pattern, the audit schedule, failure handling, alarms, the
+ * state table, configuration without secrets (the one secret, the Slack webhook URL, is read from SSM),
+ * and policies/ shipped next to the handlers.
  * It lives with the integration tests because packaging takes seconds, not milliseconds.
+ *
+ * That the Slack notifier never logs the webhook URL is proven at run time, not here:
+ * test/unit/handlers/notify-slack.test.ts ("never logs the webhook URL, on success or on failure" and
+ * "refuses a parameter value … never the value") runs the handler over a mocked SSM GetParameter that
+ * returns a recognisable URL and captures every log line.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +41,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: Json;
+  Condition?: Json;
 }
 
 /** Packages into a fresh directory with a clean environment: no AWS credentials, a throwaway HOME. */
@@ -80,6 +88,31 @@ function resourcesOfType(template: Template, type: string): [string, Resource][]
   return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 }
 
+function resource(template: Template, logicalId: string): Resource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`the template has no resource ${logicalId}`);
+  return found;
+}
+
+/** Every statement of one role: its inline policies and any AWS::IAM::Policy attached to it. */
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const role = resource(template, roleId);
+  const policies = (role.Properties.Policies ?? []) as unknown as {
+    PolicyDocument: { Statement: Statement[] };
+  }[];
+  const statements = policies.flatMap((policy) => policy.PolicyDocument.Statement);
+  for (const [, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
+    const roles = (policy.Properties.Roles ?? []) as Json[];
+    if (roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId }))) {
+      statements.push(
+        ...(policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement,
+      );
+    }
+  }
+  return statements;
+}
+
+/** Every statement of every role and every standalone policy in the template. */
 function iamStatements(template: Template): Statement[] {
   const statements: Statement[] = [];
   for (const [, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
@@ -91,11 +124,20 @@ function iamStatements(template: Template): Statement[] {
   for (const [, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
     statements.push(...(policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement);
   }
+  for (const [, policy] of resourcesOfType(template, 'AWS::IAM::ManagedPolicy')) {
+    statements.push(...(policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement);
+  }
   return statements;
 }
 
 function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+function withActionPrefix(statements: Statement[], prefix: string): Statement[] {
+  return statements.filter((statement) =>
+    actionsOf(statement).some((action) => action.toLowerCase().startsWith(prefix)),
+  );
 }
 
 function single<T>(items: T[], what: string): T {
@@ -104,6 +146,40 @@ function single<T>(items: T[], what: string): T {
   if (item === undefined) throw new Error(`expected exactly one ${what}`);
   return item;
 }
+
+function environmentOf(template: Template, functionId: string): Record<string, Json> {
+  const environment = resource(template, functionId).Properties.Environment as
+    | { Variables: Record<string, Json> }
+    | undefined;
+  return environment?.Variables ?? {};
+}
+
+/** The EventBridge rule that routes CloudTrail KMS events (the one with an event pattern). */
+function driftRule(template: Template): Resource {
+  const [, rule] = single(
+    resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern),
+    'event-pattern rule',
+  );
+  return rule;
+}
+
+const GUARD_ROLE = 'IamRoleLambdaExecution';
+const SLACK_ROLE = 'SlackNotifierRole';
+const FUNCTIONS = {
+  drift: 'DriftLambdaFunction',
+  audit: 'AuditLambdaFunction',
+  notifySlack: 'NotifyDashslackLambdaFunction',
+} as const;
+const KEYS_OF_THIS_ACCOUNT_AND_REGION = {
+  'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*',
+};
+const WEBHOOK_PARAMETER_ARN = {
+  'Fn::Sub':
+    'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SlackWebhookParameterName}',
+};
+const DEAD_LETTER_QUEUE = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
+const SECRET_LOOKING_NAME = /secret|token|password|passwd|credential|webhook_?url|api_?key|private/i;
+const SECRET_LOOKING_VALUE = /hooks\.slack\.com|https?:\/\/|AKIA[0-9A-Z]{16}|-----BEGIN|xox[abpr]-/;
 
 describe('serverless package (offline)', () => {
   let defaultPackage: { dir: string; template: Template };
@@ -118,77 +194,296 @@ describe('serverless package (offline)', () => {
     rmSync(defaultPackage.dir, { recursive: true, force: true });
   });
 
-  it('grants no "*" action, no kms:* and no KMS wildcard action', () => {
-    // Act
-    const actions = iamStatements(template).flatMap(actionsOf);
+  describe('least privilege', () => {
+    it('has exactly two roles: the guard role and the Slack notifier’s, and no other IAM policy resource', () => {
+      // Act
+      const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
+      const otherPolicies = [
+        ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy'),
+        ...resourcesOfType(template, 'AWS::IAM::Policy'),
+      ];
 
-    // Assess
-    expect(actions.length).toBeGreaterThan(0);
-    expect(actions).not.toContain('*');
-    expect(
-      actions.filter((action) => action.toLowerCase().startsWith('kms:') && action.includes('*')),
-    ).toEqual([]);
+      // Assess
+      expect(roles.sort()).toEqual([GUARD_ROLE, SLACK_ROLE]);
+      expect(otherPolicies).toEqual([]);
+    });
+
+    it('grants no "*" action and no wildcard action (kms:*, kms:*Key*, …) in any statement of any role', () => {
+      // Act
+      const actions = iamStatements(template).flatMap(actionsOf);
+
+      // Assess
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.filter((action) => action.includes('*') || action.includes('?'))).toEqual([]);
+    });
+
+    it('grants only Allow statements with Action and Resource (no NotAction, no NotResource)', () => {
+      // Act
+      const statements = iamStatements(template);
+
+      // Assess
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        expect(Object.keys(statement)).not.toContain('NotAction');
+        expect(Object.keys(statement)).not.toContain('NotResource');
+        expect(statement.Resource).toBeDefined();
+      }
+    });
+
+    it('grants the guard role exactly the KMS actions it needs, key actions scoped to this account and region', () => {
+      // Act
+      const kms = withActionPrefix(roleStatements(template, GUARD_ROLE), 'kms:').map((statement) => ({
+        actions: [...actionsOf(statement)].sort(),
+        resource: statement.Resource,
+        condition: statement.Condition,
+      }));
+
+      // Assess
+      expect(kms).toEqual([
+        { actions: ['kms:ListAliases', 'kms:ListKeys'], resource: '*', condition: undefined },
+        {
+          actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
+          resource: KEYS_OF_THIS_ACCOUNT_AND_REGION,
+          condition: undefined,
+        },
+      ]);
+    });
+
+    it('grants kms:PutKeyPolicy in one statement only, on keys of this account and region', () => {
+      // Act
+      const writers = iamStatements(template).filter((statement) =>
+        actionsOf(statement).some((action) => action.toLowerCase() === 'kms:putkeypolicy'),
+      );
+
+      // Assess
+      expect(writers.map((statement) => statement.Resource)).toEqual([KEYS_OF_THIS_ACCOUNT_AND_REGION]);
+      expect(roleStatements(template, GUARD_ROLE)).toContain(single(writers, 'PutKeyPolicy statement'));
+    });
+
+    it('allows Resource "*" only for kms:ListKeys and kms:ListAliases', () => {
+      // Act
+      const unscoped = iamStatements(template).filter((statement) =>
+        JSON.stringify(statement.Resource).match(/^"\*"$|^\[.*"\*".*\]$/),
+      );
+
+      // Assess
+      expect(unscoped.flatMap(actionsOf).sort()).toEqual(['kms:ListAliases', 'kms:ListKeys']);
+    });
+
+    it('lets the Slack role use KMS only to decrypt the webhook parameter through SSM, and touch no key policy', () => {
+      // Act
+      const kms = withActionPrefix(roleStatements(template, SLACK_ROLE), 'kms:');
+
+      // Assess
+      expect(kms).toEqual([
+        {
+          Sid: 'DecryptSlackWebhookParameter',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: KEYS_OF_THIS_ACCOUNT_AND_REGION,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
+              'kms:EncryptionContext:PARAMETER_ARN': WEBHOOK_PARAMETER_ARN,
+            },
+          },
+        },
+      ]);
+    });
+
+    it('lets only the Slack role read SSM, and only GetParameter on the one webhook parameter', () => {
+      // Act
+      const ssmAnywhere = withActionPrefix(iamStatements(template), 'ssm:');
+      const ssmOfSlack = withActionPrefix(roleStatements(template, SLACK_ROLE), 'ssm:');
+      const secretsManager = withActionPrefix(iamStatements(template), 'secretsmanager:');
+
+      // Assess
+      expect(ssmOfSlack.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+        [['ssm:GetParameter'], WEBHOOK_PARAMETER_ARN],
+      ]);
+      expect(ssmAnywhere).toEqual(ssmOfSlack);
+      expect(secretsManager).toEqual([]);
+      expect(
+        iamStatements(template).filter(
+          (statement) =>
+            !roleStatements(template, SLACK_ROLE).includes(statement) &&
+            actionsOf(statement).some((action) => action.toLowerCase() === 'kms:decrypt'),
+        ),
+      ).toEqual([]);
+    });
+
+    it('gives the Slack role nothing but its own logs, the webhook parameter and the dead-letter queue', () => {
+      // Act
+      const granted = roleStatements(template, SLACK_ROLE).map((statement) => [
+        [...actionsOf(statement)].sort(),
+        statement.Resource,
+      ]);
+      const trust = resource(template, SLACK_ROLE).Properties.AssumeRolePolicyDocument;
+
+      // Assess
+      expect(granted).toEqual([
+        [
+          ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/kms-policy-guard-dev-notify-slack:*',
+          },
+        ],
+        [['ssm:GetParameter'], WEBHOOK_PARAMETER_ARN],
+        [['kms:Decrypt'], KEYS_OF_THIS_ACCOUNT_AND_REGION],
+        [['sqs:SendMessage'], DEAD_LETTER_QUEUE],
+      ]);
+      expect(trust).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      });
+    });
+
+    it('runs drift and audit under the guard role and notify-slack under its own role', () => {
+      // Act
+      const roles = Object.fromEntries(
+        Object.entries(FUNCTIONS).map(([name, id]) => [name, resource(template, id).Properties.Role]),
+      );
+
+      // Assess
+      expect(roles).toEqual({
+        drift: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
+        audit: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
+        notifySlack: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
+      });
+    });
+
+    it('grants DynamoDB item actions on the state table only, in the guard’s own partitions', () => {
+      // Act
+      const dynamo = withActionPrefix(iamStatements(template), 'dynamodb:');
+
+      // Assess
+      const statement = single(dynamo, 'DynamoDB statement');
+      expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
+      expect([...actionsOf(statement)].sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+      expect(statement.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['idempotency#drift', 'key#arn:*:kms:*'] },
+      });
+    });
+
+    it('grants events:DescribeRule on the drift rule only, and no other EventBridge action', () => {
+      // Prepare
+      const ruleName = driftRule(template).Properties.Name;
+
+      // Act
+      const events = withActionPrefix(iamStatements(template), 'events:');
+
+      // Assess
+      expect(events.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+        [
+          ['events:DescribeRule'],
+          { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${ruleName}` },
+        ],
+      ]);
+      expect(roleStatements(template, GUARD_ROLE)).toContain(single(events, 'events statement'));
+    });
+
+    it('publishes only to the findings topic and sends only to the dead-letter queue', () => {
+      // Prepare
+      const statements = iamStatements(template);
+
+      // Act
+      const sns = withActionPrefix(statements, 'sns:');
+      const sqs = withActionPrefix(statements, 'sqs:');
+
+      // Assess
+      expect(sns.map((s) => [actionsOf(s), s.Resource])).toEqual([
+        [['sns:Publish'], { Ref: 'FindingsTopic' }],
+      ]);
+      expect(roleStatements(template, GUARD_ROLE)).toContain(single(sns, 'sns statement'));
+      expect(sqs.length).toBeGreaterThan(0);
+      for (const statement of sqs) {
+        expect([actionsOf(statement), statement.Resource]).toEqual([['sqs:SendMessage'], DEAD_LETTER_QUEUE]);
+      }
+    });
+
+    it('grants every statement only services the guard uses', () => {
+      // Act
+      const services = new Set(
+        iamStatements(template).flatMap((statement) => actionsOf(statement).map((a) => a.split(':')[0])),
+      );
+
+      // Assess
+      expect([...services].sort()).toEqual(['dynamodb', 'events', 'kms', 'logs', 'sns', 'sqs', 'ssm']);
+    });
   });
 
-  it('grants exactly the KMS actions the guard needs, key actions scoped to this account and region', () => {
-    // Prepare
-    const kmsStatements = iamStatements(template).filter((statement) =>
-      actionsOf(statement).some((action) => action.startsWith('kms:')),
-    );
+  describe('secrets', () => {
+    it('configures no function with anything that looks like a secret, a URL or a token', () => {
+      // Act
+      const environments = Object.values(FUNCTIONS).map((id) => environmentOf(template, id));
 
-    // Act
-    const byResource = kmsStatements.map((statement) => ({
-      actions: [...actionsOf(statement)].sort(),
-      resource: statement.Resource,
-      effect: statement.Effect,
-    }));
+      // Assess
+      for (const variables of environments) {
+        for (const [name, value] of Object.entries(variables)) {
+          expect(name).not.toMatch(SECRET_LOOKING_NAME);
+          expect(JSON.stringify(value)).not.toMatch(SECRET_LOOKING_VALUE);
+        }
+      }
+    });
 
-    // Assess
-    expect(byResource).toEqual([
-      { actions: ['kms:ListAliases', 'kms:ListKeys'], resource: '*', effect: 'Allow' },
-      {
-        actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
-        resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
-        effect: 'Allow',
-      },
-    ]);
+    it('gives notify-slack the NAME of the SSM parameter that holds the webhook URL, and nothing of the guard’s', () => {
+      // Act
+      const variables = environmentOf(template, FUNCTIONS.notifySlack);
+
+      // Assess
+      expect(Object.keys(variables).sort()).toEqual([
+        'LOG_LEVEL',
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        'SLACK_WEBHOOK_PARAM',
+      ]);
+      expect(variables.SLACK_WEBHOOK_PARAM).toEqual({ Ref: 'SlackWebhookParameterName' });
+      expect(template.Parameters?.SlackWebhookParameterName).toMatchObject({
+        Type: 'String',
+        Default: '/kms-policy-guard/slack-webhook-url',
+      });
+      expect(template.Parameters?.SlackWebhookParameterName?.NoEcho).toBeUndefined();
+    });
+
+    it('accepts only hierarchical SSM parameter names, so the IAM parameter ARN is right', () => {
+      // Prepare
+      const pattern = new RegExp(String(template.Parameters?.SlackWebhookParameterName?.AllowedPattern));
+
+      // Act
+      const verdicts = [
+        '/kms-policy-guard/slack-webhook-url',
+        '/team.a/slack_url-1',
+        'kms-policy-guard/slack-webhook-url',
+        '/x/',
+        'https://hooks.slack.com/services/T000/B000/XXXX',
+        '',
+      ].map((name) => [name, pattern.test(name)]);
+
+      // Assess
+      expect(verdicts).toEqual([
+        ['/kms-policy-guard/slack-webhook-url', true],
+        ['/team.a/slack_url-1', true],
+        ['kms-policy-guard/slack-webhook-url', false],
+        ['/x/', false],
+        ['https://hooks.slack.com/services/T000/B000/XXXX', false],
+        ['', false],
+      ]);
+    });
   });
 
-  it('allows Resource "*" only for kms:ListKeys and kms:ListAliases', () => {
+  it('names the guard role as the desired policies expect (kms-policy-guard-<region>)', () => {
     // Act
-    const unscoped = iamStatements(template).filter(
-      (statement) =>
-        statement.Resource === '*' || (Array.isArray(statement.Resource) && statement.Resource.includes('*')),
-    );
-
-    // Assess
-    expect(unscoped.flatMap(actionsOf).sort()).toEqual(['kms:ListAliases', 'kms:ListKeys']);
-  });
-
-  it('publishes only to the findings topic and sends only to the dead-letter queue', () => {
-    // Prepare
-    const statements = iamStatements(template);
-
-    // Act
-    const snsStatements = statements.filter((statement) =>
-      actionsOf(statement).some((a) => a.startsWith('sns:')),
-    );
-    const sqsStatements = statements.filter((statement) =>
-      actionsOf(statement).some((a) => a.startsWith('sqs:')),
-    );
-
-    // Assess
-    expect(snsStatements.map((s) => [actionsOf(s), s.Resource])).toEqual([
-      [['sns:Publish'], { Ref: 'FindingsTopic' }],
-    ]);
-    expect(sqsStatements.map((s) => [actionsOf(s), s.Resource])).toEqual([
-      [['sqs:SendMessage'], { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }],
-    ]);
-  });
-
-  it('names the function role as the desired policies expect (kms-policy-guard-<region>)', () => {
-    // Act
-    const [, role] = single(resourcesOfType(template, 'AWS::IAM::Role'), 'IAM role');
+    const role = resource(template, GUARD_ROLE);
 
     // Assess
     expect(role.Properties.RoleName).toBe('kms-policy-guard-us-east-1');
@@ -199,34 +494,45 @@ describe('serverless package (offline)', () => {
 
   it('routes CloudTrail KMS events with exactly the pattern the code and the moto harness use', () => {
     // Act
-    const [, rule] = single(resourcesOfType(template, 'AWS::Events::Rule'), 'EventBridge rule');
+    const rule = driftRule(template);
 
     // Assess
     expect(rule.Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
+    expect(rule.Properties.Name).toBe('kms-policy-guard-dev-drift');
     expect(rule.Properties.EventBusName).toBeUndefined();
     expect(rule.Properties.State).toBe('ENABLED');
   });
 
   it('retries delivery and dead-letters what EventBridge and Lambda could not process', () => {
     // Prepare
-    const [, rule] = single(resourcesOfType(template, 'AWS::Events::Rule'), 'EventBridge rule');
-    const [, invokeConfig] = single(
-      resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig'),
-      'invoke config',
+    const rule = driftRule(template);
+    const invokeConfigs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(
+      ([, config]) => config.Properties,
     );
-    const deadLetterQueue = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
 
     // Act
     const target = single(rule.Properties.Targets as Record<string, Json>[], 'rule target');
+    const byFunction = Object.fromEntries(
+      invokeConfigs.map((config) => [JSON.stringify(config.FunctionName), config]),
+    );
 
     // Assess
     expect(template.Resources.DeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
-    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['DriftLambdaFunction', 'Arn'] });
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] });
     expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 });
-    expect(target.DeadLetterConfig).toEqual({ Arn: deadLetterQueue });
-    expect(invokeConfig.Properties).toMatchObject({
+    expect(target.DeadLetterConfig).toEqual({ Arn: DEAD_LETTER_QUEUE });
+    expect(invokeConfigs).toHaveLength(3);
+    expect(byFunction[JSON.stringify({ Ref: FUNCTIONS.drift })]).toMatchObject({
       MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: deadLetterQueue } },
+      DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
+    });
+    expect(byFunction[JSON.stringify({ Ref: FUNCTIONS.audit })]).toMatchObject({
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
+    });
+    expect(byFunction[JSON.stringify({ Ref: FUNCTIONS.notifySlack })]).toMatchObject({
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
     });
     const queuePolicy = template.Resources.DeadLetterQueuePolicy?.Properties.PolicyDocument as unknown as {
       Statement: { Principal: Json; Condition: Json }[];
@@ -241,21 +547,24 @@ describe('serverless package (offline)', () => {
     });
   });
 
-  it('alarms on function errors and on dead-letter queue depth, notifying the findings topic', () => {
+  it('alarms on drift and audit errors and on dead-letter queue depth, notifying the findings topic', () => {
     // Act
     const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const functionErrors = (functionId: string) =>
+      expect.objectContaining({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: 'FindingsTopic' }],
+      });
 
     // Assess
     expect(alarms).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({
-          Namespace: 'AWS/Lambda',
-          MetricName: 'Errors',
-          Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'DriftLambdaFunction' } }],
-          Threshold: 0,
-          ComparisonOperator: 'GreaterThanThreshold',
-          AlarmActions: [{ Ref: 'FindingsTopic' }],
-        }),
+        functionErrors(FUNCTIONS.drift),
+        functionErrors(FUNCTIONS.audit),
         expect.objectContaining({
           Namespace: 'AWS/SQS',
           MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -268,26 +577,26 @@ describe('serverless package (offline)', () => {
     );
   });
 
-  it('runs drift on nodejs22.x arm64 with modest reserved concurrency', () => {
+  it('runs every function on nodejs22.x arm64 with modest reserved concurrency', () => {
     // Act
-    const drift = template.Resources.DriftLambdaFunction?.Properties;
+    const functions = Object.values(FUNCTIONS).map((id) => resource(template, id).Properties);
 
     // Assess
-    expect(drift).toMatchObject({
-      Handler: 'handlers/drift.handler',
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-    });
-    expect(drift?.ReservedConcurrentExecutions).toBeGreaterThan(0);
-    expect(drift?.ReservedConcurrentExecutions).toBeLessThanOrEqual(10);
+    expect(functions.map((fn) => fn.Handler)).toEqual([
+      'handlers/drift.handler',
+      'handlers/audit.handler',
+      'handlers/notify-slack.handler',
+    ]);
+    for (const fn of functions) {
+      expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(fn.ReservedConcurrentExecutions).toBeGreaterThan(0);
+      expect(fn.ReservedConcurrentExecutions).toBeLessThanOrEqual(10);
+    }
   });
 
-  it('configures the function without anything that looks like a secret', () => {
+  it('configures drift with the topic, the manifest, the guard role and the state table', () => {
     // Act
-    const environment = template.Resources.DriftLambdaFunction?.Properties.Environment as
-      | { Variables: Record<string, Json> }
-      | undefined;
-    const variables = environment?.Variables ?? {};
+    const variables = environmentOf(template, FUNCTIONS.drift);
 
     // Assess
     expect(Object.keys(variables).sort()).toEqual([
@@ -296,14 +605,82 @@ describe('serverless package (offline)', () => {
       'MANIFEST_PATH',
       'NODE_OPTIONS',
       'POWERTOOLS_SERVICE_NAME',
+      'STATE_TABLE',
       'TOPIC_ARN',
     ]);
-    for (const [name, value] of Object.entries(variables)) {
-      expect(name).not.toMatch(/secret|token|password|passwd|credential|webhook|api_?key|private/i);
-      expect(JSON.stringify(value)).not.toMatch(/hooks\.slack\.com|AKIA[0-9A-Z]{16}|-----BEGIN|xox[abp]-/);
-    }
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
-    expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] });
+    expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] });
+    expect(variables.STATE_TABLE).toEqual({ Ref: 'StateTable' });
+  });
+
+  it('runs the audit on an EventBridge schedule for up to 15 minutes, configured from the params', () => {
+    // Prepare
+    const scheduleRules = resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.ScheduleExpression !== undefined,
+    );
+
+    // Act
+    const [, schedule] = single(scheduleRules, 'schedule rule');
+    const audit = resource(template, FUNCTIONS.audit).Properties;
+    const variables = environmentOf(template, FUNCTIONS.audit);
+
+    // Assess
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(schedule.Properties.State).toBe('ENABLED');
+    expect(schedule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [FUNCTIONS.audit, 'Arn'] } }),
+    ]);
+    expect(audit.Timeout).toBe(900);
+    expect(audit.ReservedConcurrentExecutions).toBe(1);
+    expect(variables).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'kms-policy-guard',
+      LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      MANIFEST_PATH: 'policies/manifest.yaml',
+      TOPIC_ARN: { Ref: 'FindingsTopic' },
+      GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
+      STATE_TABLE: { Ref: 'StateTable' },
+      DRIFT_RULE_NAME: driftRule(template).Properties.Name,
+      AUDIT_CONCURRENCY: '8',
+      AUDIT_REPORT_UNMANAGED: 'true',
+    });
+  });
+
+  it('subscribes notify-slack to the findings topic', () => {
+    // Act
+    const subscriptions = resourcesOfType(template, 'AWS::SNS::Subscription')
+      .map(([, subscription]) => subscription.Properties)
+      .filter((properties) => properties.Protocol === 'lambda');
+
+    // Assess
+    expect(subscriptions).toEqual([
+      {
+        TopicArn: { Ref: 'FindingsTopic' },
+        Protocol: 'lambda',
+        Endpoint: { 'Fn::GetAtt': [FUNCTIONS.notifySlack, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('keeps the state table (pk/sk, TTL expiresAt, PITR, encrypted) when the stack is deleted', () => {
+    // Act
+    const table = resource(template, 'StateTable') as Resource & Record<string, Json>;
+
+    // Assess
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      TableName: 'kms-policy-guard-dev-state',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      DeletionProtectionEnabled: true,
+    });
   });
 
   it('creates the findings topic, and the e-mail subscription only when alertEmail is set', () => {
@@ -320,23 +697,32 @@ describe('serverless package (offline)', () => {
     expect(template.Parameters?.AlertEmail?.Default).toBe('');
   });
 
-  it('ships the manifest and every desired document in the deployment zip, next to the handler', () => {
-    // Prepare
-    const manifest = loadManifest(join(ROOT, 'policies/manifest.yaml'));
-
-    // Act
-    const entries = zipEntryNames(join(defaultPackage.dir, 'kms-policy-guard.zip'));
-
-    // Assess
-    expect(entries).toEqual(
-      expect.arrayContaining([
-        'handlers/drift.js',
+  it.each([
+    ['drift', true],
+    ['audit', true],
+    ['notify-slack', false],
+  ])(
+    'packages %s in its own zip (manifest and desired documents needed: %s), without node_modules',
+    (name, needsPolicies) => {
+      // Prepare
+      const manifest = loadManifest(join(ROOT, 'policies/manifest.yaml'));
+      const policyFiles = [
         'policies/manifest.yaml',
         ...manifest.keys.map((key) => `policies/${key.policyFile}`),
-      ]),
-    );
-    expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
-  });
+      ];
+
+      // Act
+      const entries = zipEntryNames(join(defaultPackage.dir, `${name}.zip`));
+
+      // Assess
+      expect(entries).toContain(`handlers/${name}.js`);
+      expect(entries.filter((entry) => entry.startsWith('handlers/') && entry.endsWith('.js'))).toEqual([
+        `handlers/${name}.js`,
+      ]);
+      if (needsPolicies) expect(entries).toEqual(expect.arrayContaining(policyFiles));
+      expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
+    },
+  );
 
   it('passes cfn-lint', async () => {
     // Prepare
@@ -351,20 +737,31 @@ describe('serverless package (offline)', () => {
   }, 120_000);
 
   it(
-    'follows --region and --param="alertEmail=…" when given',
+    'follows --region and the params (alertEmail, slackWebhookParam, auditRate, auditConcurrency) when given',
     async () => {
       // Act
       const { dir, template: regional } = await packageService([
         '--region',
         'eu-west-1',
         '--param=alertEmail=ops@example.com',
+        '--param=slackWebhookParam=/team-a/slack/kms-guard',
+        '--param=auditRate=rate(30 minutes)',
+        '--param=auditConcurrency=4',
       ]);
       rmSync(dir, { recursive: true, force: true });
 
       // Assess
-      const [, role] = single(resourcesOfType(regional, 'AWS::IAM::Role'), 'IAM role');
-      expect(role.Properties.RoleName).toBe('kms-policy-guard-eu-west-1');
+      expect(resource(regional, GUARD_ROLE).Properties.RoleName).toBe('kms-policy-guard-eu-west-1');
       expect(regional.Parameters?.AlertEmail?.Default).toBe('ops@example.com');
+      expect(regional.Parameters?.SlackWebhookParameterName?.Default).toBe('/team-a/slack/kms-guard');
+      const [, schedule] = single(
+        resourcesOfType(regional, 'AWS::Events::Rule').filter(
+          ([, rule]) => rule.Properties.ScheduleExpression,
+        ),
+        'schedule rule',
+      );
+      expect(schedule.Properties.ScheduleExpression).toBe('rate(30 minutes)');
+      expect(environmentOf(regional, FUNCTIONS.audit).AUDIT_CONCURRENCY).toBe('4');
       expect(existsSync(dir)).toBe(false);
     },
     PACKAGE_TIMEOUT_MS,
