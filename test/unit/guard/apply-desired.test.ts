@@ -1,0 +1,232 @@
+/**
+ * applyDesired through checkKey and the real KMS / SNS adapters over mocked SDK clients: a dry run
+ * never writes, a confirmed apply writes once through every remediation safety rule, whatever the
+ * manifest's mode for the key.
+ */
+import { applyDesired } from '../../../src/guard/apply-desired';
+import { KeyReferenceError } from '../../../src/guard/errors';
+import {
+  DescribeKeyCommand,
+  describeKeyResponse,
+  desiredPolicyAsKmsReturnsIt,
+  driftedPolicyText,
+  fixtureManifest,
+  GetKeyPolicyCommand,
+  KEY_ARN,
+  KEY_ID,
+  kmsMock,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
+  makeHarness,
+  OTHER_KEY_ARN,
+  PutKeyPolicyCommand,
+  resetMocks,
+} from './harness';
+
+/** A desired document without the guard and without any administrator (KMS305/KMS306). */
+const LOCKOUT_DESIRED = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/payments-service' },
+      Action: ['kms:Encrypt', 'kms:Decrypt'],
+      Resource: '*',
+    },
+  ],
+});
+
+function lockoutManifest() {
+  const manifest = fixtureManifest('alert');
+  return {
+    ...manifest,
+    keys: manifest.keys.map((key) =>
+      key.name === 'payments-data' ? { ...key, policyTemplate: LOCKOUT_DESIRED } : key,
+    ),
+  };
+}
+
+const REQUEST = { keyRef: KEY_ARN, runId: 'cli-1' };
+
+beforeEach(() => resetMocks());
+
+describe('applyDesired without --yes (dry run)', () => {
+  it('says it would apply, and never calls PutKeyPolicy, even for a key in alert mode', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: false });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'would-apply', mode: 'dry-run', keyId: KEY_ID });
+    expect(outcome.finding?.kind).toBe('would-remediate');
+    expect(outcome.finding?.trigger).toBe('cli');
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('says it would refuse a desired policy with lockout risk', async () => {
+    // Prepare
+    const { deps } = makeHarness(lockoutManifest());
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: false });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'would-refuse', refusal: 'lockout-risk' });
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('answers in-sync with a single read when nothing differs', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: false });
+
+    // Assess
+    expect(outcome).toEqual({ status: 'in-sync', keyArn: KEY_ARN, keyId: KEY_ID, mode: 'dry-run' });
+    expect(kmsMock.calls()).toHaveLength(1);
+  });
+});
+
+describe('applyDesired with --yes', () => {
+  it('writes the desired policy once, re-reads until stable, and keeps the overwritten document', async () => {
+    // Prepare
+    const { deps, ledger } = makeHarness(fixtureManifest('alert'));
+    const live = driftedPolicyText();
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .resolvesOnce({ Policy: live })
+      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
+    kmsMock.on(PutKeyPolicyCommand).resolves({});
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'applied', mode: 'remediate' });
+    expect(outcome.finding).toMatchObject({ kind: 'remediated', livePolicy: live });
+    const puts = kmsMock.commandCalls(PutKeyPolicyCommand);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.args[0].input).toMatchObject({
+      PolicyName: 'default',
+      BypassPolicyLockoutSafetyCheck: false,
+    });
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(3);
+    expect(ledger.entries().map((entry) => entry.overwritten)).toEqual([live]);
+  });
+
+  it.each([
+    ['a desired policy with lockout risk', () => lockoutManifest(), () => undefined, 'lockout-risk'],
+    [
+      'an AWS managed key',
+      () => fixtureManifest('alert'),
+      () => kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse({ KeyManager: 'AWS' })),
+      'key-not-writable',
+    ],
+    [
+      'a disabled key',
+      () => fixtureManifest('alert'),
+      () => kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse({ KeyState: 'Disabled' })),
+      'key-unavailable',
+    ],
+  ])('refuses %s and never calls PutKeyPolicy', async (_what, manifest, prepare, refusal) => {
+    // Prepare
+    const { deps } = makeHarness(manifest());
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+    prepare();
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'refused', refusal });
+    expect(outcome.finding?.kind).toBe(refusal);
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('refuses a flapping key', async () => {
+    // Prepare
+    const { deps, ledger } = makeHarness(fixtureManifest('alert'));
+    for (const minutesAgo of [30, 20, 10]) {
+      await ledger.recordReapply(
+        KEY_ARN,
+        'older',
+        new Date(deps.clock.now().getTime() - minutesAgo * 60_000),
+      );
+    }
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'refused', refusal: 'flapping' });
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('reports failed when the written policy never reads back equivalent', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
+    kmsMock.on(PutKeyPolicyCommand).resolves({});
+
+    // Act
+    const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'failed', finding: { kind: 'remediation-failed' } });
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
+  });
+});
+
+describe('applyDesired: which key', () => {
+  it('resolves an alias through ListAliases', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    kmsMock
+      .on(ListAliasesCommand)
+      .resolves({ Aliases: [{ AliasName: 'alias/payments', TargetKeyId: KEY_ID }] });
+    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const outcome = await applyDesired(deps, { keyRef: 'alias/payments', runId: 'cli-1', confirm: false });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'in-sync', keyArn: KEY_ARN });
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)[0]?.args[0].input.KeyId).toBe(KEY_ID);
+  });
+
+  it('throws KeyReferenceError for an alias that does not exist', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
+
+    // Act + Assess
+    await expect(
+      applyDesired(deps, { keyRef: 'alias/nope', runId: 'cli-1', confirm: false }),
+    ).rejects.toThrow(KeyReferenceError);
+  });
+
+  it('answers unmanaged for a key no manifest entry matches, without reading its policy', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert'));
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+
+    // Act
+    const outcome = await applyDesired(deps, { keyRef: OTHER_KEY_ARN, runId: 'cli-1', confirm: true });
+
+    // Assess
+    expect(outcome.status).toBe('unmanaged');
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(0);
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+});
