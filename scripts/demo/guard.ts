@@ -20,7 +20,7 @@ import { EventBridgeRuleHealth } from '../../src/aws/rule-health';
 import { SnsFindingPublisher } from '../../src/aws/sns-publisher';
 import { type AuditReport, auditKeys } from '../../src/guard/audit-keys';
 import { systemClock } from '../../src/guard/ports';
-import type { WorldClientConfig } from '../../src/local/world';
+import { WORLD_PLACEHOLDERS, type WorldClientConfig } from '../../src/local/world';
 import type { LoadedManifest } from '../../src/manifest/types';
 
 type DriftModule = typeof import('../../handlers/drift');
@@ -176,7 +176,11 @@ export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGu
   return {
     drift: handler,
     audit: (runId) =>
-      auditKeys({ ...deps, health }, { runId, trigger: 'audit', concurrency: 4, reportUnmanaged: true }),
+      // As handlers/audit.ts runs it: the location from the function's ARN, every customer managed key.
+      auditKeys(
+        { ...deps, health },
+        { runId, trigger: 'audit', concurrency: 4, reportUnmanaged: true, location: WORLD_PLACEHOLDERS },
+      ),
     logger,
     sent,
     destroy: () => {

@@ -179,17 +179,6 @@ function entryNamed(manifest: LoadedManifest, name: string): ManagedKey {
   return entry;
 }
 
-/** moto's EventBridge leaves out the envelope's `account`, which AWS always sets: take it from the record. */
-function withEnvelopeAccount(event: unknown): unknown {
-  if (typeof event !== 'object' || event === null || 'account' in event) return event;
-  const detail = (event as { detail?: unknown }).detail;
-  const account =
-    typeof detail === 'object' && detail !== null && 'recipientAccountId' in detail
-      ? String(detail.recipientAccountId)
-      : MOTO_ACCOUNT_ID;
-  return { ...event, account };
-}
-
 function eventIdOf(event: unknown): string {
   const detail =
     typeof event === 'object' && event !== null ? (event as { detail?: unknown }).detail : undefined;
@@ -261,9 +250,7 @@ class DemoRun {
   }
 
   async handleDelivered(guard: DemoGuard, labels: Map<string, string>): Promise<DemoEventOutcome[]> {
-    const delivered = (await receiveDeliveredEvents(this.clients.sqs, this.driftQueueUrl)).map(
-      withEnvelopeAccount,
-    );
+    const delivered = await receiveDeliveredEvents(this.clients.sqs, this.driftQueueUrl);
     const order = [...labels.keys()];
     delivered.sort((a, b) => order.indexOf(eventIdOf(a)) - order.indexOf(eventIdOf(b)));
     const outcomes: DemoEventOutcome[] = [];

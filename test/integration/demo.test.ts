@@ -1,0 +1,173 @@
+/**
+ * The `npm start` demo, run in-process with its own moto server (the audit is account-wide and the
+ * aliases are fixed names, so it cannot share the integration suite's server): the story it tells
+ * must be what really happened on the local AWS, and nothing may be left running afterwards.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { type DemoReport, runDemo } from '../../scripts/demo/run';
+import { ALERTED_KEY, FOREIGN_ACCOUNT_ID, MISTAGGED_KEY, REMEDIATED_KEY } from '../../scripts/demo/scenario';
+import type { CliIo } from '../../src/cli/output';
+import { MotoServerError } from '../../src/local/moto-server';
+
+interface CapturedIo extends CliIo {
+  out: string[];
+  err: string[];
+}
+
+function captureIo(env: Record<string, string | undefined>, stdoutIsTTY: boolean): CapturedIo {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: (text) => {
+      out.push(text);
+    },
+    stderr: (text) => {
+      err.push(text);
+    },
+    env,
+    stdoutIsTTY,
+  };
+}
+
+/** Linux: command lines of running moto servers listening on `port` (empty when none). */
+function motoProcessesOnPort(port: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let commandLine: string;
+    try {
+      commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue; // the process ended while we looked
+    }
+    if (commandLine.includes('moto_server') && commandLine.includes(`-p ${port}`)) found.push(commandLine);
+  }
+  return found;
+}
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
+    await response.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const keyStatus = (report: DemoReport, name: string) => report.keys.find((key) => key.name === name);
+
+describe('npm start demo', () => {
+  // A terminal, but NO_COLOR set: the output must still be plain.
+  const io = captureIo({ NO_COLOR: '1' }, true);
+  const endpointBefore = process.env.AWS_ENDPOINT_URL;
+  let report: DemoReport;
+  let output: string;
+
+  beforeAll(async () => {
+    report = await runDemo(io);
+    output = io.out.join('');
+  }, 120_000);
+
+  it('tells the whole story without a failed expectation', () => {
+    // Assess
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.startedMoto).toBe(true);
+    expect(output).toContain('every step behaved as described');
+  });
+
+  it('restores the remediate-mode key and reports what it overwrote', () => {
+    // Assess
+    const remediated = report.events.find((event) =>
+      event.label.startsWith(`PutKeyPolicy on ${REMEDIATED_KEY}`),
+    );
+    expect(remediated?.summary.finding?.kind).toBe('remediated');
+    expect(keyStatus(report, REMEDIATED_KEY)?.liveEqualsDesired).toBe(true);
+    const email = report.emails.find((sent) => sent.kind === 'remediated');
+    expect(email?.keyName).toBe(REMEDIATED_KEY);
+    expect(email?.emailText).toContain('THE OVERWRITTEN LIVE POLICY');
+    expect(email?.emailText).toContain('Temporary access for the migration');
+  });
+
+  it('leaves the alert-mode key as tampered, and reports it from the event and from the audit', () => {
+    // Assess
+    const status = keyStatus(report, ALERTED_KEY);
+    expect(status?.liveEqualsDesired).toBe(false);
+    expect(status?.livePolicy).toContain(`arn:aws:iam::${FOREIGN_ACCOUNT_ID}:root`);
+    const reports = report.emails.filter((sent) => sent.keyName === ALERTED_KEY && sent.kind === 'drift');
+    expect(reports.map((sent) => sent.action)).toEqual(['alerted', 'alerted']);
+    expect(report.audit.keys.find((key) => key.name === ALERTED_KEY)?.result).toBe('drift');
+  });
+
+  it("ends the guard's own follow-up event as a no-op", () => {
+    // Assess
+    const followUp = report.events.find((event) => event.label.includes('by the guard'));
+    expect(followUp?.summary.status).toBe('in-sync');
+    expect(followUp?.summary.finding).toBeUndefined();
+    expect(report.emails.filter((sent) => sent.kind === 'remediated')).toHaveLength(1);
+  });
+
+  it('reports the re-tagged key as unmanaged and says which manifest entry found no key', () => {
+    // Assess
+    const mistagged = keyStatus(report, MISTAGGED_KEY);
+    expect(mistagged?.managedBy).toBeUndefined();
+    const audited = report.audit.keys.find((key) => key.keyId === mistagged?.keyId);
+    expect(audited?.result).toBe('unmanaged');
+    expect(
+      report.emails.some((sent) => sent.kind === 'unmanaged-key' && sent.keyId === mistagged?.keyId),
+    ).toBe(true);
+    expect(output).toContain(
+      `manifest entry ${MISTAGGED_KEY}: no key has tag kms-policy-guard=${MISTAGGED_KEY}`,
+    );
+  });
+
+  it('routes only policy changes: the TagResource record never reaches the drift handler', () => {
+    // Assess
+    expect(report.recordsPublished).toBe(4);
+    expect(report.recordsDelivered).toBe(3);
+    expect(report.events.some((event) => event.label.startsWith('TagResource'))).toBe(false);
+  });
+
+  it('prints the e-mails, the audit summary table and the live-vs-desired status, without colour under NO_COLOR', () => {
+    // Assess
+    expect(report.emails.length).toBeGreaterThanOrEqual(5);
+    expect(report.emails.at(-1)?.kind).toBe('audit-summary');
+    for (const heading of ['Your inbox', 'Audit summary', 'Live policy vs desired policy, now']) {
+      expect(output).toContain(heading);
+    }
+    expect(output).toMatch(/\(unmanaged\)\s+alias\/app-logs\s+-\s+unmanaged/);
+    expect(output).toMatch(new RegExp(`${ALERTED_KEY}\\s+\\S+\\s+DIFFERENT\\s+watched`));
+    expect(output).toContain('drift rule kms-policy-guard-drift: ENABLED');
+    expect(output.includes(String.fromCharCode(27))).toBe(false);
+  });
+
+  it('stops its moto server and puts the environment back', async () => {
+    // Assess
+    const port = new URL(report.endpoint).port;
+    expect(await answers(report.endpoint)).toBe(false);
+    expect(motoProcessesOnPort(port)).toEqual([]);
+    expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
+    expect(output).toContain('moto stopped.');
+  });
+});
+
+describe('npm start demo without moto', () => {
+  it('fails with the install hint and starts nothing', async () => {
+    // Prepare
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    const io = captureIo({}, false);
+
+    // Act
+    const run = runDemo(io).finally(() => {
+      process.env.PATH = savedPath;
+    });
+
+    // Assess
+    await expect(run).rejects.toThrow(MotoServerError);
+    await expect(run).rejects.toThrow('pip install "moto[server]"');
+  });
+});
