@@ -1,0 +1,49 @@
+/**
+ * Bugs the fuzz suites found, each pinned by the smallest input that showed it.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { comparePolicies } from '../../../src/policy/compare';
+import { expandActionPattern } from '../../../src/policy/service-data';
+import { validatePolicy } from '../../../src/policy/validate';
+import { REPO_ROOT } from './mutate';
+
+function appLogsPolicyWithAction(action: string): { Statement: { Action: unknown }[] } {
+  const document = JSON.parse(readFileSync(path.join(REPO_ROOT, 'policies/app-logs.json'), 'utf8')) as {
+    Statement: { Action: unknown }[];
+  };
+  const statement = document.Statement[0];
+  if (statement) statement.Action = [action];
+  return document;
+}
+
+describe('wildcard actions of any length (fuzz finding: "Regular expression too large")', () => {
+  it.each([
+    ['a 40 KB wildcard pattern', `kms:Encrypt*${'A'.repeat(40_000)}`, []],
+    ['40,000 stars', `kms:${'*'.repeat(40_000)}`, expandActionPattern('kms:*')],
+    ['a pattern that backtracks a regular expression', `kms:${'*a'.repeat(30)}*b`, []],
+    ['a question mark per character', 'kms:???????', ['kms:Decrypt', 'kms:Encrypt']],
+    ['a star in the middle, any case', 'KMS:get*POLICY', ['kms:GetKeyPolicy']],
+    ['a literal regex metacharacter', 'kms:Get.*', []],
+  ])('expands %s without throwing', (_case, pattern, expected) => {
+    // Act
+    const started = Date.now();
+    const actions = expandActionPattern(pattern);
+    // Assess
+    expect(actions).toEqual(expected);
+    expect(Date.now() - started).toBeLessThan(200);
+  });
+
+  it('validatePolicy and comparePolicies report a 40 KB wildcard action instead of throwing', () => {
+    // Prepare
+    const document = appLogsPolicyWithAction(`kms:Encrypt*${'A'.repeat(40_000)}`);
+    // Act
+    const validation = validatePolicy(document);
+    const comparison = comparePolicies(document, JSON.stringify(document));
+    // Assess
+    expect(validation.findings.map((finding) => finding.code)).toEqual(
+      expect.arrayContaining(['KMS003', 'KMS202']),
+    );
+    expect(comparison.status).toBe('equivalent');
+  });
+});
