@@ -12,7 +12,6 @@ import { DescribeKeyCommand, type KMSClient, KMSInvalidStateException } from '@a
 import type { Context } from 'aws-lambda';
 import type { DriftHandlerDeps } from '../../../handlers/drift';
 import { createKmsClient, createSnsClient } from '../../../src/aws/clients';
-import { driftIdempotencyMiddleware } from '../../../src/aws/idempotency';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
 import type { KeyDetailsReader } from '../../../src/guard/key-details';
@@ -183,7 +182,7 @@ export interface GuardOptions {
   wrapStore?: (store: KmsKeyPolicyStore) => DriftHandlerDeps['store'];
   /** Called with the guard's own KMS client before it is used (fault injection). */
   configureKms?: (kms: KMSClient) => void;
-  /** The state table: duplicates of one CloudTrail eventID run once (driftIdempotencyMiddleware). */
+  /** The state table: duplicates of one CloudTrail eventID run once (createDriftHandler's idempotency option). */
   idempotency?: { tableName: string; client: DynamoDBClient };
 }
 
@@ -218,11 +217,14 @@ export function buildGuard(options: GuardOptions): Guard {
       stabilization: TEST_STABILIZATION,
       repoRoot: path.dirname(options.manifest.path),
     },
-    { timeoutEarlyInMillis: 0 },
+    {
+      timeoutEarlyInMillis: 0,
+      // As handlers/drift.ts wires it when STATE_TABLE is set.
+      ...(options.idempotency
+        ? { idempotency: { ...options.idempotency, onMissingEventId: 'run-unprotected' as const } }
+        : {}),
+    },
   );
-  if (options.idempotency) {
-    handler.use(driftIdempotencyMiddleware({ ...options.idempotency, onMissingEventId: 'run-unprotected' }));
-  }
   return {
     handler,
     logs: lines,

@@ -1,0 +1,349 @@
+/**
+ * Reliability of the real-time guard against moto, with the DynamoDB state table (remediation ledger
+ * and idempotency records): duplicated deliveries, a key that keeps being changed back (flapping),
+ * stale reads after PutKeyPolicy (KMS eventual consistency), and a key KMS refuses to read.
+ *
+ * Events travel as in drift-flow.test.ts: CloudTrail record -> custom bus -> drift rule -> SQS ->
+ * drift handler (real adapters) -> SNS -> SQS subscriber.
+ */
+import { randomUUID } from 'node:crypto';
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import { DisableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import type { GuardMode } from '../../src/guard/finding';
+import {
+  createFindingsTopic,
+  createKeyWithPolicy,
+  createKmsEventRoute,
+  createWorldClients,
+  crossAccountDecryptStatement,
+  destroyWorldClients,
+  type FindingsTopic,
+  type KmsEventRoute,
+  PUBLIC_DECRYPT_STATEMENT,
+  policyWithStatement,
+  putCloudTrailRecords,
+  putKeyPolicyRecord,
+  readShippedPolicyTemplate,
+  receiveDeliveredEvents,
+  receiveFindings,
+  uniqueSuffix,
+  WORLD_PLACEHOLDERS,
+  type WorldKey,
+  worldClientConfig,
+  writeManifest,
+} from '../../src/local/world';
+import { type LoadedManifest, loadManifest, renderPlaceholders } from '../../src/manifest';
+import { comparePolicies } from '../../src/policy/compare';
+import { motoEndpoint } from './moto-env';
+import {
+  buildGuard,
+  countOf,
+  type Guard,
+  type GuardOptions,
+  lambdaContext,
+  refuseGetKeyPolicyOnDisabledKeys,
+  StaleReadsAfterPutStore,
+  temporaryDirectory,
+} from './support/drift-guard';
+
+jest.setTimeout(60_000);
+
+const MALLORY_ARN = `arn:aws:iam::${WORLD_PLACEHOLDERS.accountId}:user/mallory`;
+const FLAPPING_LIMIT = { maxReapplies: 2, windowMinutes: 60 };
+/** One key per test, each with its mode; the duplicate test runs in both modes that publish per event. */
+const KEY_MODES = {
+  'duplicate-alert': 'alert',
+  'duplicate-remediate': 'remediate',
+  concurrent: 'remediate',
+  flapping: 'remediate',
+  stale: 'remediate',
+  disabled: 'remediate',
+} as const satisfies Record<string, GuardMode>;
+type KeyRole = keyof typeof KEY_MODES;
+const KEY_ROLES = Object.keys(KEY_MODES) as KeyRole[];
+
+const world = createWorldClients(worldClientConfig(motoEndpoint()));
+const suffix = uniqueSuffix();
+const template = readShippedPolicyTemplate('payments-data.json');
+const desiredPolicy = renderPlaceholders(template, WORLD_PLACEHOLDERS, 'payments-data.json');
+const workDir = temporaryDirectory('kpg-drift-reliability-');
+const tableName = `kpg-state-${suffix}`;
+const keys = new Map<KeyRole, WorldKey>();
+let manifest: LoadedManifest;
+let ledger: DynamoRemediationLedger;
+let route: KmsEventRoute;
+let topic: FindingsTopic;
+const guards: Guard[] = [];
+
+function keyFor(role: KeyRole): WorldKey {
+  const key = keys.get(role);
+  if (!key) throw new Error(`no ${role} key was created`);
+  return key;
+}
+
+/** The guard as deployed with STATE_TABLE: DynamoDB ledger and idempotency on detail.eventID. */
+function guardWith(options: Partial<GuardOptions> = {}): Guard {
+  const guard = buildGuard({
+    manifest,
+    topicArn: topic.topicArn,
+    ledger,
+    idempotency: { tableName, client: world.dynamodb },
+    ...options,
+  });
+  guards.push(guard);
+  return guard;
+}
+
+async function livePolicy(key: WorldKey): Promise<string> {
+  const { Policy } = await world.kms.send(
+    new GetKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default' }),
+  );
+  return Policy ?? '';
+}
+
+/** "Someone" writes `desired + statement`; returns the record CloudTrail would make of it. */
+async function tamper(
+  key: WorldKey,
+  statement: Record<string, unknown>,
+): Promise<{ tampered: string; record: Record<string, unknown>; eventId: string }> {
+  const tampered = policyWithStatement(desiredPolicy, statement);
+  await world.kms.send(
+    new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy: tampered }),
+  );
+  const eventId = randomUUID();
+  const record = putKeyPolicyRecord({ keyArn: key.keyArn, actorArn: MALLORY_ARN, eventId, policy: tampered });
+  return { tampered, record, eventId };
+}
+
+async function routeThroughRule(records: Record<string, unknown>[]): Promise<unknown[]> {
+  await putCloudTrailRecords(world.events, route.busName, records);
+  return receiveDeliveredEvents(world.sqs, route.queue.url);
+}
+
+beforeAll(async () => {
+  await createStateTable(world.dynamodb, tableName);
+  for (const role of KEY_ROLES) {
+    keys.set(
+      role,
+      await createKeyWithPolicy(world.kms, {
+        policy: desiredPolicy,
+        alias: `alias/kpg-rel-${role}-${suffix}`,
+      }),
+    );
+  }
+  const manifestPath = writeManifest(workDir.dir, {
+    flapping: FLAPPING_LIMIT,
+    keys: KEY_ROLES.map((role) => ({
+      name: `rel-${role}-${suffix}`,
+      match: { alias: `alias/kpg-rel-${role}-${suffix}` },
+      mode: KEY_MODES[role],
+      policyFile: 'payments-data.json',
+      policyTemplate: template,
+    })),
+  });
+  manifest = loadManifest(manifestPath);
+  ledger = new DynamoRemediationLedger({ tableName, client: world.dynamodb, window: manifest.flapping });
+  route = await createKmsEventRoute(world, {
+    busName: `kpg-rel-${suffix}`,
+    ruleName: `kpg-rel-drift-${suffix}`,
+    queueName: `kpg-rel-events-${suffix}`,
+  });
+  topic = await createFindingsTopic(world, {
+    topicName: `kpg-rel-findings-${suffix}`,
+    queueName: `kpg-rel-findings-${suffix}`,
+  });
+});
+
+afterAll(() => {
+  for (const guard of guards) guard.destroy();
+  destroyWorldClients(world);
+  workDir.remove();
+  jest.restoreAllMocks();
+});
+
+describe('reliability of the real-time guard on moto (DynamoDB ledger + idempotency)', () => {
+  it.each([
+    { mode: 'alert', role: 'duplicate-alert', kind: 'drift', writes: 0, ledgerEntries: 0 },
+    { mode: 'remediate', role: 'duplicate-remediate', kind: 'remediated', writes: 1, ledgerEntries: 1 },
+  ] as const)(
+    '$mode: handles a CloudTrail event delivered twice once (one finding, $writes PutKeyPolicy)',
+    async ({ role, kind, writes, ledgerEntries }) => {
+      // Prepare
+      const guard = guardWith();
+      const key = keyFor(role);
+      const { tampered, record, eventId } = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
+      const delivered = await routeThroughRule([record, record]);
+
+      // Act
+      const first = await guard.handler(delivered[0], lambdaContext(randomUUID()));
+      const duplicate = await guard.handler(delivered[1], lambdaContext(randomUUID()));
+      const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+      // Assess
+      expect(delivered).toHaveLength(2);
+      expect(delivered[0]).not.toEqual(delivered[1]); // two deliveries (own envelope IDs), one CloudTrail eventID
+      expect(first).toMatchObject({ status: 'published', eventId, finding: { kind } });
+      expect(duplicate).toEqual(first);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]?.finding).toMatchObject({ kind, livePolicy: tampered });
+      expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(writes);
+      const entries = await ledger.listLedger(key.keyArn, 10);
+      expect(entries).toHaveLength(ledgerEntries);
+      for (const entry of entries) {
+        expect(entry).toMatchObject({ eventId, actorArn: MALLORY_ARN, overwrittenPolicy: tampered });
+      }
+    },
+  );
+
+  it('fails the concurrent duplicate (so Lambda retries it) and answers the retry from the first run', async () => {
+    // Prepare
+    const guard = guardWith();
+    const key = keyFor('concurrent');
+    const { record, eventId } = await tamper(key, crossAccountDecryptStatement('999988887777'));
+    const delivered = await routeThroughRule([record, record]);
+
+    // Act
+    const [a, b] = await Promise.allSettled(
+      delivered.map((event) => guard.handler(event, lambdaContext(randomUUID()))),
+    );
+    const retry = await guard.handler(delivered[1], lambdaContext(randomUUID()));
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    const outcomes = [a, b];
+    const fulfilled = outcomes.flatMap((outcome) => (outcome?.status === 'fulfilled' ? [outcome.value] : []));
+    const rejected = outcomes.flatMap((outcome) => (outcome?.status === 'rejected' ? [outcome.reason] : []));
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toBeInstanceOf(IdempotencyAlreadyInProgressError);
+    expect(fulfilled[0]).toMatchObject({ eventId, finding: { kind: 'remediated' } });
+    expect(retry).toEqual(fulfilled[0]);
+    expect(findings).toHaveLength(1);
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(1);
+    expect(await ledger.listLedger(key.keyArn, 10)).toHaveLength(1);
+  });
+
+  it('re-applies a key changed again and again up to the flapping limit, then raises a critical flapping finding and stops writing', async () => {
+    // Prepare
+    const guard = guardWith();
+    const key = keyFor('flapping');
+    const rounds = 4;
+    const tamperedDocuments: string[] = [];
+    const summaries: unknown[] = [];
+
+    // Act
+    for (let round = 1; round <= rounds; round += 1) {
+      const { tampered, record } = await tamper(key, {
+        ...crossAccountDecryptStatement(`99998888${String(7000 + round)}`),
+        Sid: `Change number ${round}`,
+      });
+      tamperedDocuments.push(tampered);
+      const delivered = await routeThroughRule([record]);
+      expect(delivered).toHaveLength(1);
+      summaries.push(await guard.handler(delivered[0], lambdaContext(randomUUID())));
+    }
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(findings.map((notification) => notification.finding.kind)).toEqual([
+      'remediated',
+      'remediated',
+      'flapping',
+      'flapping',
+    ]);
+    expect(summaries.map((summary) => (summary as { finding?: { kind: string } }).finding?.kind)).toEqual([
+      'remediated',
+      'remediated',
+      'flapping',
+      'flapping',
+    ]);
+    const flapping = findings[2]?.finding;
+    expect(flapping).toMatchObject({
+      severity: 'critical',
+      action: 'failed',
+      livePolicy: tamperedDocuments[2],
+    });
+    expect(flapping?.details.join('\n')).toMatch(/re-applied 2 times in the last 60 minutes \(limit 2\)/);
+    expect(findings[2]?.attributes).toMatchObject({ severity: 'critical', kind: 'flapping' });
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(FLAPPING_LIMIT.maxReapplies);
+    expect(await livePolicy(key)).toBe(tamperedDocuments[3]);
+    const entries = await ledger.listLedger(key.keyArn, 10);
+    expect(entries.map((entry) => entry.overwrittenPolicy)).toEqual([
+      tamperedDocuments[1],
+      tamperedDocuments[0],
+    ]);
+    expect(await ledger.reapplyCount(key.keyArn, new Date())).toBe(FLAPPING_LIMIT.maxReapplies);
+  });
+
+  it('waits out stale reads after PutKeyPolicy: remediated with exactly one write, no false failure', async () => {
+    // Prepare
+    const staleReads = 3;
+    let staleStore: StaleReadsAfterPutStore | undefined;
+    const guard = guardWith({
+      wrapStore: (store) => {
+        staleStore = new StaleReadsAfterPutStore(store, staleReads);
+        return staleStore;
+      },
+    });
+    const key = keyFor('stale');
+    const { tampered, record } = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
+    const delivered = await routeThroughRule([record]);
+
+    // Act
+    const summary = await guard.handler(delivered[0], lambdaContext(randomUUID()));
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(summary).toMatchObject({
+      status: 'published',
+      finding: { kind: 'remediated', action: 'remediated' },
+    });
+    expect(staleStore?.staleReadsServed).toBe(staleReads);
+    expect(staleStore?.puts).toBe(1);
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(1);
+    expect(findings.map((notification) => notification.finding.kind)).toEqual(['remediated']);
+    expect(findings[0]?.finding.livePolicy).toBe(tampered);
+    expect(findings[0]?.finding.details.join('\n')).toContain(`${staleReads} stale`);
+    expect(guard.logs).toContainEqual(
+      expect.objectContaining({ message: 'stabilization_finished', stable: true, staleReads }),
+    );
+    expect(comparePolicies(desiredPolicy, await livePolicy(key)).status).toBe('equivalent');
+  });
+
+  it('reports a key KMS refuses to read (KMSInvalidStateException) as key-unavailable and returns normally', async () => {
+    // Prepare
+    const guard = guardWith({ configureKms: (kms) => refuseGetKeyPolicyOnDisabledKeys(kms, world.kms) });
+    const key = keyFor('disabled');
+    const { tampered, record, eventId } = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
+    await world.kms.send(new DisableKeyCommand({ KeyId: key.keyId }));
+    const delivered = await routeThroughRule([record]);
+
+    // Act
+    const summary = await guard.handler(delivered[0], lambdaContext(randomUUID()));
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(summary).toMatchObject({
+      status: 'published',
+      eventId,
+      finding: { kind: 'key-unavailable', severity: 'medium', action: 'none' },
+    });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.finding).toMatchObject({ kind: 'key-unavailable', keyArn: key.keyArn });
+    expect(findings[0]?.finding.details.join('\n')).toMatch(
+      /GetKeyPolicy failed with KMSInvalidStateException/,
+    );
+    expect(findings[0]?.attributes).toMatchObject({
+      kind: 'key-unavailable',
+      action: 'none',
+      keyId: key.keyId,
+    });
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(0);
+    expect(guard.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'key_unavailable', reason: 'invalid-state' }),
+    );
+    expect(await livePolicy(key)).toBe(tampered);
+    expect(await ledger.listLedger(key.keyArn, 10)).toEqual([]);
+  });
+});
