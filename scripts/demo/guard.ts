@@ -133,6 +133,7 @@ export interface DemoGuardOptions {
 
 export interface DemoGuard {
   drift: DriftHandler;
+  ledger: DynamoRemediationLedger;
   audit(runId: string): Promise<AuditReport>;
   logger: RecordingLogger;
   sent: SentMessage[];
@@ -155,14 +156,15 @@ export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGu
   const events = new EventBridgeClient({ ...AWS_RETRY_CONFIG, ...clientConfig });
   const sent = recordPublishes(sns);
   const logger = new RecordingLogger({ serviceName: 'kms-policy-guard', logLevel: 'INFO' });
+  const ledger = new DynamoRemediationLedger({
+    tableName: options.stateTable,
+    client: dynamodb,
+    window: manifest.flapping,
+  });
   const deps = {
     store: new KmsKeyPolicyStore(kms),
     publisher: new SnsFindingPublisher(sns, options.topicArn, logger),
-    ledger: new DynamoRemediationLedger({
-      tableName: options.stateTable,
-      client: dynamodb,
-      window: manifest.flapping,
-    }),
+    ledger,
     clock: systemClock,
     logger,
     manifest,
@@ -175,6 +177,7 @@ export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGu
   const health = new EventBridgeRuleHealth(events, options.driftRule.ruleName, options.driftRule.busName);
   return {
     drift: handler,
+    ledger,
     audit: (runId) =>
       // As handlers/audit.ts runs it: the location from the function's ARN, every customer managed key.
       auditKeys(

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { PutKeyPolicyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
-import { createStateTable } from '../../src/aws/dynamo-ledger';
+import { createStateTable, type LedgerEntry } from '../../src/aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../../src/aws/kms-store';
 import { type CliIo, colourEnabled, createStyle, type Style } from '../../src/cli/output';
 import type { AuditReport } from '../../src/guard/audit-keys';
@@ -113,6 +113,8 @@ export interface DemoReport {
   recordsPublished: number;
   recordsDelivered: number;
   events: DemoEventOutcome[];
+  /** Re-applies the ledger recorded for the remediated key (each with the overwritten policy). */
+  ledgerEntries: LedgerEntry[];
   audit: AuditReport;
   /** What reached the inbox queue through SNS, in the order the guard published it. */
   emails: DemoEmail[];
@@ -473,6 +475,15 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     );
     for (const outcome of events) say.ok(run.describeOutcome(outcome));
 
+    const ledgerEntries = await step('read the remediation ledger', () =>
+      activeGuard.ledger.listLedger(remediated.keyArn, 10),
+    );
+    for (const entry of ledgerEntries) {
+      say.ok(
+        `ledger ${DEMO_NAMES.stateTable}: ${REMEDIATED_KEY}'s overwritten policy kept verbatim (${entry.overwrittenPolicy.length} bytes, sha256 ${entry.overwrittenPolicySha256.slice(0, 12)}…, event ${entry.eventId ?? '-'})`,
+      );
+    }
+
     // The guard's own PutKeyPolicy raises a CloudTrail event too; it must end as a no-op, not a loop.
     const followUp = await step("deliver the guard's own event", async () => {
       const livePolicy = await new KmsKeyPolicyStore(run.clients.kms).getKeyPolicy(remediated.keyId);
@@ -583,6 +594,10 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     );
     run.expect(statusOf(REMEDIATED_KEY)?.liveEqualsDesired === true, `${REMEDIATED_KEY} was not restored`);
     run.expect(
+      ledgerEntries.length === 1 && ledgerEntries[0]?.overwrittenPolicy === tampered.publicPolicy,
+      `the ledger does not hold exactly the one policy the guard overwrote on ${REMEDIATED_KEY}`,
+    );
+    run.expect(
       statusOf(ALERTED_KEY)?.livePolicy === tampered.sharedPolicy,
       `${ALERTED_KEY}'s live policy is not the tampered one (alert mode must not write)`,
     );
@@ -619,6 +634,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
       recordsPublished: records.length + 1,
       recordsDelivered: events.length,
       events,
+      ledgerEntries,
       audit,
       emails: inbox,
     };

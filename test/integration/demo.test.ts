@@ -90,6 +90,8 @@ describe('npm start demo', () => {
     expect(email?.keyName).toBe(REMEDIATED_KEY);
     expect(email?.emailText).toContain('THE OVERWRITTEN LIVE POLICY');
     expect(email?.emailText).toContain('Temporary access for the migration');
+    expect(report.ledgerEntries).toHaveLength(1);
+    expect(report.ledgerEntries[0]?.overwrittenPolicy).toContain('Temporary access for the migration');
   });
 
   it('leaves the alert-mode key as tampered, and reports it from the event and from the audit', () => {
