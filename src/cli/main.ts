@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json';
+import { registerApplyCommand } from './commands/apply';
+import { registerAuditCommand } from './commands/audit';
 import { registerDiffCommand } from './commands/diff';
 import { registerValidateCommand } from './commands/validate';
 import type { CommandContext } from './context';
@@ -21,6 +23,8 @@ function buildProgram(context: CommandContext): Command {
   // One line per command; each command file registers its own options and action.
   registerValidateCommand(program, context);
   registerDiffCommand(program, context);
+  registerAuditCommand(program, context);
+  registerApplyCommand(program, context);
   return program;
 }
 

@@ -10,6 +10,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal (colour is only for people). */
   stdoutIsTTY: boolean;
+  /** Whether stderr is a terminal (progress bars are only for people); absent: not a terminal. */
+  stderrIsTTY?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -22,6 +24,7 @@ export function processIo(): CliIo {
     },
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }
 

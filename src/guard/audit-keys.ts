@@ -16,7 +16,7 @@
 import { matchesKey, placeholderValuesFromArn } from '../manifest';
 import type { KeyMatcher, LoadedManifest, ManagedKey, PlaceholderValues } from '../manifest/types';
 import type { Severity } from '../policy/types';
-import { type CheckKeyDeps, type CheckOutcome, checkKey } from './check-key';
+import { type CheckKeyDeps, type CheckKeyRequest, type CheckOutcome, checkKey } from './check-key';
 import { runPool } from './concurrency';
 import type { Finding, FindingKind, GuardMode } from './finding';
 import { type GuardHealthProbe, isRuleDelivering, type RuleHealth } from './health';
@@ -47,6 +47,11 @@ export interface AuditOptions {
    * `unmanagedKeys: ignore` wins: a team that said "ignore" does not get a finding per key daily.
    */
   reportUnmanaged: boolean;
+  /**
+   * Never write: keys in remediate mode are checked as dry-run (a `would-remediate` finding). The CLI
+   * audits read-only; `kms-guard apply --yes` is the one CLI command that writes.
+   */
+  readOnly?: boolean;
   /** Partition, Region and account of the audited KMS; absent: learnt from one DescribeKey. */
   location?: PlaceholderValues;
   /** Region shown on account-level findings when no key reveals it (the CLI's --region). */
@@ -68,6 +73,7 @@ export interface AuditedKey {
   aliases: string[];
   /** Manifest entry name; absent for unmanaged keys. */
   name?: string;
+  /** The manifest's mode for the key (a read-only audit checks remediate-mode keys as dry-run). */
   mode?: GuardMode;
   result: AuditKeyResult;
   finding?: Finding;
@@ -445,7 +451,9 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
           return;
         }
       }
-      const outcome = await checkKey(checkDeps, { keyRef: keyArn, trigger, eventId: options.runId });
+      const request: CheckKeyRequest = { keyRef: keyArn, trigger, eventId: options.runId };
+      if (options.readOnly && resolved && entry?.mode === 'remediate') request.modeOverride = 'dry-run';
+      const outcome = await checkKey(checkDeps, request);
       const result = resultOf(outcome);
       if (result === undefined) {
         finish(candidate.keyId, 'skipped');
@@ -459,7 +467,8 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
       };
       const name = outcome.finding?.keyName ?? entry?.name;
       if (name !== undefined && result !== 'unmanaged') audited.name = name;
-      if (outcome.mode !== undefined && result !== 'unmanaged') audited.mode = outcome.mode;
+      const mode = request.modeOverride !== undefined ? entry?.mode : outcome.mode;
+      if (mode !== undefined && result !== 'unmanaged') audited.mode = mode;
       if (outcome.finding) audited.finding = outcome.finding;
       keys.push(audited);
       finish(candidate.keyId, result);

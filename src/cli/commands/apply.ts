@@ -1,0 +1,168 @@
+/**
+ * `kms-guard apply --key <id|arn|alias>`: shows how the key's live policy differs from its desired one
+ * and what remediation would do; with `--yes` it writes the desired policy through the guard's own
+ * remediation path (validation, lockout and flapping refusals, key-state checks, re-read until stable).
+ * Without `--yes` nothing is written.
+ *
+ * Exit: 0 applied, in sync, or (dry run) would apply; 1 refused or failed (or, dry run, would refuse);
+ * 2 usage error, invalid manifest, a key the manifest does not manage, or an AWS error.
+ */
+import type { Command } from 'commander';
+import { KmsKeyPolicyStore } from '../../aws/kms-store';
+import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
+import { GuardError, KeyReferenceError } from '../../guard/errors';
+import type { Finding } from '../../guard/finding';
+import { InMemoryRemediationLedger } from '../../guard/memory-ledger';
+import { systemClock } from '../../guard/ports';
+import { renderDiffText } from '../../policy/render';
+import { SERVICE_DATA_DATE } from '../../policy/service-data';
+import type { CompareResult } from '../../policy/types';
+import { createAwsClients, describeAwsFailure } from '../aws-context';
+import type { CommandContext } from '../context';
+import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
+import { type CliIo, colourEnabled, createStyle, type Style, writeJson } from '../output';
+import {
+  addCommonOptions,
+  CollectingPublisher,
+  type CommonCliOptions,
+  cliRunId,
+  loadCliManifest,
+  parseConcurrency,
+  QUIET_LOGGER,
+} from './audit';
+
+interface ApplyCliOptions extends CommonCliOptions {
+  key: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+const EXIT_BY_STATUS: Record<ApplyOutcome['status'], number> = {
+  'in-sync': EXIT_OK,
+  'would-apply': EXIT_OK,
+  applied: EXIT_OK,
+  'would-refuse': EXIT_FINDINGS,
+  refused: EXIT_FINDINGS,
+  failed: EXIT_FINDINGS,
+  unmanaged: EXIT_USAGE,
+};
+
+const SEVERITY_TAG = /\[(CRITICAL|HIGH|MEDIUM|LOW|INFO)\]/;
+
+function colourDiffLine(line: string, style: Style): string {
+  const tag = SEVERITY_TAG.exec(line)?.[1];
+  if (tag === 'CRITICAL' || tag === 'HIGH') return line.replace(SEVERITY_TAG, style.red(`[${tag}]`));
+  if (tag === 'MEDIUM') return line.replace(SEVERITY_TAG, style.yellow(`[${tag}]`));
+  if (tag) return line.replace(SEVERITY_TAG, style.dim(`[${tag}]`));
+  if (/^\s+gained:/.test(line)) return style.red(line);
+  if (/^\s+lost:/.test(line)) return style.yellow(line);
+  if (/^\S.*:$/.test(line)) return style.bold(line);
+  return line;
+}
+
+function compareResultOf(finding: Finding): CompareResult | undefined {
+  if (!finding.diff) return undefined;
+  return {
+    status: 'drift',
+    cosmetic: finding.cosmetic ?? [],
+    diff: finding.diff,
+    problems: [],
+    serviceDataDate: SERVICE_DATA_DATE,
+  };
+}
+
+function keyLine(outcome: ApplyOutcome, finding: Finding | undefined): string {
+  const labels = [finding?.keyName, ...(finding?.aliases ?? [])].filter((label) => label !== undefined);
+  return `Key: ${outcome.keyArn}${labels.length > 0 ? ` (${labels.join(', ')})` : ''}`;
+}
+
+const HEADLINES: Record<ApplyOutcome['status'], (style: Style) => string> = {
+  'in-sync': (style) =>
+    style.green('✔ In sync: the live policy already grants what the desired one does. Nothing to apply.'),
+  'would-apply': (style) =>
+    style.yellow(
+      'DRY RUN: the desired policy would be written. Nothing was changed; run again with --yes to apply.',
+    ),
+  'would-refuse': (style) =>
+    style.red('✖ DRY RUN: remediation would REFUSE to write this key. Nothing was changed.'),
+  applied: (style) => style.green('✔ Applied: the desired policy was written and confirmed.'),
+  refused: (style) => style.red('✖ Refused: the desired policy was NOT written.'),
+  failed: (style) => style.red('✖ Failed: see below.'),
+  unmanaged: (style) =>
+    style.red('✖ No manifest entry matches this key: there is no desired policy to apply.'),
+};
+
+function renderHuman(io: CliIo, outcome: ApplyOutcome): void {
+  const style = createStyle(colourEnabled(io));
+  const finding = outcome.finding;
+  const lines: string[] = [style.bold(keyLine(outcome, finding))];
+  if (finding?.policyFile) lines.push(`Desired policy: ${finding.policyFile}`);
+  const comparison = finding ? compareResultOf(finding) : undefined;
+  if (comparison)
+    lines.push(
+      '',
+      ...renderDiffText(comparison)
+        .split('\n')
+        .map((line) => colourDiffLine(line, style)),
+    );
+  const desiredFindings = finding?.validation?.desired ?? [];
+  if (desiredFindings.length > 0) {
+    lines.push('', style.bold('Validation of the desired policy:'));
+    for (const item of desiredFindings) {
+      const level = item.level === 'error' ? style.red('ERROR') : style.yellow('WARNING');
+      lines.push(`  ${level} ${item.code} ${item.path}: ${item.message}`);
+    }
+  }
+  lines.push('', style.bold(HEADLINES[outcome.status](style)));
+  if (finding && outcome.status !== 'unmanaged')
+    lines.push(...finding.details.map((detail) => `  ${detail}`));
+  if (outcome.status === 'applied' && finding?.livePolicy !== undefined) {
+    lines.push(
+      '',
+      style.bold('The overwritten live policy (verbatim, to undo by hand):'),
+      finding.livePolicy,
+    );
+  }
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+export function registerApplyCommand(program: Command, { io, setExitCode }: CommandContext): void {
+  const command = program
+    .command('apply')
+    .description("restore one key's desired policy (a dry run unless --yes)")
+    .requiredOption('--key <id|arn|alias>', 'the key: key ID, key ARN or alias/name');
+  addCommonOptions(command)
+    .option('--yes', 'write the desired policy (without it: a dry run that changes nothing)')
+    .option('--json', 'print the outcome (status and finding) as JSON')
+    .action(async (options: ApplyCliOptions) => {
+      parseConcurrency(options.concurrency);
+      const manifest = loadCliManifest(options.manifest);
+      const clients = createAwsClients(options, io.env);
+      const publisher = new CollectingPublisher();
+      let outcome: ApplyOutcome;
+      try {
+        outcome = await applyDesired(
+          {
+            store: new KmsKeyPolicyStore(clients.kms),
+            publisher,
+            ledger: new InMemoryRemediationLedger(manifest.flapping),
+            clock: systemClock,
+            logger: QUIET_LOGGER,
+            manifest,
+            repoRoot: process.cwd(),
+          },
+          { keyRef: options.key, confirm: options.yes === true, runId: cliRunId(systemClock.now()) },
+        );
+      } catch (error) {
+        if (error instanceof KeyReferenceError)
+          throw new CliExitError(error.message, EXIT_USAGE, { cause: error });
+        if (error instanceof GuardError) {
+          throw new CliExitError(describeAwsFailure(error.message, clients), EXIT_USAGE, { cause: error });
+        }
+        throw error;
+      }
+      if (options.json) writeJson(io, outcome);
+      else renderHuman(io, outcome);
+      setExitCode(EXIT_BY_STATUS[outcome.status]);
+    });
+}
