@@ -182,16 +182,19 @@ function editDistance(a: string, b: string): number {
 /** The closest candidate, compared case-insensitively, when it is close enough to be a typo. */
 export function closestName(input: string, candidates: readonly string[]): string | undefined {
   const needle = input.toLowerCase();
+  const allowed = Math.max(2, Math.floor(needle.length / 4));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
+    // The edit distance is at least the length difference: skip what can never be close enough,
+    // so a 40 KB value costs no 40 KB x candidate-length distance table per candidate.
+    if (Math.abs(needle.length - candidate.length) > allowed) continue;
     const distance = editDistance(needle, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(2, Math.floor(needle.length / 4));
   return best !== undefined && bestDistance <= allowed ? best : undefined;
 }
 

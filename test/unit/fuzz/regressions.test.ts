@@ -47,3 +47,45 @@ describe('wildcard actions of any length (fuzz finding: "Regular expression too 
     expect(comparison.status).toBe('equivalent');
   });
 });
+
+describe('typo suggestions for huge names (fuzz finding: 40 KB action names took seconds each)', () => {
+  it.each([
+    ['action', (value: string) => appLogsPolicyWithAction(value)],
+    [
+      'condition key',
+      (value: string) => ({
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'kms:Decrypt',
+            Resource: '*',
+            Condition: { StringEquals: { [value]: 'x' } },
+          },
+        ],
+      }),
+    ],
+    [
+      'principal type',
+      (value: string) => ({
+        Statement: [{ Effect: 'Allow', Principal: { [value]: '*' }, Action: 'kms:Decrypt', Resource: '*' }],
+      }),
+    ],
+  ])('validates a document with a 40 KB unknown %s in well under a second', (_element, build) => {
+    // Prepare
+    const document = build(`kms:Decrypt${'x'.repeat(40_000)}`);
+    // Act
+    const started = Date.now();
+    const result = validatePolicy(document);
+    // Assess
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(result.findings.map((finding) => finding.code)).toContain('KMS003');
+  });
+
+  it('still suggests the closest name for an ordinary typo', () => {
+    const result = validatePolicy(appLogsPolicyWithAction('kms:Decrpyt'));
+    expect(result.findings.find((finding) => finding.code === 'KMS201')?.message).toContain(
+      'did you mean "kms:Decrypt"?',
+    );
+  });
+});
