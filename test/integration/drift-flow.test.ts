@@ -8,7 +8,10 @@
  * the rule pattern is exactly the production one.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { z } from 'zod';
 import type { GuardMode } from '../../src/guard/finding';
 import {
   createFindingsTopic,
@@ -142,6 +145,36 @@ beforeEach(() => {
 });
 
 describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift handler -> SNS)', () => {
+  it('builds CloudTrail records with the fields of the KMS Developer Guide example (test/events/put-key-policy.json)', () => {
+    // Prepare
+    const example = z
+      .object({ detail: z.looseObject({ userIdentity: z.looseObject({}) }) })
+      .parse(JSON.parse(readFileSync(path.join(__dirname, '../events/put-key-policy.json'), 'utf8')));
+    const key = keyFor('alert');
+
+    // Act
+    const record = putKeyPolicyRecord({
+      keyArn: key.keyArn,
+      actorArn: MALLORY_ARN,
+      eventId: 'e-1',
+      policy: '{}',
+    });
+
+    // Assess
+    expect(Object.keys(record).sort()).toEqual(Object.keys(example.detail).sort());
+    expect(Object.keys(z.looseObject({}).parse(record.userIdentity)).sort()).toEqual(
+      Object.keys(example.detail.userIdentity).sort(),
+    );
+    expect(record).toMatchObject({
+      eventName: 'PutKeyPolicy',
+      eventID: 'e-1',
+      awsRegion: 'us-east-1',
+      recipientAccountId: WORLD_PLACEHOLDERS.accountId,
+      resources: [{ ARN: key.keyArn, type: 'AWS::KMS::Key' }],
+      requestParameters: { keyId: key.keyId, policyName: 'default', policy: '{}' },
+    });
+  });
+
   it.each([
     {
       change: 'principal * allowed kms:Decrypt',
