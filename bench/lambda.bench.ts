@@ -1,0 +1,815 @@
+/**
+ * The three Lambda functions as they are deployed: the real zips of `serverless package` (serverless-esbuild
+ * with the options in serverless.yml), run in fresh node processes against moto on loopback.
+ *
+ *   size        zipped size of each function's package (target < 1 MiB), and how much of it the source map is
+ *   cold init   median over COLD_RUNS fresh processes of module load + the first invocation (target < 300 ms),
+ *               with the deployed NODE_OPTIONS (--enable-source-maps) and without it
+ *   AWS calls   requests per drift event by mode (alert in sync, alert drift, remediate, dry-run), counted by
+ *               service:operation at a proxy in front of moto; target alert = 2 (GetKeyPolicy + Publish).
+ *               DynamoDB (idempotency, ledger) is reported separately, with STATE_TABLE set as deployed, and a
+ *               duplicate delivery of the same event shows what idempotency leaves of it.
+ *
+ * Figures are on this machine's node (Lambda runs nodejs22.x on arm64) against moto, whose answers take a
+ * few milliseconds each: a real cold start adds the runtime's own bootstrap and real network latency.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
+import { PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import { createStateTable } from '../src/aws/dynamo-ledger';
+import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
+import { type MotoServer, startMoto } from '../src/local/moto-server';
+import {
+  createFindingsTopic,
+  createKeyWithPolicy,
+  createWorldClients,
+  destroyWorldClients,
+  drainQueue,
+  eventBridgeEnvelope,
+  MOTO_ACCOUNT_ID,
+  PUBLIC_DECRYPT_STATEMENT,
+  policyWithStatement,
+  putKeyPolicyRecord,
+  readShippedPolicyTemplate,
+  WORLD_PLACEHOLDERS,
+  WORLD_REGION,
+  type WorldClients,
+  type WorldKey,
+  worldClientConfig,
+  writeManifest,
+} from '../src/local/world';
+import { renderPlaceholders } from '../src/manifest';
+
+const execFileAsync = promisify(execFile);
+const ROOT = resolve(__dirname, '..');
+const SERVERLESS = join(ROOT, 'node_modules/.bin/serverless');
+const RUNNER = join(__dirname, 'fixtures/invoke-bundle.cjs');
+const ZIP_TARGET_BYTES = 1024 * 1024;
+const COLD_INIT_TARGET_MS = 300;
+const ALERT_CALLS_TARGET = 2;
+const COLD_RUNS = 7;
+const PACKAGE_TIMEOUT_MS = 300_000;
+const STAGE = 'bench';
+const FUNCTION_NAMES = ['drift', 'audit', 'notify-slack'] as const;
+type FunctionName = (typeof FUNCTION_NAMES)[number];
+const GUARD_ROLE_ARN = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/kms-policy-guard-${WORLD_REGION}`;
+const ALICE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/Alice`;
+const SLACK_PARAMETER = '/kms-policy-guard/slack-webhook-url';
+
+class LambdaBenchError extends Error {
+  override readonly name = 'LambdaBenchError';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The packaged zips
+
+interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  localHeaderOffset: number;
+}
+
+/** The central directory of a zip file (no unzip binary needed). */
+function zipEntries(zip: Buffer): ZipEntry[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new LambdaBenchError('not a zip file');
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const entries: ZipEntry[] = [];
+  for (let index = 0; index < count; index += 1) {
+    if (zip.readUInt32LE(offset) !== 0x02014b50) throw new LambdaBenchError('bad central directory entry');
+    const nameLength = zip.readUInt16LE(offset + 28);
+    entries.push({
+      name: zip.toString('utf8', offset + 46, offset + 46 + nameLength),
+      method: zip.readUInt16LE(offset + 10),
+      compressedSize: zip.readUInt32LE(offset + 20),
+      size: zip.readUInt32LE(offset + 24),
+      localHeaderOffset: zip.readUInt32LE(offset + 42),
+    });
+    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32);
+  }
+  return entries;
+}
+
+/** Extracts every file of the zip into `dir` (stored or deflated entries, as serverless writes them). */
+function unzipInto(zip: Buffer, dir: string): void {
+  for (const entry of zipEntries(zip)) {
+    if (entry.name.endsWith('/')) continue;
+    const header = entry.localHeaderOffset;
+    const start = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
+    const data = zip.subarray(start, start + entry.compressedSize);
+    const target = join(dir, entry.name);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, entry.method === 8 ? inflateRawSync(data) : data);
+  }
+}
+
+interface PackagedFunction {
+  name: FunctionName;
+  zipBytes: number;
+  bundleZippedBytes: number;
+  mapZippedBytes: number;
+  bundleBytes: number;
+  dir: string;
+  bundlePath: string;
+  /** Literal (non-intrinsic) environment values from the packaged template. */
+  environment: Record<string, string>;
+}
+
+const templateSchema = z.object({
+  Resources: z.record(
+    z.string(),
+    z.looseObject({
+      Type: z.string(),
+      Properties: z
+        .looseObject({
+          FunctionName: z.unknown().optional(),
+          Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }).optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+async function packageFunctions(workDir: string): Promise<{ functions: PackagedFunction[]; ms: number }> {
+  const packageDir = join(workDir, 'package');
+  const home = join(workDir, 'home');
+  mkdirSync(home);
+  const started = performance.now();
+  await execFileAsync(SERVERLESS, ['package', '--stage', STAGE, '--package', packageDir], {
+    cwd: ROOT,
+    timeout: PACKAGE_TIMEOUT_MS,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      SLS_TELEMETRY_DISABLED: '1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+  });
+  const ms = performance.now() - started;
+  const template = templateSchema.parse(
+    JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')),
+  );
+  const functions = FUNCTION_NAMES.map((name): PackagedFunction => {
+    const zip = readFileSync(join(packageDir, `${name}.zip`));
+    const entries = zipEntries(zip);
+    const bundle = entries.find((entry) => entry.name === `handlers/${name}.js`);
+    const map = entries.find((entry) => entry.name === `handlers/${name}.js.map`);
+    if (!bundle) throw new LambdaBenchError(`${name}.zip has no handlers/${name}.js`);
+    const dir = join(workDir, 'functions', name);
+    unzipInto(zip, dir);
+    const resource = Object.values(template.Resources).find(
+      (candidate) =>
+        candidate.Type === 'AWS::Lambda::Function' &&
+        candidate.Properties?.FunctionName === `kms-policy-guard-${STAGE}-${name}`,
+    );
+    const variables = resource?.Properties?.Environment?.Variables ?? {};
+    const environment = Object.fromEntries(
+      Object.entries(variables).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
+    );
+    return {
+      name,
+      zipBytes: zip.length,
+      bundleZippedBytes: bundle.compressedSize,
+      mapZippedBytes: map?.compressedSize ?? 0,
+      bundleBytes: bundle.size,
+      dir,
+      bundlePath: join(dir, `handlers/${name}.js`),
+      environment,
+    };
+  });
+  return { functions, ms };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A counting proxy in front of moto, and a Slack webhook stand-in
+
+/** `kms:GetKeyPolicy`, `sns:Publish`, `dynamodb:PutItem`, … from a signed SDK request. */
+function operationOf(request: IncomingMessage, body: string): string {
+  const authorization = String(request.headers.authorization ?? '');
+  const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(authorization)?.[1] ?? 'unknown';
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') return `${service}:${target.slice(target.lastIndexOf('.') + 1)}`;
+  const action = new URLSearchParams(body).get('Action');
+  if (action) return `${service}:${action}`;
+  const rpcV2 = /\/operation\/([^/?]+)/.exec(request.url ?? '');
+  return `${service}:${rpcV2?.[1] ?? `${request.method} ${request.url}`}`;
+}
+
+class CountingProxy {
+  private server: Server | undefined;
+  private invocation = 0;
+  private counts: Map<string, number>[] = [new Map()];
+
+  async start(target: URL): Promise<string> {
+    this.server = createServer((request, response) => this.handle(target, request, response));
+    const server = this.server;
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new LambdaBenchError('proxy has no port');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  reset(): void {
+    this.invocation = 0;
+    this.counts = [new Map()];
+  }
+
+  /** Requests per service:operation seen during invocation `index` (0-based) since the last reset. */
+  countsOf(index: number): Map<string, number> {
+    return this.counts[index] ?? new Map();
+  }
+
+  stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    server.closeAllConnections();
+    return new Promise((done) => server.close(() => done()));
+  }
+
+  private handle(target: URL, request: IncomingMessage, response: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url === '/__bench/mark') {
+        this.invocation += 1;
+        this.counts[this.invocation] = new Map();
+        response.writeHead(204).end();
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      const operation = operationOf(request, body.toString('utf8'));
+      const current = this.counts[this.invocation] ?? new Map<string, number>();
+      current.set(operation, (current.get(operation) ?? 0) + 1);
+      this.counts[this.invocation] = current;
+      const upstream = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      upstream.on('error', (error) => response.writeHead(502).end(String(error)));
+      upstream.end(body);
+    });
+  }
+}
+
+/** Answers every POST with 200 `ok`, as Slack's incoming webhook does, and counts them. */
+class WebhookStandIn {
+  posts = 0;
+  private server: Server | undefined;
+
+  async start(): Promise<string> {
+    this.server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        this.posts += 1;
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    const server = this.server;
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new LambdaBenchError('webhook has no port');
+    return `http://127.0.0.1:${address.port}/services/TBENCH/BBENCH/benchwebhooksecret`;
+  }
+
+  stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    server.closeAllConnections();
+    return new Promise((done) => server.close(() => done()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The world on moto
+
+type DriftMode = 'alert-in-sync' | 'alert-drift' | 'remediate' | 'dry-run';
+const DRIFT_MODES: DriftMode[] = ['alert-in-sync', 'alert-drift', 'remediate', 'dry-run'];
+
+interface World {
+  clients: WorldClients;
+  keys: Record<DriftMode, WorldKey>;
+  desiredPolicy: string;
+  driftedPolicy: string;
+  topicArn: string;
+  findingsQueueUrl: string;
+  stateTable: string;
+  driftRuleName: string;
+  manifestPath: string;
+  auditManifestPath: string;
+}
+
+async function buildWorld(motoEndpoint: string, workDir: string, webhookUrl: string): Promise<World> {
+  const config = worldClientConfig(motoEndpoint);
+  const clients = createWorldClients(config);
+  const template = readShippedPolicyTemplate('payments-data.json');
+  const desiredPolicy = renderPlaceholders(template, WORLD_PLACEHOLDERS, 'payments-data.json');
+  const driftedPolicy = policyWithStatement(desiredPolicy, PUBLIC_DECRYPT_STATEMENT);
+  const create = (mode: DriftMode) =>
+    createKeyWithPolicy(clients.kms, {
+      policy: mode === 'alert-in-sync' ? desiredPolicy : driftedPolicy,
+      description: `bench ${mode}`,
+    });
+  const keys: Record<DriftMode, WorldKey> = {
+    'alert-in-sync': await create('alert-in-sync'),
+    'alert-drift': await create('alert-drift'),
+    remediate: await create('remediate'),
+    'dry-run': await create('dry-run'),
+  };
+  const managed = (mode: DriftMode) => ({
+    name: `bench-${mode}`,
+    match: { keyId: keys[mode].keyId },
+    mode: mode.startsWith('alert') ? ('alert' as const) : (mode as 'remediate' | 'dry-run'),
+    policyFile: `${mode}.json`,
+    policyTemplate: template,
+  });
+  const manifestPath = writeManifest(join(workDir, 'manifest'), { keys: DRIFT_MODES.map(managed) });
+  // The audit's cold start checks one key in sync; the others exist in the account but are not its business.
+  const auditManifestPath = writeManifest(join(workDir, 'audit-manifest'), {
+    keys: [managed('alert-in-sync')],
+    unmanagedKeys: 'ignore',
+  });
+  const topic = await createFindingsTopic(clients, {
+    topicName: 'kms-policy-guard-findings',
+    queueName: 'bench-findings',
+  });
+  const stateTable = `kms-policy-guard-${STAGE}-state`;
+  await createStateTable(clients.dynamodb, stateTable);
+  const driftRuleName = `kms-policy-guard-${STAGE}-drift`;
+  await clients.events.send(
+    new PutRuleCommand({
+      Name: driftRuleName,
+      EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN),
+    }),
+  );
+  const ssm = new SSMClient(config);
+  await ssm.send(new PutParameterCommand({ Name: SLACK_PARAMETER, Type: 'SecureString', Value: webhookUrl }));
+  ssm.destroy();
+  return {
+    clients,
+    keys,
+    desiredPolicy,
+    driftedPolicy,
+    topicArn: topic.topicArn,
+    findingsQueueUrl: topic.queue.url,
+    stateTable,
+    driftRuleName,
+    manifestPath,
+    auditManifestPath,
+  };
+}
+
+/** Puts the drifted document back on a key (uncounted: straight to moto), as someone's change would. */
+async function drift(world: World, mode: DriftMode): Promise<void> {
+  if (mode === 'alert-in-sync') return;
+  await world.clients.kms.send(
+    new PutKeyPolicyCommand({
+      KeyId: world.keys[mode].keyId,
+      PolicyName: 'default',
+      Policy: world.driftedPolicy,
+    }),
+  );
+}
+
+function driftEvent(world: World, mode: DriftMode): Record<string, unknown> {
+  return eventBridgeEnvelope(
+    putKeyPolicyRecord({ keyArn: world.keys[mode].keyArn, actorArn: ALICE, eventId: randomUUID() }),
+  );
+}
+
+function scheduledEvent(): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: MOTO_ACCOUNT_ID,
+    time: new Date().toISOString(),
+    region: WORLD_REGION,
+    resources: [`arn:aws:events:${WORLD_REGION}:${MOTO_ACCOUNT_ID}:rule/kms-policy-guard-${STAGE}-audit`],
+    detail: {},
+  };
+}
+
+/** An SNS event carrying the finding message the drift function really published. */
+async function snsEventWithPublishedFinding(world: World): Promise<Record<string, unknown>> {
+  const [message] = await drainQueue(world.clients.sqs, world.findingsQueueUrl);
+  const envelope = z
+    .object({
+      MessageId: z.string(),
+      TopicArn: z.string(),
+      Subject: z.string().optional(),
+      Message: z.string(),
+    })
+    .parse(JSON.parse(message?.Body ?? '{}'));
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${envelope.TopicArn}:bench`,
+        Sns: {
+          Type: 'Notification',
+          MessageId: envelope.MessageId,
+          TopicArn: envelope.TopicArn,
+          Subject: envelope.Subject ?? null,
+          Message: envelope.Message,
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: 'bench',
+          SigningCertUrl: 'https://sns.invalid/cert.pem',
+          UnsubscribeUrl: 'https://sns.invalid/unsubscribe',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fresh processes
+
+const invocationSchema = z.object({
+  ms: z.number(),
+  cpuMs: z.number(),
+  response: z.unknown().optional(),
+  error: z.object({ name: z.unknown(), message: z.unknown() }).optional(),
+});
+const runnerResultSchema = z.object({
+  loadMs: z.number(),
+  loadCpuMs: z.number(),
+  invocations: z.array(invocationSchema),
+});
+type RunnerResult = z.infer<typeof runnerResultSchema>;
+
+interface Harness {
+  workDir: string;
+  proxyUrl: string;
+  home: string;
+  world: World;
+}
+
+/** The function's environment as packaged, with the stack's references replaced by the local world. */
+function environmentFor(
+  harness: Harness,
+  fn: PackagedFunction,
+  options: { sourceMaps: boolean; stateTable: boolean },
+): Record<string, string> {
+  const { world } = harness;
+  const local: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: harness.home,
+    AWS_REGION: WORLD_REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: harness.proxyUrl,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    LAMBDA_TASK_ROOT: fn.dir,
+  };
+  const environment: Record<string, string> = { ...fn.environment, ...local };
+  if (!options.sourceMaps) delete environment.NODE_OPTIONS;
+  if (fn.name === 'drift' || fn.name === 'audit') {
+    environment.TOPIC_ARN = world.topicArn;
+    environment.GUARD_ROLE_ARN = GUARD_ROLE_ARN;
+    environment.MANIFEST_PATH = fn.name === 'drift' ? world.manifestPath : world.auditManifestPath;
+    if (options.stateTable) environment.STATE_TABLE = world.stateTable;
+  }
+  if (fn.name === 'audit') {
+    environment.DRIFT_RULE_NAME = world.driftRuleName;
+    environment.AUDIT_REPORT_UNMANAGED = 'false';
+  }
+  if (fn.name === 'notify-slack') {
+    environment.SLACK_WEBHOOK_PARAM = SLACK_PARAMETER;
+    environment.SLACK_WEBHOOK_ALLOW_INSECURE_LOCAL = '1';
+  }
+  return environment;
+}
+
+async function runFresh(
+  harness: Harness,
+  fn: PackagedFunction,
+  events: unknown[],
+  environment: Record<string, string>,
+  mark: boolean,
+): Promise<RunnerResult> {
+  const id = randomUUID();
+  const eventsFile = join(harness.workDir, `events-${id}.json`);
+  const resultFile = join(harness.workDir, `result-${id}.json`);
+  writeFileSync(eventsFile, JSON.stringify(events));
+  const env = mark ? { ...environment, BENCH_MARK_URL: `${harness.proxyUrl}/__bench/mark` } : environment;
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | null>((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      [RUNNER, fn.bundlePath, eventsFile, resultFile, `kms-policy-guard-${STAGE}-${fn.name}`],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.once('error', fail);
+    child.once('exit', done);
+  });
+  if (code !== 0) {
+    throw new LambdaBenchError(
+      `${fn.name} exited with ${code}: ${Buffer.concat(stderr).toString('utf8').slice(-2000)}`,
+    );
+  }
+  return runnerResultSchema.parse(JSON.parse(readFileSync(resultFile, 'utf8')));
+}
+
+function assertNoError(fn: PackagedFunction, result: RunnerResult, what: string): void {
+  for (const invocation of result.invocations) {
+    if (invocation.error) {
+      throw new LambdaBenchError(`${fn.name} ${what} failed: ${JSON.stringify(invocation.error)}`);
+    }
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
+}
+
+interface ColdInit {
+  loadMs: number;
+  firstInvokeMs: number;
+  totalMs: number;
+  /** CPU time of module load + first invocation (user + system): what a busy machine inflates least. */
+  totalCpuMs: number;
+}
+
+async function coldInit(harness: Harness, fn: PackagedFunction, sourceMaps: boolean): Promise<ColdInit> {
+  const samples: { load: number; invoke: number; total: number; cpu: number }[] = [];
+  const environment = environmentFor(harness, fn, { sourceMaps, stateTable: true });
+  for (let index = 0; index < COLD_RUNS; index += 1) {
+    const event =
+      fn.name === 'drift'
+        ? driftEvent(harness.world, 'alert-in-sync')
+        : fn.name === 'audit'
+          ? scheduledEvent()
+          : publishedFinding();
+    const result = await runFresh(harness, fn, [event], environment, false);
+    assertNoError(fn, result, 'cold start');
+    const first = result.invocations[0];
+    const invoke = first?.ms ?? Number.NaN;
+    const cpu = result.loadCpuMs + (first?.cpuMs ?? Number.NaN);
+    samples.push({ load: result.loadMs, invoke, total: result.loadMs + invoke, cpu });
+  }
+  return {
+    loadMs: median(samples.map((sample) => sample.load)),
+    firstInvokeMs: median(samples.map((sample) => sample.invoke)),
+    totalMs: median(samples.map((sample) => sample.total)),
+    totalCpuMs: median(samples.map((sample) => sample.cpu)),
+  };
+}
+
+let publishedFindingEvent: Record<string, unknown> | undefined;
+
+/** notify-slack's input: a finding the drift function published (kept from the first alert-drift run). */
+function publishedFinding(): Record<string, unknown> {
+  if (publishedFindingEvent) return publishedFindingEvent;
+  throw new LambdaBenchError('no published finding yet: run the drift modes first');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(0)} ms`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  return [
+    line(header),
+    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+function callList(counts: Map<string, number>, include: (operation: string) => boolean): string {
+  const entries = [...counts.entries()]
+    .filter(([operation]) => include(operation))
+    .sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return '—';
+  return entries.map(([operation, count]) => (count === 1 ? operation : `${operation} x${count}`)).join(', ');
+}
+
+function total(counts: Map<string, number>, include: (operation: string) => boolean): number {
+  return [...counts.entries()]
+    .filter(([operation]) => include(operation))
+    .reduce((sum, [, count]) => sum + count, 0);
+}
+
+const isDynamo = (operation: string) => operation.startsWith('dynamodb:');
+const notDynamo = (operation: string) => !isDynamo(operation);
+
+function verdict(ok: boolean): string {
+  return ok ? 'ok' : 'OVER TARGET';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export async function run(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'kms-guard-lambda-bench-'));
+  let moto: MotoServer | undefined;
+  const proxy = new CountingProxy();
+  const webhook = new WebhookStandIn();
+  let clients: WorldClients | undefined;
+  try {
+    // Size: the real packages.
+    const { functions, ms: packageMs } = await packageFunctions(workDir);
+    console.log(`serverless package (3 functions, offline): ${(packageMs / 1000).toFixed(1)} s\n`);
+    console.log(
+      table(
+        ['function', 'zip', 'bundle (zipped)', 'source map (zipped)', 'bundle unzipped', 'target < 1 MiB'],
+        functions.map((fn) => [
+          fn.name,
+          kib(fn.zipBytes),
+          kib(fn.bundleZippedBytes),
+          kib(fn.mapZippedBytes),
+          kib(fn.bundleBytes),
+          verdict(fn.zipBytes < ZIP_TARGET_BYTES),
+        ]),
+      ),
+    );
+
+    // The world.
+    moto = await startMoto();
+    const proxyUrl = await proxy.start(new URL(moto.endpoint));
+    const webhookUrl = await webhook.start();
+    const world = await buildWorld(moto.endpoint, workDir, webhookUrl);
+    clients = world.clients;
+    const home = join(workDir, 'home-run');
+    mkdirSync(home);
+    const harness: Harness = { workDir, proxyUrl, home, world };
+    const byName = (name: FunctionName): PackagedFunction => {
+      const found = functions.find((fn) => fn.name === name);
+      if (!found) throw new LambdaBenchError(`no package for ${name}`);
+      return found;
+    };
+    const driftFn = byName('drift');
+
+    // AWS calls per drift event, one fresh process per mode, without and with the state table.
+    const callRows: string[][] = [];
+    const outcomes: string[] = [];
+    for (const stateTable of [false, true]) {
+      for (const mode of DRIFT_MODES) {
+        await drift(world, mode);
+        await drainQueue(world.clients.sqs, world.findingsQueueUrl);
+        const event = driftEvent(world, mode);
+        proxy.reset();
+        // With the state table the same event is delivered twice: the duplicate is answered from DynamoDB.
+        const events = stateTable ? [event, event] : [event];
+        const result = await runFresh(
+          harness,
+          driftFn,
+          events,
+          environmentFor(harness, driftFn, { sourceMaps: true, stateTable }),
+          true,
+        );
+        assertNoError(driftFn, result, mode);
+        const first = proxy.countsOf(0);
+        const status = z.object({ status: z.string() }).safeParse(result.invocations[0]?.response);
+        outcomes.push(
+          `${mode}${stateTable ? ' +STATE_TABLE' : ''}: ${status.success ? status.data.status : '?'}`,
+        );
+        callRows.push([
+          mode,
+          stateTable ? 'set' : 'not set',
+          String(total(first, notDynamo)),
+          callList(first, notDynamo),
+          stateTable ? callList(first, isDynamo) : '—',
+          stateTable ? callList(proxy.countsOf(1), () => true) : '—',
+        ]);
+        if (mode === 'alert-drift' && !publishedFindingEvent) {
+          publishedFindingEvent = await snsEventWithPublishedFinding(world);
+        }
+      }
+    }
+    console.log('\nAWS calls per drift event (fresh process per row; counted at a proxy in front of moto)\n');
+    console.log(
+      table(
+        [
+          'mode',
+          'STATE_TABLE',
+          'KMS+SNS calls',
+          'KMS + SNS',
+          'DynamoDB (idempotency, ledger)',
+          'same event again',
+        ],
+        callRows,
+      ),
+    );
+    console.log(`\nresults: ${outcomes.join('; ')}`);
+    const alertRow = callRows.find((row) => row[0] === 'alert-drift' && row[1] === 'not set');
+    console.log(
+      `alert (drift) calls: ${alertRow?.[2]} (target ${ALERT_CALLS_TARGET}: GetKeyPolicy + Publish) ${verdict(alertRow?.[2] === String(ALERT_CALLS_TARGET))}`,
+    );
+
+    // Other functions' calls, once each.
+    const auditFn = byName('audit');
+    const slackFn = byName('notify-slack');
+    proxy.reset();
+    const audit = await runFresh(
+      harness,
+      auditFn,
+      [scheduledEvent()],
+      environmentFor(harness, auditFn, { sourceMaps: true, stateTable: true }),
+      true,
+    );
+    assertNoError(auditFn, audit, 'audit');
+    const auditCalls = proxy.countsOf(0);
+    proxy.reset();
+    const postsBefore = webhook.posts;
+    const slack = await runFresh(
+      harness,
+      slackFn,
+      [publishedFinding()],
+      environmentFor(harness, slackFn, { sourceMaps: true, stateTable: false }),
+      true,
+    );
+    assertNoError(slackFn, slack, 'notify-slack');
+    console.log(`audit (1 managed key in sync, unmanaged not reported): ${callList(auditCalls, () => true)}`);
+    console.log(
+      `notify-slack (1 finding): ${callList(proxy.countsOf(0), () => true)}; webhook POSTs: ${webhook.posts - postsBefore}`,
+    );
+
+    // Cold init.
+    const coldRows: string[][] = [];
+    for (const fn of functions) {
+      for (const sourceMaps of [true, false]) {
+        const figures = await coldInit(harness, fn, sourceMaps);
+        coldRows.push([
+          fn.name,
+          sourceMaps ? '--enable-source-maps (deployed)' : 'none',
+          ms(figures.loadMs),
+          ms(figures.firstInvokeMs),
+          ms(figures.totalMs),
+          ms(figures.totalCpuMs),
+          `${verdict(figures.totalMs < COLD_INIT_TARGET_MS)} / ${verdict(figures.totalCpuMs < COLD_INIT_TARGET_MS)}`,
+        ]);
+      }
+    }
+    const [load1 = 0] = loadavg();
+    console.log(
+      `\nCold init: median of ${COLD_RUNS} fresh node ${process.version} processes, STATE_TABLE set as deployed` +
+        ` (${cpus().length} CPUs, load average ${load1.toFixed(1)} at the end; wall clock includes moto's answers)\n`,
+    );
+    console.log(
+      table(
+        [
+          'function',
+          'NODE_OPTIONS',
+          'module load',
+          'first invocation',
+          'load + first',
+          'load + first, CPU',
+          'target < 300 ms (wall / CPU)',
+        ],
+        coldRows,
+      ),
+    );
+  } finally {
+    if (clients) destroyWorldClients(clients);
+    await proxy.stop();
+    await webhook.stop();
+    await moto?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
