@@ -160,6 +160,54 @@ function render(finding: Finding, topicArn: string, attempt: Attempt, notes: str
   };
 }
 
+/** Longest string the last-resort message keeps of any one field. */
+const ESSENTIAL_MAX_CHARS = 1_000;
+
+function capped(value: string): string {
+  return value.length > ESSENTIAL_MAX_CHARS ? `${value.slice(0, ESSENTIAL_MAX_CHARS)}… [shortened]` : value;
+}
+
+/**
+ * Last resort when even the shortened message is too large (CloudTrail and policy strings are
+ * attacker-controlled: a 40 KB user agent, alias or Sid): the finding's identity and first detail
+ * lines only, every string capped. An alert that says less still arrives; an oversized Publish fails.
+ */
+function essentials(finding: Finding): Finding {
+  const reduced: Finding = {
+    id: capped(finding.id),
+    kind: finding.kind,
+    severity: finding.severity,
+    title: capped(finding.title),
+    keyArn: capped(finding.keyArn),
+    keyId: capped(finding.keyId),
+    aliases: finding.aliases.slice(0, 10).map(capped),
+    region: capped(finding.region),
+    account: capped(finding.account),
+    mode: finding.mode,
+    action: finding.action,
+    trigger: finding.trigger,
+    details: [
+      ...finding.details.slice(0, 5).map(capped),
+      "The finding was too large for an SNS message even shortened: the complete finding is in the guard's log line finding_truncated.",
+    ],
+    time: capped(finding.time),
+  };
+  if (finding.keyName !== undefined) reduced.keyName = capped(finding.keyName);
+  if (finding.policyFile !== undefined) reduced.policyFile = capped(finding.policyFile);
+  if (finding.actor) {
+    const { arn, sourceIPAddress, eventTime, eventID, eventName, isGuard } = finding.actor;
+    reduced.actor = {
+      arn: arn === undefined ? undefined : capped(arn),
+      sourceIPAddress: sourceIPAddress === undefined ? undefined : capped(sourceIPAddress),
+      eventTime: eventTime === undefined ? undefined : capped(eventTime),
+      eventID: eventID === undefined ? undefined : capped(eventID),
+      eventName: eventName === undefined ? undefined : capped(eventName),
+      isGuard,
+    };
+  }
+  return reduced;
+}
+
 /** The Publish request for a finding, shortened step by step until it fits the SNS limit. */
 export function buildSnsPublishInput(
   finding: Finding,
@@ -187,5 +235,11 @@ export function buildSnsPublishInput(
     );
   }
   if (!last) throw new Error('no SNS message rendered');
+  if (last.bytes > budget) {
+    last = render(essentials(finding), topicArn, ATTEMPTS[ATTEMPTS.length - 1] as Attempt, [
+      ...last.truncated,
+      'finding reduced to its essentials (identity, first detail lines, every string capped)',
+    ]);
+  }
   return last;
 }

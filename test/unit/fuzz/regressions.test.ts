@@ -3,9 +3,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readFindingFromSnsMessage } from '../../../src/alerts/slack-sns-message';
+import { buildSnsPublishInput, SNS_MESSAGE_MAX_BYTES } from '../../../src/alerts/sns-message';
 import { comparePolicies } from '../../../src/policy/compare';
 import { expandActionPattern } from '../../../src/policy/service-data';
 import { validatePolicy } from '../../../src/policy/validate';
+import { driftFinding } from '../alerts/slack-fixtures';
 import { REPO_ROOT } from './mutate';
 
 function appLogsPolicyWithAction(action: string): { Statement: { Action: unknown }[] } {
@@ -87,5 +90,46 @@ describe('typo suggestions for huge names (fuzz finding: 40 KB action names took
     expect(result.findings.find((finding) => finding.code === 'KMS201')?.message).toContain(
       'did you mean "kms:Decrypt"?',
     );
+  });
+});
+
+describe('SNS message of a finding full of huge attacker-controlled strings (fuzz finding: 604 KB message)', () => {
+  it('still fits 256 KB, says it was reduced, and stays readable as a finding', () => {
+    // Prepare: 40 KB in every CloudTrail- or policy-controlled field outside the details
+    const huge = 'x'.repeat(40_000);
+    const base = driftFinding();
+    const finding = {
+      ...base,
+      title: huge,
+      aliases: [huge, huge],
+      keyName: huge,
+      actor: { ...base.actor, arn: huge, userAgent: huge, sourceIPAddress: huge, type: huge },
+      livePolicy: huge,
+      desiredPolicy: huge,
+      cosmetic: [{ kind: 'sid' as const, message: huge }],
+      validation: {
+        live: [{ code: 'KMS201', level: 'error' as const, path: '$', message: huge }],
+        desired: [],
+      },
+      details: ['first line', huge],
+    };
+    // Act
+    const { input, bytes, truncated } = buildSnsPublishInput(
+      finding,
+      'arn:aws:sns:us-west-2:111122223333:findings',
+    );
+    // Assess
+    expect(bytes).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    expect(truncated).toContain(
+      'finding reduced to its essentials (identity, first detail lines, every string capped)',
+    );
+    const structure = JSON.parse(input.Message ?? '{}') as { default: string; email: string };
+    const read = readFindingFromSnsMessage(structure.default);
+    expect(read).toMatchObject({
+      ok: true,
+      kind: 'finding',
+      finding: { id: base.id, kind: 'drift', keyArn: base.keyArn },
+    });
+    expect(structure.email).toContain(base.keyArn);
   });
 });
