@@ -10,6 +10,9 @@
  *               DynamoDB (idempotency, ledger) is reported separately, with STATE_TABLE set as deployed, and a
  *               duplicate delivery of the same event shows what idempotency leaves of it.
  *
+ * LAMBDA_BENCH_CPU_PROFILE_DIR=<dir> also writes a V8 CPU profile of every cold start there (open in Chrome
+ * DevTools) to see where the time goes.
+ *
  * Figures are on this machine's node (Lambda runs nodejs22.x on arm64) against moto, whose answers take a
  * few milliseconds each: a real cold start adds the runtime's own bootstrap and real network latency.
  */
@@ -525,9 +528,11 @@ async function runFresh(
   const env = mark ? { ...environment, BENCH_MARK_URL: `${harness.proxyUrl}/__bench/mark` } : environment;
   const stderr: Buffer[] = [];
   const code = await new Promise<number | null>((done, fail) => {
+    const profileDir = process.env.LAMBDA_BENCH_CPU_PROFILE_DIR;
+    const profile = profileDir && !mark ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir, fn.name)] : [];
     const child = spawn(
       process.execPath,
-      [RUNNER, fn.bundlePath, eventsFile, resultFile, `kms-policy-guard-${STAGE}-${fn.name}`],
+      [...profile, RUNNER, fn.bundlePath, eventsFile, resultFile, `kms-policy-guard-${STAGE}-${fn.name}`],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
