@@ -17,7 +17,7 @@ function isBenchModule(value: unknown): value is BenchModule {
 }
 
 async function main(): Promise<void> {
-  const filter = process.argv[2] ?? '';
+  const filter = process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? ''; // --flags are for modules
   const files = readdirSync(__dirname)
     .filter((file) => file.endsWith('.bench.ts') && file.includes(filter))
     .sort();
