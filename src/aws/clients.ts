@@ -123,6 +123,12 @@ export function toKmsError(error: unknown, operation: KmsOperation, keyId: strin
       return new KeyUnavailableError(operation, keyId, 'disabled', shape.message, shape.name, options);
     case 'MalformedPolicyDocumentException':
       return new PolicyRejectedError(keyId, shape.message, shape.name, options);
+    case 'LimitExceededException':
+      // KMS throttles with ThrottlingException; LimitExceededException is a quota, and on PutKeyPolicy
+      // the document is larger than KMS accepts: retrying the same write can never succeed.
+      if (operation === 'PutKeyPolicy')
+        return new PolicyRejectedError(keyId, shape.message, shape.name, options);
+      return new RetryableAwsError(operation, shape.message, shape.name, options);
     default:
       if (isTransientAwsError(error))
         return new RetryableAwsError(operation, shape.message, shape.name, options);
