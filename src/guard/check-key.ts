@@ -578,11 +578,20 @@ async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<Che
     });
   }
   // Recorded right after the write, before anything else can fail: the overwritten document is kept.
-  const reapplies = await ctx.deps.ledger.recordReapply(ctx.keyArn, overwritten, ctx.now, {
-    eventId: ctx.request.eventId,
-    actorArn: ctx.request.actor?.arn,
-    desiredPolicy: evaluation.desiredPolicy,
-  });
+  // A ledger failure must not fail the invocation: the retried event would find the key in sync and
+  // publish nothing, and the overwritten document would be lost. The finding below carries it instead.
+  let reapplies: number | undefined;
+  let ledgerFailure: string | undefined;
+  try {
+    reapplies = await ctx.deps.ledger.recordReapply(ctx.keyArn, overwritten, ctx.now, {
+      eventId: ctx.request.eventId,
+      actorArn: ctx.request.actor?.arn,
+      desiredPolicy: evaluation.desiredPolicy,
+    });
+  } catch (error) {
+    ledgerFailure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    ctx.log('error', 'ledger_write_failed', { error: ledgerFailure, overwrittenPolicy: overwritten });
+  }
   ctx.log('info', 'desired_policy_written', { reapplies });
 
   const policy = stabilizationPolicy(ctx.deps);
@@ -642,8 +651,12 @@ async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<Che
     title: title(ctx, 'remediated', severity),
     details: [
       `The guard restored the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} and confirmed it with ${policy.requiredStableReads} consecutive equivalent reads (${stabilization.reads} reads, ${stabilization.staleReads} stale).`,
-      `Re-applies of this key in the last ${ctx.deps.manifest.flapping.windowMinutes} minutes: ${reapplies} (limit ${ctx.deps.manifest.flapping.maxReapplies}).`,
-      'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.',
+      ledgerFailure === undefined
+        ? `Re-applies of this key in the last ${ctx.deps.manifest.flapping.windowMinutes} minutes: ${reapplies} (limit ${ctx.deps.manifest.flapping.maxReapplies}).`
+        : `The remediation ledger could not record this re-apply (${ledgerFailure}): the flapping count misses it.`,
+      ledgerFailure === undefined
+        ? 'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.'
+        : 'The overwritten document is kept verbatim in livePolicy (and in the log line ledger_write_failed).',
     ],
     comparison: evaluation.comparison,
     validation: validationOf(evaluation),

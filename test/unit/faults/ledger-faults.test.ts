@@ -1,0 +1,106 @@
+/**
+ * DynamoDB ledger faults in remediate mode, through checkKey: what the user sees when the state table
+ * is throttled, denied or missing before the write (flapping count) and after it (recording the
+ * overwritten document). Part of the fault matrix (aws-faults.test.ts).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoRemediationLedger, StateStoreError } from '../../../src/aws/dynamo-ledger';
+import { type CheckKeyRequest, checkKey } from '../../../src/guard/check-key';
+import {
+  awsError,
+  DescribeKeyCommand,
+  describeKeyResponse,
+  desiredPolicyAsKmsReturnsIt,
+  driftedPolicyText,
+  fixtureManifest,
+  GetKeyPolicyCommand,
+  KEY_ARN,
+  kmsMock,
+  makeHarness,
+  PublishCommand,
+  PutKeyPolicyCommand,
+  resetMocks,
+  snsMock,
+} from '../guard/harness';
+
+const REQUEST: CheckKeyRequest = {
+  keyRef: KEY_ARN,
+  trigger: 'event',
+  eventId: 'c217db1f-903f-4a2f-8f88-9580182d6313',
+  actor: { arn: 'arn:aws:iam::111122223333:user/Alice', isGuard: false },
+};
+
+beforeEach(() => {
+  resetMocks();
+});
+
+describe('DynamoDB ledger faults (remediate mode)', () => {
+  const documentMock = mockClient(DynamoDBDocumentClient);
+
+  beforeEach(() => {
+    documentMock.reset();
+  });
+
+  afterAll(() => {
+    documentMock.restore();
+  });
+
+  function ledgerHarness() {
+    const harness = makeHarness(fixtureManifest('remediate'));
+    const ledger = new DynamoRemediationLedger({
+      tableName: 'kms-guard-state',
+      client: new DynamoDBClient({ region: 'us-west-2' }),
+      window: { windowMinutes: 60 },
+    });
+    return { ...harness, deps: { ...harness.deps, ledger } };
+  }
+
+  it.each([
+    ['ProvisionedThroughputExceededException', true],
+    ['ThrottlingException', true],
+    ['InternalServerError', true],
+    ['AccessDeniedException', false],
+    ['ResourceNotFoundException', false],
+  ])(
+    'Query (flapping count) fails with %s: thrown before any write (retryable %s)',
+    async (name, retryable) => {
+      // Prepare
+      const { deps } = ledgerHarness();
+      kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+      documentMock
+        .on(QueryCommand)
+        .rejects(
+          awsError(name, 'no', retryable && name === 'InternalServerError' ? 'server' : 'client', 400),
+        );
+      // Act
+      const error = await checkKey(deps, REQUEST).catch((caught: unknown) => caught);
+      // Assess
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect((error as StateStoreError).retryable).toBe(retryable);
+      expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    },
+  );
+
+  it('PutItem (recording the overwritten document) fails after the write: the remediated finding still carries it', async () => {
+    // Prepare
+    const { deps, logger } = ledgerHarness();
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .resolvesOnce({ Policy: driftedPolicyText() })
+      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
+    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    documentMock.on(QueryCommand).resolves({ Count: 0 });
+    documentMock.on(PutCommand).rejects(awsError('ProvisionedThroughputExceededException', 'slow down'));
+    // Act
+    const outcome = await checkKey(deps, REQUEST);
+    // Assess: a retry would find the key in sync and say nothing, so this invocation must tell
+    expect(outcome.finding).toMatchObject({ kind: 'remediated', livePolicy: driftedPolicyText() });
+    expect(outcome.finding?.details.join('\n')).toMatch(/ledger could not record/);
+    const logged = logger.lines.find((line) => line.message === 'ledger_write_failed');
+    expect(logged).toMatchObject({ level: 'error', attributes: { overwrittenPolicy: driftedPolicyText() } });
+  });
+});
