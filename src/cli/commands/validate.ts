@@ -4,8 +4,15 @@
  *
  * Exit: 0 every file valid (warnings allowed), 1 some file has an error, 2 usage error or a file
  * that cannot be read (or a manifest where manifest support is missing).
+ *
+ * Lockout safety: KMS305 (no administrator left able to change the policy) and KMS306 (remediate
+ * mode: the guard would lose its own Get/PutKeyPolicy) are warnings in the catalogue, because a live
+ * policy may legitimately be like that; but validate REFUSES them (reported as errors, exit 1), as the
+ * guard's remediation refuses to write them (REMEDIATION_BLOCKING_CODES): CI stops such a desired
+ * policy before it is merged, not after the guard would apply it.
  */
 import { type Command, Option } from 'commander';
+import { REMEDIATION_BLOCKING_CODES } from '../../policy/catalogue';
 import type { ValidateOptions, ValidationFinding } from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
 import type { CommandContext } from '../context';
@@ -43,6 +50,17 @@ export interface FileReport {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+const LOCKOUT_CODES: ReadonlySet<string> = new Set(REMEDIATION_BLOCKING_CODES);
+
+/** A lockout finding as validate reports it: an error that says it is refused, and why. */
+function refused(finding: ValidationFinding): ValidationFinding {
+  if (!LOCKOUT_CODES.has(finding.code)) return finding;
+  return {
+    ...finding,
+    level: 'error',
+    message: `${finding.message} — refused: the guard never applies a policy that could lock out its administrators or itself`,
+  };
+}
 
 function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions {
   const allowedAccounts = (options.allowedAccounts ?? '')
@@ -94,13 +112,23 @@ function manifestReport(file: string, byteLength: number, check: ManifestCheck):
       },
     };
   }
+  // A desired document with a lockout finding (KMS306 only appears for remediate-mode entries) is refused.
+  const warnings = check.warnings.map((warning) => ({ ...warning, finding: refused(warning.finding) }));
+  const refusals = warnings.filter((warning) => warning.finding.level === 'error');
   return {
     file,
     kind: 'manifest',
-    valid: true,
+    valid: refusals.length === 0,
     byteLength,
     findings: [],
-    manifest: { keys: check.keys, problems: [], warnings: check.warnings },
+    manifest: {
+      keys: check.keys,
+      problems: refusals.map(
+        (refusal) =>
+          `${refusal.key} (${refusal.policyFile}): ${refusal.finding.code} ${refusal.finding.path}: ${refusal.finding.message}`,
+      ),
+      warnings: warnings.filter((warning) => warning.finding.level !== 'error'),
+    },
   };
 }
 
@@ -121,12 +149,13 @@ async function checkFile(file: string, options: ValidateOptions): Promise<FileRe
     return manifestReport(file, byteLength, await checkManifest(file));
   }
   const result = validatePolicy(read.text, options);
+  const findings = result.findings.map(refused);
   return {
     file,
     kind: 'policy',
-    valid: result.valid,
+    valid: findings.every((finding) => finding.level !== 'error'),
     byteLength: result.byteLength,
-    findings: result.findings,
+    findings,
   };
 }
 

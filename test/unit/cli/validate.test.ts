@@ -28,14 +28,10 @@ describe('kms-guard validate', () => {
   });
 
   it('exits 0 when a policy has only warnings', async () => {
-    const result = await runCli([
-      'validate',
-      fixture('condition-warnings.json'),
-      fixture('lockout-risk.json'),
-    ]);
+    // (lockout warnings KMS305/KMS306 are refused instead: validate-lockout.test.ts)
+    const result = await runCli(['validate', fixture('condition-warnings.json')]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('  warning  KMS205  $.Statement[3].Condition.StringEquals.kms:ViaServce');
-    expect(result.stdout).toContain('  warning  KMS305  $.Statement  Lockout risk');
   });
 
   it('exits 1 for a file that is not JSON and says where it breaks', async () => {
@@ -88,7 +84,7 @@ describe('kms-guard validate', () => {
     // Assess
     expect(restricted.code).toBe(0);
     expect(restricted.stdout).toContain('  warning  KMS302  $.Statement[2].Principal.AWS[2]');
-    expect(guarded.stdout).toContain('  warning  KMS306  $.Statement  In remediate mode the guard');
+    expect(guarded.stdout).toContain('  error  KMS306  $.Statement  In remediate mode the guard');
   });
 
   it('prints the documented --json shape', async () => {
