@@ -13,8 +13,8 @@
  * An audit never counts a key it could not check as in sync: such keys are listed as not checked in an
  * `audit-incomplete` finding and in the summary, and the report says the audit is incomplete.
  */
-import { matchesKey, placeholderValuesFromArn } from '../manifest';
-import type { KeyMatcher, LoadedManifest, ManagedKey, PlaceholderValues } from '../manifest/types';
+import { describeMatcher, matchesKey, placeholderValuesFromArn } from '../manifest';
+import type { LoadedManifest, ManagedKey, PlaceholderValues } from '../manifest/types';
 import type { Severity } from '../policy/types';
 import { type CheckKeyDeps, type CheckKeyRequest, type CheckOutcome, checkKey } from './check-key';
 import { runPool } from './concurrency';
@@ -116,7 +116,7 @@ export interface AuditReport {
   healthError?: string;
   /** Audit-level failures (listings, health check, publishing the account-level findings). */
   problems: string[];
-  /** Manifest entries that match nothing here (an alias this account/Region does not have). */
+  /** Manifest entries that match no key here (no key has the alias, tag, ID or ARN they name). */
   notes: string[];
   /** Every finding this audit made, key findings first, the summary last. */
   findings: Finding[];
@@ -227,14 +227,6 @@ function isAwsManagedAlias(alias: string): boolean {
   return alias.startsWith('alias/aws/');
 }
 
-function matcherText(match: KeyMatcher): string {
-  if (match.keyId !== undefined) return `key ID ${match.keyId}`;
-  if (match.keyArn !== undefined) return `key ARN ${match.keyArn}`;
-  if (match.alias !== undefined) return `alias ${match.alias}`;
-  if (match.tag !== undefined) return `tag ${match.tag.key}=${match.tag.value}`;
-  return 'no matcher';
-}
-
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
@@ -321,7 +313,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
         const keyId = aliasTargets.get(match.alias);
         if (keyId === undefined) {
           // Not a failure of the audit: the manifest names an alias this account/Region does not have.
-          notes.push(`manifest entry ${entry.name}: no key has ${matcherText(match)} here`);
+          notes.push(`manifest entry ${entry.name}: no key has ${describeMatcher(match)} here`);
         } else if (!candidates.has(keyId)) {
           candidates.set(keyId, { keyId, namedBy: entry });
         }
@@ -495,6 +487,16 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     };
     if (candidate.namedBy) item.name = candidate.namedBy.name;
     notChecked.push(item);
+  }
+
+  // Entries that found no key protect nothing: say so (the alias case was noted while listing).
+  if (inventoryError === undefined && notChecked.length === 0) {
+    const checkedNames = new Set(keys.map((key) => key.name));
+    for (const entry of deps.manifest.keys) {
+      const { match } = entry;
+      if (match.alias !== undefined || checkedNames.has(entry.name)) continue;
+      notes.push(`manifest entry ${entry.name}: no key has ${describeMatcher(match)} here`);
+    }
   }
 
   // 5. Account-level findings: guard health, incompleteness, and the summary, in that order.

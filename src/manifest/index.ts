@@ -4,7 +4,7 @@ import type { ManagedKey, PlaceholderValues } from './types';
 
 export { ManifestError } from './errors';
 export { loadManifest, validationOptionsFor } from './load';
-export { matchesKey, resolveKey } from './match';
+export { describeMatcher, matchesKey, resolveKey } from './match';
 export {
   GUARD_ROLE_ARN_TEMPLATE,
   guardRoleArn,

@@ -14,6 +14,15 @@ export function matchesKey(match: KeyMatcher, key: KeyMetadata): boolean {
   return false;
 }
 
+/** How a person reads a matcher: `alias alias/x`, `tag team=payments`, `key ID …`, `key ARN …`. */
+export function describeMatcher(match: KeyMatcher): string {
+  if (match.keyId !== undefined) return `key ID ${match.keyId}`;
+  if (match.keyArn !== undefined) return `key ARN ${match.keyArn}`;
+  if (match.alias !== undefined) return `alias ${match.alias}`;
+  if (match.tag !== undefined) return `tag ${match.tag.key}=${match.tag.value}`;
+  return 'no matcher';
+}
+
 export function resolveKey(manifest: LoadedManifest, key: KeyMetadata): ManagedKey | undefined {
   return manifest.keys.find((entry) => matchesKey(entry.match, key));
 }

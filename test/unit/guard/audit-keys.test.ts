@@ -383,6 +383,32 @@ describe('auditKeys: which keys it checks', () => {
   });
 });
 
+describe('auditKeys: manifest entries that match no key', () => {
+  it('notes a tag entry whose tag no key carries any more (a mis-tagged key protects nothing)', async () => {
+    // Prepare: someone re-tagged the app-logs key.
+    const kms = fixtureKms();
+    const appLogs = kms.keys.get(APP_LOGS);
+    if (appLogs) appLogs.tags = { 'kms-policy-guard': 'app-log' };
+    const { deps, publisher } = setup(kms);
+
+    // Act
+    const report = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: false });
+
+    // Assess
+    const note = 'manifest entry app-logs: no key has tag kms-policy-guard=app-logs here';
+    expect(report.notes).toEqual([note]);
+    expect(report.keys.map((key) => key.name)).not.toContain('app-logs');
+    expect(publisher.findings.at(-1)?.kind).toBe('audit-summary');
+    expect(publisher.findings.at(-1)?.details).toContain(note);
+  });
+
+  it('adds no note when every entry found its key', async () => {
+    const { deps } = setup(fixtureKms());
+    const report = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: false });
+    expect(report.notes).toEqual([]);
+  });
+});
+
 describe('auditKeys: bounded concurrency', () => {
   it.each([1, 4, 16])('never has more than %i keys in flight', async (limit) => {
     // Prepare: 40 managed keys matched by tag, all in sync.
