@@ -427,7 +427,7 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'invalid-desired': 'Desired key policy is invalid',
   'invalid-live': 'Live key policy is invalid',
   'orphaned-principal': 'Key policy names a deleted IAM principal',
-  'unmanaged-key': 'Key policy change on an unmanaged key',
+  'unmanaged-key': 'Key not managed by the manifest',
   'guard-locked-out': 'Guard locked out of key',
   'key-unavailable': 'Key unavailable',
   'key-not-writable': 'Key policy drift on a key the guard does not write',
