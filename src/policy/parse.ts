@@ -3,6 +3,9 @@
  * Never throws: every failure is a ParseIssue with a JSON path. Only shapes are checked here;
  * whether the values make sense for KMS is validate.ts's job.
  */
+
+import { DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS } from './grammar';
+import { lineAndColumn, locateSyntaxFault, utf8ByteLength } from './json-text';
 import type {
   ConditionValue,
   JsonPath,
@@ -12,172 +15,11 @@ import type {
   PolicyStatement,
 } from './types';
 
-const DOCUMENT_ELEMENTS: ReadonlySet<string> = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_ELEMENTS: ReadonlySet<string> = new Set([
-  'Sid',
-  'Effect',
-  'Principal',
-  'NotPrincipal',
-  'Action',
-  'NotAction',
-  'Resource',
-  'NotResource',
-  'Condition',
-]);
+// index.ts re-exports this module: these names stay importable from here.
+export { lineAndColumn, utf8ByteLength } from './json-text';
 
-const NON_ASCII = /[\u0080-\uffff]/;
-
-/** Bytes the text takes in UTF-8 (KMS's 32,768 limit counts bytes), without allocating a buffer. */
-export function utf8ByteLength(text: string): number {
-  // Key policies are nearly always ASCII: one native regex scan answers for them.
-  if (!NON_ASCII.test(text)) return text.length;
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-/** 1-based line and column of a 0-based character offset. */
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: end - lineStart + 1 };
-}
-
-interface SyntaxFault {
-  offset: number;
-  reason: string;
-}
-
-/**
- * Finds where JSON text first goes wrong. Node 20's JSON.parse messages do not always carry a
- * position, so on the failure path only we scan the text ourselves to point at line and column.
- */
-function locateSyntaxFault(text: string): SyntaxFault | undefined {
-  let pos = 0;
-  const fault = (reason: string): SyntaxFault => ({ offset: pos, reason });
-  const skipSpace = (): void => {
-    while (pos < text.length) {
-      const c = text[pos];
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') pos++;
-      else break;
-    }
-  };
-  const describe = (): string => (pos >= text.length ? 'end of input' : `'${text[pos]}'`);
-  const parseString = (): SyntaxFault | undefined => {
-    pos++; // opening quote
-    while (pos < text.length) {
-      const c = text.charCodeAt(pos);
-      if (c === 34) {
-        pos++;
-        return undefined;
-      }
-      if (c < 0x20) return fault('control character inside a string (escape it)');
-      if (c === 92) {
-        const escaped = text[pos + 1];
-        if (escaped === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(pos + 2, pos + 6))) return fault('invalid \\u escape');
-          pos += 6;
-        } else if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) pos += 2;
-        else return fault('invalid escape sequence');
-      } else pos++;
-    }
-    return fault('unterminated string');
-  };
-  const parseNumber = (): SyntaxFault | undefined => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(pos));
-    if (!match || match[0] === '-' || match[0] === '') return fault(`unexpected ${describe()}`);
-    pos += match[0].length;
-    return undefined;
-  };
-  const parseValue = (depth: number): SyntaxFault | undefined => {
-    if (depth > 512) return fault('nesting too deep');
-    skipSpace();
-    const c = text[pos];
-    if (c === '{') {
-      pos++;
-      skipSpace();
-      if (text[pos] === '}') {
-        pos++;
-        return undefined;
-      }
-      for (;;) {
-        skipSpace();
-        if (text[pos] !== '"') return fault(`expected a property name in double quotes, found ${describe()}`);
-        const keyFault = parseString();
-        if (keyFault) return keyFault;
-        skipSpace();
-        if (text[pos] !== ':') return fault(`expected ':' after a property name, found ${describe()}`);
-        pos++;
-        const valueFault = parseValue(depth + 1);
-        if (valueFault) return valueFault;
-        skipSpace();
-        if (text[pos] === ',') {
-          pos++;
-          continue;
-        }
-        if (text[pos] === '}') {
-          pos++;
-          return undefined;
-        }
-        return fault(`expected ',' or '}' after a property value, found ${describe()}`);
-      }
-    }
-    if (c === '[') {
-      pos++;
-      skipSpace();
-      if (text[pos] === ']') {
-        pos++;
-        return undefined;
-      }
-      for (;;) {
-        const valueFault = parseValue(depth + 1);
-        if (valueFault) return valueFault;
-        skipSpace();
-        if (text[pos] === ',') {
-          pos++;
-          continue;
-        }
-        if (text[pos] === ']') {
-          pos++;
-          return undefined;
-        }
-        return fault(`expected ',' or ']' after an array element, found ${describe()}`);
-      }
-    }
-    if (c === '"') return parseString();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, pos)) {
-        pos += literal.length;
-        return undefined;
-      }
-    }
-    return fault(`unexpected ${describe()}`);
-  };
-  const valueFault = parseValue(0);
-  if (valueFault) return valueFault;
-  skipSpace();
-  if (pos < text.length) return fault(`unexpected ${describe()} after the end of the JSON value`);
-  return undefined;
-}
+const DOCUMENT_ELEMENT_NAMES: ReadonlySet<string> = new Set(DOCUMENT_ELEMENTS);
+const STATEMENT_ELEMENT_NAMES: ReadonlySet<string> = new Set(STATEMENT_ELEMENTS);
 
 function jsonSyntaxIssue(text: string, error: unknown): ParseIssue {
   const fault = locateSyntaxFault(text);
@@ -206,16 +48,8 @@ function childPath(path: JsonPath, name: string): JsonPath {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path}[${JSON.stringify(name)}]`;
 }
 
-const GRAMMAR_ORDER = [
-  'Sid',
-  'Principal',
-  'NotPrincipal',
-  'Action',
-  'NotAction',
-  'Resource',
-  'NotResource',
-  'Condition',
-] as const;
+/** The elements a rebuilt statement copies after Effect, in grammar order. */
+const GRAMMAR_ORDER = STATEMENT_ELEMENTS.filter((name) => name !== 'Effect');
 const LIST_ELEMENTS = ['Action', 'NotAction', 'Resource', 'NotResource'] as const;
 
 class ShapeChecker {
@@ -232,7 +66,7 @@ class ShapeChecker {
       return undefined;
     }
     for (const name in value) {
-      if (!DOCUMENT_ELEMENTS.has(name)) {
+      if (!DOCUMENT_ELEMENT_NAMES.has(name)) {
         this.unknownElements.push({ path: childPath('$', name), message: unknownMessage(name, 'document') });
       }
     }
@@ -293,7 +127,7 @@ class ShapeChecker {
     const before = this.issues.length;
     let clean = true;
     for (const name in raw) {
-      if (!STATEMENT_ELEMENTS.has(name)) {
+      if (!STATEMENT_ELEMENT_NAMES.has(name)) {
         clean = false;
         this.unknownElements.push({
           path: childPath(path, name),
@@ -399,8 +233,8 @@ function isScalar(value: unknown): value is ConditionValue {
 }
 
 function unknownMessage(name: string, where: 'document' | 'statement'): string {
-  const known = where === 'document' ? DOCUMENT_ELEMENTS : STATEMENT_ELEMENTS;
-  const sameLetters = [...known].find((element) => element.toLowerCase() === name.toLowerCase());
+  const known: readonly string[] = where === 'document' ? DOCUMENT_ELEMENTS : STATEMENT_ELEMENTS;
+  const sameLetters = known.find((element) => element.toLowerCase() === name.toLowerCase());
   const hint = sameLetters ? ` (element names are case-sensitive: did you mean ${sameLetters}?)` : '';
   return `Unknown ${where} element ${JSON.stringify(name)}${hint}; KMS does not understand it`;
 }

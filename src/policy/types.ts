@@ -10,6 +10,8 @@
  *   validate.ts   validatePolicy(input: string | unknown, options?: ValidateOptions): ValidationResult
  *   catalogue.ts  RULES: readonly RuleInfo[]  (the validation rule catalogue, also in the README)
  *   render.ts     renderDiffText / renderFindingsText: human text (no colour codes; the CLI colours)
+ *   json-text.ts  utf8ByteLength, lineAndColumn, parseJsonText, locateSyntaxFault (under parse and validate)
+ *   grammar.ts    DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS, PRINCIPAL_TYPES
  *   index.ts      re-exports the above
  */
 

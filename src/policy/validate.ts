@@ -6,6 +6,15 @@
  * Pure: no I/O, never throws. Every finding's code and level come from catalogue.ts.
  */
 import { type RuleCode, ruleLevel } from './catalogue';
+import { DOCUMENT_ELEMENTS, PRINCIPAL_TYPES, STATEMENT_ELEMENTS } from './grammar';
+import {
+  childPath,
+  formatCodePoint,
+  MAX_JSON_NESTING,
+  parseJsonText,
+  type StringSpan,
+  utf8ByteLength,
+} from './json-text';
 import {
   type ConditionKeyType,
   expandActionPattern,
@@ -16,27 +25,14 @@ import {
 import snapshot from './service-data/kms-snapshot.json';
 import type { JsonPath, ValidateOptions, ValidationFinding, ValidationResult } from './types';
 
+// index.ts re-exports this module: these names stay importable from here.
+export { childPath, describeJsonSyntaxError, type JsonSyntaxError } from './json-text';
+
 /** KMS rejects larger documents with LimitExceededException. */
 export const MAX_POLICY_BYTES = 32_768;
 const SUPPORTED_VERSION = '2012-10-17';
 /** Character findings of one kind beyond this are summarised, so a binary file gives a readable report. */
 const MAX_CHARACTER_FINDINGS = 20;
-/** Deeper nesting is not a key policy; the limit keeps recursion far from the stack size. */
-const MAX_NESTING = 512;
-
-const DOCUMENT_ELEMENTS = ['Version', 'Id', 'Statement'] as const;
-const STATEMENT_ELEMENTS = [
-  'Sid',
-  'Effect',
-  'Principal',
-  'NotPrincipal',
-  'Action',
-  'NotAction',
-  'Resource',
-  'NotResource',
-  'Condition',
-] as const;
-const PRINCIPAL_TYPES = ['AWS', 'Service', 'Federated', 'CanonicalUser'] as const;
 
 type OperatorFamily = 'String' | 'Numeric' | 'Date' | 'Bool' | 'Binary' | 'IpAddress' | 'Arn' | 'Null';
 const OPERATOR_FAMILIES: ReadonlyMap<string, OperatorFamily> = new Map(
@@ -149,14 +145,7 @@ function compareFindings(a: ValidationFinding, b: ValidationFinding): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Paths and suggestions
-
-/** `$.Statement[0].Condition.StringEquals.kms:ViaService`; names with `.`, `[`, `'` or spaces go in brackets. */
-export function childPath(parent: JsonPath, key: string | number): JsonPath {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  if (key !== '' && !/[.[\]'\s]/.test(key)) return `${parent}.${key}`;
-  return `${parent}['${key.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
-}
+// Suggestions
 
 /** Optimal string alignment distance: Levenshtein plus adjacent transposition (`Actoin` -> `Action` = 1). */
 function editDistance(a: string, b: string): number {
@@ -203,263 +192,7 @@ function didYouMean(suggestion: string | undefined): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON text: a small position-aware parser (JSON.parse gives neither paths, duplicate keys nor,
-// on Node 20, a position in every error message).
-
-interface StringSpan {
-  start: number;
-  end: number;
-  path: JsonPath;
-}
-
-export interface JsonSyntaxError {
-  message: string;
-  offset: number;
-  line: number;
-  column: number;
-}
-
-interface TextParseResult {
-  value?: unknown;
-  error?: JsonSyntaxError;
-  /** Every string token (keys and values) in text order, with the path it belongs to. */
-  strings: StringSpan[];
-  duplicates: { path: JsonPath; key: string }[];
-}
-
-class JsonTextError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-    this.name = 'JsonTextError';
-  }
-}
-
-function lineColumnAt(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: end - lineStart + 1 };
-}
-
-function describeToken(text: string, offset: number): string {
-  const codePoint = text.codePointAt(offset);
-  if (codePoint === undefined) return 'end of input';
-  if (codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f))
-    return `character ${formatCodePoint(codePoint)}`;
-  return `token ${String.fromCodePoint(codePoint)}`;
-}
-
-function parseJsonText(text: string): TextParseResult {
-  const strings: StringSpan[] = [];
-  const duplicates: { path: JsonPath; key: string }[] = [];
-  let pos = 0;
-
-  const fail = (message: string, at = pos): never => {
-    throw new JsonTextError(message, at);
-  };
-  const unexpected = (): never => fail(`Unexpected ${describeToken(text, pos)}`);
-  const skipWhitespace = (): void => {
-    for (;;) {
-      const c = text.charCodeAt(pos);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) pos++;
-      else return;
-    }
-  };
-
-  const parseString = (path: JsonPath): string => {
-    const start = pos;
-    pos++; // opening quote
-    let result = '';
-    for (;;) {
-      if (pos >= text.length) fail('Unterminated string', start);
-      const c = text.charCodeAt(pos);
-      if (c === 0x22) {
-        pos++;
-        strings.push({ start, end: pos, path });
-        return result;
-      }
-      if (c < 0x20) fail(`Unescaped control character ${formatCodePoint(c)} in a string`);
-      if (c === 0x5c) {
-        const escaped = text[pos + 1];
-        switch (escaped) {
-          case '"':
-          case '\\':
-          case '/':
-            result += escaped;
-            pos += 2;
-            break;
-          case 'b':
-            result += '\b';
-            pos += 2;
-            break;
-          case 'f':
-            result += '\f';
-            pos += 2;
-            break;
-          case 'n':
-            result += '\n';
-            pos += 2;
-            break;
-          case 'r':
-            result += '\r';
-            pos += 2;
-            break;
-          case 't':
-            result += '\t';
-            pos += 2;
-            break;
-          case 'u': {
-            const hex = text.slice(pos + 2, pos + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('Bad \\u escape in a string');
-            result += String.fromCharCode(Number.parseInt(hex, 16));
-            pos += 6;
-            break;
-          }
-          default:
-            fail('Bad escape in a string', pos);
-        }
-        continue;
-      }
-      result += text[pos];
-      pos++;
-    }
-  };
-
-  const parseNumber = (): number => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
-    if (!match) return unexpected();
-    pos += match[0].length;
-    return Number(match[0]);
-  };
-
-  const parseLiteral = (word: string, value: unknown): unknown => {
-    if (text.startsWith(word, pos)) {
-      pos += word.length;
-      return value;
-    }
-    return unexpected();
-  };
-
-  const parseValue = (path: JsonPath, depth: number): unknown => {
-    if (depth > MAX_NESTING) fail(`Nesting deeper than ${MAX_NESTING} levels`);
-    skipWhitespace();
-    const c = text[pos];
-    if (c === '{') return parseObject(path, depth);
-    if (c === '[') return parseArray(path, depth);
-    if (c === '"') return parseString(path);
-    if (c === 't') return parseLiteral('true', true);
-    if (c === 'f') return parseLiteral('false', false);
-    if (c === 'n') return parseLiteral('null', null);
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
-    return unexpected();
-  };
-
-  const parseObject = (path: JsonPath, depth: number): Record<string, unknown> => {
-    const result: Record<string, unknown> = {};
-    const seen = new Set<string>();
-    pos++;
-    skipWhitespace();
-    if (text[pos] === '}') {
-      pos++;
-      return result;
-    }
-    for (;;) {
-      skipWhitespace();
-      if (text[pos] !== '"') unexpected();
-      const keyStart = strings.length;
-      const key = parseString(path);
-      const memberPath = childPath(path, key);
-      const keySpan = strings[keyStart];
-      if (keySpan) keySpan.path = memberPath;
-      if (seen.has(key)) duplicates.push({ path: memberPath, key });
-      seen.add(key);
-      skipWhitespace();
-      if (text[pos] !== ':') unexpected();
-      pos++;
-      const value = parseValue(memberPath, depth + 1);
-      // defineProperty, so a key named __proto__ is data, as in JSON.parse
-      Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
-      skipWhitespace();
-      if (text[pos] === ',') {
-        pos++;
-        continue;
-      }
-      if (text[pos] === '}') {
-        pos++;
-        return result;
-      }
-      unexpected();
-    }
-  };
-
-  const parseArray = (path: JsonPath, depth: number): unknown[] => {
-    const result: unknown[] = [];
-    pos++;
-    skipWhitespace();
-    if (text[pos] === ']') {
-      pos++;
-      return result;
-    }
-    for (;;) {
-      result.push(parseValue(childPath(path, result.length), depth + 1));
-      skipWhitespace();
-      if (text[pos] === ',') {
-        pos++;
-        continue;
-      }
-      if (text[pos] === ']') {
-        pos++;
-        return result;
-      }
-      unexpected();
-    }
-  };
-
-  try {
-    // A UTF-8 byte order mark is not JSON; KMS rejects it too (U+FEFF is outside U+00FF).
-    const value = parseValue('$', 0);
-    skipWhitespace();
-    if (pos < text.length) unexpected();
-    return { value, strings, duplicates };
-  } catch (error) {
-    if (!(error instanceof JsonTextError)) throw error;
-    const { line, column } = lineColumnAt(text, error.offset);
-    return {
-      error: {
-        message: `${error.message} at line ${line} column ${column}`,
-        offset: error.offset,
-        line,
-        column,
-      },
-      strings,
-      duplicates,
-    };
-  }
-}
-
-/**
- * Why the text is not JSON, with line and column (`Unexpected token } at line 3 column 5`),
- * or undefined when it is JSON. The CLI uses it for `file: not JSON: ...` messages.
- */
-export function describeJsonSyntaxError(text: string): JsonSyntaxError | undefined {
-  return parseJsonText(text).error;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Characters and size
-
-function formatCodePoint(codePoint: number): string {
-  return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
-}
 
 type CharacterClass = 'allowed' | 'invisible' | 'forbidden';
 
@@ -549,23 +282,6 @@ function checkTextCharacters(text: string, strings: readonly StringSpan[], sink:
   reporter.finish();
 }
 
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3; // a lone surrogate is encoded as U+FFFD
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 // ---------------------------------------------------------------------------------------------
 // In-memory input: is it JSON at all, and which strings does it hold?
 
@@ -605,9 +321,9 @@ function checkInMemoryValue(input: unknown, sink: FindingSink): boolean {
       sink.add('KMS007', path, 'The value refers to itself (a cycle); JSON cannot hold it');
       return;
     }
-    if (depth > MAX_NESTING) {
+    if (depth > MAX_JSON_NESTING) {
       representable = false;
-      sink.add('KMS007', path, `Nesting deeper than ${MAX_NESTING} levels`);
+      sink.add('KMS007', path, `Nesting deeper than ${MAX_JSON_NESTING} levels`);
       return;
     }
     if (!Array.isArray(value) && !isPlainObject(value)) {
@@ -1213,7 +929,7 @@ export function validatePolicy(input: string | unknown, options: ValidateOptions
   let byteLength = 0;
 
   if (typeof input === 'string') {
-    byteLength = utf8Length(input);
+    byteLength = utf8ByteLength(input);
     const parsed = parseJsonText(input);
     checkTextCharacters(input, parsed.strings, sink);
     for (const duplicate of parsed.duplicates) {
@@ -1232,7 +948,7 @@ export function validatePolicy(input: string | unknown, options: ValidateOptions
   } else {
     const representable = checkInMemoryValue(input, sink);
     if (representable) {
-      byteLength = utf8Length(JSON.stringify(input) ?? '');
+      byteLength = utf8ByteLength(JSON.stringify(input) ?? '');
       document = input;
       haveDocument = true;
     }
