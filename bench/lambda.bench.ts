@@ -33,7 +33,7 @@ import { inflateRawSync } from 'node:zlib';
 import { PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createStateTable } from '../src/aws/dynamo-ledger';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 import { type MotoServer, startMoto } from '../src/local/moto-server';

@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
 import { DynamoRemediationLedger } from '../src/aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';

@@ -12,7 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../../src/aws/clients';
 import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../../src/aws/kms-store';

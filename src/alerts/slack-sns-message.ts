@@ -7,7 +7,7 @@
  * whole envelope `{"default": "…", "lambda": "…"}`; both shapes are accepted. Anything else is classified
  * so the handler can still post an "unreadable finding" message: an alert is never dropped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../guard/finding';
 
 const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);

@@ -12,7 +12,7 @@
  *                 names the primary. The replica's own Region also records a CreateKey for it, which the
  *                 guard deployed there checks; here it is classified `key-in-other-region`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Actor } from './finding';
 
 export const KMS_EVENT_NAMES = ['PutKeyPolicy', 'CreateKey', 'ReplicateKey'] as const;

@@ -30,7 +30,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { stringify as stringifyYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FindingMessage } from '../alerts/sns-message';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../guard/event-pattern';
 import type { GuardMode } from '../guard/finding';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { GuardMode } from '../guard/finding';
 import type { ValidateOptions, ValidationFinding } from '../policy/types';
 import { checkDesiredDocument } from './documents';

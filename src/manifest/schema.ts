@@ -2,7 +2,7 @@
  * The manifest's shape (zod). Messages are written for the person editing the manifest; the loader
  * prefixes them with the file and the path inside the manifest (`keys[2].match`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const KEY_ID_PATTERN = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const KEY_ARN_PATTERN =

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GuardMode } from '../../src/guard/finding';
 import {
   createFindingsTopic,
