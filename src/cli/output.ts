@@ -67,6 +67,20 @@ export function createStyle(enabled: boolean): Style {
   };
 }
 
+const SEVERITY_TAG = /\[(CRITICAL|HIGH|MEDIUM|LOW|INFO)\]/;
+
+/** Colours a line of renderDiffText by meaning: severity tags, gained (wider) and lost access. */
+export function colourDiffLine(line: string, style: Style): string {
+  const tag = SEVERITY_TAG.exec(line)?.[1];
+  if (tag === 'CRITICAL' || tag === 'HIGH') return line.replace(SEVERITY_TAG, style.red(`[${tag}]`));
+  if (tag === 'MEDIUM') return line.replace(SEVERITY_TAG, style.yellow(`[${tag}]`));
+  if (tag) return line.replace(SEVERITY_TAG, style.dim(`[${tag}]`));
+  if (/^\s+gained:/.test(line)) return style.red(line);
+  if (/^\s+lost:/.test(line)) return style.yellow(line);
+  if (/^\S.*:$/.test(line)) return style.bold(line);
+  return line;
+}
+
 /** Pretty, stable JSON on stdout, one document per run. */
 export function writeJson(io: CliIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);

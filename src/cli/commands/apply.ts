@@ -20,7 +20,7 @@ import type { CompareResult } from '../../policy/types';
 import { createAwsClients, describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
-import { type CliIo, colourEnabled, createStyle, type Style, writeJson } from '../output';
+import { type CliIo, colourDiffLine, colourEnabled, createStyle, type Style, writeJson } from '../output';
 import {
   addCommonOptions,
   CollectingPublisher,
@@ -46,19 +46,6 @@ const EXIT_BY_STATUS: Record<ApplyOutcome['status'], number> = {
   failed: EXIT_FINDINGS,
   unmanaged: EXIT_USAGE,
 };
-
-const SEVERITY_TAG = /\[(CRITICAL|HIGH|MEDIUM|LOW|INFO)\]/;
-
-function colourDiffLine(line: string, style: Style): string {
-  const tag = SEVERITY_TAG.exec(line)?.[1];
-  if (tag === 'CRITICAL' || tag === 'HIGH') return line.replace(SEVERITY_TAG, style.red(`[${tag}]`));
-  if (tag === 'MEDIUM') return line.replace(SEVERITY_TAG, style.yellow(`[${tag}]`));
-  if (tag) return line.replace(SEVERITY_TAG, style.dim(`[${tag}]`));
-  if (/^\s+gained:/.test(line)) return style.red(line);
-  if (/^\s+lost:/.test(line)) return style.yellow(line);
-  if (/^\S.*:$/.test(line)) return style.bold(line);
-  return line;
-}
 
 function compareResultOf(finding: Finding): CompareResult | undefined {
   if (!finding.diff) return undefined;

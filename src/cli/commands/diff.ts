@@ -14,7 +14,7 @@ import { describeJsonSyntaxError } from '../../policy/validate';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
 import { readTextFile } from '../files';
-import { type CliIo, colourEnabled, createStyle, type Style, writeJson } from '../output';
+import { type CliIo, colourDiffLine, colourEnabled, createStyle, writeJson } from '../output';
 
 /** The `--json` output: the comparison, with the diff's overall severity lifted to the top. */
 export interface DiffJson {
@@ -40,25 +40,11 @@ async function readPolicyDocument(file: string): Promise<string> {
   return read.text;
 }
 
-const SEVERITY_TAG = /\[(CRITICAL|HIGH|MEDIUM|LOW|INFO)\]/;
-
-/** Colours renderDiffText's lines by meaning: severity tags, gained (wider) and lost access. */
-function colourLine(line: string, style: Style): string {
-  const tag = SEVERITY_TAG.exec(line)?.[1];
-  if (tag === 'CRITICAL' || tag === 'HIGH') return line.replace(SEVERITY_TAG, style.red(`[${tag}]`));
-  if (tag === 'MEDIUM') return line.replace(SEVERITY_TAG, style.yellow(`[${tag}]`));
-  if (tag) return line.replace(SEVERITY_TAG, style.dim(`[${tag}]`));
-  if (/^\s+gained:/.test(line)) return style.red(line);
-  if (/^\s+lost:/.test(line)) return style.yellow(line);
-  if (/^\S.*:$/.test(line)) return style.bold(line);
-  return line;
-}
-
 function renderHuman(result: CompareResult, io: CliIo): void {
   const style = createStyle(colourEnabled(io));
   const [headline = '', ...rest] = renderDiffText(result).split('\n');
   const mark = result.status === 'equivalent' ? style.green(`✔ ${headline}`) : style.red(`✖ ${headline}`);
-  io.stdout(`${[style.bold(mark), ...rest.map((line) => colourLine(line, style))].join('\n')}\n`);
+  io.stdout(`${[style.bold(mark), ...rest.map((line) => colourDiffLine(line, style))].join('\n')}\n`);
 }
 
 export function registerDiffCommand(program: Command, { io, setExitCode }: CommandContext): void {
