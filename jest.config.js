@@ -12,6 +12,7 @@ const common = {
   transform,
   transformIgnorePatterns,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
 };
 
 module.exports = {
