@@ -6,8 +6,7 @@
  */
 import type { Finding } from '../guard/finding';
 import { renderCompactDiff, renderDiffText, renderFindingsText } from '../policy/render';
-import { SERVICE_DATA_DATE } from '../policy/service-data';
-import type { CompareResult } from '../policy/types';
+import { compareResultOf } from './finding-diff';
 
 export interface EmailTextOptions {
   /** Characters allowed for the diff section; beyond, lines are dropped with a count. Default: no limit. */
@@ -24,17 +23,6 @@ const ACTION_TEXT: Record<Finding['action'], string> = {
   remediated: 'restored the desired key policy and confirmed it',
   failed: 'did NOT change the key policy (refused or failed; see below)',
 };
-
-function compareResultOf(finding: Finding): CompareResult | undefined {
-  if (!finding.diff) return undefined;
-  return {
-    status: 'drift',
-    cosmetic: finding.cosmetic ?? [],
-    diff: finding.diff,
-    problems: [],
-    serviceDataDate: SERVICE_DATA_DATE,
-  };
-}
 
 function heading(title: string): string[] {
   return ['', title, RULE];

@@ -3,7 +3,6 @@
  * Never throws: every failure is a ParseIssue with a JSON path. Only shapes are checked here;
  * whether the values make sense for KMS is validate.ts's job.
  */
-
 import { DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS } from './grammar';
 import { lineAndColumn, locateSyntaxFault, utf8ByteLength } from './json-text';
 import type {

@@ -8,6 +8,7 @@
  * 2 usage error, invalid manifest, a key the manifest does not manage, or an AWS error.
  */
 import type { Command } from 'commander';
+import { compareResultOf } from '../../alerts/finding-diff';
 import { KmsKeyPolicyStore } from '../../aws/kms-store';
 import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
 import { GuardError, KeyReferenceError } from '../../guard/errors';
@@ -15,8 +16,6 @@ import type { Finding } from '../../guard/finding';
 import { InMemoryRemediationLedger } from '../../guard/memory-ledger';
 import { systemClock } from '../../guard/ports';
 import { renderDiffText } from '../../policy/render';
-import { SERVICE_DATA_DATE } from '../../policy/service-data';
-import type { CompareResult } from '../../policy/types';
 import { createAwsClients, describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
@@ -46,17 +45,6 @@ const EXIT_BY_STATUS: Record<ApplyOutcome['status'], number> = {
   failed: EXIT_FINDINGS,
   unmanaged: EXIT_USAGE,
 };
-
-function compareResultOf(finding: Finding): CompareResult | undefined {
-  if (!finding.diff) return undefined;
-  return {
-    status: 'drift',
-    cosmetic: finding.cosmetic ?? [],
-    diff: finding.diff,
-    problems: [],
-    serviceDataDate: SERVICE_DATA_DATE,
-  };
-}
 
 function keyLine(outcome: ApplyOutcome, finding: Finding | undefined): string {
   const labels = [finding?.keyName, ...(finding?.aliases ?? [])].filter((label) => label !== undefined);
