@@ -14,17 +14,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { run as runCli } from '../src/cli/main';
-import type { CliIo } from '../src/cli/output';
+import { capturingIo } from '../src/cli/output';
 import type { AuditJson } from '../src/cli/report/audit-json';
 import { runPool } from '../src/guard/concurrency';
 import { startMoto } from '../src/local/moto-server';
+import { WORLD_PLACEHOLDERS, WORLD_REGION, worldClientConfig } from '../src/local/world';
 import { loadManifest, renderDesiredPolicy } from '../src/manifest';
+import { printAlignedTable } from './text-table';
 
 const TARGET_RATIO = 11;
 const CREATE_CONCURRENCY = 32;
 const AUDIT_CONCURRENCY = ['8', '32'];
-const REGION = 'us-east-1';
-const MOTO_ACCOUNT_ID = '123456789012';
+const REGION = WORLD_REGION;
 
 function wantsTenThousand(): boolean {
   return process.argv.includes('--audit-10k') || process.env.BENCH_AUDIT_10K === '1';
@@ -74,19 +75,11 @@ interface AuditRun {
 }
 
 async function timeAudit(endpoint: string, manifest: string, concurrency: string): Promise<AuditRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
+  const { io, captured } = capturingIo({
     env: { AWS_REGION: REGION },
     stdoutIsTTY: false,
     stderrIsTTY: false,
-  };
+  });
   const argv = [
     'audit',
     '--endpoint-url',
@@ -100,8 +93,8 @@ async function timeAudit(endpoint: string, manifest: string, concurrency: string
   const started = performance.now();
   const code = await runCli(argv, io);
   const wallMs = performance.now() - started;
-  if (code !== 0) throw new Error(`kms-guard audit exited ${code}: ${stderr.trim()}`);
-  const json = JSON.parse(stdout) as AuditJson;
+  if (code !== 0) throw new Error(`kms-guard audit exited ${code}: ${captured.stderr.trim()}`);
+  const json = JSON.parse(captured.stdout) as AuditJson;
   return { keys: json.summary.checked, concurrency, wallMs, inSync: json.summary.inSync };
 }
 
@@ -111,22 +104,13 @@ export async function run(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY = 'testing';
   delete process.env.AWS_PROFILE;
   const moto = await startMoto();
-  const kms = new KMSClient({
-    endpoint: moto.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 5,
-  });
+  const kms = new KMSClient({ ...worldClientConfig(moto.endpoint, REGION), maxAttempts: 5 });
   try {
     const tag = `bench-audit-${randomBytes(4).toString('hex')}`;
     const manifestPath = writeManifest(tag);
     const entry = loadManifest(manifestPath).keys[0];
     if (!entry) throw new Error('bench manifest has no entry');
-    const policy = renderDesiredPolicy(entry, {
-      partition: 'aws',
-      region: REGION,
-      accountId: MOTO_ACCOUNT_ID,
-    });
+    const policy = renderDesiredPolicy(entry, WORLD_PLACEHOLDERS);
 
     const sizes = wantsTenThousand() ? [1_000, 10_000] : [1_000];
     const runs: AuditRun[] = [];
@@ -151,14 +135,7 @@ export async function run(): Promise<void> {
       (item.wallMs / 1000).toFixed(2),
       (item.keys / (item.wallMs / 1000)).toFixed(0),
     ]);
-    const widths = header.map((title, column) =>
-      Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-    );
-    const line = (cells: string[]) =>
-      cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join(' | ');
-    console.log(line(header));
-    console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
-    for (const row of rows) console.log(line(row));
+    printAlignedTable(header, rows);
     for (const concurrency of AUDIT_CONCURRENCY) {
       const small = runs.find((item) => item.keys === 1_000 && item.concurrency === concurrency);
       const large = runs.find((item) => item.keys === 10_000 && item.concurrency === concurrency);

@@ -6,6 +6,7 @@
  */
 import { comparePolicies } from '../src/policy/compare';
 import { utf8ByteLength } from '../src/policy/parse';
+import { printAlignedTable } from './text-table';
 
 const TARGET_RATIO = 5;
 const ROUNDS = 15;
@@ -227,14 +228,7 @@ export function run(): void {
     'ratio (best)',
     'ratio (median round)',
   ];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join(' | ');
-  console.log(line(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
-  for (const row of rows) console.log(line(row));
+  printAlignedTable(header, rows);
   console.log(
     `\nratio = time of one comparePolicies / time of JSON.parse of both texts (best of ${ROUNDS} alternating rounds of ${ROUND_MILLIS} ms each, after warm-up); target <= ${TARGET_RATIO}: ${worst <= TARGET_RATIO ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)})`,
   );

@@ -14,6 +14,33 @@ export interface CliIo {
   stderrIsTTY?: boolean;
 }
 
+/** What a capturing CliIo has collected: everything printed so far. */
+export interface CapturedOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A CliIo that keeps what kms-guard prints, for running it in-process (benchmarks, tests).
+ * `terminal` is what the CLI is told about its environment; read `captured` after the run.
+ */
+export function capturingIo(terminal: Omit<CliIo, 'stdout' | 'stderr'>): {
+  io: CliIo;
+  captured: CapturedOutput;
+} {
+  const captured: CapturedOutput = { stdout: '', stderr: '' };
+  const io: CliIo = {
+    stdout: (text) => {
+      captured.stdout += text;
+    },
+    stderr: (text) => {
+      captured.stderr += text;
+    },
+    ...terminal,
+  };
+  return { io, captured };
+}
+
 export function processIo(): CliIo {
   return {
     stdout: (text) => {
