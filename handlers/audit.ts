@@ -21,13 +21,12 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
-import { DynamoRemediationLedger } from '../src/aws/dynamo-ledger';
+import { remediationLedgerFor } from '../src/aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { EventBridgeRuleHealth } from '../src/aws/rule-health';
 import { SnsFindingPublisher } from '../src/aws/sns-publisher';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../src/guard/audit-keys';
 import { GuardConfigError } from '../src/guard/errors';
-import { InMemoryRemediationLedger } from '../src/guard/memory-ledger';
 import { systemClock } from '../src/guard/ports';
 import { guardRoleArn, loadManifest } from '../src/manifest';
 import type { PlaceholderValues } from '../src/manifest/types';
@@ -186,16 +185,13 @@ function initialize(): ReturnType<typeof createAuditHandler> {
   const kms = createKmsClient({ region: config.region });
   const sns = createSnsClient({ region: config.region });
   const events = new EventBridgeClient({ ...AWS_RETRY_CONFIG, region: config.region });
-  const ledger = config.stateTable
-    ? new DynamoRemediationLedger({
+  const stateTable = config.stateTable
+    ? {
         tableName: config.stateTable,
         client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region: config.region }),
-        window: manifest.flapping,
-      })
-    : new InMemoryRemediationLedger(manifest.flapping);
-  if (!config.stateTable) {
-    logger.warn('ledger_in_memory', { note: 'STATE_TABLE not set: flapping is only counted per container' });
-  }
+      }
+    : undefined;
+  const ledger = remediationLedgerFor(stateTable, manifest.flapping, logger);
   logger.info('audit_initialized', {
     manifest: config.manifestPath,
     managedKeys: manifest.keys.length,

@@ -18,7 +18,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
-import { DynamoRemediationLedger } from '../src/aws/dynamo-ledger';
+import { remediationLedgerFor } from '../src/aws/dynamo-ledger';
 import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../src/aws/idempotency';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { SnsFindingPublisher } from '../src/aws/sns-publisher';
@@ -26,7 +26,6 @@ import { type CheckKeyDeps, type CheckResult, checkKey } from '../src/guard/chec
 import { GuardConfigError } from '../src/guard/errors';
 import { classifyKmsEvent, type RejectionReason } from '../src/guard/event';
 import type { ActionTaken, FindingKind } from '../src/guard/finding';
-import { InMemoryRemediationLedger } from '../src/guard/memory-ledger';
 import { systemClock } from '../src/guard/ports';
 import { loadManifest } from '../src/manifest';
 import type { Severity } from '../src/policy/types';
@@ -171,12 +170,7 @@ function initialize(): ReturnType<typeof createDriftHandler> {
         client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region: config.region }),
       }
     : undefined;
-  const ledger = stateTable
-    ? new DynamoRemediationLedger({ ...stateTable, window: manifest.flapping })
-    : new InMemoryRemediationLedger(manifest.flapping);
-  if (!stateTable) {
-    logger.warn('ledger_in_memory', { note: 'STATE_TABLE not set: flapping is only counted per container' });
-  }
+  const ledger = remediationLedgerFor(stateTable, manifest.flapping, logger);
   logger.info('drift_guard_initialized', {
     manifest: config.manifestPath,
     managedKeys: manifest.keys.length,

@@ -22,6 +22,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { InMemoryRemediationLedger } from '../guard/memory-ledger';
 import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
 import type { FlappingLimit } from '../manifest/types';
 
@@ -364,4 +365,25 @@ export function ledgerEntryFromItem(item: Record<string, unknown>, tableName: st
   if (eventId !== undefined) entry.eventId = eventId;
   if (actorArn !== undefined) entry.actorArn = actorArn;
   return entry;
+}
+
+/** The state table a Lambda was configured with (STATE_TABLE) and the container's one client for it. */
+export interface StateTableClient {
+  tableName: string;
+  client: DynamoDBClient;
+}
+
+/**
+ * The ledger a Lambda uses: the state table when one is configured, else the container's memory,
+ * which counts flapping per container only (said once, as a warning, at init).
+ */
+export function remediationLedgerFor(
+  stateTable: StateTableClient | undefined,
+  window: Pick<FlappingLimit, 'windowMinutes'>,
+  logger: { warn(message: string, attributes: { note: string }): void },
+): RemediationLedger {
+  if (stateTable) return new DynamoRemediationLedger({ ...stateTable, window });
+  const ledger = new InMemoryRemediationLedger(window);
+  logger.warn('ledger_in_memory', { note: 'STATE_TABLE not set: flapping is only counted per container' });
+  return ledger;
 }

@@ -20,9 +20,11 @@ import {
   DynamoRemediationLedger,
   LedgerArgumentError,
   MalformedLedgerItemError,
+  remediationLedgerFor,
   StateStoreError,
   stateTableDefinition,
 } from '../../../src/aws/dynamo-ledger';
+import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 
 const documentClientMock = mockClient(DynamoDBDocumentClient);
 const dynamoClientMock = mockClient(DynamoDBClient);
@@ -340,5 +342,38 @@ describe('DynamoRemediationLedger.listLedger', () => {
 describe('DynamoRemediationLedger construction', () => {
   it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])('rejects windowMinutes %p', (windowMinutes) => {
     expect(() => ledger({ windowMinutes })).toThrow(LedgerArgumentError);
+  });
+});
+
+describe("remediationLedgerFor (the Lambdas' choice of ledger)", () => {
+  it('uses the state table when one is configured, without a warning', () => {
+    // Prepare
+    const warn = jest.fn();
+
+    // Act
+    const chosen = remediationLedgerFor(
+      { tableName: TABLE, client: new DynamoDBClient({ region: 'eu-west-1' }) },
+      { windowMinutes: 60 },
+      { warn },
+    );
+
+    // Assess
+    expect(chosen).toBeInstanceOf(DynamoRemediationLedger);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('falls back to the container memory without a state table, and warns that flapping is per container', () => {
+    // Prepare
+    const warn = jest.fn();
+
+    // Act
+    const chosen = remediationLedgerFor(undefined, { windowMinutes: 60 }, { warn });
+
+    // Assess
+    expect(chosen).toBeInstanceOf(InMemoryRemediationLedger);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith('ledger_in_memory', {
+      note: 'STATE_TABLE not set: flapping is only counted per container',
+    });
   });
 });
