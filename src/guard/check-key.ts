@@ -323,6 +323,21 @@ function validationOf(evaluation: Evaluation): { desired: ValidationFinding[]; l
   return { desired: evaluation.desiredValidation.findings, live: evaluation.liveValidation.findings };
 }
 
+/**
+ * What every finding about an evaluated key carries: the comparison, both validations and both
+ * documents (the live one as read before any write: in remediation, the overwritten document).
+ */
+function evidenceOf(
+  evaluation: Evaluation,
+): Required<Pick<FindingParts, 'comparison' | 'validation' | 'livePolicy' | 'desiredPolicy'>> {
+  return {
+    comparison: evaluation.comparison,
+    validation: validationOf(evaluation),
+    livePolicy: evaluation.livePolicy,
+    desiredPolicy: evaluation.desiredPolicy,
+  };
+}
+
 function formatFindings(findings: readonly ValidationFinding[]): string[] {
   return findings.map((finding) => `${finding.code} ${finding.path}: ${finding.message}`);
 }
@@ -494,10 +509,7 @@ async function alertDrift(ctx: CheckContext, evaluation: Evaluation): Promise<Ch
     action: 'alerted',
     title: title(ctx, kind, severity),
     details,
-    comparison: evaluation.comparison,
-    validation: validationOf(evaluation),
-    livePolicy: evaluation.livePolicy,
-    desiredPolicy: evaluation.desiredPolicy,
+    ...evidenceOf(evaluation),
   });
 }
 
@@ -523,10 +535,7 @@ async function dryRun(ctx: CheckContext, evaluation: Evaluation): Promise<CheckO
     action: 'alerted',
     title: title(ctx, 'would-remediate', severity, refusal ? ` (would refuse: ${refusal.kind})` : ''),
     details,
-    comparison: evaluation.comparison,
-    validation: validationOf(evaluation),
-    livePolicy: evaluation.livePolicy,
-    desiredPolicy: evaluation.desiredPolicy,
+    ...evidenceOf(evaluation),
   });
 }
 
@@ -541,10 +550,7 @@ async function refuse(ctx: CheckContext, evaluation: Evaluation, refusal: Refusa
       `The live policy differs from the desired one, and the guard did NOT restore it: ${refusal.reason}.`,
       ...refusal.lines,
     ],
-    comparison: evaluation.comparison,
-    validation: validationOf(evaluation),
-    livePolicy: evaluation.livePolicy,
-    desiredPolicy: evaluation.desiredPolicy,
+    ...evidenceOf(evaluation),
   });
 }
 
@@ -571,10 +577,7 @@ async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<Che
         `KMS refused the desired policy (${error.awsErrorCode ?? 'error'}): ${error.message}`,
         'The live policy was not changed.',
       ],
-      comparison: evaluation.comparison,
-      validation: validationOf(evaluation),
-      livePolicy: overwritten,
-      desiredPolicy: evaluation.desiredPolicy,
+      ...evidenceOf(evaluation),
     });
   }
   // Recorded right after the write, before anything else can fail: the overwritten document is kept.
@@ -618,10 +621,7 @@ async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<Che
           `PutKeyPolicy succeeded, but re-reading the policy was then denied: ${error.message}`,
           'The overwritten document is in livePolicy and in the remediation ledger.',
         ],
-        comparison: evaluation.comparison,
-        validation: validationOf(evaluation),
-        livePolicy: overwritten,
-        desiredPolicy: evaluation.desiredPolicy,
+        ...evidenceOf(evaluation),
       });
     }
     throw error;
@@ -637,10 +637,7 @@ async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<Che
         `PutKeyPolicy succeeded, but after ${stabilization.reads} reads the live policy was not ${policy.requiredStableReads} times in a row equivalent to the desired one (${stabilization.staleReads} differing reads, ${stabilization.failedReads} failed reads): someone may be changing it concurrently.`,
         'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
       ],
-      comparison: evaluation.comparison,
-      validation: validationOf(evaluation),
-      livePolicy: overwritten,
-      desiredPolicy: evaluation.desiredPolicy,
+      ...evidenceOf(evaluation),
     });
   }
   const severity = maxSeverity([evaluation.comparison.diff.severity, 'low']);
@@ -658,10 +655,7 @@ async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<Che
         ? 'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.'
         : 'The overwritten document is kept verbatim in livePolicy (and in the log line ledger_write_failed).',
     ],
-    comparison: evaluation.comparison,
-    validation: validationOf(evaluation),
-    livePolicy: overwritten,
-    desiredPolicy: evaluation.desiredPolicy,
+    ...evidenceOf(evaluation),
   });
 }
 
