@@ -122,6 +122,12 @@ function keyArnRegion(arn: string): string | undefined {
   return KEY_ARN_PATTERN.exec(arn)?.[2];
 }
 
+/** The Region a ReplicateKey request puts the replica in, when the request says. */
+function replicaRegionOf(requestParameters: unknown): string | undefined {
+  const request = replicateKeyRequestSchema.safeParse(requestParameters);
+  return request.success ? request.data.replicaRegion : undefined;
+}
+
 function partitionOfRegion(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
@@ -271,22 +277,11 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
     options.guardRoleArn ??
     `arn:${partitionOfRegion(options.region)}:iam::${envelope.data.account}:role/kms-policy-guard-${options.region}`;
   const actor = actorOf(detail, guardRoleArn);
-  const keyRegion = keyArnRegion(keyRef);
-  if (eventName === 'ReplicateKey') {
-    const request = replicateKeyRequestSchema.safeParse(detail.requestParameters);
-    const replicaRegion = keyRegion ?? (request.success ? request.data.replicaRegion : undefined);
-    if (replicaRegion !== undefined && replicaRegion !== options.region) {
-      return {
-        outcome: 'elsewhere',
-        reason: 'key-in-other-region',
-        eventName,
-        eventId: detail.eventID,
-        keyArn: keyRef,
-        keyRegion: replicaRegion,
-        actor,
-      };
-    }
-  } else if (keyRegion !== undefined && keyRegion !== options.region) {
+  // A replica lives where ReplicateKey put it: the request names that Region when the key ARN does not.
+  const keyRegion =
+    keyArnRegion(keyRef) ??
+    (eventName === 'ReplicateKey' ? replicaRegionOf(detail.requestParameters) : undefined);
+  if (keyRegion !== undefined && keyRegion !== options.region) {
     return {
       outcome: 'elsewhere',
       reason: 'key-in-other-region',
