@@ -9,11 +9,9 @@
  */
 import type { Command } from 'commander';
 import { compareResultOf } from '../../alerts/finding-diff';
-import { KmsKeyPolicyStore } from '../../aws/kms-store';
 import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
 import { GuardError, KeyReferenceError } from '../../guard/errors';
 import type { Finding } from '../../guard/finding';
-import { InMemoryRemediationLedger } from '../../guard/memory-ledger';
 import { systemClock } from '../../guard/ports';
 import { renderDiffText } from '../../policy/render';
 import { createAwsClients, describeAwsFailure } from '../aws-context';
@@ -24,10 +22,10 @@ import {
   addCommonOptions,
   CollectingPublisher,
   type CommonCliOptions,
+  cliCheckKeyDeps,
   cliRunId,
   loadCliManifest,
   parseConcurrency,
-  QUIET_LOGGER,
 } from './audit';
 
 interface ApplyCliOptions extends CommonCliOptions {
@@ -116,18 +114,11 @@ export function registerApplyCommand(program: Command, { io, setExitCode }: Comm
       const publisher = new CollectingPublisher();
       let outcome: ApplyOutcome;
       try {
-        outcome = await applyDesired(
-          {
-            store: new KmsKeyPolicyStore(clients.kms),
-            publisher,
-            ledger: new InMemoryRemediationLedger(manifest.flapping),
-            clock: systemClock,
-            logger: QUIET_LOGGER,
-            manifest,
-            repoRoot: process.cwd(),
-          },
-          { keyRef: options.key, confirm: options.yes === true, runId: cliRunId(systemClock.now()) },
-        );
+        outcome = await applyDesired(cliCheckKeyDeps(clients.kms, manifest, publisher), {
+          keyRef: options.key,
+          confirm: options.yes === true,
+          runId: cliRunId(systemClock.now()),
+        });
       } catch (error) {
         if (error instanceof KeyReferenceError)
           throw new CliExitError(error.message, EXIT_USAGE, { cause: error });

@@ -8,12 +8,14 @@
  * Exit: 0 every checked key in sync (unmanaged keys are listed, not a failure), 1 drift, a failed key
  * or a disabled drift rule, 2 usage error, invalid manifest, or an AWS error that left keys unchecked.
  */
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import packageJson from '../../../package.json';
 import { KmsKeyPolicyStore } from '../../aws/kms-store';
 import { EventBridgeRuleHealth } from '../../aws/rule-health';
 import { SnsFindingPublisher } from '../../aws/sns-publisher';
 import { type AuditDeps, type AuditReport, auditKeys } from '../../guard/audit-keys';
+import type { CheckKeyDeps } from '../../guard/check-key';
 import type { Finding } from '../../guard/finding';
 import type { GuardLogger } from '../../guard/logger';
 import { InMemoryRemediationLedger } from '../../guard/memory-ledger';
@@ -102,6 +104,23 @@ export const QUIET_LOGGER: GuardLogger = {
   error: () => undefined,
 };
 
+/** checkKey's dependencies on a laptop or in CI: one run's in-memory ledger, no log lines, paths from cwd. */
+export function cliCheckKeyDeps(
+  kms: KMSClient,
+  manifest: LoadedManifest,
+  publisher: FindingPublisher,
+): CheckKeyDeps {
+  return {
+    store: new KmsKeyPolicyStore(kms),
+    publisher,
+    ledger: new InMemoryRemediationLedger(manifest.flapping),
+    clock: systemClock,
+    logger: QUIET_LOGGER,
+    manifest,
+    repoRoot: process.cwd(),
+  };
+}
+
 export function cliRunId(now: Date): string {
   return `cli-${now.toISOString()}`;
 }
@@ -153,15 +172,7 @@ export function registerAuditCommand(program: Command, { io, setExitCode }: Comm
           ? new SnsFindingPublisher(clients.sns, options.topicArn)
           : undefined;
       const publisher = new CollectingPublisher(forward);
-      const deps: AuditDeps = {
-        store: new KmsKeyPolicyStore(clients.kms),
-        publisher,
-        ledger: new InMemoryRemediationLedger(manifest.flapping),
-        clock: systemClock,
-        logger: QUIET_LOGGER,
-        manifest,
-        repoRoot: process.cwd(),
-      };
+      const deps: AuditDeps = cliCheckKeyDeps(clients.kms, manifest, publisher);
       if (options.driftRule) deps.health = new EventBridgeRuleHealth(clients.events, options.driftRule);
       const progress = io.stderrIsTTY ? new ProgressBar((text) => io.stderr(text)) : undefined;
 
