@@ -15,13 +15,12 @@
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
-import { remediationLedgerFor } from '../src/aws/dynamo-ledger';
+import { remediationLedgerFor, stateTableClientFor } from '../src/aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { EventBridgeRuleHealth } from '../src/aws/rule-health';
 import { SnsFindingPublisher } from '../src/aws/sns-publisher';
@@ -185,12 +184,7 @@ function initialize(): ReturnType<typeof createAuditHandler> {
   const kms = createKmsClient({ region: config.region });
   const sns = createSnsClient({ region: config.region });
   const events = new EventBridgeClient({ ...AWS_RETRY_CONFIG, region: config.region });
-  const stateTable = config.stateTable
-    ? {
-        tableName: config.stateTable,
-        client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region: config.region }),
-      }
-    : undefined;
+  const stateTable = stateTableClientFor(config.stateTable, config.region);
   const ledger = remediationLedgerFor(stateTable, manifest.flapping, logger);
   logger.info('audit_initialized', {
     manifest: config.manifestPath,

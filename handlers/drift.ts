@@ -15,10 +15,9 @@
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
-import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../src/aws/clients';
-import { remediationLedgerFor } from '../src/aws/dynamo-ledger';
+import { createKmsClient, createSnsClient } from '../src/aws/clients';
+import { remediationLedgerFor, stateTableClientFor } from '../src/aws/dynamo-ledger';
 import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../src/aws/idempotency';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { SnsFindingPublisher } from '../src/aws/sns-publisher';
@@ -164,12 +163,7 @@ function initialize(): ReturnType<typeof createDriftHandler> {
   const kms = createKmsClient({ region: config.region });
   const sns = createSnsClient({ region: config.region });
   // One DynamoDB client per container, shared by the ledger and the idempotency records.
-  const stateTable = config.stateTable
-    ? {
-        tableName: config.stateTable,
-        client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region: config.region }),
-      }
-    : undefined;
+  const stateTable = stateTableClientFor(config.stateTable, config.region);
   const ledger = remediationLedgerFor(stateTable, manifest.flapping, logger);
   logger.info('drift_guard_initialized', {
     manifest: config.manifestPath,

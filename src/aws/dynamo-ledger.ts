@@ -11,7 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
-  type DynamoDBClient,
+  DynamoDBClient,
   UpdateContinuousBackupsCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -25,6 +25,7 @@ import {
 import { InMemoryRemediationLedger } from '../guard/memory-ledger';
 import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
 import type { FlappingLimit } from '../manifest/types';
+import { AWS_RETRY_CONFIG } from './clients';
 
 /** Epoch-seconds attribute DynamoDB TTL deletes items by; Powertools idempotency writes the same one. */
 export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
@@ -371,6 +372,14 @@ export function ledgerEntryFromItem(item: Record<string, unknown>, tableName: st
 export interface StateTableClient {
   tableName: string;
   client: DynamoDBClient;
+}
+
+/** The state table's client for a Lambda container, or undefined when no table is configured. */
+export function stateTableClientFor(
+  tableName: string | undefined,
+  region: string,
+): StateTableClient | undefined {
+  return tableName ? { tableName, client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region }) } : undefined;
 }
 
 /**
