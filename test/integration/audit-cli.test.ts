@@ -16,7 +16,7 @@ import {
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
 import { run } from '../../src/cli/main';
-import type { CliIo } from '../../src/cli/output';
+import { capturingIo } from '../../src/cli/output';
 import type { AuditJson } from '../../src/cli/report/audit-json';
 import type { SarifLog } from '../../src/cli/report/sarif';
 import { loadManifest, renderDesiredPolicy } from '../../src/manifest';
@@ -34,21 +34,9 @@ interface CliRun {
 }
 
 async function kmsGuard(argv: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-  };
+  const { io, captured } = capturingIo({ env: {}, stdoutIsTTY: false, stderrIsTTY: false });
   const code = await run(argv, io);
-  return { code, stdout, stderr };
+  return { code, ...captured };
 }
 
 /** A manifest like the shipped one, with this run's own aliases and tag values. */

@@ -16,7 +16,8 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { run } from '../../../src/cli/main';
-import type { CliIo } from '../../../src/cli/output';
+import { capturingIo } from '../../../src/cli/output';
+import { withCrossAccountDecrypt } from '../support/drift';
 
 export const kms = mockClient(KMSClient);
 export const sns = mockClient(SNSClient);
@@ -95,35 +96,18 @@ export interface CliRun {
 
 /** Runs kms-guard in-process; not a terminal on stdout; stderr a terminal only when asked. */
 export async function runKmsGuard(argv: string[], settings: { stderrIsTTY?: boolean } = {}): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
+  const { io, captured } = capturingIo({
     env: { AWS_REGION: REGION },
     stdoutIsTTY: false,
     stderrIsTTY: settings.stderrIsTTY ?? false,
-  };
+  });
   const code = await run(argv, io);
-  return { code, stdout, stderr };
+  return { code, ...captured };
 }
 
 export function awsError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 
-export function drifted(policy: string): string {
-  const document = JSON.parse(policy) as { Statement: unknown[] };
-  document.Statement.push({
-    Sid: 'Quick fix for the analytics team',
-    Effect: 'Allow',
-    Principal: { AWS: 'arn:aws:iam::999988887777:root' },
-    Action: ['kms:Decrypt', 'kms:DescribeKey'],
-    Resource: '*',
-  });
-  return JSON.stringify(document, null, 2);
-}
+/** A drifted live policy: `policy` plus a cross-account decrypt statement. */
+export const drifted = withCrossAccountDecrypt;

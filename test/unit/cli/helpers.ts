@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../src/cli/main';
-import type { CliIo } from '../../../src/cli/output';
+import { capturingIo } from '../../../src/cli/output';
 
 export const FIXTURES = join(__dirname, '../../fixtures/cli');
 export const fixture = (name: string): string => join(FIXTURES, name);
@@ -18,20 +18,9 @@ export async function runCli(
   argv: string[],
   settings: { env?: Record<string, string>; tty?: boolean } = {},
 ): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: settings.env ?? {},
-    stdoutIsTTY: settings.tty ?? false,
-  };
+  const { io, captured } = capturingIo({ env: settings.env ?? {}, stdoutIsTTY: settings.tty ?? false });
   const code = await run(argv, io);
-  return { code, stdout, stderr };
+  return { code, ...captured };
 }
 
 /** A fresh directory with the given files (name -> content). */

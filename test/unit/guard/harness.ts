@@ -23,6 +23,7 @@ import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { Clock } from '../../../src/guard/ports';
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
 import type { LoadedManifest, ManagedKey } from '../../../src/manifest/types';
+import { withCrossAccountDecrypt } from '../support/drift';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 export const EVENTS = path.join(__dirname, '..', '..', 'events');
@@ -59,17 +60,7 @@ export function desiredPolicyAsKmsReturnsIt(name = 'payments-data', keyArn = KEY
 
 /** Someone added a cross-account principal with decrypt rights: drift of high severity. */
 export function driftedPolicyText(keyArn = KEY_ARN): string {
-  const document = JSON.parse(desiredPolicyText('payments-data', keyArn)) as {
-    Statement: Record<string, unknown>[];
-  };
-  document.Statement.push({
-    Sid: 'Quick fix for the analytics team',
-    Effect: 'Allow',
-    Principal: { AWS: 'arn:aws:iam::999988887777:root' },
-    Action: ['kms:Decrypt', 'kms:DescribeKey'],
-    Resource: '*',
-  });
-  return JSON.stringify(document, null, 2);
+  return withCrossAccountDecrypt(desiredPolicyText('payments-data', keyArn));
 }
 
 export interface LogLine {
