@@ -182,8 +182,11 @@ export function parseJsonText(text: string): TextParseResult {
     }
   };
 
+  // Sticky: matches at `pos` without copying the rest of the text, whatever the number's length.
+  const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
   const parseNumber = (): number => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
+    numberPattern.lastIndex = pos;
+    const match = numberPattern.exec(text);
     if (!match) return unexpected();
     pos += match[0].length;
     return Number(match[0]);

@@ -709,6 +709,12 @@ describe('validatePolicy', () => {
     });
   });
 
+  it('reads a number of any length as JSON (a 401-digit Id is a wrong element value, not broken JSON)', () => {
+    const text = `{"Version":"2012-10-17","Id":${'1'.repeat(401)},"Statement":[]}`;
+    const result = validate(text);
+    expect(codesOf(result)).not.toContain('KMS001');
+  });
+
   describe('size', () => {
     it('counts UTF-8 bytes, not characters', () => {
       // Prepare: 2-byte Latin-1 characters push the bytes over the limit while the characters stay under it
