@@ -443,7 +443,6 @@ describe('serverless package (offline)', () => {
       // Assess
       expect(Object.keys(variables).sort()).toEqual([
         'LOG_LEVEL',
-        'NODE_OPTIONS',
         'POWERTOOLS_SERVICE_NAME',
         'SLACK_WEBHOOK_PARAM',
       ]);
@@ -603,7 +602,6 @@ describe('serverless package (offline)', () => {
       'GUARD_ROLE_ARN',
       'LOG_LEVEL',
       'MANIFEST_PATH',
-      'NODE_OPTIONS',
       'POWERTOOLS_SERVICE_NAME',
       'STATE_TABLE',
       'TOPIC_ARN',
@@ -635,7 +633,6 @@ describe('serverless package (offline)', () => {
     expect(variables).toEqual({
       POWERTOOLS_SERVICE_NAME: 'kms-policy-guard',
       LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
       MANIFEST_PATH: 'policies/manifest.yaml',
       TOPIC_ARN: { Ref: 'FindingsTopic' },
       GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
