@@ -12,6 +12,8 @@
  * policy before it is merged, not after the guard would apply it.
  */
 import { type Command, Option } from 'commander';
+import { guardRoleArn, renderPlaceholders, SAMPLE_PLACEHOLDER_VALUES } from '../../manifest';
+import type { PlaceholderValues } from '../../manifest/types';
 import { REMEDIATION_BLOCKING_CODES } from '../../policy/catalogue';
 import type { ValidateOptions, ValidationFinding } from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
@@ -29,6 +31,7 @@ interface ValidateCliOptions {
   mode?: 'alert' | 'remediate' | 'dry-run';
   keyAccount?: string;
   partition?: string;
+  region?: string;
 }
 
 /** One file's result; the `--json` output is `{ files: FileReport[], valid }`. */
@@ -41,6 +44,10 @@ export interface FileReport {
   findings: ValidationFinding[];
   /** Why the file could not be checked (unreadable, manifest support missing); absent otherwise. */
   error?: string;
+  /** A desired-policy template (`{{Partition}}`, `{{Region}}`, `{{AccountId}}`): the values it was validated with. */
+  placeholders?: PlaceholderValues;
+  /** Errors outside the document's content, such as an unknown `{{…}}` placeholder. */
+  problems?: string[];
   /** Manifest files only: how many keys it manages, its problems, and its documents' warnings. */
   manifest?: {
     keys: number;
@@ -62,7 +69,7 @@ function refused(finding: ValidationFinding): ValidationFinding {
   };
 }
 
-function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions {
+function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions & { region?: string } {
   const allowedAccounts = (options.allowedAccounts ?? '')
     .split(',')
     .map((account) => account.trim())
@@ -73,12 +80,6 @@ function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions {
   }
   if (options.keyAccount !== undefined && !ACCOUNT_ID.test(options.keyAccount)) {
     throw new CliExitError(`--key-account: "${options.keyAccount}" is not a 12-digit account ID`, EXIT_USAGE);
-  }
-  if (options.mode === 'remediate' && options.guardPrincipal === undefined) {
-    throw new CliExitError(
-      '--mode remediate needs --guard-principal <arn> (the guard must keep its access)',
-      EXIT_USAGE,
-    );
   }
   const adminPrincipals = (options.admin ?? [])
     .flatMap((arn) => arn.split(','))
@@ -91,6 +92,7 @@ function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions {
     mode: options.mode,
     keyAccount: options.keyAccount,
     partition: options.partition,
+    region: options.region,
   };
 }
 
@@ -132,7 +134,7 @@ function manifestReport(file: string, byteLength: number, check: ManifestCheck):
   };
 }
 
-async function checkFile(file: string, options: ValidateOptions): Promise<FileReport> {
+async function checkFile(file: string, options: ValidateOptions & { region?: string }): Promise<FileReport> {
   const read = await readTextFile(file);
   if (!read.ok) {
     return {
@@ -148,7 +150,47 @@ async function checkFile(file: string, options: ValidateOptions): Promise<FileRe
   if (await looksLikeManifest(file, read.text)) {
     return manifestReport(file, byteLength, await checkManifest(file));
   }
-  const result = validatePolicy(read.text, options);
+  if (!TEMPLATE_MARKER.test(read.text)) {
+    if (options.mode === 'remediate' && options.guardPrincipal === undefined) {
+      const error = '--mode remediate needs --guard-principal <arn> (the guard must keep its access)';
+      return { file, kind: 'policy', valid: false, byteLength, findings: [], error };
+    }
+    return policyReport(file, read.text, options);
+  }
+  // A desired-policy template from policies/: validate it as the guard would apply it.
+  const values = placeholderValuesFor(options);
+  let rendered: string;
+  try {
+    rendered = renderPlaceholders(read.text, values, file);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      file,
+      kind: 'policy',
+      valid: false,
+      byteLength,
+      findings: [],
+      placeholders: values,
+      problems: [message],
+    };
+  }
+  const templateOptions: ValidateOptions = { ...options, keyAccount: options.keyAccount ?? values.accountId };
+  if (options.mode === 'remediate') templateOptions.guardPrincipal ??= guardRoleArn(values);
+  return { ...policyReport(file, rendered, templateOptions), placeholders: values };
+}
+
+const TEMPLATE_MARKER = /\{\{[^{}]*\}\}/;
+
+function placeholderValuesFor(options: ValidateOptions & { region?: string }): PlaceholderValues {
+  return {
+    partition: options.partition ?? SAMPLE_PLACEHOLDER_VALUES.partition,
+    region: options.region ?? SAMPLE_PLACEHOLDER_VALUES.region,
+    accountId: options.keyAccount ?? SAMPLE_PLACEHOLDER_VALUES.accountId,
+  };
+}
+
+function policyReport(file: string, text: string, options: ValidateOptions): FileReport {
+  const result = validatePolicy(text, options);
   const findings = result.findings.map(refused);
   return {
     file,
@@ -181,6 +223,15 @@ function renderHuman(reports: readonly FileReport[], io: CliIo): void {
       ? `manifest, ${plural(report.manifest.keys, 'key')}`
       : `${report.byteLength} bytes`;
     lines.push(`${mark} ${report.file} ${style.dim(`(${what})`)}`);
+    if (report.placeholders) {
+      const { partition, region, accountId } = report.placeholders;
+      lines.push(
+        style.dim(
+          `  template: validated with {{Partition}}=${partition} {{Region}}=${region} {{AccountId}}=${accountId}`,
+        ),
+      );
+    }
+    for (const problem of report.problems ?? []) lines.push(`  ${style.red('error')}  ${problem}`);
     for (const finding of report.findings) lines.push(findingLine(finding, style));
     for (const problem of report.manifest?.problems ?? []) lines.push(`  ${style.red('error')}  ${problem}`);
     for (const warning of report.manifest?.warnings ?? []) {
@@ -195,7 +246,10 @@ function renderHuman(reports: readonly FileReport[], io: CliIo): void {
   ]);
   const errors =
     findings.filter((finding) => finding.level === 'error').length +
-    reports.reduce((sum, report) => sum + (report.manifest?.problems.length ?? 0), 0);
+    reports.reduce(
+      (sum, report) => sum + (report.manifest?.problems.length ?? 0) + (report.problems?.length ?? 0),
+      0,
+    );
   const warnings = findings.length - findings.filter((finding) => finding.level === 'error').length;
   const valid = reports.filter((report) => report.valid).length;
   const unchecked = reports.filter((report) => report.error !== undefined).length;
@@ -228,8 +282,20 @@ export function registerValidateCommand(program: Command, { io, setExitCode }: C
         'dry-run',
       ]),
     )
-    .option('--key-account <id>', "the key's own account (default: the account most principals belong to)")
-    .option('--partition <name>', 'AWS partition of account-root ARNs', 'aws')
+    .option(
+      '--key-account <id>',
+      "the key's own account (default: the account most principals belong to; 111122223333 for {{AccountId}} in templates)",
+    )
+    .option(
+      '--partition <name>',
+      'AWS partition of account-root ARNs (and {{Partition}} in templates)',
+      'aws',
+    )
+    .option(
+      '--region <name>',
+      'Region filled into {{Region}} when a file is a desired-policy template',
+      'us-east-1',
+    )
     .action(async (files: string[], options: ValidateCliOptions) => {
       const validateOptions = validateOptionsFrom(options);
       const reports: FileReport[] = [];
