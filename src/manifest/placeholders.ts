@@ -41,6 +41,15 @@ export function unknownPlaceholders(text: string): string[] {
   return [...unknown];
 }
 
+/** Control characters written as `\u0000` escapes, so an error message cannot corrupt a terminal or a log line. */
+function visible(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function checkValues(values: PlaceholderValues, source: string): void {
   const problems: string[] = [];
   if (!PARTITION_PATTERN.test(values.partition))
@@ -62,7 +71,7 @@ export function renderPlaceholders(text: string, values: PlaceholderValues, sour
   const unknown = unknownPlaceholders(text);
   if (unknown.length > 0) {
     throw new ManifestError(
-      `${source}: unknown placeholder ${unknown.join(', ')} (known: ${PLACEHOLDER_NAMES.map((n) => `{{${n}}}`).join(', ')})`,
+      `${source}: unknown placeholder ${unknown.map(visible).join(', ')} (known: ${PLACEHOLDER_NAMES.map((n) => `{{${n}}}`).join(', ')})`,
     );
   }
   checkValues(values, source);
