@@ -6,5 +6,7 @@ import type { CliIo } from './output';
  */
 export interface CommandContext {
   io: CliIo;
+  /** stderr without terminalSafe, for the progress bar's own `\r` + erase-line (it prints no policy text). */
+  rawStderr(text: string): void;
   setExitCode(code: number): void;
 }

@@ -10,7 +10,7 @@ import { registerDiffCommand } from './commands/diff';
 import { registerValidateCommand } from './commands/validate';
 import type { CommandContext } from './context';
 import { CliExitError, EXIT_OK, EXIT_USAGE } from './errors';
-import { type CliIo, processIo } from './output';
+import { type CliIo, processIo, terminalSafeIo } from './output';
 
 function buildProgram(context: CommandContext): Command {
   const { io } = context;
@@ -29,10 +29,12 @@ function buildProgram(context: CommandContext): Command {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. Never throws. */
-export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+export async function run(argv: readonly string[], rawIo: CliIo = processIo()): Promise<number> {
+  const io = terminalSafeIo(rawIo);
   let exitCode = EXIT_OK;
   const program = buildProgram({
     io,
+    rawStderr: (text) => rawIo.stderr(text),
     setExitCode: (code) => {
       exitCode = code;
     },

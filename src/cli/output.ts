@@ -108,6 +108,31 @@ export function colourDiffLine(line: string, style: Style): string {
   return line;
 }
 
+/**
+ * What the CLI prints comes partly from policies and CloudTrail, which anyone who can call PutKeyPolicy
+ * controls. A raw control character there could move the cursor, clear the screen or retitle the
+ * terminal, so every control character except tab, newline and CRLF is written as a
+ * `\u001b`-style escape. The one exception is the colour (SGR) sequences the CLI itself adds. Inside
+ * `--json` strings the escape means the same character, so the JSON stays valid and equivalent.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE_CONTROL = /\u001b\[[0-9;]*m|\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_CONTROL, (match) =>
+    match.length > 1 ? match : `\\u${match.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** The same io, with everything written through terminalSafe. */
+export function terminalSafeIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    stdout: (text) => io.stdout(terminalSafe(text)),
+    stderr: (text) => io.stderr(terminalSafe(text)),
+  };
+}
+
 /** Pretty, stable JSON on stdout, one document per run. */
 export function writeJson(io: CliIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);

@@ -140,7 +140,7 @@ function exitCodeOf(report: AuditReport): number {
   return report.summary.drift > 0 || report.summary.failed > 0 || guardDisabled ? EXIT_FINDINGS : EXIT_OK;
 }
 
-export function registerAuditCommand(program: Command, { io, setExitCode }: CommandContext): void {
+export function registerAuditCommand(program: Command, { io, rawStderr, setExitCode }: CommandContext): void {
   const command = program
     .command('audit')
     .description(
@@ -174,7 +174,7 @@ export function registerAuditCommand(program: Command, { io, setExitCode }: Comm
       const publisher = new CollectingPublisher(forward);
       const deps: AuditDeps = cliCheckKeyDeps(clients.kms, manifest, publisher);
       if (options.driftRule) deps.health = new EventBridgeRuleHealth(clients.events, options.driftRule);
-      const progress = io.stderrIsTTY ? new ProgressBar((text) => io.stderr(text)) : undefined;
+      const progress = io.stderrIsTTY ? new ProgressBar((text) => rawStderr(text)) : undefined;
 
       const report = await auditKeys(deps, {
         runId: cliRunId(systemClock.now()),
