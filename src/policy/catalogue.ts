@@ -173,6 +173,13 @@ const RULE_LIST = [
     description: 'A condition value is a string, number or boolean, or a non-empty list of them.',
   },
   {
+    code: 'KMS123',
+    level: 'warning',
+    title: 'Condition operator not in its documented spelling',
+    description:
+      'An operator written in another case than IAM documents it (`stringequals` for `StringEquals`). The guard compares operators exactly as written, so such a policy never equals one with the documented spelling.',
+  },
+  {
     code: 'KMS201',
     level: 'error',
     title: 'Unknown KMS action',

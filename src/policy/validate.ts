@@ -35,68 +35,40 @@ const SUPPORTED_VERSION = '2012-10-17';
 const MAX_CHARACTER_FINDINGS = 20;
 
 type OperatorFamily = 'String' | 'Numeric' | 'Date' | 'Bool' | 'Binary' | 'IpAddress' | 'Arn' | 'Null';
-const OPERATOR_FAMILIES: ReadonlyMap<string, OperatorFamily> = new Map(
-  (
-    [
-      ['StringEquals', 'String'],
-      ['StringNotEquals', 'String'],
-      ['StringEqualsIgnoreCase', 'String'],
-      ['StringNotEqualsIgnoreCase', 'String'],
-      ['StringLike', 'String'],
-      ['StringNotLike', 'String'],
-      ['NumericEquals', 'Numeric'],
-      ['NumericNotEquals', 'Numeric'],
-      ['NumericLessThan', 'Numeric'],
-      ['NumericLessThanEquals', 'Numeric'],
-      ['NumericGreaterThan', 'Numeric'],
-      ['NumericGreaterThanEquals', 'Numeric'],
-      ['DateEquals', 'Date'],
-      ['DateNotEquals', 'Date'],
-      ['DateLessThan', 'Date'],
-      ['DateLessThanEquals', 'Date'],
-      ['DateGreaterThan', 'Date'],
-      ['DateGreaterThanEquals', 'Date'],
-      ['Bool', 'Bool'],
-      ['BinaryEquals', 'Binary'],
-      ['IpAddress', 'IpAddress'],
-      ['NotIpAddress', 'IpAddress'],
-      ['ArnEquals', 'Arn'],
-      ['ArnLike', 'Arn'],
-      ['ArnNotEquals', 'Arn'],
-      ['ArnNotLike', 'Arn'],
-      ['Null', 'Null'],
-    ] as const
-  ).map(([name, family]) => [name.toLowerCase(), family]),
-);
-const CANONICAL_OPERATOR_NAMES: string[] = [
-  'StringEquals',
-  'StringNotEquals',
-  'StringEqualsIgnoreCase',
-  'StringNotEqualsIgnoreCase',
-  'StringLike',
-  'StringNotLike',
-  'NumericEquals',
-  'NumericNotEquals',
-  'NumericLessThan',
-  'NumericLessThanEquals',
-  'NumericGreaterThan',
-  'NumericGreaterThanEquals',
-  'DateEquals',
-  'DateNotEquals',
-  'DateLessThan',
-  'DateLessThanEquals',
-  'DateGreaterThan',
-  'DateGreaterThanEquals',
-  'Bool',
-  'BinaryEquals',
-  'IpAddress',
-  'NotIpAddress',
-  'ArnEquals',
-  'ArnLike',
-  'ArnNotEquals',
-  'ArnNotLike',
-  'Null',
+/** The condition operators IAM documents, in its spelling, with the family each belongs to. */
+const OPERATORS: readonly (readonly [string, OperatorFamily])[] = [
+  ['StringEquals', 'String'],
+  ['StringNotEquals', 'String'],
+  ['StringEqualsIgnoreCase', 'String'],
+  ['StringNotEqualsIgnoreCase', 'String'],
+  ['StringLike', 'String'],
+  ['StringNotLike', 'String'],
+  ['NumericEquals', 'Numeric'],
+  ['NumericNotEquals', 'Numeric'],
+  ['NumericLessThan', 'Numeric'],
+  ['NumericLessThanEquals', 'Numeric'],
+  ['NumericGreaterThan', 'Numeric'],
+  ['NumericGreaterThanEquals', 'Numeric'],
+  ['DateEquals', 'Date'],
+  ['DateNotEquals', 'Date'],
+  ['DateLessThan', 'Date'],
+  ['DateLessThanEquals', 'Date'],
+  ['DateGreaterThan', 'Date'],
+  ['DateGreaterThanEquals', 'Date'],
+  ['Bool', 'Bool'],
+  ['BinaryEquals', 'Binary'],
+  ['IpAddress', 'IpAddress'],
+  ['NotIpAddress', 'IpAddress'],
+  ['ArnEquals', 'Arn'],
+  ['ArnLike', 'Arn'],
+  ['ArnNotEquals', 'Arn'],
+  ['ArnNotLike', 'Arn'],
+  ['Null', 'Null'],
 ];
+const OPERATORS_BY_LOWER_NAME: ReadonlyMap<string, { name: string; family: OperatorFamily }> = new Map(
+  OPERATORS.map(([name, family]) => [name.toLowerCase(), { name, family }]),
+);
+const CANONICAL_OPERATOR_NAMES: string[] = OPERATORS.map(([name]) => name);
 
 /** Which operator families AWS evaluates meaningfully for each key type (Null fits every key). */
 const FAMILIES_FOR_KEY_TYPE: Record<ConditionKeyType, readonly OperatorFamily[]> = {
@@ -525,14 +497,20 @@ function checkAction(entry: StringEntry, sink: FindingSink): void {
 
 interface ParsedOperator {
   family: OperatorFamily;
+  /** The operator as IAM documents it, e.g. `ForAnyValue:StringEqualsIfExists`. */
+  canonical: string;
 }
 
 function parseOperator(operator: string): ParsedOperator | undefined {
+  const set = /^(ForAnyValue|ForAllValues):/i.exec(operator)?.[1];
+  const ifExists = /IfExists$/i.test(operator);
   const base = operator.replace(/^(ForAnyValue|ForAllValues):/i, '').replace(/IfExists$/i, '');
-  const family = OPERATOR_FAMILIES.get(base.toLowerCase());
-  if (!family) return undefined;
-  if (family === 'Null' && base.length !== operator.length && /IfExists$/i.test(operator)) return undefined;
-  return { family };
+  const known = OPERATORS_BY_LOWER_NAME.get(base.toLowerCase());
+  if (!known) return undefined;
+  if (known.family === 'Null' && base.length !== operator.length && ifExists) return undefined;
+  const setPrefix =
+    set === undefined ? '' : set.toLowerCase() === 'foranyvalue' ? 'ForAnyValue:' : 'ForAllValues:';
+  return { family: known.family, canonical: `${setPrefix}${known.name}${ifExists ? 'IfExists' : ''}` };
 }
 
 function isScalar(value: unknown): boolean {
@@ -557,6 +535,13 @@ function checkCondition(value: unknown, path: JsonPath, sink: FindingSink): void
         'KMS121',
         operatorPath,
         `Unknown condition operator "${operator}"${didYouMean(closestName(base, CANONICAL_OPERATOR_NAMES))}`,
+      );
+    }
+    if (parsed && parsed.canonical !== operator) {
+      sink.add(
+        'KMS123',
+        operatorPath,
+        `Condition operator "${operator}" is not written as IAM documents it ("${parsed.canonical}"); the guard compares operators as written, so the two spellings count as different policies`,
       );
     }
     if (!isPlainObject(block)) {

@@ -227,6 +227,18 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
     policy(useStatement({ Condition: { StringEquals: { 'kms:ViaService': [null] } } })),
   ],
   [
+    'KMS123',
+    'a lower-case StringEquals',
+    policy(useStatement({ Condition: { stringequals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } } })),
+    undefined,
+    '$.Statement[1].Condition.stringequals',
+  ],
+  [
+    'KMS123',
+    'a set operator and IfExists in another case',
+    policy(useStatement({ Condition: { 'forAnyValue:StringLikeifexists': { 'aws:TagKeys': 'team*' } } })),
+  ],
+  [
     'KMS201',
     'kms:Decrpyt',
     policy(useStatement({ Action: 'kms:Decrpyt' })),
@@ -465,6 +477,18 @@ const compliant: Case[] = [
         Condition: {
           'ForAnyValue:StringLike': { 'kms:EncryptionContextKeys': 'app*' },
           BoolIfExists: { 'aws:MultiFactorAuthPresent': true },
+        },
+      }),
+    ),
+  ],
+  [
+    'KMS123',
+    'operators in their documented spelling, with set prefix and IfExists',
+    policy(
+      useStatement({
+        Condition: {
+          'ForAnyValue:StringLikeIfExists': { 'aws:TagKeys': 'team*' },
+          StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' },
         },
       }),
     ),
