@@ -10,13 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import * as z from 'zod';
 import type { GuardMode } from '../../src/guard/finding';
 import {
-  createFindingsTopic,
-  createKeyWithPolicy,
-  createKmsEventRoute,
   createWorldClients,
   crossAccountDecryptStatement,
   destroyWorldClients,
@@ -25,18 +21,15 @@ import {
   type KmsEventRoute,
   PUBLIC_DECRYPT_STATEMENT,
   policyWithStatement,
-  putCloudTrailRecords,
   putKeyPolicyRecord,
-  readShippedPolicyTemplate,
   receiveDeliveredEvents,
   receiveFindings,
   uniqueSuffix,
   WORLD_PLACEHOLDERS,
   type WorldKey,
   worldClientConfig,
-  writeManifest,
 } from '../../src/local/world';
-import { loadManifest, renderPlaceholders } from '../../src/manifest';
+import { loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
 import { motoEndpoint } from './moto-env';
 import {
@@ -47,50 +40,51 @@ import {
   lambdaContext,
   temporaryDirectory,
 } from './support/drift-guard';
+import {
+  createDriftPipeline,
+  createGuardedKeys,
+  paymentsDesiredPolicy as desiredPolicy,
+  keyNamed,
+  livePolicy as livePolicyIn,
+  routeThroughRule as routeThroughRuleOf,
+  type Tampering,
+  tamper as tamperIn,
+} from './support/drift-world';
 
 jest.setTimeout(60_000);
 
 const MALLORY_ARN = `arn:aws:iam::${WORLD_PLACEHOLDERS.accountId}:user/mallory`;
 const MALLORY_IP = '203.0.113.7';
 const PARTNER_ACCOUNT = '999988887777';
-const MODES: GuardMode[] = ['alert', 'remediate', 'dry-run'];
+const MODES = { alert: 'alert', remediate: 'remediate', 'dry-run': 'dry-run' } as const satisfies Record<
+  GuardMode,
+  GuardMode
+>;
 
 const world = createWorldClients(worldClientConfig(motoEndpoint()));
 const suffix = uniqueSuffix();
-const template = readShippedPolicyTemplate('payments-data.json');
-const desiredPolicy = renderPlaceholders(template, WORLD_PLACEHOLDERS, 'payments-data.json');
 const workDir = temporaryDirectory('kpg-drift-flow-');
-const keys = new Map<GuardMode, WorldKey>();
+let keys = new Map<GuardMode, WorldKey>();
 let route: KmsEventRoute;
 let topic: FindingsTopic;
 let guard: Guard;
 
-function keyFor(mode: GuardMode): WorldKey {
-  const key = keys.get(mode);
-  if (!key) throw new Error(`no ${mode} key was created`);
-  return key;
-}
+const keyFor = (mode: GuardMode): WorldKey => keyNamed(keys, mode);
+const livePolicy = (key: WorldKey): Promise<string> => livePolicyIn(world, key);
+const routeThroughRule = (records: Record<string, unknown>[]): Promise<unknown[]> =>
+  routeThroughRuleOf(world, route, records);
 
-async function livePolicy(key: WorldKey): Promise<string> {
-  const { Policy } = await world.kms.send(
-    new GetKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default' }),
-  );
-  return Policy ?? '';
-}
-
-/** "Someone" changes the key policy directly in KMS; returns the document they wrote. */
-async function tamper(key: WorldKey, statement: Record<string, unknown>): Promise<string> {
-  const tampered = policyWithStatement(desiredPolicy, statement);
-  await world.kms.send(
-    new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy: tampered }),
-  );
-  return tampered;
-}
-
-/** CloudTrail -> bus -> drift rule -> SQS: the events the rule delivered for these records. */
-async function routeThroughRule(records: Record<string, unknown>[]): Promise<unknown[]> {
-  await putCloudTrailRecords(world.events, route.busName, records);
-  return receiveDeliveredEvents(world.sqs, route.queue.url);
+/** "Someone" (mallory) changes the key policy directly in KMS; returns the document and its record. */
+function tamper(
+  key: WorldKey,
+  statement: Record<string, unknown>,
+  sourceIPAddress?: string,
+): Promise<Tampering> {
+  return tamperIn(world, key, {
+    statement,
+    actorArn: MALLORY_ARN,
+    ...(sourceIPAddress ? { sourceIPAddress } : {}),
+  });
 }
 
 /** Runs the handler on the one event the rule delivered. */
@@ -101,35 +95,16 @@ async function invokeOnDelivered(record: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  for (const mode of MODES) {
-    keys.set(
-      mode,
-      await createKeyWithPolicy(world.kms, {
-        policy: desiredPolicy,
-        alias: `alias/kpg-flow-${mode}-${suffix}`,
-        description: `drift-flow ${mode}`,
-      }),
-    );
-  }
-  const manifestPath = writeManifest(workDir.dir, {
-    keys: MODES.map((mode) => ({
-      name: `flow-${mode}-${suffix}`,
-      match: { alias: `alias/kpg-flow-${mode}-${suffix}` },
-      mode,
-      policyFile: 'payments-data.json',
-      policyTemplate: template,
-    })),
+  const created = await createGuardedKeys(world, {
+    prefix: 'flow',
+    suffix,
+    modes: MODES,
+    dir: workDir.dir,
+    description: (mode) => `drift-flow ${mode}`,
   });
-  route = await createKmsEventRoute(world, {
-    busName: `kpg-flow-${suffix}`,
-    ruleName: `kpg-flow-drift-${suffix}`,
-    queueName: `kpg-flow-events-${suffix}`,
-  });
-  topic = await createFindingsTopic(world, {
-    topicName: `kpg-flow-findings-${suffix}`,
-    queueName: `kpg-flow-findings-${suffix}`,
-  });
-  guard = buildGuard({ manifest: loadManifest(manifestPath), topicArn: topic.topicArn });
+  keys = created.keys;
+  ({ route, topic } = await createDriftPipeline(world, 'flow', suffix));
+  guard = buildGuard({ manifest: loadManifest(created.manifestPath), topicArn: topic.topicArn });
 });
 
 afterAll(() => {
@@ -195,15 +170,7 @@ describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift h
     async ({ statement, principal, gained, flags }) => {
       // Prepare
       const key = keyFor('alert');
-      const tampered = await tamper(key, statement);
-      const eventId = randomUUID();
-      const record = putKeyPolicyRecord({
-        keyArn: key.keyArn,
-        actorArn: MALLORY_ARN,
-        eventId,
-        policy: tampered,
-        sourceIPAddress: MALLORY_IP,
-      });
+      const { tampered, record, eventId } = await tamper(key, statement, MALLORY_IP);
 
       // Act
       const delivered = await routeThroughRule([record]);
@@ -256,14 +223,7 @@ describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift h
   it('REMEDIATE: restores the desired policy and reports the overwritten document verbatim', async () => {
     // Prepare
     const key = keyFor('remediate');
-    const tampered = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
-    const eventId = randomUUID();
-    const record = putKeyPolicyRecord({
-      keyArn: key.keyArn,
-      actorArn: MALLORY_ARN,
-      eventId,
-      policy: tampered,
-    });
+    const { tampered, record, eventId } = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
 
     // Act
     const summary = await invokeOnDelivered(record);
@@ -291,15 +251,8 @@ describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift h
   it("ends the guard's own follow-up PutKeyPolicy event as an in-sync no-op: no second finding, no write", async () => {
     // Prepare
     const key = keyFor('remediate');
-    const tampered = await tamper(key, crossAccountDecryptStatement(PARTNER_ACCOUNT));
-    await invokeOnDelivered(
-      putKeyPolicyRecord({
-        keyArn: key.keyArn,
-        actorArn: MALLORY_ARN,
-        eventId: randomUUID(),
-        policy: tampered,
-      }),
-    );
+    const { record } = await tamper(key, crossAccountDecryptStatement(PARTNER_ACCOUNT));
+    await invokeOnDelivered(record);
     const remediationFindings = await receiveFindings(world.sqs, topic.queue.url);
     const writesByRemediation = countOf(guard.kmsCommands, 'PutKeyPolicyCommand');
     const guardEventId = randomUUID();
@@ -373,14 +326,7 @@ describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift h
   it('DRY-RUN: reports what remediation would do and changes nothing', async () => {
     // Prepare
     const key = keyFor('dry-run');
-    const tampered = await tamper(key, crossAccountDecryptStatement(PARTNER_ACCOUNT));
-    const eventId = randomUUID();
-    const record = putKeyPolicyRecord({
-      keyArn: key.keyArn,
-      actorArn: MALLORY_ARN,
-      eventId,
-      policy: tampered,
-    });
+    const { tampered, record, eventId } = await tamper(key, crossAccountDecryptStatement(PARTNER_ACCOUNT));
 
     // Act
     const summary = await invokeOnDelivered(record);

@@ -8,32 +8,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
-import { DisableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
 import type { GuardMode } from '../../src/guard/finding';
 import {
-  createFindingsTopic,
-  createKeyWithPolicy,
-  createKmsEventRoute,
   createWorldClients,
   crossAccountDecryptStatement,
   destroyWorldClients,
   type FindingsTopic,
   type KmsEventRoute,
   PUBLIC_DECRYPT_STATEMENT,
-  policyWithStatement,
-  putCloudTrailRecords,
-  putKeyPolicyRecord,
-  readShippedPolicyTemplate,
-  receiveDeliveredEvents,
   receiveFindings,
   uniqueSuffix,
   WORLD_PLACEHOLDERS,
   type WorldKey,
   worldClientConfig,
-  writeManifest,
 } from '../../src/local/world';
-import { type LoadedManifest, loadManifest, renderPlaceholders } from '../../src/manifest';
+import { type LoadedManifest, loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
 import { motoEndpoint } from './moto-env';
 import {
@@ -46,6 +37,16 @@ import {
   StaleReadsAfterPutStore,
   temporaryDirectory,
 } from './support/drift-guard';
+import {
+  createDriftPipeline,
+  createGuardedKeys,
+  paymentsDesiredPolicy as desiredPolicy,
+  keyNamed,
+  livePolicy as livePolicyIn,
+  routeThroughRule as routeThroughRuleOf,
+  type Tampering,
+  tamper as tamperIn,
+} from './support/drift-world';
 
 jest.setTimeout(60_000);
 
@@ -61,26 +62,22 @@ const KEY_MODES = {
   disabled: 'remediate',
 } as const satisfies Record<string, GuardMode>;
 type KeyRole = keyof typeof KEY_MODES;
-const KEY_ROLES = Object.keys(KEY_MODES) as KeyRole[];
 
 const world = createWorldClients(worldClientConfig(motoEndpoint()));
 const suffix = uniqueSuffix();
-const template = readShippedPolicyTemplate('payments-data.json');
-const desiredPolicy = renderPlaceholders(template, WORLD_PLACEHOLDERS, 'payments-data.json');
 const workDir = temporaryDirectory('kpg-drift-reliability-');
 const tableName = `kpg-state-${suffix}`;
-const keys = new Map<KeyRole, WorldKey>();
+let keys = new Map<KeyRole, WorldKey>();
 let manifest: LoadedManifest;
 let ledger: DynamoRemediationLedger;
 let route: KmsEventRoute;
 let topic: FindingsTopic;
 const guards: Guard[] = [];
 
-function keyFor(role: KeyRole): WorldKey {
-  const key = keys.get(role);
-  if (!key) throw new Error(`no ${role} key was created`);
-  return key;
-}
+const keyFor = (role: KeyRole): WorldKey => keyNamed(keys, role);
+const livePolicy = (key: WorldKey): Promise<string> => livePolicyIn(world, key);
+const routeThroughRule = (records: Record<string, unknown>[]): Promise<unknown[]> =>
+  routeThroughRuleOf(world, route, records);
 
 /** The guard as deployed with STATE_TABLE: DynamoDB ledger and idempotency on detail.eventID. */
 function guardWith(options: Partial<GuardOptions> = {}): Guard {
@@ -95,64 +92,24 @@ function guardWith(options: Partial<GuardOptions> = {}): Guard {
   return guard;
 }
 
-async function livePolicy(key: WorldKey): Promise<string> {
-  const { Policy } = await world.kms.send(
-    new GetKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default' }),
-  );
-  return Policy ?? '';
-}
-
-/** "Someone" writes `desired + statement`; returns the record CloudTrail would make of it. */
-async function tamper(
-  key: WorldKey,
-  statement: Record<string, unknown>,
-): Promise<{ tampered: string; record: Record<string, unknown>; eventId: string }> {
-  const tampered = policyWithStatement(desiredPolicy, statement);
-  await world.kms.send(
-    new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy: tampered }),
-  );
-  const eventId = randomUUID();
-  const record = putKeyPolicyRecord({ keyArn: key.keyArn, actorArn: MALLORY_ARN, eventId, policy: tampered });
-  return { tampered, record, eventId };
-}
-
-async function routeThroughRule(records: Record<string, unknown>[]): Promise<unknown[]> {
-  await putCloudTrailRecords(world.events, route.busName, records);
-  return receiveDeliveredEvents(world.sqs, route.queue.url);
+/** "Someone" (mallory) writes `desired + statement`; returns the record CloudTrail would make of it. */
+function tamper(key: WorldKey, statement: Record<string, unknown>): Promise<Tampering> {
+  return tamperIn(world, key, { statement, actorArn: MALLORY_ARN });
 }
 
 beforeAll(async () => {
   await createStateTable(world.dynamodb, tableName);
-  for (const role of KEY_ROLES) {
-    keys.set(
-      role,
-      await createKeyWithPolicy(world.kms, {
-        policy: desiredPolicy,
-        alias: `alias/kpg-rel-${role}-${suffix}`,
-      }),
-    );
-  }
-  const manifestPath = writeManifest(workDir.dir, {
+  const created = await createGuardedKeys(world, {
+    prefix: 'rel',
+    suffix,
+    modes: KEY_MODES,
+    dir: workDir.dir,
     flapping: FLAPPING_LIMIT,
-    keys: KEY_ROLES.map((role) => ({
-      name: `rel-${role}-${suffix}`,
-      match: { alias: `alias/kpg-rel-${role}-${suffix}` },
-      mode: KEY_MODES[role],
-      policyFile: 'payments-data.json',
-      policyTemplate: template,
-    })),
   });
-  manifest = loadManifest(manifestPath);
+  keys = created.keys;
+  manifest = loadManifest(created.manifestPath);
   ledger = new DynamoRemediationLedger({ tableName, client: world.dynamodb, window: manifest.flapping });
-  route = await createKmsEventRoute(world, {
-    busName: `kpg-rel-${suffix}`,
-    ruleName: `kpg-rel-drift-${suffix}`,
-    queueName: `kpg-rel-events-${suffix}`,
-  });
-  topic = await createFindingsTopic(world, {
-    topicName: `kpg-rel-findings-${suffix}`,
-    queueName: `kpg-rel-findings-${suffix}`,
-  });
+  ({ route, topic } = await createDriftPipeline(world, 'rel', suffix));
 });
 
 afterAll(() => {
