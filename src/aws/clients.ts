@@ -20,8 +20,39 @@ import {
  */
 export const AWS_RETRY_CONFIG = { retryMode: 'adaptive', maxAttempts: 5 } as const;
 
+/**
+ * KMS errors the SDK's retry middleware counts as throttling although they are final answers: for
+ * PutKeyPolicy, LimitExceededException means the policy is too large, and retrying it with backoff
+ * only delays the remediation-failed finding.
+ */
+const KMS_FINAL_ERRORS: ReadonlySet<string> = new Set(['LimitExceededException']);
+
+type RetryStrategyProvider = KMSClient['config']['retryStrategy'];
+
+/** The client's own (adaptive) strategy, except that a final error ends the attempts at once. */
+function withoutRetryOnFinalErrors(provide: RetryStrategyProvider): RetryStrategyProvider {
+  return async () => {
+    const strategy = await provide();
+    if (!('refreshRetryTokenForRetry' in strategy)) return strategy;
+    return {
+      acquireInitialRetryToken: (scope) => strategy.acquireInitialRetryToken(scope),
+      refreshRetryTokenForRetry: (token, errorInfo) => {
+        if (KMS_FINAL_ERRORS.has(sdkErrorShape(errorInfo.error).name)) {
+          // Refusing a retry token makes the middleware throw the error itself after this attempt.
+          return Promise.reject(errorInfo.error);
+        }
+        return strategy.refreshRetryTokenForRetry(token, errorInfo);
+      },
+      recordSuccess: (token) => strategy.recordSuccess(token),
+    };
+  };
+}
+
 export function createKmsClient(config: KMSClientConfig = {}): KMSClient {
-  return new KMSClient({ ...AWS_RETRY_CONFIG, ...config });
+  const client = new KMSClient({ ...AWS_RETRY_CONFIG, ...config });
+  // The retry middleware reads this provider from the client's config on every request.
+  client.config.retryStrategy = withoutRetryOnFinalErrors(client.config.retryStrategy);
+  return client;
 }
 
 export function createSnsClient(config: SNSClientConfig = {}): SNSClient {
