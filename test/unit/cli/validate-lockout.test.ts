@@ -20,33 +20,13 @@ import {
   PutKeyPolicyCommand,
   resetMocks,
 } from '../guard/harness';
+import { GUARD_READ_ONLY_TEMPLATE } from '../support/policy-templates';
 import { fixture, runCli, tempFiles } from './helpers';
 
 const EXAMPLE = fixture('example-key-policy.json');
 const LOCKOUT = fixture('lockout-risk.json');
 const OUTSIDE_GUARD = 'arn:aws:iam::999999999999:role/guard';
 const GUARD_IN_KEY_ACCOUNT = 'arn:aws:iam::111122223333:role/kms-policy-guard-us-west-2';
-
-/** Administrators keep kms:*, the guard may only read: fine to alert with, refused for remediation. */
-const GUARD_READ_ONLY_TEMPLATE = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'Key administrators',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/KMSAdminRole' },
-      Action: 'kms:*',
-      Resource: '*',
-    },
-    {
-      Sid: 'Guard may only read',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}' },
-      Action: ['kms:GetKeyPolicy', 'kms:DescribeKey'],
-      Resource: '*',
-    },
-  ],
-};
 
 beforeEach(() => {
   resetMocks();
@@ -139,7 +119,7 @@ describe('kms-guard validate refuses lockout risks', () => {
       'remediate.json': manifest('remediate', 'payments.json'),
       'alert.json': manifest('alert', 'payments.json'),
       'no-admin.json': manifest('alert', 'lockout.json'),
-      'payments.json': JSON.stringify(GUARD_READ_ONLY_TEMPLATE),
+      'payments.json': GUARD_READ_ONLY_TEMPLATE,
       'lockout.json': readFileSync(LOCKOUT, 'utf8').replaceAll('111122223333', '{{AccountId}}'),
     });
 
@@ -165,7 +145,7 @@ describe('kms-guard validate refuses lockout risks', () => {
 describe('the guard refuses the same documents at remediation time', () => {
   it.each([
     ['no administrator (KMS305)', readFileSync(LOCKOUT, 'utf8'), 'KMS305'],
-    ['the guard may only read (KMS306)', JSON.stringify(GUARD_READ_ONLY_TEMPLATE), 'KMS306'],
+    ['the guard may only read (KMS306)', GUARD_READ_ONLY_TEMPLATE, 'KMS306'],
   ])('%s: a critical lockout-risk finding and no PutKeyPolicy', async (_case, policyTemplate, code) => {
     // Prepare
     const manifest = fixtureManifest('remediate');

@@ -5,6 +5,7 @@
  */
 import { applyDesired } from '../../../src/guard/apply-desired';
 import { KeyReferenceError } from '../../../src/guard/errors';
+import { LOCKOUT_TEMPLATE } from '../support/policy-templates';
 import {
   DescribeKeyCommand,
   describeKeyResponse,
@@ -15,35 +16,19 @@ import {
   KEY_ARN,
   KEY_ID,
   kmsMock,
+  kmsRestoresDesiredAfter,
   ListAliasesCommand,
   ListResourceTagsCommand,
   makeHarness,
+  manifestWithDesired,
   OTHER_KEY_ARN,
   PutKeyPolicyCommand,
   resetMocks,
 } from './harness';
 
 /** A desired document without the guard and without any administrator (KMS305/KMS306). */
-const LOCKOUT_DESIRED = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/payments-service' },
-      Action: ['kms:Encrypt', 'kms:Decrypt'],
-      Resource: '*',
-    },
-  ],
-});
-
 function lockoutManifest() {
-  const manifest = fixtureManifest('alert');
-  return {
-    ...manifest,
-    keys: manifest.keys.map((key) =>
-      key.name === 'payments-data' ? { ...key, policyTemplate: LOCKOUT_DESIRED } : key,
-    ),
-  };
+  return manifestWithDesired('alert', LOCKOUT_TEMPLATE);
 }
 
 const REQUEST = { keyRef: KEY_ARN, runId: 'cli-1' };
@@ -98,12 +83,7 @@ describe('applyDesired with --yes', () => {
     // Prepare
     const { deps, ledger } = makeHarness(fixtureManifest('alert'));
     const live = driftedPolicyText();
-    kmsMock
-      .on(GetKeyPolicyCommand)
-      .resolvesOnce({ Policy: live })
-      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
-    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
-    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    kmsRestoresDesiredAfter([live]);
 
     // Act
     const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });

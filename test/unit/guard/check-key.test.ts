@@ -7,6 +7,13 @@ import { checkKey } from '../../../src/guard/check-key';
 import { PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
 import type { Actor } from '../../../src/guard/finding';
 import {
+  ACCOUNT_ROOT_STATEMENT,
+  GUARD_READ_ONLY_TEMPLATE,
+  guardStatement,
+  LOCKOUT_TEMPLATE,
+  policyTemplate,
+} from '../support/policy-templates';
+import {
   awsCalls,
   awsError,
   DescribeKeyCommand,
@@ -19,10 +26,12 @@ import {
   KEY_ARN,
   KEY_ID,
   kmsMock,
+  kmsRestoresDesiredAfter,
   ListAliasesCommand,
   ListResourceTagsCommand,
   makeHarness,
   managedKey,
+  manifestWithDesired,
   NOW,
   OTHER_KEY_ARN,
   OTHER_KEY_ID,
@@ -54,68 +63,17 @@ const GUARD_ACTOR: Actor = {
 };
 const EVENT_REQUEST = { keyRef: KEY_ARN, trigger: 'event' as const, actor: ALICE, eventId: ALICE.eventID };
 
-/** A manifest whose payments-data entry uses another desired document (to build invalid ones). */
-function manifestWithDesired(mode: 'alert' | 'remediate' | 'dry-run', policyTemplate: string) {
-  const manifest = fixtureManifest(mode);
-  return {
-    ...manifest,
-    keys: manifest.keys.map((key) => (key.name === 'payments-data' ? { ...key, policyTemplate } : key)),
-  };
-}
-
 /** Desired document without the guard statement and without any administrator: locks everyone out. */
-const LOCKOUT_DESIRED = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'Use only',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/payments-service' },
-      Action: ['kms:Encrypt', 'kms:Decrypt'],
-      Resource: '*',
-    },
-  ],
-});
+const LOCKOUT_DESIRED = LOCKOUT_TEMPLATE;
 
 /** Desired document that keeps a named administrator but takes kms:PutKeyPolicy away from the guard (KMS306). */
-const GUARD_LOCKOUT_DESIRED = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'Key administrators',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/KMSAdminRole' },
-      Action: 'kms:*',
-      Resource: '*',
-    },
-    {
-      Sid: 'Guard may only read',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}' },
-      Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'],
-      Resource: '*',
-    },
-  ],
-});
+const GUARD_LOCKOUT_DESIRED = GUARD_READ_ONLY_TEMPLATE;
 
 /** Desired document KMS could never accept: a misspelt action and an Effect that is not Allow/Deny. */
-const INVALID_DESIRED = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'Enable IAM policies',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:root' },
-      Action: 'kms:*',
-      Resource: '*',
-    },
-    {
-      Sid: 'Guard',
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}' },
-      Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy'],
-      Resource: '*',
-    },
+const INVALID_DESIRED = JSON.stringify(
+  policyTemplate(
+    ACCOUNT_ROOT_STATEMENT,
+    guardStatement('Guard', ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy']),
     {
       Sid: 'Typo',
       Effect: 'Permit',
@@ -123,8 +81,8 @@ const INVALID_DESIRED = JSON.stringify({
       Action: 'kms:Decrpyt',
       Resource: '*',
     },
-  ],
-});
+  ),
+);
 
 beforeEach(() => {
   resetMocks();
@@ -285,12 +243,7 @@ describe('checkKey in remediate mode', () => {
     // Prepare
     const { deps, ledger } = makeHarness(fixtureManifest('remediate'));
     const live = driftedPolicyText();
-    kmsMock
-      .on(GetKeyPolicyCommand)
-      .resolvesOnce({ Policy: live })
-      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
-    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
-    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    kmsRestoresDesiredAfter([live]);
 
     // Act
     const outcome = await checkKey(deps, EVENT_REQUEST);
@@ -326,14 +279,8 @@ describe('checkKey in remediate mode', () => {
     // Prepare
     const { deps, clock } = makeHarness(fixtureManifest('remediate'));
     const live = driftedPolicyText();
-    kmsMock
-      .on(GetKeyPolicyCommand)
-      .resolvesOnce({ Policy: live }) // the check
-      .resolvesOnce({ Policy: live }) // stale read after the write
-      .resolvesOnce({ Policy: live }) // still stale
-      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
-    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
-    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    // the check, a stale read after the write, still stale
+    kmsRestoresDesiredAfter([live, live, live]);
 
     // Act
     await checkKey(deps, EVENT_REQUEST);
@@ -426,12 +373,7 @@ describe('checkKey in remediate mode', () => {
         new Date(deps.clock.now().getTime() - minutesAgo * 60_000),
       );
     }
-    kmsMock
-      .on(GetKeyPolicyCommand)
-      .resolvesOnce({ Policy: driftedPolicyText() })
-      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
-    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
-    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    kmsRestoresDesiredAfter([driftedPolicyText()]);
 
     // Act
     await checkKey(deps, EVENT_REQUEST);

@@ -185,6 +185,27 @@ export function awsError(
   });
 }
 
+/** The fixture manifest in `mode` with another desired document for payments-data (to build invalid ones). */
+export function manifestWithDesired(mode: GuardMode, policyTemplate: string): LoadedManifest {
+  const manifest = fixtureManifest(mode);
+  return {
+    ...manifest,
+    keys: manifest.keys.map((key) => (key.name === 'payments-data' ? { ...key, policyTemplate } : key)),
+  };
+}
+
+/**
+ * A write that takes: GetKeyPolicy answers each of `readsBeforeRestored` once (the check's read, then
+ * any stale reads after the write), the desired document after that; DescribeKey and PutKeyPolicy succeed.
+ */
+export function kmsRestoresDesiredAfter(readsBeforeRestored: string[]): void {
+  let getKeyPolicy = kmsMock.on(GetKeyPolicyCommand);
+  for (const policy of readsBeforeRestored) getKeyPolicy = getKeyPolicy.resolvesOnce({ Policy: policy });
+  getKeyPolicy.resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+  kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
+  kmsMock.on(PutKeyPolicyCommand).resolves({});
+}
+
 export function describeKeyResponse(overrides: Record<string, unknown> = {}) {
   return {
     KeyMetadata: {

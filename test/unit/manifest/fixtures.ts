@@ -2,28 +2,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  ACCOUNT_ROOT_STATEMENT,
+  GUARD_READ_AND_RESTORE_STATEMENT,
+  policyTemplate,
+} from '../support/policy-templates';
 
 /** A small valid key policy with the guard statement, as the shipped documents have it. */
 export const VALID_POLICY = JSON.stringify(
-  {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'Enable IAM policies',
-        Effect: 'Allow',
-        Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:root' },
-        Action: 'kms:*',
-        Resource: '*',
-      },
-      {
-        Sid: 'Allow kms-policy-guard to read and restore this policy',
-        Effect: 'Allow',
-        Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}' },
-        Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy'],
-        Resource: '*',
-      },
-    ],
-  },
+  policyTemplate(ACCOUNT_ROOT_STATEMENT, GUARD_READ_AND_RESTORE_STATEMENT),
   null,
   2,
 );
