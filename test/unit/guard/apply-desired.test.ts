@@ -23,6 +23,7 @@ import {
   manifestWithDesired,
   OTHER_KEY_ARN,
   PutKeyPolicyCommand,
+  recordEarlierReapplies,
   resetMocks,
 } from './harness';
 
@@ -132,14 +133,9 @@ describe('applyDesired with --yes', () => {
 
   it('refuses a flapping key', async () => {
     // Prepare
-    const { deps, ledger } = makeHarness(fixtureManifest('alert'));
-    for (const minutesAgo of [30, 20, 10]) {
-      await ledger.recordReapply(
-        KEY_ARN,
-        'older',
-        new Date(deps.clock.now().getTime() - minutesAgo * 60_000),
-      );
-    }
+    const harness = makeHarness(fixtureManifest('alert'));
+    const { deps } = harness;
+    await recordEarlierReapplies(harness, [30, 20, 10]);
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
 
     // Act

@@ -39,6 +39,7 @@ import {
   PublishCommand,
   PutKeyPolicyCommand,
   publishedInputs,
+  recordEarlierReapplies,
   resetMocks,
   snsMock,
 } from './harness';
@@ -345,14 +346,9 @@ describe('checkKey in remediate mode', () => {
 
   it('stops remediating a flapping key and raises a critical flapping finding instead', async () => {
     // Prepare
-    const { deps, ledger } = makeHarness(fixtureManifest('remediate'));
-    for (const minutesAgo of [50, 30, 10]) {
-      await ledger.recordReapply(
-        KEY_ARN,
-        'older',
-        new Date(deps.clock.now().getTime() - minutesAgo * 60_000),
-      );
-    }
+    const harness = makeHarness(fixtureManifest('remediate'));
+    const { deps } = harness;
+    await recordEarlierReapplies(harness, [50, 30, 10]);
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
 
     // Act
@@ -365,14 +361,9 @@ describe('checkKey in remediate mode', () => {
 
   it('still remediates when the earlier re-applies are outside the flapping window', async () => {
     // Prepare
-    const { deps, ledger } = makeHarness(fixtureManifest('remediate'));
-    for (const minutesAgo of [180, 120, 61]) {
-      await ledger.recordReapply(
-        KEY_ARN,
-        'older',
-        new Date(deps.clock.now().getTime() - minutesAgo * 60_000),
-      );
-    }
+    const harness = makeHarness(fixtureManifest('remediate'));
+    const { deps } = harness;
+    await recordEarlierReapplies(harness, [180, 120, 61]);
     kmsRestoresDesiredAfter([driftedPolicyText()]);
 
     // Act

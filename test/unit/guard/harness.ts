@@ -132,6 +132,17 @@ export function makeHarness(manifest: LoadedManifest = fixtureManifest()): Harne
   return { deps, logger, clock, ledger, store };
 }
 
+/** Earlier re-applies of the desired policy to KEY_ARN, `minutesAgo` before the harness clock's now. */
+export async function recordEarlierReapplies(harness: Harness, minutesAgo: number[]): Promise<void> {
+  for (const minutes of minutesAgo) {
+    await harness.ledger.recordReapply(
+      KEY_ARN,
+      'older',
+      new Date(harness.deps.clock.now().getTime() - minutes * 60_000),
+    );
+  }
+}
+
 export function resetMocks(): void {
   kmsMock.reset();
   snsMock.reset();
