@@ -1,5 +1,5 @@
 /**
- * SNS findings topic → Slack (ARCHITECTURE §7). For every record: read the finding, render Block Kit, post
+ * SNS findings topic → Slack (docs/architecture.md#findings-and-messages). For every record: read the finding, render Block Kit, post
  * it to the incoming webhook whose URL is a SecureString in SSM. The stack's CloudWatch alarms notify the
  * same topic and are rendered as alarms. A message that is neither still produces an "unreadable finding"
  * post. Every record is attempted; if any failed, the invocation

@@ -1,5 +1,5 @@
 /**
- * Escaping for Slack text (ARCHITECTURE §7). Everything a finding carries from a policy document or a
+ * Escaping for Slack text (docs/architecture.md#findings-and-messages). Everything a finding carries from a policy document or a
  * CloudTrail record is attacker-controlled: a principal ARN, a Sid, a condition value or a user agent can
  * be chosen by whoever called PutKeyPolicy. Slack parses `<…>` as mentions and links (`<!channel>`,
  * `<@U123>`, `<https://evil.example|click>`), so every untrusted value goes through this module before it

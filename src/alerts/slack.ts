@@ -1,5 +1,5 @@
 /**
- * Finding → Slack Block Kit message (ARCHITECTURE §7). Pure: no I/O.
+ * Finding → Slack Block Kit message (docs/architecture.md#findings-and-messages). Pure: no I/O.
  *
  * The access view comes first (who gained or lost which KMS actions — what a person on call needs), then
  * the statement changes, then what the guard did. Every value from the finding is escaped with

@@ -1,5 +1,5 @@
 /**
- * A finding -> one SNS Publish (ARCHITECTURE §7): `MessageStructure: 'json'` so email subscribers get
+ * A finding -> one SNS Publish (docs/architecture.md#findings-and-messages): `MessageStructure: 'json'` so email subscribers get
  * readable text and every other protocol the finding JSON; message attributes for filter policies.
  *
  * SNS limits: a subject under 100 characters, ASCII-safe, no line breaks or control characters; the

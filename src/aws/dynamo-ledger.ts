@@ -1,5 +1,5 @@
 /**
- * The guard's durable state in ONE DynamoDB table (ARCHITECTURE §6): the remediation ledger that
+ * The guard's durable state in ONE DynamoDB table (docs/architecture.md#state): the remediation ledger that
  * keeps every overwritten live document, the per-key re-apply count for flapping detection, and
  * (src/aws/idempotency.ts) the Powertools idempotency records of the drift handler.
  *

@@ -1,7 +1,7 @@
 /**
  * applyDesired: `kms-guard apply --key …` puts a key's desired policy back, by hand. It is checkKey in
  * remediate mode (or dry-run mode, without confirmation), whatever the manifest's mode for the key, so
- * every remediation safety rule applies unchanged (ARCHITECTURE §6): only a valid desired document is
+ * every remediation safety rule applies unchanged (docs/architecture.md#remediation-safety): only a valid desired document is
  * written, never with BypassPolicyLockoutSafetyCheck; lockout risk, flapping, AWS managed keys,
  * replicas and keys that are not Enabled are refused; the write is re-read until stable; the
  * overwritten document is kept in the finding and the ledger.

@@ -1,5 +1,5 @@
 /**
- * auditKeys: the scheduled audit and `kms-guard audit` (ARCHITECTURE §1, §6, §7). Checks every key the
+ * auditKeys: the scheduled audit and `kms-guard audit` (docs/architecture.md#data-flow). Checks every key the
  * manifest manages, optionally reports customer managed keys no entry matches, and checks the guard's
  * own health (its drift rule). Each key goes through checkKey, so the audit decides nothing checkKey
  * does not; this module only finds the keys, bounds the concurrency and accounts for every key.

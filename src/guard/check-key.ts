@@ -1,5 +1,5 @@
 /**
- * checkKey: the one use case behind the drift handler, the audit and the CLI (ARCHITECTURE §1, §6).
+ * checkKey: the one use case behind the drift handler, the audit and the CLI (docs/architecture.md#data-flow).
  * Reads the live key policy, compares it with the desired one from the manifest, and depending on the
  * mode publishes a finding, re-applies the desired document (safely), or describes what it would do.
  *

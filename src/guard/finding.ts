@@ -1,5 +1,5 @@
 /**
- * A finding (ARCHITECTURE §7): one JSON object per key and check, published to SNS and
+ * A finding (docs/architecture.md#findings-and-messages): one JSON object per key and check, published to SNS and
  * rendered for email and Slack. `src/alerts/` renders it; nothing here does I/O.
  */
 import type { CompareResult, PolicyDiff, Severity, ValidationFinding } from '../policy/types';

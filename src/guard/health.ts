@@ -1,6 +1,6 @@
 /**
  * The guard's own health, checked by every audit: a drift rule that is missing or disabled means
- * the real-time guard is blind, which is a critical finding (ARCHITECTURE §1, issue: audits).
+ * the real-time guard is blind, which is a critical finding (docs/architecture.md#data-flow).
  */
 export interface RuleHealth {
   ruleName: string;

@@ -1,6 +1,6 @@
 /**
  * Validation of one rendered desired document at load time. Only a document that passes is ever
- * applied (ARCHITECTURE §6), so every error here makes the whole manifest fail.
+ * applied (docs/architecture.md#remediation-safety), so every error here makes the whole manifest fail.
  */
 
 import type { ValidateOptions, ValidationFinding } from '../policy/types';

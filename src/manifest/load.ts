@@ -1,7 +1,7 @@
 /**
  * loadManifest: read the manifest (YAML or JSON), check its shape, its matchers and every desired
  * document, and either return a fully usable manifest or throw one ManifestError listing every
- * problem. A manifest never half-works (ARCHITECTURE §5).
+ * problem. A manifest never half-works (docs/architecture.md#the-manifest).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The manifest (ARCHITECTURE §5): which key gets which desired document, in which mode.
+ * The manifest (docs/architecture.md#the-manifest): which key gets which desired document, in which mode.
  * `src/manifest/index.ts` implements:
  *   loadManifest(path: string): LoadedManifest          reads YAML/JSON, validates it and every document; throws ManifestError
  *   resolveKey(manifest, key: KeyMetadata): ManagedKey | undefined   match by key ID, key ARN, alias or tag

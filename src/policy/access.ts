@@ -1,5 +1,5 @@
 /**
- * The access view of a diff (ARCHITECTURE §4 "Access view"): per principal, which KMS actions it is
+ * The access view of a diff (docs/architecture.md#access-view-of-a-diff): per principal, which KMS actions it is
  * newly allowed (gained) or no longer allowed (lost), with the conditions that still restrict them.
  *
  * Model: every Allow statement grants (principal, action) under a set of conditions. A live grant is

@@ -1,6 +1,6 @@
 /**
  * comparePolicies: are two key policies equivalent (AWS grants exactly the same access under both)?
- * Semantic, never textual; statements matched by content, never by Sid (ARCHITECTURE §3).
+ * Semantic, never textual; statements matched by content, never by Sid (docs/architecture.md#comparing-two-key-policies).
  * Cosmetic differences are reported but never cause drift; a document that does not parse, or
  * uses element names outside the grammar, is never "equivalent".
  */

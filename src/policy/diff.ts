@@ -1,5 +1,5 @@
 /**
- * diffPolicies: the structural diff of two normalized policies (ARCHITECTURE §3). Statements are
+ * diffPolicies: the structural diff of two normalized policies (docs/architecture.md#comparing-two-key-policies). Statements are
  * matched by content, never by Sid: identical ones first (as a multiset of canonical keys, identical
  * duplicates counting once), then the remaining ones are paired by similarity into "changed";
  * leftovers are "added" (live only) or "removed" (desired only). Every change gets a severity from

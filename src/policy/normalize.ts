@@ -1,5 +1,5 @@
 /**
- * normalizePolicy: a parsed document -> its canonical form (ARCHITECTURE §3), in which two documents
+ * normalizePolicy: a parsed document -> its canonical form (docs/architecture.md#comparing-two-key-policies), in which two documents
  * that AWS would treat the same look the same. Idempotent: normalizing a normalized document
  * (via normalizedToDocument) changes nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * validatePolicy: is this a KMS key policy, and is it a safe one? (ARCHITECTURE §4)
+ * validatePolicy: is this a KMS key policy, and is it a safe one? (docs/architecture.md#validating-a-key-policy)
  *
  * Works on the RAW text (or an in-memory value), not on parse.ts's output, because it reports
  * what parse tolerates: byte size, characters, duplicate JSON keys, exact element spellings.

@@ -31,7 +31,7 @@ function policy(...statements: Record<string, unknown>[]): Record<string, unknow
   };
 }
 
-// Each ARCHITECTURE §3 equivalence rule, as [rule, desired statement, live statement].
+// Each docs/architecture.md#comparing-two-key-policies equivalence rule, as [rule, desired statement, live statement].
 const equivalentPairs: [string, Record<string, unknown>, Record<string, unknown>][] = [
   ['value order inside a list', statement(), statement({ Action: ['kms:Encrypt', 'kms:Decrypt'] })],
   [
@@ -91,7 +91,7 @@ const equivalentPairs: [string, Record<string, unknown>, Record<string, unknown>
   ['Sid absent vs present', statement({ Sid: undefined }), statement({ Sid: 'Use' })],
 ];
 
-// Each ARCHITECTURE §3 drift rule, as [rule, desired statement, live statement].
+// Each docs/architecture.md#comparing-two-key-policies drift rule, as [rule, desired statement, live statement].
 const driftPairs: [string, Record<string, unknown>, Record<string, unknown>][] = [
   [
     'a principal added',
@@ -163,7 +163,7 @@ const driftPairs: [string, Record<string, unknown>, Record<string, unknown>][] =
   ],
 ];
 
-describe('comparePolicies: ARCHITECTURE §3 rules, both ways', () => {
+describe('comparePolicies: docs/architecture.md#comparing-two-key-policies rules, both ways', () => {
   it.each(equivalentPairs)('treats "%s" as equivalent', (_rule, desiredStatement, liveStatement) => {
     // Prepare
     const desired = policy(desiredStatement);
@@ -392,7 +392,7 @@ describe('comparePolicies: ARCHITECTURE §3 rules, both ways', () => {
   });
 });
 
-describe('comparePolicies: severity (ARCHITECTURE §3)', () => {
+describe('comparePolicies: severity (docs/architecture.md#comparing-two-key-policies)', () => {
   const severityCases: [string, Record<string, unknown>[], Record<string, unknown>[], string][] = [
     ['"*" principal added', [statement()], [statement({ Principal: { AWS: [APP_ROLE, '*'] } })], 'critical'],
     [
