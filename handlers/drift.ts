@@ -21,10 +21,10 @@ import { remediationLedgerFor, stateTableClientFor } from '../src/aws/dynamo-led
 import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../src/aws/idempotency';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { SnsFindingPublisher } from '../src/aws/sns-publisher';
+import type { ActionTaken, FindingKind } from '../src/core/finding';
 import { type CheckKeyDeps, type CheckResult, checkKey } from '../src/guard/check-key';
 import { GuardConfigError } from '../src/guard/errors';
 import { classifyKmsEvent, type RejectionReason } from '../src/guard/event';
-import type { ActionTaken, FindingKind } from '../src/guard/finding';
 import { systemClock } from '../src/guard/ports';
 import { loadManifest } from '../src/manifest';
 import type { Severity } from '../src/policy/types';

@@ -4,7 +4,7 @@
  * from where, what the guard did, and how to put the desired policy back by hand.
  * Plain text, so CloudTrail fields need no escaping here (Slack's renderer escapes them).
  */
-import type { Finding } from '../guard/finding';
+import type { Finding } from '../core/finding';
 import { renderCompactDiff, renderDiffText, renderFindingsText } from '../policy/render';
 import { compareResultOf } from './finding-diff';
 

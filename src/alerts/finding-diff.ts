@@ -2,7 +2,7 @@
  * A finding's diff in the shape the policy renderers take, for every place that prints a finding
  * (email text, the CLI's apply).
  */
-import type { Finding } from '../guard/finding';
+import type { Finding } from '../core/finding';
 import { SERVICE_DATA_DATE } from '../policy/service-data';
 import type { CompareResult } from '../policy/types';
 

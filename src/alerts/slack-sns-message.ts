@@ -8,139 +8,7 @@
  * so the handler can still post an "unreadable finding" message: an alert is never dropped.
  */
 import * as z from 'zod';
-import type { Finding } from '../guard/finding';
-
-const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
-const stringList = z.array(z.string());
-const setDelta = z.object({ added: stringList, removed: stringList });
-const normalizedCondition = z.object({ operator: z.string(), key: z.string(), values: stringList });
-
-const statementChange = z.object({
-  kind: z.enum(['added', 'removed', 'changed']),
-  severity,
-  desiredIndex: z.number().optional(),
-  liveIndex: z.number().optional(),
-  sid: z.string().optional(),
-  effect: z.string(),
-  summary: z.string(),
-  principals: setDelta.optional(),
-  actions: setDelta.optional(),
-  resources: setDelta.optional(),
-  conditions: z
-    .object({ added: z.array(normalizedCondition), removed: z.array(normalizedCondition) })
-    .optional(),
-  notes: stringList.default([]),
-});
-
-const accessChange = z.object({
-  principal: z.string(),
-  gained: stringList.default([]),
-  lost: stringList.default([]),
-  conditions: stringList.default([]),
-  anyone: z.boolean().default(false),
-  crossAccount: z.boolean().default(false),
-  severity,
-});
-
-const documentChange = z.object({
-  element: z.literal('Version'),
-  desired: z.string().optional(),
-  live: z.string().optional(),
-  severity,
-  summary: z.string(),
-});
-
-const policyDiff = z.object({
-  statements: z.array(statementChange).default([]),
-  documentChanges: z.array(documentChange).optional(),
-  access: z.array(accessChange).default([]),
-  orphanedPrincipals: z
-    .array(
-      z.object({
-        principal: z.string(),
-        where: z.enum(['desired', 'live']),
-        path: z.string(),
-        message: z.string(),
-      }),
-    )
-    .default([]),
-  severity,
-});
-
-const validationFinding = z.object({
-  code: z.string(),
-  level: z.enum(['error', 'warning']),
-  path: z.string(),
-  message: z.string(),
-});
-
-const actor = z.object({
-  arn: z.string().optional(),
-  type: z.string().optional(),
-  accountId: z.string().optional(),
-  principalId: z.string().optional(),
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
-  eventTime: z.string().optional(),
-  eventID: z.string().optional(),
-  eventName: z.string().optional(),
-  isGuard: z.boolean().optional(),
-});
-
-/** The Finding shape (src/guard/finding.ts), lenient where a missing list can only mean "none". */
-export const findingSchema = z.object({
-  id: z.string(),
-  kind: z.enum([
-    'drift',
-    'remediated',
-    'would-remediate',
-    'invalid-desired',
-    'invalid-live',
-    'orphaned-principal',
-    'unmanaged-key',
-    'guard-locked-out',
-    'key-unavailable',
-    'key-not-writable',
-    'flapping',
-    'remediation-failed',
-    'lockout-risk',
-    'guard-disabled',
-    'audit-summary',
-    'audit-incomplete',
-  ]),
-  severity,
-  title: z.string(),
-  keyArn: z.string(),
-  keyId: z.string(),
-  aliases: stringList.default([]),
-  keyName: z.string().optional(),
-  policyFile: z.string().optional(),
-  region: z.string(),
-  account: z.string(),
-  mode: z.enum(['alert', 'remediate', 'dry-run']),
-  action: z.enum(['none', 'alerted', 'remediated', 'failed']),
-  trigger: z.enum(['event', 'audit', 'cli']),
-  actor: actor.optional(),
-  diff: policyDiff.optional(),
-  cosmetic: z
-    .array(
-      z.object({
-        kind: z.enum(['sid', 'id', 'formatting', 'statement-order', 'value-form']),
-        message: z.string(),
-        path: z.string().optional(),
-      }),
-    )
-    .optional(),
-  validation: z.object({ desired: z.array(validationFinding), live: z.array(validationFinding) }).optional(),
-  livePolicy: z.string().optional(),
-  desiredPolicy: z.string().optional(),
-  details: stringList.default([]),
-  time: z.string(),
-});
-
-// Compile-time proof that what the schema accepts is a Finding.
-const acceptsOnlyFindings: (parsed: z.output<typeof findingSchema>) => Finding = (parsed) => parsed;
-void acceptsOnlyFindings;
+import { type Finding, findingSchema } from '../core/finding';
 
 /**
  * The stack's CloudWatch alarms (drift function errors, dead-letter queue depth) notify the same topic; their
@@ -158,7 +26,7 @@ export const cloudWatchAlarmSchema = z.object({
 });
 export type CloudWatchAlarmNotification = z.output<typeof cloudWatchAlarmSchema>;
 
-const publisherCuts = z.object({ truncated: stringList });
+const publisherCuts = z.object({ truncated: z.array(z.string()) });
 
 export type UnreadableReason = 'not-json' | 'not-an-object' | 'envelope-without-finding' | 'not-a-finding';
 

@@ -6,7 +6,10 @@
  * `slack-escape.ts` — we never emit a raw `<` or `>` ourselves either, so any of them in the output would
  * be a bug — and every text object stays inside Slack's limits, cut with a visible "… truncated" marker.
  */
-import type { ActionTaken, Finding, GuardMode } from '../guard/finding';
+
+import type { ActionTaken, Finding } from '../core/finding';
+import type { GuardMode } from '../core/key';
+import { KEY_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import type {
   AccessChange,
   NormalizedCondition,
@@ -360,13 +363,10 @@ function packGroups(groups: readonly LineGroup[], availableBlocks: number): Sect
 // ---------------------------------------------------------------------------------------------------------
 // Console link, context, fallback text
 
-const KEY_ID = /^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-
 /** A console link only when every part is a well-formed identifier of the commercial partition. */
 export function consoleUrl(finding: Finding): string | undefined {
   if (!finding.keyArn.startsWith('arn:aws:kms:')) return undefined;
-  if (!REGION.test(finding.region) || !KEY_ID.test(finding.keyId)) return undefined;
+  if (!REGION_PATTERN.test(finding.region) || !KEY_ID_PATTERN.test(finding.keyId)) return undefined;
   return `https://${finding.region}.console.aws.amazon.com/kms/home?region=${finding.region}#/kms/keys/${finding.keyId}`;
 }
 

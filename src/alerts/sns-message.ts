@@ -8,7 +8,7 @@
  * document is dropped only as a last resort, and the message then says where it is kept.
  */
 import type { MessageAttributeValue, PublishCommandInput } from '@aws-sdk/client-sns';
-import type { Finding } from '../guard/finding';
+import type { Finding } from '../core/finding';
 import { type EmailTextOptions, renderEmailText } from './email-text';
 
 /** SNS wants the subject "less than 100 characters". */

@@ -2,6 +2,7 @@
  * KeyPolicyStore backed by the KMS client. Every SDK exception leaves here as a typed guard error
  * (src/guard/errors.ts) so the use case decides what it means.
  */
+
 import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
@@ -12,9 +13,10 @@ import {
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
+import type { KeyMetadata } from '../core/key';
 import { AwsCallError, type KmsOperation } from '../guard/errors';
 import type { KeyDetailsReader } from '../guard/key-details';
-import type { KeyMetadata, KeyPolicyStore } from '../guard/ports';
+import type { KeyPolicyStore } from '../guard/ports';
 import { toKmsError } from './clients';
 
 /** KMS key policies have exactly one name. */

@@ -4,8 +4,8 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { buildSnsPublishInput } from '../alerts/sns-message';
+import type { Finding } from '../core/finding';
 import { PublishFailedError } from '../guard/errors';
-import type { Finding } from '../guard/finding';
 import type { GuardLogger } from '../guard/logger';
 import type { FindingPublisher } from '../guard/ports';
 import { sdkErrorShape } from './clients';

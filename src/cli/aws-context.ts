@@ -10,6 +10,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../aws/clients';
+import { REGION_PATTERN } from '../core/key-arn';
 import { CliExitError, EXIT_USAGE } from './errors';
 
 export interface AwsCliOptions {
@@ -26,8 +27,6 @@ export interface CliAwsClients {
   region?: string;
   endpointUrl?: string;
 }
-
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** `--endpoint-url` must be an http(s) URL; anything else is a usage error, not a network failure later. */
 export function parseEndpointUrl(value: string): string {

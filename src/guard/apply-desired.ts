@@ -6,8 +6,10 @@
  * replicas and keys that are not Enabled are refused; the write is re-read until stable; the
  * overwritten document is kept in the finding and the ledger.
  */
+
+import type { Finding, FindingKind } from '../core/finding';
+import type { GuardMode } from '../core/key';
 import { type CheckKeyDeps, checkKey } from './check-key';
-import type { Finding, FindingKind, GuardMode } from './finding';
 
 export interface ApplyRequest {
   /** Key ID, key ARN or `alias/name`. */

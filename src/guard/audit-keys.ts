@@ -13,15 +13,17 @@
  * An audit never counts a key it could not check as in sync: such keys are listed as not checked in an
  * `audit-incomplete` finding and in the summary, and the report says the audit is incomplete.
  */
+
+import type { Finding, FindingKind } from '../core/finding';
+import type { GuardMode, KeyMetadata } from '../core/key';
 import { describeMatcher, matchesKey, placeholderValuesFromArn } from '../manifest';
 import type { LoadedManifest, ManagedKey, PlaceholderValues } from '../manifest/types';
 import type { Severity } from '../policy/types';
 import { type CheckKeyDeps, type CheckKeyRequest, type CheckOutcome, checkKey } from './check-key';
 import { runPool } from './concurrency';
-import type { Finding, FindingKind, GuardMode } from './finding';
 import { type GuardHealthProbe, isRuleDelivering, type RuleHealth } from './health';
 import type { KeyDetailsReader } from './key-details';
-import type { KeyMetadata, KeyPolicyStore } from './ports';
+import type { KeyPolicyStore } from './ports';
 
 export interface AuditDeps extends CheckKeyDeps {
   /** DescribeRule on the drift rule; absent: no health check (the CLI without --drift-rule). */

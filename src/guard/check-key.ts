@@ -7,7 +7,10 @@
  * GetKeyPolicy (+ Publish when drifted); aliases and tags are fetched only when the manifest walk
  * reaches an alias or tag matcher; DescribeKey only right before a write.
  */
+
 import path from 'node:path';
+import type { ActionTaken, Actor, Finding, FindingKind } from '../core/finding';
+import type { GuardMode, KeyMetadata } from '../core/key';
 import { matchesKey, placeholderValuesFromArn, renderDesiredPolicy, validationOptionsFor } from '../manifest';
 import type { KeyMatcher, LoadedManifest, ManagedKey, PlaceholderValues } from '../manifest/types';
 import { REMEDIATION_BLOCKING_CODES } from '../policy/catalogue';
@@ -22,10 +25,9 @@ import {
   PolicyRejectedError,
   PublishFailedError,
 } from './errors';
-import type { ActionTaken, Actor, Finding, FindingKind, GuardMode } from './finding';
 import type { KeyDetailsReader } from './key-details';
 import type { GuardLogger, LogAttributes } from './logger';
-import type { Clock, FindingPublisher, KeyMetadata, KeyPolicyStore, RemediationLedger } from './ports';
+import type { Clock, FindingPublisher, KeyPolicyStore, RemediationLedger } from './ports';
 import { DEFAULT_STABILIZATION, type StabilizationPolicy, waitUntilStable } from './stabilize';
 
 export interface CheckKeyDeps {

@@ -13,7 +13,8 @@
  *                 guard deployed there checks; here it is classified `key-in-other-region`.
  */
 import * as z from 'zod';
-import type { Actor } from './finding';
+import type { Actor } from '../core/finding';
+import { isKeyArn, parseKeyArn, partitionOfRegion } from '../core/key-arn';
 
 export const KMS_EVENT_NAMES = ['PutKeyPolicy', 'CreateKey', 'ReplicateKey'] as const;
 export type KmsEventName = (typeof KMS_EVENT_NAMES)[number];
@@ -116,22 +117,10 @@ export interface ClassifyOptions {
   guardRoleArn?: string;
 }
 
-const KEY_ARN_PATTERN = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/;
-
-function keyArnRegion(arn: string): string | undefined {
-  return KEY_ARN_PATTERN.exec(arn)?.[2];
-}
-
 /** The Region a ReplicateKey request puts the replica in, when the request says. */
 function replicaRegionOf(requestParameters: unknown): string | undefined {
   const request = replicateKeyRequestSchema.safeParse(requestParameters);
   return request.success ? request.data.replicaRegion : undefined;
-}
-
-function partitionOfRegion(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 /**
@@ -174,9 +163,7 @@ function actorOf(detail: Detail, guardRoleArn: string): Actor {
 }
 
 function resourceKeyArn(detail: Detail): string | undefined {
-  return detail.resources?.find(
-    (resource) => resource.ARN !== undefined && KEY_ARN_PATTERN.test(resource.ARN),
-  )?.ARN;
+  return detail.resources?.find((resource) => resource.ARN !== undefined && isKeyArn(resource.ARN))?.ARN;
 }
 
 /** The key the event is about, or undefined when the record does not name one. */
@@ -279,7 +266,7 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
   const actor = actorOf(detail, guardRoleArn);
   // A replica lives where ReplicateKey put it: the request names that Region when the key ARN does not.
   const keyRegion =
-    keyArnRegion(keyRef) ??
+    parseKeyArn(keyRef)?.region ??
     (eventName === 'ReplicateKey' ? replicaRegionOf(detail.requestParameters) : undefined);
   if (keyRegion !== undefined && keyRegion !== options.region) {
     return {

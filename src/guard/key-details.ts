@@ -3,7 +3,7 @@
  * ListResourceTags). checkKey uses them when the store offers them, to spend only the calls a
  * decision needs: DescribeKey alone before a write, ListResourceTags alone for tag matching.
  */
-import type { KeyMetadata } from './ports';
+import type { KeyMetadata } from '../core/key';
 
 export interface KeyDetailsReader {
   /** DescribeKey only: state, manager and multi-Region type; `aliases` and `tags` are left empty. */

@@ -2,29 +2,8 @@
  * Ports: the small interfaces the use cases talk to. `src/aws/` implements them with SDK v3
  * clients; tests implement them with aws-sdk-client-mock-backed adapters or fakes.
  */
-import type { Finding } from './finding';
-
-export type KeyState =
-  | 'Enabled'
-  | 'Disabled'
-  | 'PendingDeletion'
-  | 'PendingImport'
-  | 'PendingReplicaDeletion'
-  | 'Unavailable'
-  | 'Creating'
-  | 'Updating';
-
-export interface KeyMetadata {
-  keyId: string;
-  arn: string;
-  state: KeyState | string;
-  manager: 'CUSTOMER' | 'AWS' | string;
-  multiRegion: boolean;
-  /** `PRIMARY` | `REPLICA` when multiRegion. */
-  multiRegionType?: string;
-  aliases: string[];
-  tags: Record<string, string>;
-}
+import type { Finding } from '../core/finding';
+import type { KeyMetadata } from '../core/key';
 
 export interface KeyPolicyStore {
   /** GetKeyPolicy with PolicyName `default`; returns the document verbatim. */

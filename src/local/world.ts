@@ -8,6 +8,7 @@
  * moto accepts PutEvents with `source: aws.kms` (real EventBridge reserves `aws.` sources for AWS
  * services), so the events below are routed by exactly the production rule pattern.
  */
+
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,8 +33,9 @@ import {
 import { stringify as stringifyYaml } from 'yaml';
 import * as z from 'zod';
 import type { FindingMessage } from '../alerts/sns-message';
+import type { GuardMode } from '../core/key';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../guard/event-pattern';
-import type { GuardMode } from '../guard/finding';
+
 import type { FlappingLimit, KeyMatcher, PlaceholderValues } from '../manifest/types';
 
 /** The account moto answers as, and the Region the local world lives in. */

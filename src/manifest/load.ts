@@ -3,11 +3,13 @@
  * document, and either return a fully usable manifest or throw one ManifestError listing every
  * problem. A manifest never half-works (docs/architecture.md#the-manifest).
  */
+
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod';
-import type { GuardMode } from '../guard/finding';
+import type { GuardMode } from '../core/key';
+
 import type { ValidateOptions, ValidationFinding } from '../policy/types';
 import { checkDesiredDocument } from './documents';
 import { ManifestError } from './errors';

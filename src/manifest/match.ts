@@ -3,7 +3,8 @@
  * whose matchers could select the same key (same key ID, ARN, alias or tag, or a key ID that is the
  * tail of another entry's ARN), so "first" only ever decides between different kinds of matcher.
  */
-import type { KeyMetadata } from '../guard/ports';
+
+import type { KeyMetadata } from '../core/key';
 import type { KeyMatcher, LoadedManifest, ManagedKey } from './types';
 
 export function matchesKey(match: KeyMatcher, key: KeyMetadata): boolean {

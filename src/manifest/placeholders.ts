@@ -4,6 +4,7 @@
  * `${aws:username}`), which are legitimate in key policies and pass through byte-for-byte.
  * Substitution happens inside the JSON text, so values are checked to be JSON-safe first.
  */
+import { ACCOUNT_ID_PATTERN, locationOfKmsArn, PARTITION_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { ManifestError } from './errors';
 import type { PlaceholderValues } from './types';
 
@@ -26,10 +27,6 @@ export const SAMPLE_PLACEHOLDER_VALUES: PlaceholderValues = {
   region: 'us-east-1',
   accountId: '111122223333',
 };
-
-const PARTITION_PATTERN = /^aws(-[a-z]+)*$/;
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 
 /** Every distinct `{{…}}` occurrence in the text that is not a known placeholder, in order of appearance. */
 export function unknownPlaceholders(text: string): string[] {
@@ -83,25 +80,11 @@ export function renderPlaceholders(text: string, values: PlaceholderValues, sour
   return text.replace(PLACEHOLDER_PATTERN, (_whole, name: PlaceholderName) => byName[name]);
 }
 
-/** `arn:aws:kms:eu-west-1:111122223333:key/…` -> `{ partition: 'aws', region: 'eu-west-1', accountId: '111122223333' }`. */
+/** `arn:aws:kms:eu-west-1:111122223333:key/…` (or `…:alias/…`) -> `{ partition: 'aws', region: 'eu-west-1', accountId: '111122223333' }`. */
 export function placeholderValuesFromArn(keyArn: string): PlaceholderValues {
-  const parts = keyArn.split(':');
-  const [prefix, partition, service, region, accountId, resource] = parts;
-  if (
-    parts.length < 6 ||
-    prefix !== 'arn' ||
-    service !== 'kms' ||
-    partition === undefined ||
-    region === undefined ||
-    accountId === undefined ||
-    !resource ||
-    !PARTITION_PATTERN.test(partition) ||
-    !REGION_PATTERN.test(region) ||
-    !ACCOUNT_ID_PATTERN.test(accountId)
-  ) {
-    throw new ManifestError(`not a KMS key ARN: ${JSON.stringify(keyArn)}`);
-  }
-  return { partition, region, accountId };
+  const location = locationOfKmsArn(keyArn);
+  if (!location) throw new ManifestError(`not a KMS key ARN: ${JSON.stringify(keyArn)}`);
+  return location;
 }
 
 /** The guard role's ARN in a given account/region. */

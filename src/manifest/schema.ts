@@ -3,13 +3,10 @@
  * prefixes them with the file and the path inside the manifest (`keys[2].match`).
  */
 import * as z from 'zod';
+import { ACCOUNT_ID_PATTERN, KEY_ID_PATTERN, parseKeyArn } from '../core/key-arn';
 
-const KEY_ID_PATTERN = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-const KEY_ARN_PATTERN =
-  /^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const ALIAS_PATTERN = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 
 const tagMatcherSchema = z.strictObject({
   key: z.string().min(1, { error: 'tag key must not be empty' }).max(128),
@@ -24,7 +21,9 @@ export const keyMatcherSchema = z
       .optional(),
     keyArn: z
       .string()
-      .regex(KEY_ARN_PATTERN, { error: 'keyArn must look like arn:aws:kms:<region>:<account>:key/<key-id>' })
+      .refine((arn) => KEY_ID_PATTERN.test(parseKeyArn(arn)?.keyId ?? ''), {
+        error: 'keyArn must look like arn:aws:kms:<region>:<account>:key/<key-id>',
+      })
       .optional(),
     alias: z
       .string()

@@ -6,15 +6,13 @@
  *   renderDesiredPolicy(key: ManagedKey, target: PlaceholderValues): string   placeholders substituted
  *   placeholderValuesFromArn(keyArn: string): PlaceholderValues
  */
-import type { GuardMode } from '../guard/finding';
+
+import type { GuardMode } from '../core/key';
+import type { KeyLocation } from '../core/key-arn';
 import type { ValidationFinding } from '../policy/types';
 
-/** Values substituted for `{{Partition}}`, `{{Region}}`, `{{AccountId}}` (IAM variables like `${aws:PrincipalTag/team}` pass through). */
-export interface PlaceholderValues {
-  partition: string;
-  region: string;
-  accountId: string;
-}
+/** Values substituted for `{{Partition}}`, `{{Region}}`, `{{AccountId}}` (IAM variables like `${aws:PrincipalTag/team}` pass through): where the key lives. */
+export type PlaceholderValues = KeyLocation;
 
 export interface KeyMatcher {
   keyId?: string;

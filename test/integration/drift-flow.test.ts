@@ -7,11 +7,13 @@
  * Deviation from AWS: moto lets PutEvents use `source: aws.kms` (AWS reserves it for CloudTrail), so
  * the rule pattern is exactly the production one.
  */
+
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
-import type { GuardMode } from '../../src/guard/finding';
+import type { GuardMode } from '../../src/core/key';
+
 import {
   createWorldClients,
   crossAccountDecryptStatement,

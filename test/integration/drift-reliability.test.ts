@@ -6,11 +6,13 @@
  * Events travel as in drift-flow.test.ts: CloudTrail record -> custom bus -> drift rule -> SQS ->
  * drift handler (real adapters) -> SNS -> SQS subscriber.
  */
+
 import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
-import type { GuardMode } from '../../src/guard/finding';
+import type { GuardMode } from '../../src/core/key';
+
 import {
   createWorldClients,
   crossAccountDecryptStatement,

@@ -9,9 +9,9 @@
  */
 import type { Command } from 'commander';
 import { compareResultOf } from '../../alerts/finding-diff';
+import type { Finding } from '../../core/finding';
 import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
 import { GuardError, KeyReferenceError } from '../../guard/errors';
-import type { Finding } from '../../guard/finding';
 import { systemClock } from '../../guard/ports';
 import { renderDiffText } from '../../policy/render';
 import { createAwsClients, describeAwsFailure } from '../aws-context';

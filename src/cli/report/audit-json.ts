@@ -14,8 +14,10 @@
  * `{ id, kind, severity, title }` of the key's finding in `findings` (null when in sync); `reason` says
  * why a key was not checked.
  */
+
+import type { Finding, FindingKind } from '../../core/finding';
+import type { GuardMode } from '../../core/key';
 import type { AuditKeyResult, AuditReport, AuditSummary } from '../../guard/audit-keys';
-import type { Finding, FindingKind, GuardMode } from '../../guard/finding';
 import type { Severity } from '../../policy/types';
 
 export interface AuditKeyJson {

@@ -2,7 +2,7 @@
  * SARIF 2.1.0 for code-scanning tools (GitHub code scanning, etc.): one result per finding, and one
  * per validation finding of a desired document, located in the policy file of the repository.
  */
-import type { Finding, FindingKind } from '../../guard/finding';
+import type { Finding, FindingKind } from '../../core/finding';
 import { RULES } from '../../policy/catalogue';
 import type { Severity, ValidationFinding } from '../../policy/types';
 

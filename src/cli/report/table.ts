@@ -2,8 +2,9 @@
  * The audit as a table for people: one row per key (key, alias, mode, result, severity, what changed in
  * a few words), then the totals, the guard's health and the keys that were not checked.
  */
+
+import type { Finding, FindingKind } from '../../core/finding';
 import type { AuditReport } from '../../guard/audit-keys';
-import type { Finding, FindingKind } from '../../guard/finding';
 import { displayAction, displayPrincipal } from '../../policy/diff';
 import type { Severity } from '../../policy/types';
 import type { Style } from '../output';

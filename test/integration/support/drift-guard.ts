@@ -3,6 +3,7 @@
  * REAL adapters pointed at moto, a recording logger, an SDK command recorder, and the two faults
  * moto cannot produce (stale reads after PutKeyPolicy, KMSInvalidStateException on a disabled key).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,9 +15,10 @@ import type { DriftHandlerDeps } from '../../../handlers/drift';
 import { createKmsClient, createSnsClient } from '../../../src/aws/clients';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import type { KeyMetadata } from '../../../src/core/key';
 import type { KeyDetailsReader } from '../../../src/guard/key-details';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
-import type { KeyMetadata, KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
+import type { KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
 import { systemClock } from '../../../src/guard/ports';
 import type { StabilizationPolicy } from '../../../src/guard/stabilize';
 import { WORLD_PLACEHOLDERS, worldClientConfig } from '../../../src/local/world';

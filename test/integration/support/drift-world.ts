@@ -3,9 +3,11 @@
  * and a manifest managing them, the event route and findings topic, "someone" tampering with a key
  * policy directly in KMS, and CloudTrail records routed through the drift rule.
  */
+
 import { randomUUID } from 'node:crypto';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
-import type { GuardMode } from '../../../src/guard/finding';
+import type { GuardMode } from '../../../src/core/key';
+
 import {
   createFindingsTopic,
   createKeyWithPolicy,

@@ -13,7 +13,7 @@ import {
   TRUNCATION_MARKER,
   truncateEscaped,
 } from '../../../src/alerts/slack-escape';
-import type { Finding } from '../../../src/guard/finding';
+import type { Finding } from '../../../src/core/finding';
 import { driftFinding, limitViolations, mrkdwnTexts, plainTexts } from './slack-fixtures';
 
 const HOSTILE = {

@@ -1,5 +1,5 @@
 import type { SlackBlock, SlackMessage } from '../../../src/alerts/slack';
-import type { Finding } from '../../../src/guard/finding';
+import type { Finding } from '../../../src/core/finding';
 
 /** A realistic drift finding: anyone gained kms:Decrypt through an added statement, a cross-account grant. */
 export function driftFinding(overrides: Partial<Finding> = {}): Finding {

@@ -1,7 +1,7 @@
 /** Findings as SNS messages: subject rules, JSON structure, readable email text, the 256 KiB limit. */
 import fc from 'fast-check';
 import { buildSnsPublishInput, SNS_MESSAGE_MAX_BYTES, snsSubject } from '../../../src/alerts/sns-message';
-import type { Finding } from '../../../src/guard/finding';
+import type { Finding } from '../../../src/core/finding';
 import { comparePolicies } from '../../../src/policy/compare';
 import { desiredPolicyText, driftedPolicyText, KEY_ARN, KEY_ID, TOPIC_ARN } from '../guard/harness';
 

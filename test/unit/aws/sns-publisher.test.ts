@@ -2,8 +2,8 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import type { Finding } from '../../../src/core/finding';
 import { PublishFailedError } from '../../../src/guard/errors';
-import type { Finding } from '../../../src/guard/finding';
 import { RecordingLogger } from '../guard/harness';
 
 const TOPIC_ARN = 'arn:aws:sns:us-west-2:111122223333:kms-policy-guard-findings';

@@ -1,5 +1,5 @@
 import { toSarif } from '../../../src/cli/report/sarif';
-import type { Finding } from '../../../src/guard/finding';
+import type { Finding } from '../../../src/core/finding';
 import type { Severity } from '../../../src/policy/types';
 
 function finding(overrides: Partial<Finding>): Finding {

@@ -7,6 +7,7 @@
  * The KMS and SNS rows run checkKey over the REAL adapters with aws-sdk-client-mock; the last block runs
  * the real SDK retry middleware over a scripted HTTP handler to count attempts.
  */
+
 import { Readable } from 'node:stream';
 import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
@@ -17,6 +18,7 @@ import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
 import { SecureParameterError, SecureParameterReader } from '../../../src/aws/ssm-secret';
+import type { GuardMode } from '../../../src/core/key';
 import { type CheckKeyRequest, checkKey } from '../../../src/guard/check-key';
 import {
   AwsCallError,
@@ -25,7 +27,7 @@ import {
   PublishFailedError,
   RetryableAwsError,
 } from '../../../src/guard/errors';
-import type { GuardMode } from '../../../src/guard/finding';
+
 import {
   awsCalls,
   awsError,

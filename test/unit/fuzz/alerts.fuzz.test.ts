@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { renderEmailText } from '../../../src/alerts/email-text';
 import { renderSlackMessage, type SlackMessage } from '../../../src/alerts/slack';
 import { buildSnsPublishInput, SNS_MESSAGE_MAX_BYTES } from '../../../src/alerts/sns-message';
-import type { Finding } from '../../../src/guard/finding';
+import type { Finding } from '../../../src/core/finding';
 import { driftFinding, limitViolations, mrkdwnTexts, plainTexts } from '../alerts/slack-fixtures';
 import { FUZZ_RUNS } from './mutate';
 

@@ -6,16 +6,18 @@
  * Property: every input either returns a summary (a rejection always names its reason) or throws one
  * of the guard's typed errors (src/guard/errors.ts) — never a TypeError or an unclassified failure.
  */
+
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import type { DriftSummary } from '../../../handlers/drift';
+import type { Finding } from '../../../src/core/finding';
+import type { GuardMode, KeyMetadata } from '../../../src/core/key';
 import { GuardError, KeyUnavailableError } from '../../../src/guard/errors';
 import type { KMS_EVENT_NAMES } from '../../../src/guard/event';
-import type { Finding, GuardMode } from '../../../src/guard/finding';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
-import type { KeyMetadata } from '../../../src/guard/ports';
+
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
 import type { LoadedManifest } from '../../../src/manifest/types';
 import { FUZZ_RUNS, loadJsonFiles, mutatedDocument, REPO_ROOT } from './mutate';

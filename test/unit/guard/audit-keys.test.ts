@@ -3,17 +3,19 @@
  * publisher, a scripted health probe) and, for pagination, over the real KMS adapter with
  * aws-sdk-client-mock. Each test asserts what the audit reports and publishes, and what it spent.
  */
+
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
+import type { Finding } from '../../../src/core/finding';
+import type { KeyMetadata } from '../../../src/core/key';
 import { type AuditOptions, type AuditReport, auditKeys } from '../../../src/guard/audit-keys';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { runPool } from '../../../src/guard/concurrency';
 import { KeyUnavailableError, RetryableAwsError } from '../../../src/guard/errors';
-import type { Finding } from '../../../src/guard/finding';
 import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
 import type { KeyDetailsReader } from '../../../src/guard/key-details';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
-import type { FindingPublisher, KeyMetadata, KeyPolicyStore } from '../../../src/guard/ports';
+import type { FindingPublisher, KeyPolicyStore } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
 import {
   DescribeKeyCommand,

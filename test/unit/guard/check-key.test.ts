@@ -3,9 +3,10 @@
  * Each test asserts what a person ends up seeing (the published finding's kind, severity, action,
  * subject) and how many AWS calls the check cost.
  */
+
+import type { Actor } from '../../../src/core/finding';
 import { checkKey } from '../../../src/guard/check-key';
 import { PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
-import type { Actor } from '../../../src/guard/finding';
 import {
   ACCOUNT_ROOT_STATEMENT,
   GUARD_READ_ONLY_TEMPLATE,

@@ -3,6 +3,7 @@
  * KMS/SNS clients mocked with aws-sdk-client-mock behind the real adapters, a recording logger, a
  * clock whose sleeps return at once, and helpers to read back what SNS was asked to publish.
  */
+
 import path from 'node:path';
 import {
   DescribeKeyCommand,
@@ -16,8 +17,9 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import type { Finding } from '../../../src/core/finding';
+import type { GuardMode } from '../../../src/core/key';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
-import type { Finding, GuardMode } from '../../../src/guard/finding';
 import type { GuardLogger, LogAttributes } from '../../../src/guard/logger';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { Clock } from '../../../src/guard/ports';

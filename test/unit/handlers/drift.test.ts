@@ -3,6 +3,7 @@
  * Powertools context injection, event classification, checkKey and the real adapters over mocked SDK
  * clients. Asserts the summary, the published finding, the structured log lines and the AWS calls.
  */
+
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -11,8 +12,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import type { GuardMode } from '../../../src/core/key';
 import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
-import type { GuardMode } from '../../../src/guard/finding';
+
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import { ManifestError } from '../../../src/manifest';
 import {

@@ -1,4 +1,4 @@
-import type { KeyMetadata } from '../../../src/guard/ports';
+import type { KeyMetadata } from '../../../src/core/key';
 import {
   type LoadedManifest,
   type ManagedKey,

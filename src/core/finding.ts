@@ -1,0 +1,185 @@
+/**
+ * The finding contract (docs/architecture.md#findings-and-messages): one zod schema, and every type
+ * inferred from it. The guard and the audit build findings of these types, the SNS, e-mail and Slack
+ * renderers read them, and the Slack notifier parses what SNS delivers with the same schema, so a new
+ * finding kind or field exists in one place or nowhere.
+ *
+ * Parsing is lenient only where a missing list can only mean "none" (`.default([])`); what the guard
+ * builds always has every list.
+ */
+import * as z from 'zod';
+import type {
+  AccessChange,
+  CosmeticDifference,
+  PolicyDiff,
+  Severity,
+  StatementChange,
+  ValidationFinding,
+} from '../policy/types';
+import { GUARD_MODES } from './key';
+
+export const FINDING_KINDS = [
+  'drift', // live differs from desired
+  'remediated', // desired re-applied and confirmed
+  'would-remediate', // dry-run: what remediation would do
+  'invalid-desired', // desired document fails validation: never applied
+  'invalid-live', // live document is not a valid key policy
+  'orphaned-principal', // a unique ID (AROA…/AIDA…) where an ARN was
+  'unmanaged-key', // a key the manifest does not manage (default: report)
+  'guard-locked-out', // AccessDenied on Get/PutKeyPolicy
+  'key-unavailable', // NotFound / pending deletion / disabled
+  'key-not-writable', // AWS-managed key or multi-Region replica: reported, never written
+  'flapping', // too many re-applies in the window: stopped remediating
+  'remediation-failed', // PutKeyPolicy succeeded but the live policy never became stable and equivalent
+  'lockout-risk', // desired policy would lock out the guard or every administrator
+  'guard-disabled', // the drift rule is missing or disabled (audit health check)
+  'audit-summary',
+  'audit-incomplete',
+] as const;
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export const ACTIONS_TAKEN = ['none', 'alerted', 'remediated', 'failed'] as const;
+export const TRIGGERS = ['event', 'audit', 'cli'] as const;
+
+const severity = z.enum(SEVERITIES);
+const stringList = z.array(z.string());
+const setDelta = z.object({ added: stringList, removed: stringList });
+const normalizedCondition = z.object({ operator: z.string(), key: z.string(), values: stringList });
+
+const statementChange = z.object({
+  kind: z.enum(['added', 'removed', 'changed']),
+  severity,
+  desiredIndex: z.number().optional(),
+  liveIndex: z.number().optional(),
+  sid: z.string().optional(),
+  effect: z.string(),
+  summary: z.string(),
+  principals: setDelta.optional(),
+  actions: setDelta.optional(),
+  resources: setDelta.optional(),
+  conditions: z
+    .object({ added: z.array(normalizedCondition), removed: z.array(normalizedCondition) })
+    .optional(),
+  notes: stringList.default([]),
+});
+
+const accessChange = z.object({
+  principal: z.string(),
+  gained: stringList.default([]),
+  lost: stringList.default([]),
+  conditions: stringList.default([]),
+  anyone: z.boolean().default(false),
+  crossAccount: z.boolean().default(false),
+  severity,
+});
+
+const documentChange = z.object({
+  element: z.literal('Version'),
+  desired: z.string().optional(),
+  live: z.string().optional(),
+  severity,
+  summary: z.string(),
+});
+
+const policyDiff = z.object({
+  statements: z.array(statementChange).default([]),
+  documentChanges: z.array(documentChange).optional(),
+  access: z.array(accessChange).default([]),
+  orphanedPrincipals: z
+    .array(
+      z.object({
+        principal: z.string(),
+        where: z.enum(['desired', 'live']),
+        path: z.string(),
+        message: z.string(),
+      }),
+    )
+    .default([]),
+  severity,
+});
+
+const validationFinding = z.object({
+  code: z.string(),
+  level: z.enum(['error', 'warning']),
+  path: z.string(),
+  message: z.string(),
+});
+
+const cosmeticDifference = z.object({
+  kind: z.enum(['sid', 'id', 'formatting', 'statement-order', 'value-form']),
+  message: z.string(),
+  path: z.string().optional(),
+});
+
+/** Who did it, from the CloudTrail record (absent for audits). */
+export const actorSchema = z.object({
+  arn: z.string().optional(),
+  type: z.string().optional(),
+  accountId: z.string().optional(),
+  principalId: z.string().optional(),
+  sourceIPAddress: z.string().optional(),
+  userAgent: z.string().optional(),
+  eventTime: z.string().optional(),
+  eventID: z.string().optional(),
+  eventName: z.string().optional(),
+  /** True when the actor is the guard's own role. */
+  isGuard: z.boolean().optional(),
+});
+
+export const findingSchema = z.object({
+  /** Stable identifier: `<eventID or audit run id>:<keyId>:<kind>`. */
+  id: z.string(),
+  kind: z.enum(FINDING_KINDS),
+  severity,
+  /** One line, also the SNS subject source (cut to fit by the renderer). */
+  title: z.string(),
+  keyArn: z.string(),
+  keyId: z.string(),
+  aliases: stringList.default([]),
+  /** Manifest entry name of a managed key (e.g. `payments-data`); absent for unmanaged keys. */
+  keyName: z.string().optional(),
+  /** Desired document's path in the repository (e.g. `policies/payments-data.json`). */
+  policyFile: z.string().optional(),
+  region: z.string(),
+  account: z.string(),
+  mode: z.enum(GUARD_MODES),
+  action: z.enum(ACTIONS_TAKEN),
+  /** Where the check came from. */
+  trigger: z.enum(TRIGGERS),
+  actor: actorSchema.optional(),
+  diff: policyDiff.optional(),
+  cosmetic: z.array(cosmeticDifference).optional(),
+  validation: z.object({ desired: z.array(validationFinding), live: z.array(validationFinding) }).optional(),
+  /** The live document as read (verbatim); in remediate mode, the overwritten document. */
+  livePolicy: z.string().optional(),
+  desiredPolicy: z.string().optional(),
+  /** Free-form explanation lines (what was done, why not, how to restore by hand). */
+  details: stringList.default([]),
+  /** ISO time the finding was made. */
+  time: z.string(),
+});
+
+export type Finding = z.output<typeof findingSchema>;
+export type FindingKind = Finding['kind'];
+export type ActionTaken = Finding['action'];
+export type Trigger = Finding['trigger'];
+export type Actor = z.output<typeof actorSchema>;
+
+// The policy engine owns the diff's shapes; the schema must describe exactly them, both ways.
+type Same<A, B> = [(a: A) => B, (b: B) => A];
+const sameShapes: [
+  Same<z.output<typeof policyDiff>, PolicyDiff>,
+  Same<z.output<typeof statementChange>, StatementChange>,
+  Same<z.output<typeof accessChange>, AccessChange>,
+  Same<z.output<typeof validationFinding>, ValidationFinding>,
+  Same<z.output<typeof cosmeticDifference>, CosmeticDifference>,
+  Same<z.output<typeof severity>, Severity>,
+] = [
+  [(a) => a, (b) => b],
+  [(a) => a, (b) => b],
+  [(a) => a, (b) => b],
+  [(a) => a, (b) => b],
+  [(a) => a, (b) => b],
+  [(a) => a, (b) => b],
+];
+void sameShapes;
