@@ -13,12 +13,12 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { startMoto } from '../dev/moto-server';
+import { WORLD_PLACEHOLDERS, WORLD_REGION, worldClientConfig } from '../dev/world';
 import { run as runCli } from '../src/cli/main';
 import { capturingIo } from '../src/cli/output';
 import type { AuditJson } from '../src/cli/report/audit-json';
 import { runPool } from '../src/guard/concurrency';
-import { startMoto } from '../src/local/moto-server';
-import { WORLD_PLACEHOLDERS, WORLD_REGION, worldClientConfig } from '../src/local/world';
 import { loadManifest, renderDesiredPolicy } from '../src/manifest';
 import { printAlignedTable } from './text-table';
 

@@ -34,9 +34,7 @@ import { PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
-import { createStateTable } from '../src/aws/dynamo-ledger';
-import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
-import { type MotoServer, startMoto } from '../src/local/moto-server';
+import { type MotoServer, startMoto } from '../dev/moto-server';
 import {
   createFindingsTopic,
   createKeyWithPolicy,
@@ -55,7 +53,9 @@ import {
   type WorldKey,
   worldClientConfig,
   writeManifest,
-} from '../src/local/world';
+} from '../dev/world';
+import { createStateTable } from '../src/aws/dynamo-ledger';
+import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 import { renderPlaceholders } from '../src/manifest';
 
 const execFileAsync = promisify(execFile);

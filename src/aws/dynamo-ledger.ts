@@ -25,7 +25,8 @@ import {
 import { InMemoryRemediationLedger } from '../guard/memory-ledger';
 import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
 import type { FlappingLimit } from '../manifest/types';
-import { AWS_RETRY_CONFIG } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { awsErrorCodeOf, isTransientAwsError } from './errors';
 
 /** Epoch-seconds attribute DynamoDB TTL deletes items by; Powertools idempotency writes the same one. */
 export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
@@ -81,16 +82,6 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
   );
 }
 
-/** AWS error codes that mean "try again later": the invocation fails and Lambda/EventBridge retries it. */
-const RETRYABLE_ERROR_CODES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
-
 /** A DynamoDB call of the state table failed after the SDK's own retries. */
 export class StateStoreError extends Error {
   /** `ProvisionedThroughputExceededException`, `ResourceNotFoundException`, … when AWS named one. */
@@ -108,8 +99,7 @@ export class StateStoreError extends Error {
     super(`DynamoDB ${operation} on ${tableName} failed: ${message}`, { cause: options.cause });
     this.name = 'StateStoreError';
     this.awsErrorCode = awsErrorCode;
-    this.retryable =
-      (awsErrorCode !== undefined && RETRYABLE_ERROR_CODES.has(awsErrorCode)) || serverFaultOf(options.cause);
+    this.retryable = isTransientAwsError(options.cause);
   }
 }
 
@@ -131,16 +121,6 @@ export class LedgerArgumentError extends Error {
     super(message);
     this.name = 'LedgerArgumentError';
   }
-}
-
-function awsErrorCodeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const name = 'name' in error ? error.name : undefined;
-  return typeof name === 'string' && name !== 'Error' ? name : undefined;
-}
-
-function serverFaultOf(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && '$fault' in error && error.$fault === 'server';
 }
 
 function messageOf(error: unknown): string {
@@ -377,9 +357,11 @@ export interface StateTableClient {
 /** The state table's client for a Lambda container, or undefined when no table is configured. */
 export function stateTableClientFor(
   tableName: string | undefined,
-  region: string,
+  settings: AwsClientSettings,
 ): StateTableClient | undefined {
-  return tableName ? { tableName, client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, region }) } : undefined;
+  return tableName
+    ? { tableName, client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, ...settings }) }
+    : undefined;
 }
 
 /**

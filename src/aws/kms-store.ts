@@ -2,7 +2,6 @@
  * KeyPolicyStore backed by the KMS client. Every SDK exception leaves here as a typed guard error
  * (src/guard/errors.ts) so the use case decides what it means.
  */
-
 import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
@@ -13,16 +12,15 @@ import {
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
-import type { KeyMetadata } from '../core/key';
+import type { KeyDescription } from '../core/key';
 import { AwsCallError, type KmsOperation } from '../guard/errors';
-import type { KeyDetailsReader } from '../guard/key-details';
 import type { KeyPolicyStore } from '../guard/ports';
-import { toKmsError } from './clients';
+import { toKmsError } from './errors';
 
 /** KMS key policies have exactly one name. */
 const POLICY_NAME = 'default';
 
-export class KmsKeyPolicyStore implements KeyPolicyStore, KeyDetailsReader {
+export class KmsKeyPolicyStore implements KeyPolicyStore {
   constructor(private readonly kms: KMSClient) {}
 
   async getKeyPolicy(keyId: string): Promise<string> {
@@ -49,7 +47,7 @@ export class KmsKeyPolicyStore implements KeyPolicyStore, KeyDetailsReader {
     );
   }
 
-  async describeKeyState(keyId: string): Promise<KeyMetadata> {
+  async describeKey(keyId: string): Promise<KeyDescription> {
     const output = await this.call('DescribeKey', keyId, () =>
       this.kms.send(new DescribeKeyCommand({ KeyId: keyId })),
     );
@@ -57,29 +55,16 @@ export class KmsKeyPolicyStore implements KeyPolicyStore, KeyDetailsReader {
     if (metadata?.Arn === undefined || metadata.KeyId === undefined) {
       throw new AwsCallError('DescribeKey', `no key metadata returned for ${keyId}`, undefined);
     }
-    return {
+    const description: KeyDescription = {
       keyId: metadata.KeyId,
       arn: metadata.Arn,
       state: metadata.KeyState ?? 'Unavailable',
       manager: metadata.KeyManager ?? 'CUSTOMER',
       multiRegion: metadata.MultiRegion === true,
-      multiRegionType: metadata.MultiRegionConfiguration?.MultiRegionKeyType,
-      aliases: [],
-      tags: {},
     };
-  }
-
-  async describeKey(keyId: string): Promise<KeyMetadata> {
-    const metadata = await this.describeKeyState(keyId);
-    const [aliases, tags] = await Promise.all([
-      this.listAliasPages(metadata.keyId),
-      this.listResourceTags(metadata.keyId),
-    ]);
-    return {
-      ...metadata,
-      aliases: aliases.flatMap((alias) => (alias.AliasName === undefined ? [] : [alias.AliasName])),
-      tags,
-    };
+    const multiRegionType = metadata.MultiRegionConfiguration?.MultiRegionKeyType;
+    if (multiRegionType !== undefined) description.multiRegionType = multiRegionType;
+    return description;
   }
 
   async listResourceTags(keyId: string): Promise<Record<string, string>> {
@@ -112,28 +97,20 @@ export class KmsKeyPolicyStore implements KeyPolicyStore, KeyDetailsReader {
 
   async listAliases(): Promise<Map<string, string>> {
     const targets = new Map<string, string>();
-    for (const alias of await this.listAliasPages(undefined)) {
-      // AWS-managed aliases reserved for services not yet used have no target key: nothing to map.
-      if (alias.AliasName !== undefined && alias.TargetKeyId !== undefined) {
-        targets.set(alias.AliasName, alias.TargetKeyId);
-      }
-    }
-    return targets;
-  }
-
-  private async listAliasPages(
-    keyId: string | undefined,
-  ): Promise<NonNullable<ListAliasesCommandOutput['Aliases']>> {
-    const aliases: NonNullable<ListAliasesCommandOutput['Aliases']> = [];
     let marker: string | undefined;
     do {
-      const page = await this.call('ListAliases', keyId ?? '*', () =>
-        this.kms.send(new ListAliasesCommand({ KeyId: keyId, Marker: marker })),
+      const page: ListAliasesCommandOutput = await this.call('ListAliases', '*', () =>
+        this.kms.send(new ListAliasesCommand({ Marker: marker })),
       );
-      aliases.push(...(page.Aliases ?? []));
+      for (const alias of page.Aliases ?? []) {
+        // AWS-managed aliases reserved for services not yet used have no target key: nothing to map.
+        if (alias.AliasName !== undefined && alias.TargetKeyId !== undefined) {
+          targets.set(alias.AliasName, alias.TargetKeyId);
+        }
+      }
       marker = page.Truncated === true ? page.NextMarker : undefined;
     } while (marker !== undefined);
-    return aliases;
+    return targets;
   }
 
   private async call<T>(operation: KmsOperation, keyId: string, send: () => Promise<T>): Promise<T> {

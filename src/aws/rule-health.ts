@@ -1,8 +1,8 @@
 /** EventBridge DescribeRule adapter: is the guard's drift rule there and enabled? */
-import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { AwsCallError, RetryableAwsError } from '../guard/errors';
+import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { GuardHealthProbe, RuleHealth } from '../guard/health';
-import { isTransientAwsError, sdkErrorShape } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { sdkErrorShape, toAwsError } from './errors';
 
 export class EventBridgeRuleHealth implements GuardHealthProbe {
   constructor(
@@ -11,6 +11,20 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     private readonly eventBusName = 'default',
   ) {}
 
+  /** A probe with its own EventBridge client (one per container). */
+  static create(settings: AwsClientSettings, ruleName: string, eventBusName?: string): EventBridgeRuleHealth {
+    return new EventBridgeRuleHealth(
+      new EventBridgeClient({ ...AWS_RETRY_CONFIG, ...settings }),
+      ruleName,
+      eventBusName,
+    );
+  }
+
+  /** Releases the client's sockets (the CLI and the demo; a Lambda container never needs to). */
+  destroy(): void {
+    this.client.destroy();
+  }
+
   async driftRuleHealth(): Promise<RuleHealth> {
     try {
       const rule = await this.client.send(
@@ -18,12 +32,10 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
       );
       return { ruleName: this.ruleName, state: rule.State ?? 'missing' };
     } catch (error) {
-      const shape = sdkErrorShape(error);
-      if (shape.name === 'ResourceNotFoundException') return { ruleName: this.ruleName, state: 'missing' };
-      if (isTransientAwsError(error)) {
-        throw new RetryableAwsError('DescribeRule', shape.message, shape.name, { cause: error });
+      if (sdkErrorShape(error).name === 'ResourceNotFoundException') {
+        return { ruleName: this.ruleName, state: 'missing' };
       }
-      throw new AwsCallError('DescribeRule', shape.message, shape.name, { cause: error });
+      throw toAwsError(error, 'DescribeRule');
     }
   }
 }

@@ -8,7 +8,7 @@ import type { Finding } from '../core/finding';
 import { PublishFailedError } from '../guard/errors';
 import type { GuardLogger } from '../guard/logger';
 import type { FindingPublisher } from '../guard/ports';
-import { sdkErrorShape } from './clients';
+import { sdkErrorShape } from './errors';
 
 export class SnsFindingPublisher implements FindingPublisher {
   constructor(

@@ -6,7 +6,8 @@
  * as long as the container; the TTL bounds how long a rotated value is ignored, and `invalidate()` lets a
  * caller that learned the value is stale (the webhook answers 404) force the next read.
  */
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60 * 1000;
 
@@ -55,6 +56,14 @@ export class SecureParameterReader {
     this.parameterName = options.parameterName;
     this.ttlMs = options.ttlMs ?? DEFAULT_SECRET_TTL_MS;
     this.now = options.now ?? Date.now;
+  }
+
+  /** A reader with its own SSM client (one per container). */
+  static create(settings: AwsClientSettings, parameterName: string): SecureParameterReader {
+    return new SecureParameterReader({
+      client: new SSMClient({ ...AWS_RETRY_CONFIG, ...settings }),
+      parameterName,
+    });
   }
 
   async get(): Promise<string> {

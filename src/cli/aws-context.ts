@@ -1,15 +1,12 @@
 /**
- * The CLI's AWS clients, from `--region`, `--profile` and `--endpoint-url` (any AWS-compatible
+ * The CLI's AWS settings, from `--region`, `--profile` and `--endpoint-url` (any AWS-compatible
  * endpoint, e.g. a local moto server), and AWS failures turned into one line a person can act on.
  *
  * `--profile` is passed to the SDK clients' own `profile` setting: the default credential chain and
  * Region lookup then read that profile (no extra dependency, no change to the process environment).
  * Every client gets the guard's retry configuration (AWS_RETRY_CONFIG: adaptive, 5 attempts).
  */
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/clients';
 import { REGION_PATTERN } from '../core/key-arn';
 import { CliExitError, EXIT_USAGE } from './errors';
 
@@ -19,12 +16,8 @@ export interface AwsCliOptions {
   endpointUrl?: string;
 }
 
-export interface CliAwsClients {
-  kms: KMSClient;
-  sns: SNSClient;
-  events: EventBridgeClient;
-  /** The Region given on the command line or in the environment; undefined: the SDK's profile lookup. */
-  region?: string;
+/** Where the CLI's AWS calls go, for failure hints. */
+export interface CliAwsTarget {
   endpointUrl?: string;
 }
 
@@ -49,8 +42,8 @@ export function parseEndpointUrl(value: string): string {
 export function awsClientConfig(
   options: AwsCliOptions,
   env: Readonly<Record<string, string | undefined>>,
-): { region?: string; profile?: string; endpoint?: string } {
-  const config: { region?: string; profile?: string; endpoint?: string } = {};
+): AwsClientSettings {
+  const config: AwsClientSettings = {};
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (region !== undefined && region !== '') {
     if (!REGION_PATTERN.test(region)) {
@@ -63,26 +56,8 @@ export function awsClientConfig(
   return config;
 }
 
-export function createAwsClients(
-  options: AwsCliOptions,
-  env: Readonly<Record<string, string | undefined>>,
-): CliAwsClients {
-  const config = awsClientConfig(options, env);
-  const clients: CliAwsClients = {
-    kms: createKmsClient(config),
-    sns: createSnsClient(config),
-    events: new EventBridgeClient({ ...AWS_RETRY_CONFIG, ...config }),
-  };
-  if (config.region) clients.region = config.region;
-  if (config.endpoint) clients.endpointUrl = config.endpoint;
-  return clients;
-}
-
 /** A hint for the usual reasons an AWS call fails from a laptop or CI job, or undefined. */
-export function awsFailureHint(
-  message: string,
-  clients: Pick<CliAwsClients, 'endpointUrl'>,
-): string | undefined {
+export function awsFailureHint(message: string, clients: CliAwsTarget): string | undefined {
   if (/Region is missing/i.test(message)) return 'pass --region or set AWS_REGION';
   if (
     /credential/i.test(message) ||
@@ -105,7 +80,7 @@ export function awsFailureHint(
 }
 
 /** One line: the message (first line only) and a hint when one applies. */
-export function describeAwsFailure(message: string, clients: Pick<CliAwsClients, 'endpointUrl'>): string {
+export function describeAwsFailure(message: string, clients: CliAwsTarget): string {
   const firstLine = message.split('\n')[0] ?? message;
   const hint = awsFailureHint(firstLine, clients);
   return hint ? `${firstLine} (${hint})` : firstLine;

@@ -3,15 +3,21 @@
  * clients; tests implement them with aws-sdk-client-mock-backed adapters or fakes.
  */
 import type { Finding } from '../core/finding';
-import type { KeyMetadata } from '../core/key';
+import type { KeyDescription } from '../core/key';
 
+/**
+ * KMS as the use cases need it, for one account and Region. Every call is one KMS API call (or its
+ * pages); caching is a decorator (CachingKeyStore), not the adapter's business.
+ */
 export interface KeyPolicyStore {
   /** GetKeyPolicy with PolicyName `default`; returns the document verbatim. */
   getKeyPolicy(keyId: string): Promise<string>;
   /** PutKeyPolicy with PolicyName `default`; never bypasses the lockout safety check. */
   putKeyPolicy(keyId: string, policy: string): Promise<void>;
-  /** DescribeKey + ListAliases(KeyId) + ListResourceTags. */
-  describeKey(keyId: string): Promise<KeyMetadata>;
+  /** DescribeKey: state, manager and multi-Region type. */
+  describeKey(keyId: string): Promise<KeyDescription>;
+  /** ListResourceTags (paginated). */
+  listResourceTags(keyId: string): Promise<Record<string, string>>;
   /** Every key ID in the account/region (paginated ListKeys). */
   listKeyIds(): Promise<string[]>;
   /** Alias name (`alias/x`) -> target key ID, for every alias (paginated ListAliases). */

@@ -4,7 +4,7 @@ import type { ManagedKey, PlaceholderValues } from './types';
 
 export { ManifestError } from './errors';
 export { loadManifest, validationOptionsFor } from './load';
-export { describeMatcher, matchesKey, resolveKey } from './match';
+export { describeMatcher, matchesKey } from './match';
 export {
   GUARD_ROLE_ARN_TEMPLATE,
   guardRoleArn,
@@ -14,6 +14,7 @@ export {
   SAMPLE_PLACEHOLDER_VALUES,
   unknownPlaceholders,
 } from './placeholders';
+export { factsOf, type KeyFacts, type Resolution, resolveEntry } from './resolve';
 export type * from './types';
 
 /** The key's desired document with `{{Partition}}`, `{{Region}}`, `{{AccountId}}` filled in; IAM variables untouched. */

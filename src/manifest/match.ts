@@ -5,7 +5,8 @@
  */
 
 import type { KeyMetadata } from '../core/key';
-import type { KeyMatcher, LoadedManifest, ManagedKey } from './types';
+import { parseKeyArn } from '../core/key-arn';
+import type { KeyMatcher } from './types';
 
 export function matchesKey(match: KeyMatcher, key: KeyMetadata): boolean {
   if (match.keyId !== undefined) return match.keyId === key.keyId;
@@ -24,12 +25,8 @@ export function describeMatcher(match: KeyMatcher): string {
   return 'no matcher';
 }
 
-export function resolveKey(manifest: LoadedManifest, key: KeyMetadata): ManagedKey | undefined {
-  return manifest.keys.find((entry) => matchesKey(entry.match, key));
-}
-
 function keyIdOfArn(keyArn: string): string {
-  return keyArn.slice(keyArn.lastIndexOf('/') + 1);
+  return parseKeyArn(keyArn)?.keyId ?? keyArn;
 }
 
 /**

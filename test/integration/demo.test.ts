@@ -4,10 +4,10 @@
  * must be what really happened on the local AWS, and nothing may be left running afterwards.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { type DemoReport, runDemo } from '../../scripts/demo/run';
-import { ALERTED_KEY, FOREIGN_ACCOUNT_ID, MISTAGGED_KEY, REMEDIATED_KEY } from '../../scripts/demo/scenario';
+import { type DemoReport, runDemo } from '../../dev/demo/run';
+import { ALERTED_KEY, FOREIGN_ACCOUNT_ID, MISTAGGED_KEY, REMEDIATED_KEY } from '../../dev/demo/scenario';
+import { MotoServerError } from '../../dev/moto-server';
 import type { CliIo } from '../../src/cli/output';
-import { MotoServerError } from '../../src/local/moto-server';
 
 interface CapturedIo extends CliIo {
   out: string[];

@@ -12,8 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
-import type { GuardMode } from '../../src/core/key';
-
 import {
   createWorldClients,
   crossAccountDecryptStatement,
@@ -30,7 +28,8 @@ import {
   WORLD_PLACEHOLDERS,
   type WorldKey,
   worldClientConfig,
-} from '../../src/local/world';
+} from '../../dev/world';
+import type { GuardMode } from '../../src/core/key';
 import { loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
 import { motoEndpoint } from './moto-env';

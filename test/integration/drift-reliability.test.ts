@@ -10,9 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
-import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
-import type { GuardMode } from '../../src/core/key';
-
 import {
   createWorldClients,
   crossAccountDecryptStatement,
@@ -25,7 +22,9 @@ import {
   WORLD_PLACEHOLDERS,
   type WorldKey,
   worldClientConfig,
-} from '../../src/local/world';
+} from '../../dev/world';
+import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import type { GuardMode } from '../../src/core/key';
 import { type LoadedManifest, loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
 import { motoEndpoint } from './moto-env';

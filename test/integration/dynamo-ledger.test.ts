@@ -11,6 +11,7 @@ import {
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
+import { type MotoServer, startMoto } from '../../dev/moto-server';
 import {
   createStateTable,
   DynamoRemediationLedger,
@@ -18,7 +19,6 @@ import {
   ledgerPartitionKey,
   StateStoreError,
 } from '../../src/aws/dynamo-ledger';
-import { type MotoServer, startMoto } from '../../src/local/moto-server';
 
 // moto: the integration project's globalSetup provides MOTO_ENDPOINT; run alone, the file starts its own.
 async function motoForTests(): Promise<Pick<MotoServer, 'endpoint' | 'stop'>> {

@@ -2,7 +2,7 @@
  * Jest globalSetup of the integration project: one moto server for the whole run. The environment
  * set here reaches the test workers; the handle stays on globalThis for global-teardown.ts.
  */
-import { type MotoServer, startMoto } from '../../src/local/moto-server';
+import { type MotoServer, startMoto } from '../../dev/moto-server';
 
 declare global {
   var __MOTO_SERVER__: MotoServer | undefined;

@@ -8,6 +8,7 @@ import { IdempotencyAlreadyInProgressError, IdempotencyKeyError } from '@aws-lam
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { type MotoServer, startMoto } from '../../dev/moto-server';
 import { createStateTable } from '../../src/aws/dynamo-ledger';
 import {
   DRIFT_IDEMPOTENCY_PARTITION,
@@ -19,7 +20,6 @@ import {
   MissingEventIdError,
   makeEventIdempotent,
 } from '../../src/aws/idempotency';
-import { type MotoServer, startMoto } from '../../src/local/moto-server';
 
 // moto: the integration project's globalSetup provides MOTO_ENDPOINT; run alone, the file starts its own.
 async function motoForTests(): Promise<Pick<MotoServer, 'endpoint' | 'stop'>> {

@@ -18,8 +18,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { MotoServerError, startMoto } from '../../dev/moto-server';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
-import { MotoServerError, startMoto } from '../../src/local/moto-server';
 import { MOTO_ACCOUNT_ID, motoClientConfig } from './moto-env';
 
 const kms = new KMSClient(motoClientConfig());

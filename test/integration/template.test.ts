@@ -16,8 +16,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { findOnPath } from '../../dev/moto-server';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
-import { findOnPath } from '../../src/local/moto-server';
 import { guardRoleArn, loadManifest } from '../../src/manifest';
 
 const run = promisify(execFile);

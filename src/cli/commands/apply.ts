@@ -14,19 +14,18 @@ import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
 import { GuardError, KeyReferenceError } from '../../guard/errors';
 import { systemClock } from '../../guard/ports';
 import { renderDiffText } from '../../policy/render';
-import { createAwsClients, describeAwsFailure } from '../aws-context';
+import { describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
-import { type CliIo, colourDiffLine, colourEnabled, createStyle, type Style, writeJson } from '../output';
 import {
   addCommonOptions,
-  CollectingPublisher,
   type CommonCliOptions,
-  cliCheckKeyDeps,
+  cliGuard,
   cliRunId,
   loadCliManifest,
   parseConcurrency,
-} from './audit';
+} from '../guard-context';
+import { type CliIo, colourDiffLine, colourEnabled, createStyle, type Style, writeJson } from '../output';
 
 interface ApplyCliOptions extends CommonCliOptions {
   key: string;
@@ -110,11 +109,10 @@ export function registerApplyCommand(program: Command, { io, setExitCode }: Comm
     .action(async (options: ApplyCliOptions) => {
       parseConcurrency(options.concurrency);
       const manifest = loadCliManifest(options.manifest);
-      const clients = createAwsClients(options, io.env);
-      const publisher = new CollectingPublisher();
+      const clients = cliGuard(options, io.env, manifest);
       let outcome: ApplyOutcome;
       try {
-        outcome = await applyDesired(cliCheckKeyDeps(clients.kms, manifest, publisher), {
+        outcome = await applyDesired(clients.guard.deps, {
           keyRef: options.key,
           confirm: options.yes === true,
           runId: cliRunId(systemClock.now()),

@@ -8,122 +8,27 @@
  * Exit: 0 every checked key in sync (unmanaged keys are listed, not a failure), 1 drift, a failed key
  * or a disabled drift rule, 2 usage error, invalid manifest, or an AWS error that left keys unchecked.
  */
-import type { KMSClient } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import packageJson from '../../../package.json';
-import { KmsKeyPolicyStore } from '../../aws/kms-store';
 import { EventBridgeRuleHealth } from '../../aws/rule-health';
-import { SnsFindingPublisher } from '../../aws/sns-publisher';
-import type { Finding } from '../../core/finding';
 import { type AuditDeps, type AuditReport, auditKeys } from '../../guard/audit-keys';
-import type { CheckKeyDeps } from '../../guard/check-key';
-import type { GuardLogger } from '../../guard/logger';
-import { InMemoryRemediationLedger } from '../../guard/memory-ledger';
-import { type FindingPublisher, systemClock } from '../../guard/ports';
-import { loadManifest, ManifestError } from '../../manifest';
-import type { LoadedManifest } from '../../manifest/types';
-import { type AwsCliOptions, createAwsClients, describeAwsFailure } from '../aws-context';
+import { systemClock } from '../../guard/ports';
+import { awsClientConfig, describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
+import {
+  addCommonOptions,
+  type CommonCliOptions,
+  cliGuard,
+  cliRunId,
+  loadCliManifest,
+  parseConcurrency,
+} from '../guard-context';
 import { colourEnabled, createStyle, writeJson } from '../output';
 import { toAuditJson } from '../report/audit-json';
 import { ProgressBar } from '../report/progress';
 import { toSarif } from '../report/sarif';
 import { renderAuditTable } from '../report/table';
-
-export const DEFAULT_MANIFEST = 'policies/manifest.yaml';
-export const DEFAULT_CONCURRENCY = 8;
-export const MAX_CONCURRENCY = 64;
-
-/** The options `audit` and `apply` share. */
-export interface CommonCliOptions extends AwsCliOptions {
-  manifest: string;
-  concurrency?: string;
-}
-
-/** Adds --manifest, --region, --profile, --endpoint-url and --concurrency to a command. */
-export function addCommonOptions(command: Command): Command {
-  return command
-    .option('--manifest <path>', 'the manifest (keys -> desired policies and modes)', DEFAULT_MANIFEST)
-    .option('--region <region>', 'AWS Region (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS shared-config profile for credentials and Region')
-    .option(
-      '--endpoint-url <url>',
-      'an AWS-compatible endpoint, e.g. a local moto server (http://127.0.0.1:5000)',
-    )
-    .option(
-      '--concurrency <n>',
-      `keys checked at the same time (1..${MAX_CONCURRENCY})`,
-      String(DEFAULT_CONCURRENCY),
-    );
-}
-
-export function parseConcurrency(raw: string | undefined): number {
-  const text = raw ?? String(DEFAULT_CONCURRENCY);
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > MAX_CONCURRENCY) {
-    throw new CliExitError(
-      `--concurrency: "${text}" must be an integer from 1 to ${MAX_CONCURRENCY}`,
-      EXIT_USAGE,
-    );
-  }
-  return value;
-}
-
-/** Loads and validates the manifest; an invalid one is a usage error listing every problem. */
-export function loadCliManifest(path: string): LoadedManifest {
-  try {
-    return loadManifest(path);
-  } catch (error) {
-    if (error instanceof ManifestError) {
-      const [headline = error.message] = error.message.split('\n');
-      const problems = error.problems.map((problem) => `\n  - ${problem}`).join('');
-      throw new CliExitError(`${headline}${problems}`, EXIT_USAGE, { cause: error });
-    }
-    throw error;
-  }
-}
-
-/** Findings stay in the process (printed by the command); optionally also forwarded to SNS. */
-export class CollectingPublisher implements FindingPublisher {
-  readonly findings: Finding[] = [];
-
-  constructor(private readonly forward?: FindingPublisher) {}
-
-  async publish(finding: Finding): Promise<void> {
-    this.findings.push(finding);
-    if (this.forward) await this.forward.publish(finding);
-  }
-}
-
-/** The CLI prints a report; the guard's structured log lines would only be noise on a terminal. */
-export const QUIET_LOGGER: GuardLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
-/** checkKey's dependencies on a laptop or in CI: one run's in-memory ledger, no log lines, paths from cwd. */
-export function cliCheckKeyDeps(
-  kms: KMSClient,
-  manifest: LoadedManifest,
-  publisher: FindingPublisher,
-): CheckKeyDeps {
-  return {
-    store: new KmsKeyPolicyStore(kms),
-    publisher,
-    ledger: new InMemoryRemediationLedger(manifest.flapping),
-    clock: systemClock,
-    logger: QUIET_LOGGER,
-    manifest,
-    repoRoot: process.cwd(),
-  };
-}
-
-export function cliRunId(now: Date): string {
-  return `cli-${now.toISOString()}`;
-}
 
 interface AuditCliOptions extends CommonCliOptions {
   json?: boolean;
@@ -165,15 +70,11 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       }
       const concurrency = parseConcurrency(options.concurrency);
       const manifest = loadCliManifest(options.manifest);
-      const clients = createAwsClients(options, io.env);
-
-      const forward =
-        options.publish && options.topicArn
-          ? new SnsFindingPublisher(clients.sns, options.topicArn)
-          : undefined;
-      const publisher = new CollectingPublisher(forward);
-      const deps: AuditDeps = cliCheckKeyDeps(clients.kms, manifest, publisher);
-      if (options.driftRule) deps.health = new EventBridgeRuleHealth(clients.events, options.driftRule);
+      const clients = cliGuard(options, io.env, manifest, options.publish ? options.topicArn : undefined);
+      const deps: AuditDeps = { ...clients.guard.deps };
+      if (options.driftRule) {
+        deps.health = EventBridgeRuleHealth.create(awsClientConfig(options, io.env), options.driftRule);
+      }
       const progress = io.stderrIsTTY ? new ProgressBar((text) => rawStderr(text)) : undefined;
 
       const report = await auditKeys(deps, {

@@ -1,5 +1,5 @@
 /**
- * Test-only pieces around src/local/world.ts: the drift handler built with createDriftHandler over
+ * Test-only pieces around dev/world.ts: the drift handler built with createDriftHandler over
  * REAL adapters pointed at moto, a recording logger, an SDK command recorder, and the two faults
  * moto cannot produce (stale reads after PutKeyPolicy, KMSInvalidStateException on a disabled key).
  */
@@ -11,42 +11,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, type KMSClient, KMSInvalidStateException } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
-import type { DriftHandlerDeps } from '../../../handlers/drift';
-import { createKmsClient, createSnsClient } from '../../../src/aws/clients';
-import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
-import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
-import type { KeyMetadata } from '../../../src/core/key';
-import type { KeyDetailsReader } from '../../../src/guard/key-details';
+import { WORLD_PLACEHOLDERS, worldClientConfig } from '../../../dev/world';
+import { createDriftHandler } from '../../../src/app/drift-handler';
+import { buildGuard as buildProductionGuard } from '../../../src/app/guard-deps';
+import type { KeyDescription } from '../../../src/core/key';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
-import { systemClock } from '../../../src/guard/ports';
 import type { StabilizationPolicy } from '../../../src/guard/stabilize';
-import { WORLD_PLACEHOLDERS, worldClientConfig } from '../../../src/local/world';
 import { guardRoleArn, type LoadedManifest } from '../../../src/manifest';
 import { motoEndpoint } from '../moto-env';
 
-type DriftModule = typeof import('../../../handlers/drift');
-
-/**
- * handlers/drift.ts runs its production wiring when loaded (it needs TOPIC_ARN and a valid manifest):
- * load it once with a placeholder topic and the shipped manifest, then build handlers with createDriftHandler.
- */
-function loadDriftModule(): DriftModule {
-  const saved = { ...process.env };
-  Object.assign(process.env, {
-    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:module-init-placeholder',
-    MANIFEST_PATH: path.resolve(__dirname, '../../../policies/manifest.yaml'),
-    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
-  });
-  try {
-    return require('../../../handlers/drift') as DriftModule;
-  } finally {
-    process.env = saved;
-  }
-}
-
-export const drift = loadDriftModule();
-export type DriftHandler = ReturnType<DriftModule['createDriftHandler']>;
+export type DriftHandler = ReturnType<typeof createDriftHandler>;
 
 /** The guard's role and an STS session of it, as CloudTrail names the guard's own calls. */
 export const GUARD_ROLE_ARN = guardRoleArn(WORLD_PLACEHOLDERS);
@@ -124,14 +99,14 @@ export function refuseGetKeyPolicyOnDisabledKeys(guardKms: KMSClient, worldKms: 
  * KMS's eventual consistency, made visible: after a PutKeyPolicy the next `staleReads` reads of that
  * key return the document read before the write. Everything else goes to the real store.
  */
-export class StaleReadsAfterPutStore implements KeyPolicyStore, KeyDetailsReader {
+export class StaleReadsAfterPutStore implements KeyPolicyStore {
   readonly #lastRead = new Map<string, string>();
   readonly #stale = new Map<string, { document: string; remaining: number }>();
   puts = 0;
   staleReadsServed = 0;
 
   constructor(
-    private readonly inner: KmsKeyPolicyStore,
+    private readonly inner: KeyPolicyStore,
     private readonly staleReads: number,
   ) {}
 
@@ -154,12 +129,8 @@ export class StaleReadsAfterPutStore implements KeyPolicyStore, KeyDetailsReader
     if (before !== undefined) this.#stale.set(keyId, { document: before, remaining: this.staleReads });
   }
 
-  describeKey(keyId: string): Promise<KeyMetadata> {
+  describeKey(keyId: string): Promise<KeyDescription> {
     return this.inner.describeKey(keyId);
-  }
-
-  describeKeyState(keyId: string): Promise<KeyMetadata> {
-    return this.inner.describeKeyState(keyId);
   }
 
   listResourceTags(keyId: string): Promise<Record<string, string>> {
@@ -181,7 +152,7 @@ export interface GuardOptions {
   /** Default: an in-memory ledger over the manifest's flapping window. */
   ledger?: RemediationLedger;
   /** Wraps the real moto-backed store (stale reads, ...). */
-  wrapStore?: (store: KmsKeyPolicyStore) => DriftHandlerDeps['store'];
+  wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
   /** Called with the guard's own KMS client before it is used (fault injection). */
   configureKms?: (kms: KMSClient) => void;
   /** The state table: duplicates of one CloudTrail eventID run once (createDriftHandler's idempotency option). */
@@ -197,46 +168,33 @@ export interface Guard {
   destroy(): void;
 }
 
-/** The drift handler as production builds it, but with clients pointed at moto. */
+/** The drift handler as production builds it (the composition root), with clients pointed at moto. */
 export function buildGuard(options: GuardOptions): Guard {
   const config = worldClientConfig(motoEndpoint());
   const { logger, lines } = recordingLogger();
-  const kms = createKmsClient(config);
-  const sns = createSnsClient(config);
-  const kmsCommands = recordCommands(kms);
-  options.configureKms?.(kms);
-  const realStore = new KmsKeyPolicyStore(kms);
-  const handler = drift.createDriftHandler(
-    {
-      store: options.wrapStore ? options.wrapStore(realStore) : realStore,
-      publisher: new SnsFindingPublisher(sns, options.topicArn, logger),
-      ledger: options.ledger ?? new InMemoryRemediationLedger(options.manifest.flapping),
-      clock: systemClock,
-      logger,
-      manifest: options.manifest,
-      region: config.region,
-      guardRoleArn: GUARD_ROLE_ARN,
-      stabilization: TEST_STABILIZATION,
-      repoRoot: path.dirname(options.manifest.path),
-    },
+  const guard = buildProductionGuard({
+    manifest: options.manifest,
+    aws: config,
+    logger,
+    repoRoot: path.dirname(options.manifest.path),
+    topicArn: options.topicArn,
+    ledger: options.ledger ?? new InMemoryRemediationLedger(options.manifest.flapping),
+    stabilization: TEST_STABILIZATION,
+    ...(options.wrapStore ? { wrapStore: options.wrapStore } : {}),
+  });
+  const kmsCommands = recordCommands(guard.kms);
+  options.configureKms?.(guard.kms);
+  const handler = createDriftHandler(
+    { ...guard.deps, logger, region: config.region, guardRoleArn: GUARD_ROLE_ARN },
     {
       timeoutEarlyInMillis: 0,
-      // As handlers/drift.ts wires it when STATE_TABLE is set.
+      // As the drift function wires it when STATE_TABLE is set.
       ...(options.idempotency
         ? { idempotency: { ...options.idempotency, onMissingEventId: 'run-unprotected' as const } }
         : {}),
     },
   );
-  return {
-    handler,
-    logs: lines,
-    kmsCommands,
-    kms,
-    destroy: () => {
-      kms.destroy();
-      sns.destroy();
-    },
-  };
+  return { handler, logs: lines, kmsCommands, kms: guard.kms, destroy: () => guard.destroy() };
 }
 
 /** A Lambda context for one invocation (Powertools registers its remaining time for idempotency). */

@@ -6,8 +6,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
-import type { GuardMode } from '../../../src/core/key';
-
 import {
   createFindingsTopic,
   createKeyWithPolicy,
@@ -23,7 +21,8 @@ import {
   type WorldClients,
   type WorldKey,
   writeManifest,
-} from '../../../src/local/world';
+} from '../../../dev/world';
+import type { GuardMode } from '../../../src/core/key';
 import { renderPlaceholders } from '../../../src/manifest';
 
 /** The shipped payments-data template and the policy it renders to in the world's account. */

@@ -19,6 +19,7 @@ import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
 import { SecureParameterError, SecureParameterReader } from '../../../src/aws/ssm-secret';
 import type { GuardMode } from '../../../src/core/key';
+import { CachingKeyStore } from '../../../src/guard/caching-store';
 import { type CheckKeyRequest, checkKey } from '../../../src/guard/check-key';
 import {
   AwsCallError,
@@ -462,7 +463,7 @@ describe('retries with backoff by the real SDK clients, then the outcome the use
     const published: string[] = [];
     const deps = {
       ...harness.deps,
-      store: new KmsKeyPolicyStore(client),
+      store: new CachingKeyStore(new KmsKeyPolicyStore(client), harness.clock),
       publisher: {
         publish: async (finding: { kind: string; severity: string; action: string }) => {
           published.push(`${finding.kind}/${finding.severity}/${finding.action}`);

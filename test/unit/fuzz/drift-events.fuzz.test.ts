@@ -11,12 +11,14 @@ import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
-import type { DriftSummary } from '../../../handlers/drift';
+import { createDriftHandler, type DriftSummary } from '../../../src/app/drift-handler';
 import type { Finding } from '../../../src/core/finding';
-import type { GuardMode, KeyMetadata } from '../../../src/core/key';
+import type { GuardMode, KeyDescription } from '../../../src/core/key';
+import { CachingKeyStore } from '../../../src/guard/caching-store';
 import { GuardError, KeyUnavailableError } from '../../../src/guard/errors';
 import type { KMS_EVENT_NAMES } from '../../../src/guard/event';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
+import { systemClock } from '../../../src/guard/ports';
 
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
 import type { LoadedManifest } from '../../../src/manifest/types';
@@ -26,26 +28,6 @@ const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-west-2:111122223333:key/${KEY_ID}`;
 const MANIFEST = loadManifest(path.join(REPO_ROOT, 'test/unit/guard/fixtures/manifest.yaml'));
 const EVENTS = loadJsonFiles('test/events').map((entry) => entry.value);
-
-type DriftModule = typeof import('../../../handlers/drift');
-
-/** handlers/drift.ts initializes at load (production wiring): give it a valid environment, then restore ours. */
-function loadDriftModule(): DriftModule {
-  const saved = { ...process.env };
-  Object.assign(process.env, {
-    TOPIC_ARN: 'arn:aws:sns:us-west-2:111122223333:kms-policy-guard-findings',
-    AWS_REGION: 'us-west-2',
-    MANIFEST_PATH: path.join(REPO_ROOT, 'test/unit/guard/fixtures/manifest.yaml'),
-    LAMBDA_TASK_ROOT: REPO_ROOT,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  try {
-    return require('../../../handlers/drift') as DriftModule;
-  } finally {
-    process.env = saved;
-  }
-}
-const { createDriftHandler } = loadDriftModule();
 
 const CONTEXT: Context = {
   callbackWaitsForEmptyEventLoop: true,
@@ -104,21 +86,9 @@ class FakeKms {
     this.policy = policy;
   }
 
-  async describeKeyState(keyId: string): Promise<KeyMetadata> {
+  async describeKey(keyId: string): Promise<KeyDescription> {
     this.known(keyId, 'DescribeKey');
-    return {
-      keyId: KEY_ID,
-      arn: KEY_ARN,
-      state: 'Enabled',
-      manager: 'CUSTOMER',
-      multiRegion: false,
-      aliases: [],
-      tags: {},
-    };
-  }
-
-  async describeKey(keyId: string): Promise<KeyMetadata> {
-    return this.describeKeyState(keyId);
+    return { keyId: KEY_ID, arn: KEY_ARN, state: 'Enabled', manager: 'CUSTOMER', multiRegion: false };
   }
 
   async listResourceTags(): Promise<Record<string, string>> {
@@ -163,7 +133,7 @@ async function invoke(
   const published: Finding[] = [];
   const handler = createDriftHandler(
     {
-      store: new FakeKms(live, desiredFor(manifest)),
+      store: new CachingKeyStore(new FakeKms(live, desiredFor(manifest)), systemClock),
       publisher: {
         publish: async (finding) => {
           published.push(finding);

@@ -7,13 +7,13 @@
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import type { Finding } from '../../../src/core/finding';
-import type { KeyMetadata } from '../../../src/core/key';
+import type { KeyDescription } from '../../../src/core/key';
 import { type AuditOptions, type AuditReport, auditKeys } from '../../../src/guard/audit-keys';
+import { CachingKeyStore } from '../../../src/guard/caching-store';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { runPool } from '../../../src/guard/concurrency';
 import { KeyUnavailableError, RetryableAwsError } from '../../../src/guard/errors';
 import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
-import type { KeyDetailsReader } from '../../../src/guard/key-details';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { FindingPublisher, KeyPolicyStore } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
@@ -62,7 +62,7 @@ interface FakeKey {
 }
 
 /** An in-memory KMS: counts calls by operation, tracks GetKeyPolicy calls in flight, fails on request. */
-class FakeKms implements KeyPolicyStore, KeyDetailsReader {
+class FakeKms implements KeyPolicyStore {
   readonly calls: Record<string, number> = {};
   inFlight = 0;
   maxInFlight = 0;
@@ -103,7 +103,7 @@ class FakeKms implements KeyPolicyStore, KeyDetailsReader {
     this.key('PutKeyPolicy', keyId).policy = policy;
   }
 
-  async describeKeyState(keyId: string): Promise<KeyMetadata> {
+  async describeKey(keyId: string): Promise<KeyDescription> {
     const key = this.key('DescribeKey', keyId);
     return {
       keyId,
@@ -111,13 +111,7 @@ class FakeKms implements KeyPolicyStore, KeyDetailsReader {
       state: 'Enabled',
       manager: key.manager ?? 'CUSTOMER',
       multiRegion: false,
-      aliases: [],
-      tags: {},
     };
-  }
-
-  async describeKey(keyId: string): Promise<KeyMetadata> {
-    return { ...(await this.describeKeyState(keyId)), tags: await this.listResourceTags(keyId) };
   }
 
   async listResourceTags(keyId: string): Promise<Record<string, string>> {
@@ -183,11 +177,12 @@ interface Setup {
 function setup(kms: FakeKms = fixtureKms(), manifest: LoadedManifest = fixtureManifest('alert')): Setup {
   const publisher = new CollectingPublisher();
   const logger = new RecordingLogger();
+  const clock = new InstantClock();
   const deps = {
-    store: kms,
+    store: new CachingKeyStore(kms, clock),
     publisher,
     ledger: new InMemoryRemediationLedger(manifest.flapping),
-    clock: new InstantClock(),
+    clock,
     logger,
     manifest,
     repoRoot: REPO_ROOT,
@@ -705,7 +700,7 @@ describe('auditKeys over the real KMS adapter (aws-sdk-client-mock)', () => {
       KeyMetadata: { KeyId: UNMANAGED, Arn: arnOf(UNMANAGED), KeyState: 'Enabled', KeyManager: 'CUSTOMER' },
     });
     const { deps } = setup();
-    const store = new KmsKeyPolicyStore(new KMSClient({ region: REGION }));
+    const store = new CachingKeyStore(new KmsKeyPolicyStore(new KMSClient({ region: REGION })), deps.clock);
 
     // Act
     const report = await auditKeys({ ...deps, store }, OPTIONS);

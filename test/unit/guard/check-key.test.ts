@@ -23,7 +23,6 @@ import {
   driftedPolicyText,
   fixtureManifest,
   GetKeyPolicyCommand,
-  InstantClock,
   KEY_ARN,
   KEY_ID,
   kmsMock,
@@ -33,7 +32,6 @@ import {
   makeHarness,
   managedKey,
   manifestWithDesired,
-  NOW,
   OTHER_KEY_ARN,
   OTHER_KEY_ID,
   onlyFinding,
@@ -520,19 +518,18 @@ describe('checkKey matching by alias and tag', () => {
 
   it('lists aliases again once the cached list is older than its time to live', async () => {
     // Prepare
-    const { deps } = makeHarness(fixtureManifest('alert'));
-    deps.lookupCacheTtlMs = 60_000;
+    const { deps, clock } = makeHarness(fixtureManifest('alert'));
     kmsMock
       .on(ListAliasesCommand)
       .resolves({ Aliases: [{ AliasName: 'alias/reports', TargetKeyId: OTHER_KEY_ID }] });
     kmsMock
       .on(GetKeyPolicyCommand)
       .resolves({ Policy: desiredPolicyAsKmsReturnsIt('reports', OTHER_KEY_ARN) });
-    const later = new InstantClock(new Date(NOW.getTime() + 61_000));
 
     // Act
     await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
-    await checkKey({ ...deps, clock: later }, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
+    clock.advance(61_000);
+    await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
 
     // Assess
     expect(kmsMock.commandCalls(ListAliasesCommand)).toHaveLength(2);

@@ -19,6 +19,7 @@ import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
 import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';
+import { CachingKeyStore } from '../../../src/guard/caching-store';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import type { GuardLogger, LogAttributes } from '../../../src/guard/logger';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
@@ -94,9 +95,13 @@ export class RecordingLogger implements GuardLogger {
 
 export class InstantClock implements Clock {
   readonly sleeps: number[] = [];
-  constructor(private readonly at: Date = NOW) {}
+  constructor(private at: Date = NOW) {}
   now(): Date {
     return this.at;
+  }
+  /** Moves the clock forward (cache expiry); sleeping does not. */
+  advance(ms: number): void {
+    this.at = new Date(this.at.getTime() + ms);
   }
   async sleep(ms: number): Promise<void> {
     this.sleeps.push(ms);
@@ -111,7 +116,7 @@ export interface Harness {
   logger: RecordingLogger;
   clock: InstantClock;
   ledger: InMemoryRemediationLedger;
-  store: KmsKeyPolicyStore;
+  store: CachingKeyStore;
 }
 
 /** Fresh adapters over the (reset) mocks; a new store per test also means fresh alias/tag caches. */
@@ -119,7 +124,7 @@ export function makeHarness(manifest: LoadedManifest = fixtureManifest()): Harne
   const logger = new RecordingLogger();
   const clock = new InstantClock();
   const ledger = new InMemoryRemediationLedger(manifest.flapping);
-  const store = new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' }));
+  const store = new CachingKeyStore(new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' })), clock);
   const deps: CheckKeyDeps = {
     store,
     publisher: new SnsFindingPublisher(new SNSClient({ region: 'us-west-2' }), TOPIC_ARN, logger),

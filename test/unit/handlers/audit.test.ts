@@ -6,13 +6,13 @@
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { ListKeysCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
+import { createAuditHandler, initAuditHandler } from '../../../src/app/audit-handler';
+import { readAuditConfig } from '../../../src/app/config';
+import { buildGuard } from '../../../src/app/guard-deps';
 import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
-import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
 import { AuditIncompleteError } from '../../../src/guard/audit-keys';
 import { GuardConfigError } from '../../../src/guard/errors';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
@@ -35,26 +35,6 @@ import {
   TOPIC_ARN,
 } from '../guard/harness';
 
-type AuditModule = typeof import('../../../handlers/audit');
-
-/** Loads handlers/audit.ts with the given environment (module init runs on load). */
-function loadAuditModule(env: Record<string, string | undefined>, isolated = false): AuditModule {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name];
-  try {
-    if (!isolated) return require('../../../handlers/audit') as AuditModule;
-    let loaded: AuditModule | undefined;
-    jest.isolateModules(() => {
-      loaded = require('../../../handlers/audit') as AuditModule;
-    });
-    if (!loaded) throw new Error('handlers/audit did not load');
-    return loaded;
-  } finally {
-    process.env = saved;
-  }
-}
-
 const VALID_ENV = {
   TOPIC_ARN,
   DRIFT_RULE_NAME: 'kms-policy-guard-dev-drift',
@@ -64,7 +44,6 @@ const VALID_ENV = {
   POWERTOOLS_DEV: 'true',
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
 };
-const audit = loadAuditModule(VALID_ENV);
 const eventBridge = mockClient(EventBridgeClient);
 
 /** A scheduled event as EventBridge delivers it (AWS docs, "Scheduled Event"). */
@@ -98,7 +77,7 @@ function context(remainingMs = 600_000): Context {
 }
 
 interface Setup {
-  handler: ReturnType<AuditModule['createAuditHandler']>;
+  handler: ReturnType<typeof createAuditHandler>;
   logs: Record<string, unknown>[];
 }
 
@@ -113,14 +92,19 @@ function setup(reportUnmanaged = false): Setup {
   // Only the key matched by ID: the audit then needs ListAliases, GetKeyPolicy and Publish.
   const fixture = fixtureManifest('alert');
   const manifest = { ...fixture, keys: fixture.keys.filter((key) => key.match.keyId !== undefined) };
-  const handler = audit.createAuditHandler(
+  const guard = buildGuard({
+    manifest,
+    aws: { region: 'us-west-2' },
+    logger,
+    repoRoot: REPO_ROOT,
+    topicArn: TOPIC_ARN,
+    ledger: new InMemoryRemediationLedger(manifest.flapping),
+    clock: new InstantClock(),
+  });
+  const handler = createAuditHandler(
     {
-      store: new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' })),
-      publisher: new SnsFindingPublisher(new SNSClient({ region: 'us-west-2' }), TOPIC_ARN, logger),
-      ledger: new InMemoryRemediationLedger(manifest.flapping),
-      clock: new InstantClock(),
+      ...guard.deps,
       logger,
-      manifest,
       health: new EventBridgeRuleHealth(
         new EventBridgeClient({ region: 'us-west-2' }),
         'kms-policy-guard-dev-drift',
@@ -128,7 +112,6 @@ function setup(reportUnmanaged = false): Setup {
       region: 'us-west-2',
       concurrency: 4,
       reportUnmanaged,
-      repoRoot: REPO_ROOT,
     },
     { timeoutEarlyInMillis: 0 },
   );
@@ -149,7 +132,7 @@ afterEach(() => {
 describe('readAuditConfig', () => {
   it('applies the documented defaults', () => {
     // Act
-    const config = audit.readAuditConfig({
+    const config = readAuditConfig({
       TOPIC_ARN,
       DRIFT_RULE_NAME: 'drift-rule',
       AWS_REGION: 'eu-west-1',
@@ -170,7 +153,7 @@ describe('readAuditConfig', () => {
 
   it('reads every optional variable', () => {
     // Act
-    const config = audit.readAuditConfig({
+    const config = readAuditConfig({
       ...VALID_ENV,
       MANIFEST_PATH: 'conf/manifest.json',
       LAMBDA_TASK_ROOT: '/var/task',
@@ -203,12 +186,12 @@ describe('readAuditConfig', () => {
     const env: Record<string, string | undefined> = { ...VALID_ENV, [name]: value };
 
     // Act + Assess
-    expect(() => audit.readAuditConfig(env)).toThrow(GuardConfigError);
-    expect(() => audit.readAuditConfig(env)).toThrow(message);
+    expect(() => readAuditConfig(env)).toThrow(GuardConfigError);
+    expect(() => readAuditConfig(env)).toThrow(message);
   });
 
   it('fails module init loudly without DRIFT_RULE_NAME', () => {
-    expect(() => loadAuditModule({ ...VALID_ENV, DRIFT_RULE_NAME: undefined }, true)).toThrow(
+    expect(() => initAuditHandler({ ...VALID_ENV, DRIFT_RULE_NAME: undefined })).toThrow(
       'DRIFT_RULE_NAME is not set',
     );
   });

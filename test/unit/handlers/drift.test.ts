@@ -7,11 +7,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
-import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import { readDriftConfig } from '../../../src/app/config';
+import { createDriftHandler, initDriftHandler } from '../../../src/app/drift-handler';
+import { buildGuard } from '../../../src/app/guard-deps';
 import type { GuardMode } from '../../../src/core/key';
 import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
 
@@ -41,30 +40,6 @@ import {
   TOPIC_ARN,
 } from '../guard/harness';
 
-type DriftModule = typeof import('../../../handlers/drift');
-
-/**
- * Loads handlers/drift.ts with the given environment (module init runs on load). `isolated` loads a
- * fresh copy (for init failures); otherwise it shares the module registry with this file, so error
- * classes thrown by the adapters here are the ones checkKey recognises.
- */
-function loadDriftModule(env: Record<string, string | undefined>, isolated = false): DriftModule {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name];
-  try {
-    if (!isolated) return require('../../../handlers/drift') as DriftModule;
-    let loaded: DriftModule | undefined;
-    jest.isolateModules(() => {
-      loaded = require('../../../handlers/drift') as DriftModule;
-    });
-    if (!loaded) throw new Error('handlers/drift did not load');
-    return loaded;
-  } finally {
-    process.env = saved;
-  }
-}
-
 const VALID_ENV = {
   TOPIC_ARN,
   AWS_REGION: 'us-west-2',
@@ -73,7 +48,6 @@ const VALID_ENV = {
   POWERTOOLS_DEV: 'true',
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
 };
-const drift = loadDriftModule(VALID_ENV);
 
 const CONTEXT: Context = {
   callbackWaitsForEmptyEventLoop: true,
@@ -95,7 +69,7 @@ function event(name: string): unknown {
 }
 
 interface Setup {
-  handler: ReturnType<DriftModule['createDriftHandler']>;
+  handler: ReturnType<typeof createDriftHandler>;
   logs: Record<string, unknown>[];
 }
 
@@ -109,20 +83,17 @@ function setup(mode: GuardMode, region = 'us-west-2'): Setup {
     });
   }
   const manifest = fixtureManifest(mode);
-  const handler = drift.createDriftHandler(
-    {
-      store: new KmsKeyPolicyStore(new KMSClient({ region })),
-      publisher: new SnsFindingPublisher(new SNSClient({ region }), TOPIC_ARN, logger),
-      ledger: new InMemoryRemediationLedger(manifest.flapping),
-      clock: new InstantClock(),
-      logger,
-      manifest,
-      region,
-      stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
-      repoRoot: REPO_ROOT,
-    },
-    { timeoutEarlyInMillis: 0 },
-  );
+  const guard = buildGuard({
+    manifest,
+    aws: { region },
+    logger,
+    repoRoot: REPO_ROOT,
+    topicArn: TOPIC_ARN,
+    ledger: new InMemoryRemediationLedger(manifest.flapping),
+    clock: new InstantClock(),
+    stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
+  });
+  const handler = createDriftHandler({ ...guard.deps, logger, region }, { timeoutEarlyInMillis: 0 });
   return { handler, logs };
 }
 
@@ -330,12 +301,12 @@ describe('drift handler', () => {
 });
 
 describe('drift handler module init', () => {
-  it('loads the manifest and builds the handler once', () => {
-    expect(typeof drift.handler).toBe('function');
+  it('loads the manifest and builds the handler from the environment', () => {
+    expect(typeof initDriftHandler(VALID_ENV)).toBe('function');
   });
 
   it('resolves MANIFEST_PATH against the task root and defaults it to policies/manifest.yaml', () => {
-    const config = drift.readDriftConfig({
+    const config = readDriftConfig({
       TOPIC_ARN,
       AWS_REGION: 'eu-west-1',
       LAMBDA_TASK_ROOT: '/var/task',
@@ -344,10 +315,9 @@ describe('drift handler module init', () => {
     expect(config.guardRoleArn).toBeUndefined();
   });
 
-  // The module is loaded in isolation, so its error classes are copies: compare by name.
   function initError(env: Record<string, string | undefined>): Error {
     try {
-      loadDriftModule(env, true);
+      initDriftHandler(env);
     } catch (error) {
       return error as Error;
     }

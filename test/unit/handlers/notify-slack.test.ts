@@ -2,14 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { renderSlackMessage, type SlackMessage } from '../../../src/alerts/slack';
 import {
   createSlackHandler,
-  handler as deployedHandler,
+  initSlackHandler,
   SlackConfigurationError,
   SlackNotificationError,
   type SlackPoster,
-} from '../../../handlers/notify-slack';
-import { renderSlackMessage, type SlackMessage } from '../../../src/alerts/slack';
+} from '../../../src/app/slack-handler';
 import { SlackDeliveryError, SlackWebhookPoster, type SlackWebhookUrl } from '../../../src/aws/slack-webhook';
 import { SecureParameterReader } from '../../../src/aws/ssm-secret';
 import { driftFinding } from '../alerts/slack-fixtures';
@@ -349,15 +349,13 @@ describe('notify-slack handler end to end (SSM mock, real poster, local webhook 
 describe('notify-slack deployed handler', () => {
   it('fails loudly when SLACK_WEBHOOK_PARAM is not set', async () => {
     // Prepare
-    const saved = process.env.SLACK_WEBHOOK_PARAM;
-    delete process.env.SLACK_WEBHOOK_PARAM;
+    const deployedHandler = initSlackHandler({});
     const event: SNSEvent = { Records: [snsRecord(JSON.stringify(driftFinding()), 'msg-1')] };
 
     // Act
     const error: unknown = await deployedHandler(event, context).catch((caught: unknown) => caught);
 
     // Assess
-    if (saved !== undefined) process.env.SLACK_WEBHOOK_PARAM = saved;
     expect(error).toBeInstanceOf(SlackConfigurationError);
     expect(error).toMatchObject({ message: 'SLACK_WEBHOOK_PARAM is not set' });
   });

@@ -1,8 +1,9 @@
 import type { KeyMetadata } from '../../../src/core/key';
 import {
+  factsOf,
   type LoadedManifest,
   type ManagedKey,
-  resolveKey,
+  resolveEntry,
   validationOptionsFor,
 } from '../../../src/manifest';
 
@@ -37,7 +38,7 @@ function manifest(...keys: ManagedKey[]): LoadedManifest {
   };
 }
 
-describe('resolveKey', () => {
+describe('resolveEntry', () => {
   it.each([
     ['key ID', { keyId: KEY_ID }, key()],
     ['key ARN', { keyArn: KEY_ARN }, key()],
@@ -47,12 +48,12 @@ describe('resolveKey', () => {
       key({ aliases: ['alias/other', 'alias/payments'] }),
     ],
     ['tag', { tag: { key: 'team', value: 'payments' } }, key({ tags: { env: 'prod', team: 'payments' } })],
-  ])('matches by %s', (_kind, match, metadata) => {
+  ])('matches by %s', async (_kind, match, metadata) => {
     // Prepare
     const managed = manifest(entry('unrelated', { alias: 'alias/unrelated' }), entry('wanted', match));
 
     // Act
-    const resolved = resolveKey(managed, metadata);
+    const resolved = (await resolveEntry(managed, factsOf(metadata))).entry;
 
     // Assess
     expect(resolved?.name).toBe('wanted');
@@ -72,15 +73,15 @@ describe('resolveKey', () => {
       { tag: { key: 'team', value: 'payments' } },
       key({ tags: { owner: 'payments' } }),
     ],
-  ])('does not match %s', (_case, match, metadata) => {
+  ])('does not match %s', async (_case, match, metadata) => {
     // Act
-    const resolved = resolveKey(manifest(entry('e', match)), metadata);
+    const resolved = (await resolveEntry(manifest(entry('e', match)), factsOf(metadata))).entry;
 
     // Assess
     expect(resolved).toBeUndefined();
   });
 
-  it('returns the first matching entry when matchers of different kinds select the same key', () => {
+  it('returns the first matching entry when matchers of different kinds select the same key', async () => {
     // Prepare
     const managed = manifest(
       entry('by-tag', { tag: { key: 'team', value: 'x' } }),
@@ -88,11 +89,47 @@ describe('resolveKey', () => {
     );
 
     // Act
-    const resolved = resolveKey(managed, key({ aliases: ['alias/x'], tags: { team: 'x' } }));
+    const resolved = (
+      await resolveEntry(managed, factsOf(key({ aliases: ['alias/x'], tags: { team: 'x' } })))
+    ).entry;
 
     // Assess
     expect(resolved?.name).toBe('by-tag');
   });
+});
+
+it('reads aliases and tags only when an entry matches by them, and each at most once', async () => {
+  // Prepare
+  const calls: string[] = [];
+  const facts = {
+    keyId: KEY_ID,
+    keyArn: KEY_ARN,
+    aliases: async () => {
+      calls.push('aliases');
+      return ['alias/b'];
+    },
+    tags: async () => {
+      calls.push('tags');
+      return { team: 'b' };
+    },
+  };
+  const byId = manifest(entry('by-id', { keyId: KEY_ID }), entry('by-alias', { alias: 'alias/b' }));
+  const byTag = manifest(
+    entry('first-alias', { alias: 'alias/a' }),
+    entry('second-alias', { alias: 'alias/c' }),
+    entry('tagged', { tag: { key: 'team', value: 'b' } }),
+  );
+
+  // Act
+  const first = await resolveEntry(byId, facts);
+  const callsForId = [...calls];
+  const second = await resolveEntry(byTag, facts);
+
+  // Assess
+  expect(first.entry?.name).toBe('by-id');
+  expect(callsForId).toEqual([]);
+  expect(second).toEqual({ entry: byTag.keys[2], aliases: ['alias/b'], tags: { team: 'b' } });
+  expect(calls).toEqual(['aliases', 'tags']);
 });
 
 describe('validationOptionsFor', () => {

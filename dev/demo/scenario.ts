@@ -2,7 +2,7 @@
  * What happens to the account in the demo: who tampers with which key, and how. Kept apart from the
  * orchestration so the story can be read in one place. The key names are the shipped manifest's.
  */
-import { MOTO_ACCOUNT_ID, WORLD_REGION } from '../../src/local/world';
+import { MOTO_ACCOUNT_ID, WORLD_REGION } from '../world';
 
 /** The remediate-mode key someone opens to everyone. */
 export const REMEDIATED_KEY = 'payments-data';

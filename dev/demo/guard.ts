@@ -8,24 +8,19 @@
 import path from 'node:path';
 import type { LogItem } from '@aws-lambda-powertools/logger';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { AWS_RETRY_CONFIG, createKmsClient, createSnsClient } from '../../src/aws/clients';
+import { createDriftHandler } from '../../src/app/drift-handler';
+import { buildGuard } from '../../src/app/guard-deps';
 import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
-import { KmsKeyPolicyStore } from '../../src/aws/kms-store';
 import { EventBridgeRuleHealth } from '../../src/aws/rule-health';
-import { SnsFindingPublisher } from '../../src/aws/sns-publisher';
 import { type AuditReport, auditKeys } from '../../src/guard/audit-keys';
-import { systemClock } from '../../src/guard/ports';
-import { WORLD_PLACEHOLDERS, type WorldClientConfig } from '../../src/local/world';
 import type { LoadedManifest } from '../../src/manifest/types';
+import { WORLD_PLACEHOLDERS, type WorldClientConfig } from '../world';
 
-type DriftModule = typeof import('../../handlers/drift');
-export type DriftHandler = ReturnType<DriftModule['createDriftHandler']>;
-export type DriftSummary = import('../../handlers/drift').DriftSummary;
+export type DriftHandler = ReturnType<typeof createDriftHandler>;
+export type { DriftSummary } from '../../src/app/drift-handler';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -87,24 +82,6 @@ export function recordPublishes(sns: SNSClient): SentMessage[] {
   return sent;
 }
 
-/**
- * handlers/drift.ts builds its production handler at module load (as Lambda does at init), which reads
- * TOPIC_ARN and the Region from the environment. Load it with the demo's values, silenced, and use
- * only its createDriftHandler: the demo passes its own adapters.
- */
-async function loadDriftModule(env: Record<string, string>): Promise<DriftModule> {
-  const saved = new Map(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    return await import('../../handlers/drift');
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
-
 /** What an EventBridge-invoked Lambda receives as its context; the handler's logger reads it. */
 export function demoLambdaContext(requestId: string): Context {
   return {
@@ -143,51 +120,42 @@ export interface DemoGuard {
 /** The guard with its own clients (it is a different principal from whoever tampers with the keys). */
 export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGuard> {
   const { clientConfig, manifest } = options;
-  const drift = await loadDriftModule({
-    TOPIC_ARN: options.topicArn,
-    AWS_REGION: clientConfig.region,
-    MANIFEST_PATH: manifest.path,
-    STATE_TABLE: options.stateTable,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  const kms = createKmsClient(clientConfig);
-  const sns = createSnsClient(clientConfig);
-  const dynamodb = new DynamoDBClient({ ...AWS_RETRY_CONFIG, ...clientConfig });
-  const events = new EventBridgeClient({ ...AWS_RETRY_CONFIG, ...clientConfig });
-  const sent = recordPublishes(sns);
   const logger = new RecordingLogger({ serviceName: 'kms-policy-guard', logLevel: 'INFO' });
-  const ledger = new DynamoRemediationLedger({
-    tableName: options.stateTable,
-    client: dynamodb,
-    window: manifest.flapping,
-  });
-  const deps = {
-    store: new KmsKeyPolicyStore(kms),
-    publisher: new SnsFindingPublisher(sns, options.topicArn, logger),
-    ledger,
-    clock: systemClock,
-    logger,
+  const guard = buildGuard({
     manifest,
+    aws: clientConfig,
+    logger,
     repoRoot: REPO_ROOT,
-  };
-  const handler = drift.createDriftHandler(
-    { ...deps, region: clientConfig.region },
+    topicArn: options.topicArn,
+    stateTable: options.stateTable,
+  });
+  const sent = recordPublishes(guard.sns);
+  const { ledger } = guard.deps;
+  if (!(ledger instanceof DynamoRemediationLedger))
+    throw new TypeError('the demo guard keeps its ledger in DynamoDB');
+  const handler = createDriftHandler(
+    { ...guard.deps, logger, region: clientConfig.region },
     { timeoutEarlyInMillis: 0 },
   );
-  const health = new EventBridgeRuleHealth(events, options.driftRule.ruleName, options.driftRule.busName);
+  const health = EventBridgeRuleHealth.create(
+    clientConfig,
+    options.driftRule.ruleName,
+    options.driftRule.busName,
+  );
   return {
     drift: handler,
     ledger,
     audit: (runId) =>
-      // As handlers/audit.ts runs it: the location from the function's ARN, every customer managed key.
+      // As the audit function runs it: the location from the function's ARN, every customer managed key.
       auditKeys(
-        { ...deps, health },
+        { ...guard.deps, health },
         { runId, trigger: 'audit', concurrency: 4, reportUnmanaged: true, location: WORLD_PLACEHOLDERS },
       ),
     logger,
     sent,
     destroy: () => {
-      for (const client of [kms, sns, dynamodb, events]) client.destroy();
+      guard.destroy();
+      health.destroy();
     },
   };
 }

@@ -12,7 +12,16 @@ import { createStateTable, type LedgerEntry } from '../../src/aws/dynamo-ledger'
 import { KmsKeyPolicyStore } from '../../src/aws/kms-store';
 import { type CliIo, colourEnabled, createStyle, type Style } from '../../src/cli/output';
 import type { AuditReport } from '../../src/guard/audit-keys';
-import { type MotoServer, startMoto } from '../../src/local/moto-server';
+import {
+  describeMatcher,
+  factsOf,
+  loadManifest,
+  renderDesiredPolicy,
+  resolveEntry,
+} from '../../src/manifest';
+import type { LoadedManifest, ManagedKey } from '../../src/manifest/types';
+import { comparePolicies } from '../../src/policy/compare';
+import { type MotoServer, startMoto } from '../moto-server';
 import {
   createFindingsTopic,
   createKeyWithPolicy,
@@ -32,10 +41,7 @@ import {
   WORLD_REGION,
   type WorldClients,
   worldClientConfig,
-} from '../../src/local/world';
-import { describeMatcher, loadManifest, renderDesiredPolicy, resolveKey } from '../../src/manifest';
-import type { LoadedManifest, ManagedKey } from '../../src/manifest/types';
-import { comparePolicies } from '../../src/policy/compare';
+} from '../world';
 import { createDemoGuard, type DemoGuard, type DriftSummary, demoLambdaContext, REPO_ROOT } from './guard';
 import { createNarrator, type Narrator, renderEmail, renderTable, seconds, severityText } from './print';
 import {
@@ -276,7 +282,16 @@ class DemoRun {
     const store = new KmsKeyPolicyStore(this.clients.kms);
     const statuses: DemoKeyStatus[] = [];
     for (const key of keys) {
-      const metadata = await store.describeKey(key.keyId);
+      const [description, aliases, tags] = await Promise.all([
+        store.describeKey(key.keyId),
+        store.listAliases(),
+        store.listResourceTags(key.keyId),
+      ]);
+      const metadata = {
+        ...description,
+        aliases: [...aliases].filter(([, target]) => target === key.keyId).map(([alias]) => alias),
+        tags,
+      };
       const livePolicy = await store.getKeyPolicy(key.keyId);
       const comparison = comparePolicies(key.desiredPolicy, livePolicy, { partition: 'aws' });
       const status: DemoKeyStatus = {
@@ -286,7 +301,7 @@ class DemoRun {
         liveEqualsDesired: comparison.status === 'equivalent',
         livePolicy,
       };
-      const managedBy = resolveKey(manifest, metadata)?.name;
+      const managedBy = (await resolveEntry(manifest, factsOf(metadata))).entry?.name;
       if (managedBy !== undefined) status.managedBy = managedBy;
       statuses.push(status);
     }

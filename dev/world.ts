@@ -32,11 +32,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { stringify as stringifyYaml } from 'yaml';
 import * as z from 'zod';
-import type { FindingMessage } from '../alerts/sns-message';
-import type { GuardMode } from '../core/key';
-import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../guard/event-pattern';
+import type { FindingMessage } from '../src/alerts/sns-message';
+import type { GuardMode } from '../src/core/key';
+import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 
-import type { FlappingLimit, KeyMatcher, PlaceholderValues } from '../manifest/types';
+import type { FlappingLimit, KeyMatcher, PlaceholderValues } from '../src/manifest/types';
 
 /** The account moto answers as, and the Region the local world lives in. */
 export const MOTO_ACCOUNT_ID = '123456789012';
@@ -48,7 +48,7 @@ export const WORLD_PLACEHOLDERS: PlaceholderValues = {
 };
 
 /** The desired documents shipped in the repository (policies/). */
-export const SHIPPED_POLICIES_DIR = path.resolve(__dirname, '../../policies');
+export const SHIPPED_POLICIES_DIR = path.resolve(__dirname, '../policies');
 
 /** A world setup step failed (moto answered without an ID, refused an event, ...). */
 export class WorldSetupError extends Error {

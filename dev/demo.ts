@@ -1,11 +1,11 @@
 /**
- * `npm start`: the end-to-end demo on a local AWS (moto). See scripts/demo/run.ts for the story.
+ * `npm start`: the end-to-end demo on a local AWS (moto). See dev/demo/run.ts for the story.
  * Exit codes: 0 the demo ran and every step behaved as described; 1 a step failed or the story did not
  * hold; 130/143 interrupted (moto is stopped first in every case).
  */
 import { processIo } from '../src/cli/output';
-import { MOTO_INSTALL_HINT, type MotoServer, MotoServerError } from '../src/local/moto-server';
 import { runDemo } from './demo/run';
+import { MOTO_INSTALL_HINT, type MotoServer, MotoServerError } from './moto-server';
 
 async function main(): Promise<number> {
   const io = processIo();

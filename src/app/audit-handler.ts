@@ -1,0 +1,142 @@
+/**
+ * The audit function (docs/architecture.md#data-flow): an EventBridge schedule -> auditKeys over every key
+ * the manifest manages (and, by default, every customer managed key it does not) -> one finding per
+ * problem key, a guard-disabled finding when the drift rule is missing or disabled, and one
+ * audit-summary finding. handlers/audit.ts only calls initAuditHandler.
+ *
+ * An audit that could not check every key publishes what it could (the audit-incomplete finding names
+ * the keys not checked) and then THROWS, so the failure shows in the function's Errors metric and alarm.
+ *
+ * Environment (src/app/config.ts): TOPIC_ARN, DRIFT_RULE_NAME (required), MANIFEST_PATH, STATE_TABLE,
+ * AUDIT_CONCURRENCY (1..64, default 8), AUDIT_REPORT_UNMANAGED (default true), GUARD_ROLE_ARN.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { EventBridgeRuleHealth } from '../aws/rule-health';
+import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
+import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
+import { guardRoleArn, loadManifest } from '../manifest';
+import { readAuditConfig } from './config';
+import { buildGuard } from './guard-deps';
+
+export interface AuditHandlerDeps extends Omit<AuditDeps, 'logger'> {
+  logger: Logger;
+  region: string;
+  concurrency: number;
+  reportUnmanaged: boolean;
+  guardRoleArn?: string;
+}
+
+export interface AuditHandlerOptions {
+  /** middy: how long before the Lambda timeout to give up; tests use 0 (no timer). */
+  timeoutEarlyInMillis?: number;
+}
+
+export interface AuditResult {
+  runId: string;
+  complete: true;
+  summary: AuditSummary;
+  durationMs: number;
+}
+
+/** Only what the audit uses from the scheduled event (`aws.events`, `Scheduled Event`). */
+const scheduledEventSchema = z.looseObject({
+  id: z.string().min(1).optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  region: z.string().min(1).optional(),
+});
+
+const LAMBDA_ARN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
+
+/** The audited account and Region: from the function's own ARN (always there), else the event. */
+function locationOf(
+  event: z.infer<typeof scheduledEventSchema>,
+  context: Context,
+  region: string,
+): KeyLocation | undefined {
+  const match = LAMBDA_ARN.exec(context.invokedFunctionArn ?? '');
+  if (match?.[1] && match[2] && match[3]) {
+    return { partition: match[1], region: match[2], accountId: match[3] };
+  }
+  if (event.account) {
+    const eventRegion = event.region ?? region;
+    return { partition: partitionOfRegion(eventRegion), region: eventRegion, accountId: event.account };
+  }
+  return undefined;
+}
+
+/** The Lambda handler around injected dependencies (middy + Powertools context injection). */
+export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandlerOptions = {}) {
+  const { logger } = deps;
+  const handle = async (event: unknown, context: Context): Promise<AuditResult> => {
+    const parsed = scheduledEventSchema.safeParse(event);
+    const scheduled = parsed.success ? parsed.data : {};
+    const now = deps.clock.now();
+    // The scheduled event's ID: a retried invocation publishes findings with the same IDs.
+    const runId = scheduled.id ?? `audit-${now.toISOString()}`;
+    const location = locationOf(scheduled, context, deps.region);
+    logger.appendKeys({ runId });
+    const auditDeps: AuditDeps = { ...deps };
+    const guardPrincipal =
+      deps.guardPrincipalArn ?? deps.guardRoleArn ?? (location && guardRoleArn(location));
+    if (guardPrincipal) auditDeps.guardPrincipalArn = guardPrincipal;
+    const report = await auditKeys(auditDeps, {
+      runId,
+      trigger: 'audit',
+      concurrency: deps.concurrency,
+      reportUnmanaged: deps.reportUnmanaged,
+      ...(location ? { location } : {}),
+      region: deps.region,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
+    });
+    if (!report.complete) {
+      logger.error('audit_incomplete', {
+        summary: report.summary,
+        notChecked: report.notChecked,
+        problems: report.problems,
+      });
+      throw new AuditIncompleteError(report);
+    }
+    return { runId, complete: true, summary: report.summary, durationMs: report.durationMs };
+  };
+  return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  );
+}
+
+/** Production wiring from the environment, run once per container at module init. */
+export function initAuditHandler(env: Readonly<Record<string, string | undefined>>) {
+  const logger = new Logger({ serviceName: 'kms-policy-guard' });
+  const config = readAuditConfig(env);
+  const manifest = loadManifest(config.manifestPath);
+  const guard = buildGuard({
+    manifest,
+    aws: { region: config.region },
+    logger,
+    repoRoot: config.taskRoot,
+    topicArn: config.topicArn,
+    ...(config.stateTable ? { stateTable: config.stateTable } : {}),
+  });
+  logger.info('audit_initialized', {
+    manifest: config.manifestPath,
+    managedKeys: manifest.keys.length,
+    concurrency: config.concurrency,
+    reportUnmanaged: config.reportUnmanaged,
+    driftRule: config.driftRuleName,
+  });
+  return createAuditHandler({
+    ...guard.deps,
+    logger,
+    health: EventBridgeRuleHealth.create({ region: config.region }, config.driftRuleName),
+    region: config.region,
+    concurrency: config.concurrency,
+    reportUnmanaged: config.reportUnmanaged,
+    guardRoleArn: config.guardRoleArn,
+  });
+}

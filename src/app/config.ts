@@ -1,0 +1,139 @@
+/**
+ * The one place the guard reads its environment: a zod schema per function, every value checked at
+ * init so a misconfigured function fails loudly before its first event (GuardConfigError), never
+ * half-works. Handlers, the demo and the tests read configuration only through here.
+ */
+import path from 'node:path';
+import * as z from 'zod';
+import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
+import { GuardConfigError } from '../guard/errors';
+
+/** What the drift and audit functions share. */
+export interface GuardConfig {
+  topicArn: string;
+  /** Absolute path of the manifest (MANIFEST_PATH, relative to the task root). */
+  manifestPath: string;
+  /** The Region this guard runs in (AWS_REGION). */
+  region: string;
+  /** The guard's role ARN (GUARD_ROLE_ARN); absent: derived per key as `kms-policy-guard-<region>`. */
+  guardRoleArn?: string;
+  /** The DynamoDB state table (STATE_TABLE); absent: state in the container's memory. */
+  stateTable?: string;
+  /** Where paths are shown relative to (LAMBDA_TASK_ROOT, else the working directory). */
+  taskRoot: string;
+}
+
+export interface AuditConfig extends GuardConfig {
+  /** The EventBridge rule whose health every audit checks (DRIFT_RULE_NAME). */
+  driftRuleName: string;
+  /** Keys checked at once (AUDIT_CONCURRENCY). */
+  concurrency: number;
+  /** Report keys no manifest entry matches (AUDIT_REPORT_UNMANAGED). */
+  reportUnmanaged: boolean;
+}
+
+export interface SlackConfig {
+  /** The SSM SecureString with the webhook URL (SLACK_WEBHOOK_PARAM); read on first use. */
+  webhookParam?: string;
+  /** `SLACK_WEBHOOK_ALLOW_INSECURE_LOCAL=1`: accept `http://127.0.0.1:<port>` (tests, local runs only). */
+  allowInsecureLocal: boolean;
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const guardEnv = z.object({
+  TOPIC_ARN: z
+    .string()
+    .optional()
+    .refine((value) => value?.startsWith('arn:') === true, {
+      error: (issue) => `TOPIC_ARN must be the SNS topic ARN, got ${JSON.stringify(issue.input ?? null)}`,
+    }),
+  AWS_REGION: optionalText,
+  AWS_DEFAULT_REGION: optionalText,
+  MANIFEST_PATH: optionalText,
+  LAMBDA_TASK_ROOT: optionalText,
+  GUARD_ROLE_ARN: optionalText,
+  STATE_TABLE: optionalText,
+});
+
+const auditEnv = guardEnv.extend({
+  DRIFT_RULE_NAME: z
+    .string()
+    .optional()
+    .refine((value) => value !== undefined && value !== '', {
+      error: 'DRIFT_RULE_NAME is not set (the drift rule to health-check)',
+    }),
+  AUDIT_CONCURRENCY: z
+    .string()
+    .optional()
+    .refine(
+      (raw) => {
+        if (raw === undefined || raw.trim() === '') return true;
+        const value = Number(raw);
+        return /^\d+$/.test(raw.trim()) && value >= 1 && value <= MAX_AUDIT_CONCURRENCY;
+      },
+      {
+        error: (issue) =>
+          `AUDIT_CONCURRENCY must be an integer from 1 to ${MAX_AUDIT_CONCURRENCY}, got ${JSON.stringify(issue.input)}`,
+      },
+    ),
+  AUDIT_REPORT_UNMANAGED: z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || raw === 'true' || raw === 'false', {
+      error: (issue) =>
+        `AUDIT_REPORT_UNMANAGED must be 'true' or 'false', got ${JSON.stringify(issue.input)}`,
+    }),
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new GuardConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
+  }
+  return parsed.data;
+}
+
+function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new GuardConfigError('AWS_REGION is not set');
+  const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
+  const config: GuardConfig = {
+    topicArn: env.TOPIC_ARN ?? '',
+    manifestPath: path.resolve(taskRoot, env.MANIFEST_PATH ?? 'policies/manifest.yaml'),
+    region,
+    taskRoot,
+  };
+  if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
+  if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;
+  return config;
+}
+
+/** The drift function's configuration; throws GuardConfigError (failing init) when something is missing. */
+export function readDriftConfig(env: Env): GuardConfig {
+  return guardConfigOf(parseEnv(guardEnv, env));
+}
+
+/** The audit function's configuration; throws GuardConfigError when something is missing or malformed. */
+export function readAuditConfig(env: Env): AuditConfig {
+  const parsed = parseEnv(auditEnv, env);
+  const concurrency = parsed.AUDIT_CONCURRENCY?.trim();
+  return {
+    ...guardConfigOf(parsed),
+    driftRuleName: parsed.DRIFT_RULE_NAME ?? '',
+    concurrency: concurrency ? Number(concurrency) : DEFAULT_AUDIT_CONCURRENCY,
+    reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
+  };
+}
+
+/** The Slack notifier's configuration; the webhook parameter is checked on first use, not at init. */
+export function readSlackConfig(env: Env): SlackConfig {
+  const config: SlackConfig = { allowInsecureLocal: env.SLACK_WEBHOOK_ALLOW_INSECURE_LOCAL === '1' };
+  if (env.SLACK_WEBHOOK_PARAM) config.webhookParam = env.SLACK_WEBHOOK_PARAM;
+  return config;
+}

@@ -1,0 +1,97 @@
+/**
+ * The composition root: one function that builds the guard's dependencies from configuration, for
+ * both Lambda functions, the CLI, the `npm start` demo and the tests. Only the differences are
+ * parameters: where findings go, which ledger keeps state, which logger, and (tests) fault injection.
+ */
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { type AwsClientSettings, createKmsClient, createSnsClient } from '../aws/clients';
+import { remediationLedgerFor, type StateTableClient, stateTableClientFor } from '../aws/dynamo-ledger';
+import { KmsKeyPolicyStore } from '../aws/kms-store';
+import { SnsFindingPublisher } from '../aws/sns-publisher';
+import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
+import type { CheckKeyDeps } from '../guard/check-key';
+import type { GuardLogger } from '../guard/logger';
+import {
+  type Clock,
+  type FindingPublisher,
+  type KeyPolicyStore,
+  type RemediationLedger,
+  systemClock,
+} from '../guard/ports';
+import type { StabilizationPolicy } from '../guard/stabilize';
+import type { LoadedManifest } from '../manifest/types';
+
+export interface GuardWiring {
+  manifest: LoadedManifest;
+  /** Region, endpoint and profile of every client. */
+  aws: AwsClientSettings;
+  logger: GuardLogger;
+  /** Where paths in findings are shown relative to (Lambda task root, repository root). */
+  repoRoot: string;
+  /** SNS topic for findings; absent: `publisher` must be given. */
+  topicArn?: string;
+  /** Wraps (or replaces) the SNS publisher: the CLI collects findings and forwards them only on request. */
+  publisher?: (sns: FindingPublisher | undefined) => FindingPublisher;
+  /** DynamoDB state table; absent: the ledger lives in this process's memory. */
+  stateTable?: string;
+  /** A ledger to use instead (tests). */
+  ledger?: RemediationLedger;
+  guardPrincipalArn?: string;
+  clock?: Clock;
+  stabilization?: Partial<StabilizationPolicy>;
+  /** How long aliases and tags stay cached (default 60 s). */
+  lookupTtlMs?: number;
+  /** Wraps the KMS adapter (tests: stale reads, fault injection). */
+  wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
+}
+
+export interface Guard {
+  deps: CheckKeyDeps;
+  kms: KMSClient;
+  sns: SNSClient;
+  /** The state table and its client, when one is configured (the drift handler's idempotency uses it). */
+  stateTable?: StateTableClient;
+  destroy(): void;
+}
+
+export function buildGuard(wiring: GuardWiring): Guard {
+  const clock = wiring.clock ?? systemClock;
+  const kms = createKmsClient(wiring.aws);
+  const sns = createSnsClient(wiring.aws);
+  const stateTable = stateTableClientFor(wiring.stateTable, wiring.aws);
+  const snsPublisher = wiring.topicArn
+    ? new SnsFindingPublisher(sns, wiring.topicArn, wiring.logger)
+    : undefined;
+  const publisher = wiring.publisher ? wiring.publisher(snsPublisher) : snsPublisher;
+  if (!publisher) throw new TypeError('buildGuard needs a topicArn or a publisher');
+  const kmsStore = new KmsKeyPolicyStore(kms);
+  const store = new CachingKeyStore(
+    wiring.wrapStore ? wiring.wrapStore(kmsStore) : kmsStore,
+    clock,
+    wiring.lookupTtlMs ?? DEFAULT_LOOKUP_TTL_MS,
+  );
+  const deps: CheckKeyDeps = {
+    store,
+    publisher,
+    ledger: wiring.ledger ?? remediationLedgerFor(stateTable, wiring.manifest.flapping, wiring.logger),
+    clock,
+    logger: wiring.logger,
+    manifest: wiring.manifest,
+    repoRoot: wiring.repoRoot,
+  };
+  if (wiring.guardPrincipalArn) deps.guardPrincipalArn = wiring.guardPrincipalArn;
+  if (wiring.stabilization) deps.stabilization = wiring.stabilization;
+  const guard: Guard = {
+    deps,
+    kms,
+    sns,
+    destroy: () => {
+      kms.destroy();
+      sns.destroy();
+      stateTable?.client.destroy();
+    },
+  };
+  if (stateTable) guard.stateTable = stateTable;
+  return guard;
+}

@@ -1,0 +1,185 @@
+/**
+ * What one check of one key carries from start to finish, and how it turns into a published finding.
+ * Every finding about a key is built here, so the ID, title and key fields are written once.
+ */
+import type { ActionTaken, Actor, Finding, FindingKind, Trigger } from '../../core/finding';
+import type { GuardMode } from '../../core/key';
+import type { KeyLocation } from '../../core/key-arn';
+import type { LoadedManifest, ManagedKey } from '../../manifest/types';
+import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
+import type { CachingKeyStore } from '../caching-store';
+import { PublishFailedError } from '../errors';
+import type { GuardLogger, LogAttributes } from '../logger';
+import type { Clock, FindingPublisher, RemediationLedger } from '../ports';
+import type { StabilizationPolicy } from '../stabilize';
+
+export interface CheckKeyDeps {
+  /** KMS for the key's account and Region, behind the lookup cache (aliases, tags). */
+  store: CachingKeyStore;
+  publisher: FindingPublisher;
+  ledger: RemediationLedger;
+  clock: Clock;
+  logger: GuardLogger;
+  manifest: LoadedManifest;
+  /** The guard's own role; default: the serverless.yml name `kms-policy-guard-<region>` in the key's account. */
+  guardPrincipalArn?: string;
+  stabilization?: Partial<StabilizationPolicy>;
+  /** Directory policy paths are shown relative to (repository root, Lambda task root); default: cwd. */
+  repoRoot?: string;
+  /** Partition/Region/account of a bare key ID, so its ARN is known without a DescribeKey call. */
+  defaultLocation?: KeyLocation;
+}
+
+export interface CheckKeyRequest {
+  /** Key ID, key ARN or `alias/name`. */
+  keyRef: string;
+  trigger: Trigger;
+  actor?: Actor;
+  /** CloudTrail eventID (events) or a run ID (audit, CLI); part of the finding ID. */
+  eventId?: string;
+  /** Overrides the manifest's mode for this check (CLI `--mode dry-run`). */
+  modeOverride?: GuardMode;
+}
+
+export type CheckResult =
+  /** Live and desired are equivalent: logged, nothing published. */
+  | 'in-sync'
+  /** An unmanaged key and `unmanagedKeys: ignore`. */
+  | 'ignored'
+  /** The guard's own PutKeyPolicy event found drift: left to the event of whoever changed it since, and the audit. */
+  | 'deferred'
+  /** A finding was published (see `finding`). */
+  | 'published';
+
+export interface CheckOutcome {
+  result: CheckResult;
+  keyArn: string;
+  keyId: string;
+  mode?: GuardMode;
+  finding?: Finding;
+}
+
+/** Everything a finding needs that does not depend on the outcome. */
+export interface CheckContext {
+  deps: CheckKeyDeps;
+  request: CheckKeyRequest;
+  keyArn: string;
+  keyId: string;
+  /** The key's partition, Region and account, read once from its ARN. */
+  location: KeyLocation;
+  aliases: string[];
+  mode: GuardMode;
+  managed?: ManagedKey;
+  policyFile?: string;
+  now: Date;
+  log: (level: keyof GuardLogger, message: string, attributes?: LogAttributes) => void;
+}
+
+export interface FindingParts {
+  kind: FindingKind;
+  severity: Severity;
+  action: ActionTaken;
+  title: string;
+  details: string[];
+  comparison?: CompareResult;
+  validation?: { desired: ValidationFinding[]; live: ValidationFinding[] };
+  livePolicy?: string;
+  desiredPolicy?: string;
+}
+
+const KIND_HEADLINES: Record<FindingKind, string> = {
+  drift: 'Key policy drift',
+  remediated: 'Key policy restored',
+  'would-remediate': 'Dry run: would restore key policy',
+  'invalid-desired': 'Desired key policy is invalid',
+  'invalid-live': 'Live key policy is invalid',
+  'orphaned-principal': 'Key policy names a deleted IAM principal',
+  'unmanaged-key': 'Key not managed by the manifest',
+  'guard-locked-out': 'Guard locked out of key',
+  'key-unavailable': 'Key unavailable',
+  'key-not-writable': 'Key policy drift on a key the guard does not write',
+  flapping: 'Key policy flapping: remediation paused',
+  'remediation-failed': 'Key policy restore not confirmed',
+  'lockout-risk': 'Restore refused: lockout risk',
+  'guard-disabled': 'Guard disabled',
+  'audit-summary': 'Audit summary',
+  'audit-incomplete': 'Audit incomplete',
+};
+
+function label(ctx: CheckContext): string {
+  return ctx.managed?.name ?? ctx.aliases[0] ?? ctx.keyId;
+}
+
+function byWhom(actor: Actor | undefined): string {
+  if (!actor?.arn) return '';
+  const name = actor.arn.slice(actor.arn.lastIndexOf('/') + 1) || actor.arn;
+  return ` by ${name}`;
+}
+
+export function title(ctx: CheckContext, kind: FindingKind, severity: Severity, suffix = ''): string {
+  return `[${severity.toUpperCase()}] ${KIND_HEADLINES[kind]}: ${label(ctx)}${byWhom(ctx.request.actor)}${suffix}`;
+}
+
+function buildFinding(ctx: CheckContext, parts: FindingParts): Finding {
+  const runId = ctx.request.eventId ?? `${ctx.request.trigger}-${ctx.now.toISOString()}`;
+  const finding: Finding = {
+    id: `${runId}:${ctx.keyId}:${parts.kind}`,
+    kind: parts.kind,
+    severity: parts.severity,
+    title: parts.title,
+    keyArn: ctx.keyArn,
+    keyId: ctx.keyId,
+    aliases: ctx.aliases,
+    region: ctx.location.region,
+    account: ctx.location.accountId,
+    mode: ctx.mode,
+    action: parts.action,
+    trigger: ctx.request.trigger,
+    details: parts.details,
+    time: ctx.now.toISOString(),
+  };
+  if (ctx.managed) finding.keyName = ctx.managed.name;
+  if (ctx.policyFile) finding.policyFile = ctx.policyFile;
+  if (ctx.request.actor) finding.actor = ctx.request.actor;
+  if (parts.comparison) {
+    finding.diff = parts.comparison.diff;
+    finding.cosmetic = parts.comparison.cosmetic;
+  }
+  if (parts.validation) finding.validation = parts.validation;
+  if (parts.livePolicy !== undefined) finding.livePolicy = parts.livePolicy;
+  if (parts.desiredPolicy !== undefined) finding.desiredPolicy = parts.desiredPolicy;
+  return finding;
+}
+
+/** Builds and publishes the finding; a failed Publish fails the check (the invocation is retried). */
+export async function publish(ctx: CheckContext, parts: FindingParts): Promise<CheckOutcome> {
+  const finding = buildFinding(ctx, parts);
+  try {
+    await ctx.deps.publisher.publish(finding);
+  } catch (error) {
+    // The invocation fails (Lambda retries, the DLQ keeps the event); the full finding goes to the
+    // log so nothing it says, such as an overwritten document, exists only in a lost message.
+    ctx.log('error', 'finding_publish_failed', { finding, error });
+    if (error instanceof PublishFailedError) throw error;
+    throw new PublishFailedError(
+      finding.id,
+      error instanceof Error ? error.message : String(error),
+      undefined,
+      {
+        cause: error,
+      },
+    );
+  }
+  ctx.log('info', 'finding_published', {
+    findingId: finding.id,
+    kind: finding.kind,
+    severity: finding.severity,
+    action: finding.action,
+  });
+  return { result: 'published', keyArn: ctx.keyArn, keyId: ctx.keyId, mode: ctx.mode, finding };
+}
+
+/** An outcome that publishes nothing. */
+export function quietOutcome(ctx: CheckContext, result: Exclude<CheckResult, 'published'>): CheckOutcome {
+  return { result, keyArn: ctx.keyArn, keyId: ctx.keyId, mode: ctx.mode };
+}

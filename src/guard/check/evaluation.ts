@@ -1,0 +1,84 @@
+/**
+ * The evaluation of a managed key: its desired document rendered for the key's location, the live
+ * document, both validated, and their comparison. Pure once the live document is read.
+ */
+import type { FindingKind } from '../../core/finding';
+import { renderDesiredPolicy, validationOptionsFor } from '../../manifest';
+import type { ManagedKey } from '../../manifest/types';
+import { comparePolicies } from '../../policy/compare';
+import { maxSeverity } from '../../policy/diff';
+import type { CompareResult, Severity, ValidationFinding, ValidationResult } from '../../policy/types';
+import { validatePolicy } from '../../policy/validate';
+import type { CheckContext, FindingParts } from './context';
+
+export interface Evaluation {
+  desiredPolicy: string;
+  livePolicy: string;
+  comparison: CompareResult;
+  desiredValidation: ValidationResult;
+  liveValidation: ValidationResult;
+}
+
+export async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<Evaluation> {
+  const { location } = ctx;
+  const desiredPolicy = renderDesiredPolicy(managed, location);
+  const livePolicy = await ctx.deps.store.getKeyPolicy(ctx.keyId);
+  // A dry run predicts remediation, so the desired document is judged by the remediate-mode rules.
+  const validationMode = ctx.mode === 'dry-run' ? 'remediate' : ctx.mode;
+  const options = {
+    ...validationOptionsFor(ctx.deps.manifest, validationMode, location),
+    keyAccount: location.accountId,
+  };
+  if (ctx.deps.guardPrincipalArn) options.guardPrincipal = ctx.deps.guardPrincipalArn;
+  const desiredValidation = validatePolicy(desiredPolicy, options);
+  // The live document is judged as a policy, not as a remediation target: no guard-principal rule.
+  const liveValidation = validatePolicy(livePolicy, { ...options, guardPrincipal: undefined, mode: 'alert' });
+  const comparison = comparePolicies(desiredPolicy, livePolicy, { partition: location.partition });
+  return { desiredPolicy, livePolicy, comparison, desiredValidation, liveValidation };
+}
+
+/** Whether a live document is equivalent to the evaluated desired one (the re-reads after a write). */
+export function isEquivalentToDesired(ctx: CheckContext, evaluation: Evaluation, live: string): boolean {
+  return (
+    comparePolicies(evaluation.desiredPolicy, live, { partition: ctx.location.partition }).status ===
+    'equivalent'
+  );
+}
+
+export function validationOf(evaluation: Evaluation): {
+  desired: ValidationFinding[];
+  live: ValidationFinding[];
+} {
+  return { desired: evaluation.desiredValidation.findings, live: evaluation.liveValidation.findings };
+}
+
+/**
+ * What every finding about an evaluated key carries: the comparison, both validations and both
+ * documents (the live one as read before any write: in remediation, the overwritten document).
+ */
+export function evidenceOf(
+  evaluation: Evaluation,
+): Required<Pick<FindingParts, 'comparison' | 'validation' | 'livePolicy' | 'desiredPolicy'>> {
+  return {
+    comparison: evaluation.comparison,
+    validation: validationOf(evaluation),
+    livePolicy: evaluation.livePolicy,
+    desiredPolicy: evaluation.desiredPolicy,
+  };
+}
+
+export function driftKind(evaluation: Evaluation): FindingKind {
+  const liveProblems = evaluation.comparison.problems.some((problem) => problem.document === 'live');
+  if (liveProblems) return 'invalid-live';
+  const orphaned = evaluation.comparison.diff.orphanedPrincipals.some((orphan) => orphan.where === 'live');
+  return orphaned ? 'orphaned-principal' : 'drift';
+}
+
+export function driftSeverity(evaluation: Evaluation, kind: FindingKind): Severity {
+  const floor: Severity = kind === 'invalid-live' ? 'high' : kind === 'orphaned-principal' ? 'medium' : 'low';
+  return maxSeverity([evaluation.comparison.diff.severity, floor]);
+}
+
+export function formatFindings(findings: readonly ValidationFinding[]): string[] {
+  return findings.map((finding) => `${finding.code} ${finding.path}: ${finding.message}`);
+}

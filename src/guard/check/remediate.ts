@@ -1,0 +1,131 @@
+/**
+ * Remediate mode: write the desired document back, safely (docs/architecture.md#remediation-safety).
+ * Refusals first (validation, flapping, key state), then PutKeyPolicy, the ledger entry with the
+ * overwritten document, and re-reads until the live policy is stable and equivalent.
+ */
+import { maxSeverity } from '../../policy/diff';
+import { KmsAccessDeniedError, PolicyRejectedError } from '../errors';
+import { DEFAULT_STABILIZATION, type StabilizationPolicy, waitUntilStable } from '../stabilize';
+import { type CheckContext, type CheckOutcome, publish, title } from './context';
+import { type Evaluation, evidenceOf, isEquivalentToDesired } from './evaluation';
+import { refusalFromFlapping, refusalFromKeyState, refusalFromValidation, refuse } from './refusals';
+
+function stabilizationPolicy(ctx: CheckContext): StabilizationPolicy {
+  return { ...DEFAULT_STABILIZATION, ...ctx.deps.stabilization };
+}
+
+/** How a person restores the desired policy (the steps the guard takes). */
+export function restoreSteps(ctx: CheckContext): string {
+  const policy = stabilizationPolicy(ctx);
+  return (
+    `PutKeyPolicy (policy name "default", BypassPolicyLockoutSafetyCheck false) with the desired document` +
+    `${ctx.policyFile ? ` from ${ctx.policyFile}` : ''}, then re-read until ${policy.requiredStableReads} consecutive reads are equivalent (at most ${policy.attempts} reads)`
+  );
+}
+
+/** Records the re-apply; a ledger failure is reported in the finding, never thrown (see below). */
+async function recordReapply(
+  ctx: CheckContext,
+  evaluation: Evaluation,
+): Promise<{ reapplies?: number; ledgerFailure?: string }> {
+  // Recorded right after the write, before anything else can fail: the overwritten document is kept.
+  // A ledger failure must not fail the invocation: the retried event would find the key in sync and
+  // publish nothing, and the overwritten document would be lost. The finding carries it instead.
+  try {
+    const reapplies = await ctx.deps.ledger.recordReapply(ctx.keyArn, evaluation.livePolicy, ctx.now, {
+      eventId: ctx.request.eventId,
+      actorArn: ctx.request.actor?.arn,
+      desiredPolicy: evaluation.desiredPolicy,
+    });
+    return { reapplies };
+  } catch (error) {
+    const ledgerFailure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    ctx.log('error', 'ledger_write_failed', {
+      error: ledgerFailure,
+      overwrittenPolicy: evaluation.livePolicy,
+    });
+    return { ledgerFailure };
+  }
+}
+
+export async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
+  const early = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx));
+  if (early) return refuse(ctx, evaluation, early);
+  const stateRefusal = refusalFromKeyState(await ctx.deps.store.describeKey(ctx.keyId));
+  if (stateRefusal) return refuse(ctx, evaluation, stateRefusal);
+
+  try {
+    await ctx.deps.store.putKeyPolicy(ctx.keyId, evaluation.desiredPolicy);
+  } catch (error) {
+    if (!(error instanceof PolicyRejectedError)) throw error;
+    return publish(ctx, {
+      kind: 'remediation-failed',
+      severity: 'critical',
+      action: 'failed',
+      title: title(ctx, 'remediation-failed', 'critical'),
+      details: [
+        `KMS refused the desired policy (${error.awsErrorCode ?? 'error'}): ${error.message}`,
+        'The live policy was not changed.',
+      ],
+      ...evidenceOf(evaluation),
+    });
+  }
+  const { reapplies, ledgerFailure } = await recordReapply(ctx, evaluation);
+  ctx.log('info', 'desired_policy_written', { reapplies });
+
+  const policy = stabilizationPolicy(ctx);
+  let stabilization: Awaited<ReturnType<typeof waitUntilStable>>;
+  try {
+    stabilization = await waitUntilStable(
+      () => ctx.deps.store.getKeyPolicy(ctx.keyId),
+      (live) => isEquivalentToDesired(ctx, evaluation, live),
+      ctx.deps.clock,
+      policy,
+    );
+  } catch (error) {
+    if (!(error instanceof KmsAccessDeniedError)) throw error;
+    return publish(ctx, {
+      kind: 'guard-locked-out',
+      severity: 'critical',
+      action: 'failed',
+      title: title(ctx, 'guard-locked-out', 'critical'),
+      details: [
+        `PutKeyPolicy succeeded, but re-reading the policy was then denied: ${error.message}`,
+        'The overwritten document is in livePolicy and in the remediation ledger.',
+      ],
+      ...evidenceOf(evaluation),
+    });
+  }
+  ctx.log('info', 'stabilization_finished', { ...stabilization, lastLive: undefined });
+  if (!stabilization.stable) {
+    return publish(ctx, {
+      kind: 'remediation-failed',
+      severity: 'critical',
+      action: 'failed',
+      title: title(ctx, 'remediation-failed', 'critical'),
+      details: [
+        `PutKeyPolicy succeeded, but after ${stabilization.reads} reads the live policy was not ${policy.requiredStableReads} times in a row equivalent to the desired one (${stabilization.staleReads} differing reads, ${stabilization.failedReads} failed reads): someone may be changing it concurrently.`,
+        'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
+      ],
+      ...evidenceOf(evaluation),
+    });
+  }
+  const severity = maxSeverity([evaluation.comparison.diff.severity, 'low']);
+  const { flapping } = ctx.deps.manifest;
+  return publish(ctx, {
+    kind: 'remediated',
+    severity,
+    action: 'remediated',
+    title: title(ctx, 'remediated', severity),
+    details: [
+      `The guard restored the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} and confirmed it with ${policy.requiredStableReads} consecutive equivalent reads (${stabilization.reads} reads, ${stabilization.staleReads} stale).`,
+      ledgerFailure === undefined
+        ? `Re-applies of this key in the last ${flapping.windowMinutes} minutes: ${reapplies} (limit ${flapping.maxReapplies}).`
+        : `The remediation ledger could not record this re-apply (${ledgerFailure}): the flapping count misses it.`,
+      ledgerFailure === undefined
+        ? 'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.'
+        : 'The overwritten document is kept verbatim in livePolicy (and in the log line ledger_write_failed).',
+    ],
+    ...evidenceOf(evaluation),
+  });
+}
