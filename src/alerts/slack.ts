@@ -7,135 +7,37 @@
  * be a bug — and every text object stays inside Slack's limits, cut with a visible "… truncated" marker.
  */
 
-import type { ActionTaken, Finding } from '../core/finding';
-import type { GuardMode } from '../core/key';
+import type { Finding } from '../core/finding';
 import { KEY_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import type {
   AccessChange,
   NormalizedCondition,
   SetDelta,
-  Severity,
   StatementChange,
   ValidationFinding,
 } from '../policy/types';
-import { SEVERITY_ORDER } from '../policy/types';
-import { mrkdwnCode, mrkdwnText, plainText, TRUNCATION_MARKER, truncateEscaped } from './slack-escape';
+import {
+  ACTION_LABEL,
+  codeList,
+  emojiFor,
+  type HeaderBlock,
+  type LineGroup,
+  MAX_ARN,
+  MAX_FREE_TEXT,
+  MAX_SHORT_VALUE,
+  MAX_TITLE,
+  MAX_USER_AGENT,
+  MODE_LABEL,
+  type MrkdwnTextObject,
+  mrkdwn,
+  packGroups,
+  SLACK_LIMITS,
+  type SlackBlock,
+  type SlackMessage,
+  severityRank,
+} from './slack-blocks';
+import { mrkdwnCode, mrkdwnText, plainText, truncateEscaped } from './slack-escape';
 import type { CloudWatchAlarmNotification } from './slack-sns-message';
-
-/** Slack's documented limits for the parts we use. */
-export const SLACK_LIMITS = {
-  blocksPerMessage: 50,
-  sectionText: 3000,
-  sectionField: 2000,
-  fieldsPerSection: 10,
-  headerText: 150,
-  contextElements: 10,
-  contextElementText: 3000,
-  buttonText: 75,
-  buttonUrl: 3000,
-  /** The top-level `text` (notification fallback); Slack truncates at 40,000, we keep it short. */
-  fallbackText: 3000,
-} as const;
-
-export interface PlainTextObject {
-  type: 'plain_text';
-  text: string;
-  emoji: boolean;
-}
-export interface MrkdwnTextObject {
-  type: 'mrkdwn';
-  text: string;
-  /** Always true: Slack must not auto-link URLs, channel names or mentions in our text. */
-  verbatim: true;
-}
-export interface HeaderBlock {
-  type: 'header';
-  text: PlainTextObject;
-}
-export interface SectionBlock {
-  type: 'section';
-  text?: MrkdwnTextObject;
-  fields?: MrkdwnTextObject[];
-}
-export interface DividerBlock {
-  type: 'divider';
-}
-export interface ContextBlock {
-  type: 'context';
-  elements: MrkdwnTextObject[];
-}
-export interface ButtonElement {
-  type: 'button';
-  text: PlainTextObject;
-  url: string;
-  action_id: string;
-}
-export interface ActionsBlock {
-  type: 'actions';
-  elements: ButtonElement[];
-}
-export type SlackBlock = HeaderBlock | SectionBlock | DividerBlock | ContextBlock | ActionsBlock;
-
-/** The JSON body posted to an incoming webhook. */
-export interface SlackMessage {
-  /** Fallback for notifications and clients that cannot show blocks (mrkdwn, escaped). */
-  text: string;
-  blocks: SlackBlock[];
-}
-
-export const SEVERITY_EMOJI: Record<Severity, string> = {
-  critical: ':rotating_light:',
-  high: ':red_circle:',
-  medium: ':large_orange_circle:',
-  low: ':large_yellow_circle:',
-  info: ':information_source:',
-};
-
-const ACTION_LABEL: Record<ActionTaken, string> = {
-  none: 'none (nothing was changed)',
-  alerted: ':bell: alerted (nothing was changed)',
-  remediated: ':wrench: remediated (desired policy re-applied and confirmed)',
-  failed: ':x: failed (see below)',
-};
-
-const MODE_LABEL: Record<GuardMode, string> = {
-  alert: 'alert (report only)',
-  remediate: 'remediate (re-apply desired)',
-  'dry-run': 'dry-run (report what remediation would do)',
-};
-
-/** Per-value bounds, so one hostile value cannot crowd out the rest of the message. */
-const MAX_ARN = 400;
-const MAX_SHORT_VALUE = 200;
-const MAX_USER_AGENT = 300;
-const MAX_FREE_TEXT = 800;
-const MAX_LINE = 1500;
-const MAX_TITLE = 500;
-const MAX_LIST_ITEMS = 25;
-const MAX_LINES_PER_GROUP = 80;
-/** Room kept in every section for a "… N more lines" marker. */
-const SECTION_BUDGET = SLACK_LIMITS.sectionText - 80;
-
-function mrkdwn(text: string): MrkdwnTextObject {
-  return { type: 'mrkdwn', text, verbatim: true };
-}
-
-function severityRank(severity: Severity): number {
-  const rank = SEVERITY_ORDER.indexOf(severity);
-  return rank === -1 ? SEVERITY_ORDER.length : rank;
-}
-
-function emojiFor(severity: Severity): string {
-  return SEVERITY_EMOJI[severity] ?? SEVERITY_EMOJI.info;
-}
-
-/** `a`, `b`, `c` … and 7 more — each value a code span. */
-function codeList(values: readonly string[], maxLength = MAX_SHORT_VALUE): string {
-  if (values.length === 0) return '_none_';
-  const shown = values.slice(0, MAX_LIST_ITEMS).map((value) => mrkdwnCode(value, maxLength));
-  const more = values.length - shown.length;
-  return more > 0 ? `${shown.join(', ')} _… and ${more} more_` : shown.join(', ');
-}
 
 function conditionText(condition: NormalizedCondition): string {
   return `${condition.operator} ${condition.key}=[${condition.values.join(', ')}]`;
@@ -191,11 +93,6 @@ function actorText(finding: Finding): string {
 
 // ---------------------------------------------------------------------------------------------------------
 // Line groups: access view, statement changes, validation, what the guard did
-
-interface LineGroup {
-  heading: string;
-  lines: string[];
-}
 
 function accessLines(changes: readonly AccessChange[]): string[] {
   const sorted = [...changes].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
@@ -316,48 +213,6 @@ function lineGroups(finding: Finding): LineGroup[] {
         : [`• ${ACTION_LABEL[finding.action] ?? mrkdwnText(finding.action, MAX_SHORT_VALUE)}`],
   });
   return groups;
-}
-
-/** Packs a group's lines into sections of at most SECTION_BUDGET characters, one line never split in two. */
-function packGroup(group: LineGroup, maxSections: number): SectionBlock[] {
-  const capped = group.lines.slice(0, MAX_LINES_PER_GROUP).map((line) => truncateEscaped(line, MAX_LINE));
-  const texts: string[] = [];
-  let current = group.heading;
-  let shown = 0;
-  for (const line of capped) {
-    if (current.length + 1 + line.length <= SECTION_BUDGET) {
-      current += `\n${line}`;
-      shown += 1;
-      continue;
-    }
-    if (texts.length + 1 >= maxSections) break;
-    texts.push(current);
-    current = line;
-    shown += 1;
-  }
-  const hidden = group.lines.length - shown;
-  if (hidden > 0)
-    current += `\n_${TRUNCATION_MARKER}: ${hidden} more line${hidden === 1 ? '' : 's'} not shown_`;
-  texts.push(current);
-  return texts.map((text) => ({ type: 'section', text: mrkdwn(text) }));
-}
-
-/** Shares the blocks left after the fixed ones: a group over its share gives up sections, largest first. */
-function packGroups(groups: readonly LineGroup[], availableBlocks: number): SectionBlock[][] {
-  const needed = groups.map((group) => packGroup(group, Number.MAX_SAFE_INTEGER).length);
-  const allowed = [...needed];
-  let total = allowed.reduce((sum, count) => sum + count, 0);
-  while (total > availableBlocks) {
-    let largest = 0;
-    allowed.forEach((count, index) => {
-      if (count > (allowed[largest] ?? 0)) largest = index;
-    });
-    const count = allowed[largest] ?? 1;
-    if (count <= 1) break;
-    allowed[largest] = count - 1;
-    total -= 1;
-  }
-  return groups.map((group, index) => packGroup(group, allowed[index] ?? 1));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -516,3 +371,5 @@ export function renderAlarmMessage(alarm: CloudWatchAlarmNotification): SlackMes
     ],
   };
 }
+
+export { SEVERITY_EMOJI, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-blocks';

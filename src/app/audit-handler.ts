@@ -18,9 +18,9 @@ import * as z from 'zod';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
-import { guardRoleArn, loadManifest } from '../manifest';
+import { guardRoleArn } from '../manifest';
 import { readAuditConfig } from './config';
-import { buildGuard } from './guard-deps';
+import { guardFromConfig } from './guard-deps';
 
 export interface AuditHandlerDeps extends Omit<AuditDeps, 'logger'> {
   logger: Logger;
@@ -114,15 +114,8 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
 export function initAuditHandler(env: Readonly<Record<string, string | undefined>>) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditConfig(env);
-  const manifest = loadManifest(config.manifestPath);
-  const guard = buildGuard({
-    manifest,
-    aws: { region: config.region },
-    logger,
-    repoRoot: config.taskRoot,
-    topicArn: config.topicArn,
-    ...(config.stateTable ? { stateTable: config.stateTable } : {}),
-  });
+  const guard = guardFromConfig(config, logger);
+  const { manifest } = guard.deps;
   logger.info('audit_initialized', {
     manifest: config.manifestPath,
     managedKeys: manifest.keys.length,

@@ -14,10 +14,9 @@ import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } fr
 import type { ActionTaken, FindingKind } from '../core/finding';
 import { type CheckKeyDeps, type CheckResult, checkKey } from '../guard/check-key';
 import { classifyKmsEvent, type RejectionReason } from '../guard/event';
-import { loadManifest } from '../manifest';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
-import { buildGuard } from './guard-deps';
+import { guardFromConfig } from './guard-deps';
 
 export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
   /** Powertools Logger: injectLambdaContext adds the request ID and cold start to every line. */
@@ -122,15 +121,8 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
 export function initDriftHandler(env: Readonly<Record<string, string | undefined>>) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readDriftConfig(env);
-  const manifest = loadManifest(config.manifestPath);
-  const guard = buildGuard({
-    manifest,
-    aws: { region: config.region },
-    logger,
-    repoRoot: config.taskRoot,
-    topicArn: config.topicArn,
-    ...(config.stateTable ? { stateTable: config.stateTable } : {}),
-  });
+  const guard = guardFromConfig(config, logger);
+  const { manifest } = guard.deps;
   logger.info('drift_guard_initialized', {
     manifest: config.manifestPath,
     managedKeys: manifest.keys.length,

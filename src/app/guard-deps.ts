@@ -20,7 +20,9 @@ import {
   systemClock,
 } from '../guard/ports';
 import type { StabilizationPolicy } from '../guard/stabilize';
+import { loadManifest } from '../manifest';
 import type { LoadedManifest } from '../manifest/types';
+import type { GuardConfig } from './config';
 
 export interface GuardWiring {
   manifest: LoadedManifest;
@@ -94,4 +96,16 @@ export function buildGuard(wiring: GuardWiring): Guard {
   };
   if (stateTable) guard.stateTable = stateTable;
   return guard;
+}
+
+/** A Lambda function's guard from its configuration: the manifest loaded (failing init when invalid), SNS, the state table. */
+export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard {
+  return buildGuard({
+    manifest: loadManifest(config.manifestPath),
+    aws: { region: config.region },
+    logger,
+    repoRoot: config.taskRoot,
+    topicArn: config.topicArn,
+    ...(config.stateTable ? { stateTable: config.stateTable } : {}),
+  });
 }

@@ -48,6 +48,23 @@ async function recordReapply(
   }
 }
 
+/** The write happened (or was refused by KMS) but the restore is not confirmed: critical, never silent. */
+function notRestored(
+  ctx: CheckContext,
+  evaluation: Evaluation,
+  kind: 'remediation-failed' | 'guard-locked-out',
+  details: string[],
+): Promise<CheckOutcome> {
+  return publish(ctx, {
+    kind,
+    severity: 'critical',
+    action: 'failed',
+    title: title(ctx, kind, 'critical'),
+    details,
+    ...evidenceOf(evaluation),
+  });
+}
+
 export async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
   const early = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx));
   if (early) return refuse(ctx, evaluation, early);
@@ -58,17 +75,10 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
     await ctx.deps.store.putKeyPolicy(ctx.keyId, evaluation.desiredPolicy);
   } catch (error) {
     if (!(error instanceof PolicyRejectedError)) throw error;
-    return publish(ctx, {
-      kind: 'remediation-failed',
-      severity: 'critical',
-      action: 'failed',
-      title: title(ctx, 'remediation-failed', 'critical'),
-      details: [
-        `KMS refused the desired policy (${error.awsErrorCode ?? 'error'}): ${error.message}`,
-        'The live policy was not changed.',
-      ],
-      ...evidenceOf(evaluation),
-    });
+    return notRestored(ctx, evaluation, 'remediation-failed', [
+      `KMS refused the desired policy (${error.awsErrorCode ?? 'error'}): ${error.message}`,
+      'The live policy was not changed.',
+    ]);
   }
   const { reapplies, ledgerFailure } = await recordReapply(ctx, evaluation);
   ctx.log('info', 'desired_policy_written', { reapplies });
@@ -84,31 +94,17 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
     );
   } catch (error) {
     if (!(error instanceof KmsAccessDeniedError)) throw error;
-    return publish(ctx, {
-      kind: 'guard-locked-out',
-      severity: 'critical',
-      action: 'failed',
-      title: title(ctx, 'guard-locked-out', 'critical'),
-      details: [
-        `PutKeyPolicy succeeded, but re-reading the policy was then denied: ${error.message}`,
-        'The overwritten document is in livePolicy and in the remediation ledger.',
-      ],
-      ...evidenceOf(evaluation),
-    });
+    return notRestored(ctx, evaluation, 'guard-locked-out', [
+      `PutKeyPolicy succeeded, but re-reading the policy was then denied: ${error.message}`,
+      'The overwritten document is in livePolicy and in the remediation ledger.',
+    ]);
   }
   ctx.log('info', 'stabilization_finished', { ...stabilization, lastLive: undefined });
   if (!stabilization.stable) {
-    return publish(ctx, {
-      kind: 'remediation-failed',
-      severity: 'critical',
-      action: 'failed',
-      title: title(ctx, 'remediation-failed', 'critical'),
-      details: [
-        `PutKeyPolicy succeeded, but after ${stabilization.reads} reads the live policy was not ${policy.requiredStableReads} times in a row equivalent to the desired one (${stabilization.staleReads} differing reads, ${stabilization.failedReads} failed reads): someone may be changing it concurrently.`,
-        'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
-      ],
-      ...evidenceOf(evaluation),
-    });
+    return notRestored(ctx, evaluation, 'remediation-failed', [
+      `PutKeyPolicy succeeded, but after ${stabilization.reads} reads the live policy was not ${policy.requiredStableReads} times in a row equivalent to the desired one (${stabilization.staleReads} differing reads, ${stabilization.failedReads} failed reads): someone may be changing it concurrently.`,
+      'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
+    ]);
   }
   const severity = maxSeverity([evaluation.comparison.diff.severity, 'low']);
   const { flapping } = ctx.deps.manifest;
