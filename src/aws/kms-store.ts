@@ -3,15 +3,24 @@
  * (src/guard/errors.ts) so the use case decides what it means.
  */
 import {
+  CancelKeyDeletionCommand,
   DescribeKeyCommand,
+  DisableKeyRotationCommand,
+  EnableKeyCommand,
+  EnableKeyRotationCommand,
   GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  type GrantListEntry,
   type KMSClient,
   ListAliasesCommand,
   type ListAliasesCommandOutput,
+  ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
+  RevokeGrantCommand,
 } from '@aws-sdk/client-kms';
+import type { KeyGrant } from '../core/finding';
 import type { KeyDescription } from '../core/key';
 import { AwsCallError, type KmsOperation } from '../guard/errors';
 import type { KeyPolicyStore } from '../guard/ports';
@@ -64,7 +73,59 @@ export class KmsKeyPolicyStore implements KeyPolicyStore {
     };
     const multiRegionType = metadata.MultiRegionConfiguration?.MultiRegionKeyType;
     if (multiRegionType !== undefined) description.multiRegionType = multiRegionType;
+    if (metadata.DeletionDate !== undefined) description.deletionDate = metadata.DeletionDate.toISOString();
     return description;
+  }
+
+  async listGrants(keyId: string): Promise<KeyGrant[]> {
+    const grants: KeyGrant[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.call('ListGrants', keyId, () =>
+        this.kms.send(new ListGrantsCommand({ KeyId: keyId, Marker: marker })),
+      );
+      for (const entry of page.Grants ?? []) {
+        const grant = grantOf(entry);
+        if (grant) grants.push(grant);
+      }
+      marker = page.Truncated === true ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+    return grants;
+  }
+
+  async revokeGrant(keyId: string, grantId: string): Promise<void> {
+    await this.call('RevokeGrant', keyId, () =>
+      this.kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: grantId })),
+    );
+  }
+
+  async cancelKeyDeletion(keyId: string): Promise<void> {
+    await this.call('CancelKeyDeletion', keyId, () =>
+      this.kms.send(new CancelKeyDeletionCommand({ KeyId: keyId })),
+    );
+  }
+
+  async enableKey(keyId: string): Promise<void> {
+    await this.call('EnableKey', keyId, () => this.kms.send(new EnableKeyCommand({ KeyId: keyId })));
+  }
+
+  async getKeyRotationStatus(keyId: string): Promise<boolean> {
+    const output = await this.call('GetKeyRotationStatus', keyId, () =>
+      this.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId })),
+    );
+    return output.KeyRotationEnabled === true;
+  }
+
+  async setKeyRotation(keyId: string, enabled: boolean): Promise<void> {
+    if (enabled) {
+      await this.call('EnableKeyRotation', keyId, () =>
+        this.kms.send(new EnableKeyRotationCommand({ KeyId: keyId })),
+      );
+    } else {
+      await this.call('DisableKeyRotation', keyId, () =>
+        this.kms.send(new DisableKeyRotationCommand({ KeyId: keyId })),
+      );
+    }
   }
 
   async listResourceTags(keyId: string): Promise<Record<string, string>> {
@@ -120,4 +181,23 @@ export class KmsKeyPolicyStore implements KeyPolicyStore {
       throw toKmsError(error, operation, keyId);
     }
   }
+}
+
+/** A ListGrants entry as the guard records it (verbatim fields, dates as ISO text). */
+function grantOf(entry: GrantListEntry): KeyGrant | undefined {
+  if (entry.GrantId === undefined) return undefined;
+  const grant: KeyGrant = { grantId: entry.GrantId, operations: [...(entry.Operations ?? [])] };
+  if (entry.Name) grant.name = entry.Name;
+  if (entry.GranteePrincipal) grant.granteePrincipal = entry.GranteePrincipal;
+  if (entry.RetiringPrincipal) grant.retiringPrincipal = entry.RetiringPrincipal;
+  if (entry.IssuingAccount) grant.issuingAccount = entry.IssuingAccount;
+  if (entry.CreationDate) grant.creationDate = entry.CreationDate.toISOString();
+  const subset = entry.Constraints?.EncryptionContextSubset;
+  const equals = entry.Constraints?.EncryptionContextEquals;
+  if (subset || equals) {
+    grant.constraints = {};
+    if (subset) grant.constraints.encryptionContextSubset = { ...subset };
+    if (equals) grant.constraints.encryptionContextEquals = { ...equals };
+  }
+  return grant;
 }

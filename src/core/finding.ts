@@ -33,6 +33,10 @@ export const FINDING_KINDS = [
   'remediation-failed', // PutKeyPolicy succeeded but the live policy never became stable and equivalent
   'lockout-risk', // desired policy would lock out the guard or every administrator
   'guard-disabled', // the drift rule is missing or disabled (audit health check)
+  'binding-changed', // a bound key's aliases or tags no longer select its entry: the recorded binding is enforced
+  'grant-not-allowed', // a grant the manifest does not allow (revoked in remediate mode)
+  'key-state-changed', // deletion scheduled, key disabled, or rotation changed against the manifest
+  'replica-unguarded', // ReplicateKey into a Region where no guard runs: the replica shares the key material
   'audit-summary',
   'audit-incomplete',
 ] as const;
@@ -126,6 +130,47 @@ export const actorSchema = z.object({
   isGuard: z.boolean().optional(),
 });
 
+/** A key's binding to a manifest entry, as recorded and as the key's aliases and tags select it now. */
+export const bindingChangeSchema = z.object({
+  /** The entry the key is bound to (and still enforced by). */
+  entry: z.string(),
+  /** How it was bound: `alias alias/x`, `tag team=payments`. */
+  boundBy: z.string(),
+  boundAt: z.string(),
+  /** What the key's aliases/tags select now: another entry's name, or absent for none. */
+  nowMatches: z.string().optional(),
+  /** The key's aliases and tags as read now. */
+  aliases: stringList,
+  tags: z.record(z.string(), z.string()),
+});
+
+/** One grant on a key, as ListGrants (or the CreateGrant record) shows it. */
+export const grantSchema = z.object({
+  grantId: z.string(),
+  name: z.string().optional(),
+  granteePrincipal: z.string().optional(),
+  retiringPrincipal: z.string().optional(),
+  issuingAccount: z.string().optional(),
+  operations: stringList,
+  constraints: z
+    .object({
+      encryptionContextSubset: z.record(z.string(), z.string()).optional(),
+      encryptionContextEquals: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  creationDate: z.string().optional(),
+});
+
+/** A key's state against the manifest's desired state. */
+export const keyStateChangeSchema = z.object({
+  state: z.string(),
+  deletionDate: z.string().optional(),
+  desiredEnabled: z.boolean(),
+  rotationEnabled: z.boolean().optional(),
+  desiredRotation: z.boolean().optional(),
+  replicaRegion: z.string().optional(),
+});
+
 export const findingSchema = z.object({
   /** Stable identifier: `<eventID or audit run id>:<keyId>:<kind>`. */
   id: z.string(),
@@ -153,6 +198,9 @@ export const findingSchema = z.object({
   /** The live document as read (verbatim); in remediate mode, the overwritten document. */
   livePolicy: z.string().optional(),
   desiredPolicy: z.string().optional(),
+  binding: bindingChangeSchema.optional(),
+  grant: grantSchema.optional(),
+  keyState: keyStateChangeSchema.optional(),
   /** Free-form explanation lines (what was done, why not, how to restore by hand). */
   details: stringList.default([]),
   /** ISO time the finding was made. */
@@ -164,6 +212,9 @@ export type FindingKind = Finding['kind'];
 export type ActionTaken = Finding['action'];
 export type Trigger = Finding['trigger'];
 export type Actor = z.output<typeof actorSchema>;
+export type BindingChange = z.output<typeof bindingChangeSchema>;
+export type KeyGrant = z.output<typeof grantSchema>;
+export type KeyStateChange = z.output<typeof keyStateChangeSchema>;
 
 // The policy engine owns the diff's shapes; the schema must describe exactly them, both ways.
 type Same<A, B> = [(a: A) => B, (b: B) => A];

@@ -26,6 +26,8 @@ export interface KeyDescription {
   multiRegion: boolean;
   /** `PRIMARY` | `REPLICA` when multiRegion. */
   multiRegionType?: string;
+  /** When a key pending deletion will be deleted (ISO time). */
+  deletionDate?: string;
 }
 
 /** A key with the facts manifest matchers look at: its aliases and tags. */

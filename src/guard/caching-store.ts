@@ -7,7 +7,7 @@
  * (entries never expire inside the run) and primes it with the alias list it has already read.
  * Failed lookups are not remembered, so the next caller tries again and reports what it means.
  */
-import type { KeyDescription } from '../core/key';
+import { DelegatingKeyStore } from './delegating-store';
 import type { Clock, KeyPolicyStore } from './ports';
 
 export const DEFAULT_LOOKUP_TTL_MS = 60_000;
@@ -17,40 +17,31 @@ interface Cached<T> {
   expiresAt: number;
 }
 
-export class CachingKeyStore implements KeyPolicyStore {
+export class CachingKeyStore extends DelegatingKeyStore {
   private aliases: Cached<Map<string, string>> | undefined;
   /** The alias list of `aliases` once its promise has settled successfully. */
   private settledAliases: Map<string, string> | undefined;
   private readonly tags = new Map<string, Cached<Record<string, string>>>();
 
   constructor(
-    private readonly inner: KeyPolicyStore,
+    inner: KeyPolicyStore,
     private readonly clock: Pick<Clock, 'now'>,
     private readonly ttlMs: number = DEFAULT_LOOKUP_TTL_MS,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /** The store without this cache (an audit reads every listing fresh, then caches for its own run). */
   get source(): KeyPolicyStore {
     return this.inner;
   }
 
-  getKeyPolicy(keyId: string): Promise<string> {
-    return this.inner.getKeyPolicy(keyId);
+  /** Forgets one key's tags (after a tag change the guard must see at once). */
+  forgetTags(keyId: string): void {
+    this.tags.delete(keyId);
   }
 
-  putKeyPolicy(keyId: string, policy: string): Promise<void> {
-    return this.inner.putKeyPolicy(keyId, policy);
-  }
-
-  describeKey(keyId: string): Promise<KeyDescription> {
-    return this.inner.describeKey(keyId);
-  }
-
-  listKeyIds(): Promise<string[]> {
-    return this.inner.listKeyIds();
-  }
-
-  async listAliases(): Promise<Map<string, string>> {
+  override async listAliases(): Promise<Map<string, string>> {
     const now = this.clock.now().getTime();
     if (!this.aliases || this.aliases.expiresAt <= now) {
       const value = this.inner.listAliases();
@@ -70,7 +61,7 @@ export class CachingKeyStore implements KeyPolicyStore {
     return new Map(await this.aliases.value);
   }
 
-  async listResourceTags(keyId: string): Promise<Record<string, string>> {
+  override async listResourceTags(keyId: string): Promise<Record<string, string>> {
     const now = this.clock.now().getTime();
     let entry = this.tags.get(keyId);
     if (!entry || entry.expiresAt <= now) {

@@ -10,7 +10,14 @@ export type KmsOperation =
   | 'DescribeKey'
   | 'ListKeys'
   | 'ListAliases'
-  | 'ListResourceTags';
+  | 'ListResourceTags'
+  | 'ListGrants'
+  | 'RevokeGrant'
+  | 'CancelKeyDeletion'
+  | 'EnableKey'
+  | 'GetKeyRotationStatus'
+  | 'EnableKeyRotation'
+  | 'DisableKeyRotation';
 
 interface GuardErrorOptions {
   cause?: unknown;

@@ -2,8 +2,9 @@
  * Ports: the small interfaces the use cases talk to. `src/aws/` implements them with SDK v3
  * clients; tests implement them with aws-sdk-client-mock-backed adapters or fakes.
  */
-import type { Finding } from '../core/finding';
+import type { Finding, KeyGrant } from '../core/finding';
 import type { KeyDescription } from '../core/key';
+import type { KeyLocation } from '../core/key-arn';
 
 /**
  * KMS as the use cases need it, for one account and Region. Every call is one KMS API call (or its
@@ -22,6 +23,43 @@ export interface KeyPolicyStore {
   listKeyIds(): Promise<string[]>;
   /** Alias name (`alias/x`) -> target key ID, for every alias (paginated ListAliases). */
   listAliases(): Promise<Map<string, string>>;
+  /** Every grant on the key (paginated ListGrants). */
+  listGrants(keyId: string): Promise<KeyGrant[]>;
+  /** RevokeGrant. */
+  revokeGrant(keyId: string, grantId: string): Promise<void>;
+  /** CancelKeyDeletion (the key is then Disabled). */
+  cancelKeyDeletion(keyId: string): Promise<void>;
+  /** EnableKey. */
+  enableKey(keyId: string): Promise<void>;
+  /** GetKeyRotationStatus: whether automatic rotation is on. */
+  getKeyRotationStatus(keyId: string): Promise<boolean>;
+  /** EnableKeyRotation or DisableKeyRotation. */
+  setKeyRotation(keyId: string, enabled: boolean): Promise<void>;
+}
+
+/**
+ * A key bound to a manifest entry by an alias or a tag, as recorded when the guard first saw it match
+ * (docs/architecture.md#sticky-bindings). Only Git releases it: the entry removed, or its matcher changed.
+ */
+export interface KeyBinding {
+  keyArn: string;
+  /** The entry's name. */
+  entry: string;
+  /** How the entry matched: `alias` or `tag`, and the value (`alias/x`, `team=payments`). */
+  matcherKind: 'alias' | 'tag';
+  matcherValue: string;
+  /** SHA-256 of the entry's desired template when bound (which Git version bound it). */
+  documentHash: string;
+  /** ISO time of the binding. */
+  boundAt: string;
+}
+
+export interface BindingStore {
+  get(keyArn: string): Promise<KeyBinding | undefined>;
+  put(binding: KeyBinding): Promise<void>;
+  delete(keyArn: string): Promise<void>;
+  /** Every binding of keys in one account and Region. */
+  list(location: KeyLocation): Promise<KeyBinding[]>;
 }
 
 export interface FindingPublisher {
@@ -31,6 +69,8 @@ export interface FindingPublisher {
 
 /** What a ledger keeps about one re-apply besides the overwritten document; every field is optional. */
 export interface ReapplyDetails {
+  /** What was overwritten: the key policy (default) or a grant, recorded verbatim before RevokeGrant. */
+  subject?: 'policy' | 'grant';
   /** CloudTrail `eventID` of the change that was overwritten (absent for audits and the CLI). */
   eventId?: string;
   /** `userIdentity.arn` of whoever made the overwritten change. */

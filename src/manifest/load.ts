@@ -175,6 +175,8 @@ function loadDesiredDocument(
     mode: entry.mode,
     policyFile: entry.policy,
     policyTemplate: template,
+    grants: entry.grants,
+    state: entry.state,
   };
   return { key, problems, warnings };
 }

@@ -40,6 +40,48 @@ export const keyMatcherSchema = z
     { error: 'match must have exactly one of keyId, keyArn, alias, tag' },
   );
 
+/** The operations a KMS grant can allow (CreateGrant's GrantOperation). */
+export const GRANT_OPERATIONS = [
+  'Decrypt',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'Sign',
+  'Verify',
+  'GetPublicKey',
+  'CreateGrant',
+  'RetireGrant',
+  'DescribeKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+] as const;
+
+const grantRuleSchema = z.strictObject({
+  grantee: z
+    .string()
+    .min(1, { error: 'grantee must be a principal ARN pattern (* and ? match any characters)' })
+    .max(512),
+  operations: z
+    .array(z.enum(GRANT_OPERATIONS, { error: `operations must be among ${GRANT_OPERATIONS.join(', ')}` }))
+    .min(1, { error: 'operations must list at least one grant operation' }),
+  requireConstraints: z.boolean().default(false),
+});
+
+const grantsSchema = z.strictObject({
+  allowServiceGrants: z.boolean().default(true),
+  allow: z.array(grantRuleSchema).default([]),
+});
+
+const keyStateSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  rotation: z.boolean().optional(),
+});
+
 export const managedKeyEntrySchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, {
     error: 'name must be 1-64 characters: letters, digits, . _ - (starting with a letter or digit)',
@@ -52,6 +94,8 @@ export const managedKeyEntrySchema = z.strictObject({
     .refine((file) => !file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file), {
       error: 'policy must be a path relative to the manifest, not an absolute path',
     }),
+  grants: grantsSchema.default({ allowServiceGrants: true, allow: [] }),
+  state: keyStateSchema.default({ enabled: true }),
 });
 
 export const manifestSchema = z.strictObject({

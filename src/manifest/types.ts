@@ -22,6 +22,28 @@ export interface KeyMatcher {
   tag?: { key: string; value: string };
 }
 
+/** One grant the manifest allows on a key, besides the grants AWS services create for AWS resources. */
+export interface GrantRule {
+  /** Grantee principal ARN pattern (`*`, `?`); may contain placeholders. */
+  grantee: string;
+  /** The grant may allow only these operations. */
+  operations: string[];
+  /** The grant must carry an encryption-context constraint. */
+  requireConstraints: boolean;
+}
+
+export interface GrantPolicy {
+  /** Grants AWS services create for AWS resources (docs/architecture.md#grants) are allowed. */
+  allowServiceGrants: boolean;
+  allow: GrantRule[];
+}
+
+/** The key state the guard keeps: enabled (default) and, when declared, automatic rotation on or off. */
+export interface DesiredKeyState {
+  enabled: boolean;
+  rotation?: boolean;
+}
+
 export interface ManagedKey {
   /** Human label from the manifest, e.g. `payments-data`. */
   name: string;
@@ -31,6 +53,8 @@ export interface ManagedKey {
   policyFile: string;
   /** The desired document's text with placeholders still in it. */
   policyTemplate: string;
+  grants: GrantPolicy;
+  state: DesiredKeyState;
 }
 
 export interface FlappingLimit {

@@ -74,6 +74,11 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'guard-disabled': 'Drift rule missing or disabled: the real-time guard is blind',
   'audit-summary': 'Audit summary',
   'audit-incomplete': 'Audit incomplete: some keys were not checked',
+  'binding-changed':
+    "Key's aliases or tags no longer select its manifest entry: the recorded binding is enforced",
+  'grant-not-allowed': 'Grant not allowed by the manifest',
+  'key-state-changed': 'Key state differs from the manifest (deletion, disabled, rotation)',
+  'replica-unguarded': 'Key replicated into a Region where no guard runs',
 };
 
 export interface SarifOptions {

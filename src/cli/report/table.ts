@@ -29,6 +29,10 @@ const KIND_WORDS: Record<FindingKind, string> = {
   'guard-disabled': 'drift rule missing or disabled',
   'audit-summary': 'summary',
   'audit-incomplete': 'audit incomplete',
+  'binding-changed': 'aliases/tags changed: binding enforced',
+  'grant-not-allowed': 'grant not allowed',
+  'key-state-changed': 'deletion, disabled or rotation changed',
+  'replica-unguarded': 'replicated where no guard runs',
 };
 
 function cut(text: string, max: number): string {

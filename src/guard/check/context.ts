@@ -104,6 +104,10 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'guard-disabled': 'Guard disabled',
   'audit-summary': 'Audit summary',
   'audit-incomplete': 'Audit incomplete',
+  'binding-changed': 'Key binding changed',
+  'grant-not-allowed': 'Grant not allowed',
+  'key-state-changed': 'Key state changed',
+  'replica-unguarded': 'Key replicated where no guard runs',
 };
 
 function label(ctx: CheckContext): string {

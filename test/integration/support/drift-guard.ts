@@ -14,7 +14,7 @@ import type { Context } from 'aws-lambda';
 import { WORLD_PLACEHOLDERS, worldClientConfig } from '../../../dev/world';
 import { createDriftHandler } from '../../../src/app/drift-handler';
 import { buildGuard as buildProductionGuard } from '../../../src/app/guard-deps';
-import type { KeyDescription } from '../../../src/core/key';
+import { DelegatingKeyStore } from '../../../src/guard/delegating-store';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
 import type { StabilizationPolicy } from '../../../src/guard/stabilize';
@@ -99,18 +99,20 @@ export function refuseGetKeyPolicyOnDisabledKeys(guardKms: KMSClient, worldKms: 
  * KMS's eventual consistency, made visible: after a PutKeyPolicy the next `staleReads` reads of that
  * key return the document read before the write. Everything else goes to the real store.
  */
-export class StaleReadsAfterPutStore implements KeyPolicyStore {
+export class StaleReadsAfterPutStore extends DelegatingKeyStore {
   readonly #lastRead = new Map<string, string>();
   readonly #stale = new Map<string, { document: string; remaining: number }>();
   puts = 0;
   staleReadsServed = 0;
 
   constructor(
-    private readonly inner: KeyPolicyStore,
+    inner: KeyPolicyStore,
     private readonly staleReads: number,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async getKeyPolicy(keyId: string): Promise<string> {
+  override async getKeyPolicy(keyId: string): Promise<string> {
     const stale = this.#stale.get(keyId);
     if (stale && stale.remaining > 0) {
       stale.remaining -= 1;
@@ -122,27 +124,11 @@ export class StaleReadsAfterPutStore implements KeyPolicyStore {
     return live;
   }
 
-  async putKeyPolicy(keyId: string, policy: string): Promise<void> {
+  override async putKeyPolicy(keyId: string, policy: string): Promise<void> {
     await this.inner.putKeyPolicy(keyId, policy);
     this.puts += 1;
     const before = this.#lastRead.get(keyId);
     if (before !== undefined) this.#stale.set(keyId, { document: before, remaining: this.staleReads });
-  }
-
-  describeKey(keyId: string): Promise<KeyDescription> {
-    return this.inner.describeKey(keyId);
-  }
-
-  listResourceTags(keyId: string): Promise<Record<string, string>> {
-    return this.inner.listResourceTags(keyId);
-  }
-
-  listKeyIds(): Promise<string[]> {
-    return this.inner.listKeyIds();
-  }
-
-  listAliases(): Promise<Map<string, string>> {
-    return this.inner.listAliases();
   }
 }
 

@@ -22,6 +22,7 @@ import { systemClock } from '../../../src/guard/ports';
 
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
 import type { LoadedManifest } from '../../../src/manifest/types';
+import { InMemoryKms } from '../support/in-memory-kms';
 import { FUZZ_RUNS, loadJsonFiles, mutatedDocument, REPO_ROOT } from './mutate';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -53,55 +54,22 @@ function desiredFor(manifest: LoadedManifest): string {
 }
 
 /** KMS as a map: the one known key answers; any other key is NotFound, as the real adapter reports it. */
-class FakeKms {
-  policy: string;
-  writes = 0;
-
-  constructor(live: LiveKind, desired: string) {
-    const drifted = JSON.parse(desired) as { Statement: unknown[] };
-    drifted.Statement.push({
-      Effect: 'Allow',
-      Principal: { AWS: 'arn:aws:iam::999988887777:root' },
-      Action: 'kms:Decrypt',
-      Resource: '*',
-    });
-    this.policy =
-      live === 'desired' ? desired : live === 'drifted' ? JSON.stringify(drifted) : '{"Statement": [';
-  }
-
-  private known(keyId: string, operation: 'GetKeyPolicy' | 'PutKeyPolicy' | 'DescribeKey'): void {
-    if (keyId !== KEY_ID && keyId !== KEY_ARN) {
-      throw new KeyUnavailableError(operation, keyId, 'not-found', 'Key not found', 'NotFoundException');
-    }
-  }
-
-  async getKeyPolicy(keyId: string): Promise<string> {
-    this.known(keyId, 'GetKeyPolicy');
-    return this.policy;
-  }
-
-  async putKeyPolicy(keyId: string, policy: string): Promise<void> {
-    this.known(keyId, 'PutKeyPolicy');
-    this.writes += 1;
-    this.policy = policy;
-  }
-
-  async describeKey(keyId: string): Promise<KeyDescription> {
-    this.known(keyId, 'DescribeKey');
-    return { keyId: KEY_ID, arn: KEY_ARN, state: 'Enabled', manager: 'CUSTOMER', multiRegion: false };
-  }
-
-  async listResourceTags(): Promise<Record<string, string>> {
-    return {};
-  }
-
-  async listKeyIds(): Promise<string[]> {
-    return [KEY_ID];
-  }
-
-  async listAliases(): Promise<Map<string, string>> {
-    return new Map([['alias/payments-data', KEY_ID]]);
-  }
+/** The fixture's one key, live as `live` says: the desired document, a widened one, or text that is not JSON. */
+function fakeKms(live: LiveKind, desired: string): InMemoryKms {
+  const drifted = JSON.parse(desired) as { Statement: unknown[] };
+  drifted.Statement.push({
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::999988887777:root' },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+  });
+  const policy =
+    live === 'desired' ? desired : live === 'drifted' ? JSON.stringify(drifted) : '{"Statement": [';
+  return new InMemoryKms(
+    placeholderValuesFromArn(KEY_ARN),
+    new Map([[KEY_ID, { policy }]]),
+    new Map([['alias/payments-data', KEY_ID]]),
+  );
 }
 
 const STATUSES: ReadonlySet<DriftSummary['status']> = new Set([
@@ -133,7 +101,7 @@ async function invoke(
   const published: Finding[] = [];
   const handler = createDriftHandler(
     {
-      store: new CachingKeyStore(new FakeKms(live, desiredFor(manifest)), systemClock),
+      store: new CachingKeyStore(fakeKms(live, desiredFor(manifest)), systemClock),
       publisher: {
         publish: async (finding) => {
           published.push(finding);

@@ -17,6 +17,7 @@ import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { FindingPublisher, KeyPolicyStore } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
+import { type InMemoryKey, InMemoryKms } from '../support/in-memory-kms';
 import {
   DescribeKeyCommand,
   desiredPolicyText,
@@ -55,77 +56,12 @@ function drifted(text: string): string {
   return JSON.stringify(document);
 }
 
-interface FakeKey {
-  policy: string;
-  manager?: 'CUSTOMER' | 'AWS';
-  tags?: Record<string, string>;
-}
+type FakeKey = InMemoryKey;
 
-/** An in-memory KMS: counts calls by operation, tracks GetKeyPolicy calls in flight, fails on request. */
-class FakeKms implements KeyPolicyStore {
-  readonly calls: Record<string, number> = {};
-  inFlight = 0;
-  maxInFlight = 0;
-  /** `operation:keyId` -> error to throw. */
-  readonly failures = new Map<string, Error>();
-
-  constructor(
-    readonly keys: Map<string, FakeKey>,
-    readonly aliases: Map<string, string>,
-  ) {}
-
-  private count(operation: string, keyId: string): void {
-    this.calls[operation] = (this.calls[operation] ?? 0) + 1;
-    const failure = this.failures.get(`${operation}:${keyId}`) ?? this.failures.get(`${operation}:*`);
-    if (failure) throw failure;
-  }
-
-  private key(operation: string, keyId: string): FakeKey {
-    const key = this.keys.get(keyId);
-    if (!key)
-      throw new KeyUnavailableError('GetKeyPolicy', keyId, 'not-found', 'no such key', 'NotFoundException');
-    this.count(operation, keyId);
-    return key;
-  }
-
-  async getKeyPolicy(keyId: string): Promise<string> {
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      return this.key('GetKeyPolicy', keyId).policy;
-    } finally {
-      this.inFlight -= 1;
-    }
-  }
-
-  async putKeyPolicy(keyId: string, policy: string): Promise<void> {
-    this.key('PutKeyPolicy', keyId).policy = policy;
-  }
-
-  async describeKey(keyId: string): Promise<KeyDescription> {
-    const key = this.key('DescribeKey', keyId);
-    return {
-      keyId,
-      arn: arnOf(keyId),
-      state: 'Enabled',
-      manager: key.manager ?? 'CUSTOMER',
-      multiRegion: false,
-    };
-  }
-
-  async listResourceTags(keyId: string): Promise<Record<string, string>> {
-    return { ...(this.key('ListResourceTags', keyId).tags ?? {}) };
-  }
-
-  async listKeyIds(): Promise<string[]> {
-    this.count('ListKeys', '*');
-    return [...this.keys.keys()];
-  }
-
-  async listAliases(): Promise<Map<string, string>> {
-    this.count('ListAliases', '*');
-    return new Map(this.aliases);
+class FakeKms extends InMemoryKms {
+  constructor(keys: Map<string, FakeKey>, aliases: Map<string, string>) {
+    super(LOCATION, keys, aliases);
+    this.readDelayMs = 1;
   }
 }
 

@@ -98,6 +98,8 @@ describe('loadManifest', () => {
     expect(manifest.keys[0]).toEqual({
       name: 'a',
       match: { keyId: KEY_ID },
+      grants: { allowServiceGrants: true, allow: [] },
+      state: { enabled: true },
       mode: 'alert',
       policyFile: 'a.json',
       policyTemplate: VALID_POLICY,

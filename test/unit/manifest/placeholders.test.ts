@@ -12,7 +12,15 @@ import {
 const CHINA = { partition: 'aws-cn', region: 'cn-north-1', accountId: '210987654321' };
 
 function managedKey(policyTemplate: string): ManagedKey {
-  return { name: 'k', match: { alias: 'alias/k' }, mode: 'alert', policyFile: 'k.json', policyTemplate };
+  return {
+    name: 'k',
+    match: { alias: 'alias/k' },
+    mode: 'alert',
+    policyFile: 'k.json',
+    policyTemplate,
+    grants: { allowServiceGrants: true, allow: [] },
+    state: { enabled: true },
+  };
 }
 
 describe('renderDesiredPolicy', () => {

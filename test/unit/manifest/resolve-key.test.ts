@@ -24,7 +24,15 @@ function key(overrides: Partial<KeyMetadata> = {}): KeyMetadata {
 }
 
 function entry(name: string, match: ManagedKey['match']): ManagedKey {
-  return { name, match, mode: 'alert', policyFile: `${name}.json`, policyTemplate: '{}' };
+  return {
+    name,
+    match,
+    mode: 'alert',
+    policyFile: `${name}.json`,
+    policyTemplate: '{}',
+    grants: { allowServiceGrants: true, allow: [] },
+    state: { enabled: true },
+  };
 }
 
 function manifest(...keys: ManagedKey[]): LoadedManifest {
