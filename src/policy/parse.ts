@@ -4,7 +4,9 @@
  * whether the values make sense for KMS is validate.ts's job.
  */
 import { DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS } from './grammar';
-import { lineAndColumn, locateSyntaxFault, utf8ByteLength } from './json-text';
+import { readJsonText } from './json/reader';
+import { utf8ByteLength } from './json/text';
+import { inspectJsonValue } from './json/value';
 import type {
   ConditionValue,
   JsonPath,
@@ -15,20 +17,26 @@ import type {
 } from './types';
 
 // index.ts re-exports this module: these names stay importable from here.
-export { lineAndColumn, utf8ByteLength } from './json-text';
+export { lineAndColumn, utf8ByteLength } from './json/text';
 
 const DOCUMENT_ELEMENT_NAMES: ReadonlySet<string> = new Set(DOCUMENT_ELEMENTS);
 const STATEMENT_ELEMENT_NAMES: ReadonlySet<string> = new Set(STATEMENT_ELEMENTS);
 
+/** JSON.parse rejected the text: the JSON reader says where and why, in the words validate uses (KMS001). */
 function jsonSyntaxIssue(text: string, error: unknown): ParseIssue {
-  const fault = locateSyntaxFault(text);
-  if (fault) {
-    const { line, column } = lineAndColumn(text, fault.offset);
-    return { path: '$', message: `Not valid JSON at line ${line}, column ${column}: ${fault.reason}` };
-  }
-  // The scanner accepted what JSON.parse rejected: report JSON.parse's own words.
+  const syntaxError = readJsonText(text).error;
+  // Only if the reader accepted what JSON.parse rejected: JSON.parse's own words.
+  const detail = syntaxError?.message ?? (error instanceof Error ? error.message : String(error));
+  return { path: '$', message: `Not JSON: ${detail}` };
+}
+
+/** JSON.stringify rejected an in-memory value: say where and why, in the words validate uses (KMS007). */
+function notJsonValueIssues(input: unknown, error: unknown): ParseIssue[] {
+  const { faults } = inspectJsonValue(input);
+  if (faults.length > 0) return faults;
+  // Only if nothing in the value explains it (a toJSON method that throws): JSON.stringify's own words.
   const detail = error instanceof Error ? error.message : String(error);
-  return { path: '$', message: `Not valid JSON: ${detail}` };
+  return [{ path: '$', message: `Cannot be written as JSON: ${detail}` }];
 }
 
 function typeName(value: unknown): string {
@@ -263,8 +271,7 @@ export function parsePolicyDocument(input: string | unknown, measureBytes: boole
     try {
       text = JSON.stringify(input);
     } catch (error: unknown) {
-      const detail = error instanceof Error ? error.message : String(error);
-      return { ok: false, issues: [{ path: '$', message: `Cannot be written as JSON: ${detail}` }] };
+      return { ok: false, issues: notJsonValueIssues(input, error) };
     }
     byteLength = text === undefined ? 0 : utf8ByteLength(text);
   } else {

@@ -10,7 +10,9 @@
  *   validate.ts   validatePolicy(input: string | unknown, options?: ValidateOptions): ValidationResult
  *   catalogue.ts  RULES: readonly RuleInfo[]  (the validation rule catalogue, also in the README)
  *   render.ts     renderDiffText / renderFindingsText: human text (no colour codes; the CLI colours)
- *   json-text.ts  utf8ByteLength, lineAndColumn, parseJsonText, locateSyntaxFault (under parse and validate)
+ *   json/         the JSON front end under parse and validate: reader.ts (readJsonText, the one reader of
+ *                 JSON text), value.ts (in-memory values), path.ts (childPath), text.ts (utf8ByteLength, ...)
+ *   suggest.ts    closestName: "did you mean"
  *   grammar.ts    DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS, PRINCIPAL_TYPES
  *   index.ts      re-exports the above
  */

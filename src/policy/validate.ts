@@ -7,14 +7,10 @@
  */
 import { type RuleCode, ruleLevel } from './catalogue';
 import { DOCUMENT_ELEMENTS, PRINCIPAL_TYPES, STATEMENT_ELEMENTS } from './grammar';
-import {
-  childPath,
-  formatCodePoint,
-  MAX_JSON_NESTING,
-  parseJsonText,
-  type StringSpan,
-  utf8ByteLength,
-} from './json-text';
+import { childPath } from './json/path';
+import { type JsonStringSpan, readJsonText } from './json/reader';
+import { formatCodePoint, utf8ByteLength } from './json/text';
+import { inspectJsonValue, isPlainObject } from './json/value';
 import {
   type ConditionKeyType,
   expandActionPattern,
@@ -23,10 +19,13 @@ import {
   KMS_ACTIONS,
 } from './service-data';
 import snapshot from './service-data/kms-snapshot.json';
+import { closestName, didYouMean } from './suggest';
 import type { JsonPath, ValidateOptions, ValidationFinding, ValidationResult } from './types';
 
 // index.ts re-exports this module: these names stay importable from here.
-export { childPath, describeJsonSyntaxError, type JsonSyntaxError } from './json-text';
+export { childPath } from './json/path';
+export { describeJsonSyntaxError, type JsonSyntaxError } from './json/reader';
+export { closestName } from './suggest';
 
 /** KMS rejects larger documents with LimitExceededException. */
 export const MAX_POLICY_BYTES = 32_768;
@@ -117,53 +116,6 @@ function compareFindings(a: ValidationFinding, b: ValidationFinding): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Suggestions
-
-/** Optimal string alignment distance: Levenshtein plus adjacent transposition (`Actoin` -> `Action` = 1). */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array(rows * cols).fill(0);
-  const at = (i: number, j: number): number => d[i * cols + j] ?? 0;
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      }
-      d[i * cols + j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
-/** The closest candidate, compared case-insensitively, when it is close enough to be a typo. */
-export function closestName(input: string, candidates: readonly string[]): string | undefined {
-  const needle = input.toLowerCase();
-  const allowed = Math.max(2, Math.floor(needle.length / 4));
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    // The edit distance is at least the length difference: skip what can never be close enough,
-    // so a 40 KB value costs no 40 KB x candidate-length distance table per candidate.
-    if (Math.abs(needle.length - candidate.length) > allowed) continue;
-    const distance = editDistance(needle, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best !== undefined && bestDistance <= allowed ? best : undefined;
-}
-
-function didYouMean(suggestion: string | undefined): string {
-  return suggestion ? ` (did you mean "${suggestion}"?)` : '';
-}
-
-// ---------------------------------------------------------------------------------------------
 // Characters and size
 
 type CharacterClass = 'allowed' | 'invisible' | 'forbidden';
@@ -228,7 +180,7 @@ class CharacterReporter {
   }
 }
 
-function checkTextCharacters(text: string, strings: readonly StringSpan[], sink: FindingSink): void {
+function checkTextCharacters(text: string, strings: readonly JsonStringSpan[], sink: FindingSink): void {
   const reporter = new CharacterReporter(sink);
   let line = 1;
   let lineStart = 0;
@@ -257,69 +209,16 @@ function checkTextCharacters(text: string, strings: readonly StringSpan[], sink:
 // ---------------------------------------------------------------------------------------------
 // In-memory input: is it JSON at all, and which strings does it hold?
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function checkInMemoryValue(input: unknown, sink: FindingSink): boolean {
+  const inspection = inspectJsonValue(input);
+  for (const fault of inspection.faults) sink.add('KMS007', fault.path, fault.message);
   const reporter = new CharacterReporter(sink);
-  const ancestors = new Set<unknown>();
-  let representable = true;
-  const checkString = (text: string, path: JsonPath, what: string): void => {
-    for (const char of text) reporter.report(char.codePointAt(0) ?? 0, path, what);
-  };
-  const visit = (value: unknown, path: JsonPath, depth: number): void => {
-    if (value === null || typeof value === 'boolean') return;
-    if (typeof value === 'string') {
-      checkString(value, path, 'in a string ');
-      return;
-    }
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) {
-        representable = false;
-        sink.add('KMS007', path, `${value} has no JSON form`);
-      }
-      return;
-    }
-    if (typeof value !== 'object') {
-      representable = false;
-      sink.add('KMS007', path, `A value of type ${typeof value} has no JSON form`);
-      return;
-    }
-    if (ancestors.has(value)) {
-      representable = false;
-      sink.add('KMS007', path, 'The value refers to itself (a cycle); JSON cannot hold it');
-      return;
-    }
-    if (depth > MAX_JSON_NESTING) {
-      representable = false;
-      sink.add('KMS007', path, `Nesting deeper than ${MAX_JSON_NESTING} levels`);
-      return;
-    }
-    if (!Array.isArray(value) && !isPlainObject(value)) {
-      representable = false;
-      sink.add('KMS007', path, 'A class instance (not a plain object or array) is not a JSON value');
-      return;
-    }
-    ancestors.add(value);
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => {
-        visit(item, childPath(path, index), depth + 1);
-      });
-    } else {
-      for (const [key, item] of Object.entries(value)) {
-        const itemPath = childPath(path, key);
-        checkString(key, itemPath, 'in a name ');
-        visit(item, itemPath, depth + 1);
-      }
-    }
-    ancestors.delete(value);
-  };
-  visit(input, '$', 0);
+  for (const string of inspection.strings) {
+    const where = string.isName ? 'in a name ' : 'in a string ';
+    for (const char of string.text) reporter.report(char.codePointAt(0) ?? 0, string.path, where);
+  }
   reporter.finish();
-  return representable;
+  return inspection.faults.length === 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -915,7 +814,7 @@ export function validatePolicy(input: string | unknown, options: ValidateOptions
 
   if (typeof input === 'string') {
     byteLength = utf8ByteLength(input);
-    const parsed = parseJsonText(input);
+    const parsed = readJsonText(input);
     checkTextCharacters(input, parsed.strings, sink);
     for (const duplicate of parsed.duplicates) {
       sink.add(

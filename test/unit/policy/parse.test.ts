@@ -75,7 +75,7 @@ describe('parsePolicy', () => {
     // Assess
     expect(issues).toHaveLength(1);
     expect(issues[0]?.path).toBe('$');
-    expect(issues[0]?.message).toContain(`line ${line}, column ${column}`);
+    expect(issues[0]?.message).toContain(`at line ${line} column ${column}`);
   });
 
   it.each([

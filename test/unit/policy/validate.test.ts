@@ -656,10 +656,13 @@ describe('validatePolicy', () => {
     it.each([
       [
         '{\n  "Version": "2012-10-17",\n  "Statement": [\n    }\n',
-        'Not JSON: Unexpected token } at line 4 column 5',
+        "Not JSON: expected a value, found '}' at line 4 column 5",
       ],
-      ['{"Version": "2012-10-17"', 'Not JSON: Unexpected end of input at line 1 column 25'],
-      ['{"a": "b\u0001"}', 'Not JSON: Unescaped control character U+0001 in a string at line 1 column 9'],
+      [
+        '{"Version": "2012-10-17"',
+        "Not JSON: expected ',' or '}' after a property value, found end of input at line 1 column 25",
+      ],
+      ['{"a": "b\u0001"}', 'Not JSON: unescaped control character U+0001 in a string at line 1 column 9'],
     ])('gives line and column for %j', (text, message) => {
       const finding = validate(text).findings.find((candidate) => candidate.code === 'KMS001');
       expect(finding?.message).toBe(message);
