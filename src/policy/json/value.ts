@@ -25,6 +25,11 @@ export interface JsonValueInspection {
   strings: JsonValueString[];
 }
 
+/** A JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A plain object: what JSON.parse makes (no class instance, no Map, no Date). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

@@ -11,6 +11,7 @@
 import type { RuleCode } from '../catalogue';
 import { DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS } from '../grammar';
 import { childPath } from '../json/path';
+import { isRecord } from '../json/value';
 import { closestName } from '../suggest';
 import type { JsonPath, PolicyDocument, PolicyStatement } from '../types';
 import { effectMessage, principalListMessage, typeName, versionMessage } from './wording';
@@ -46,10 +47,6 @@ const STATEMENT_ELEMENT_NAMES: ReadonlySet<string> = new Set(STATEMENT_ELEMENTS)
 /** The elements a rebuilt statement copies after Effect, in grammar order. */
 const GRAMMAR_ORDER = STATEMENT_ELEMENTS.filter((name) => name !== 'Effect');
 const LIST_ELEMENTS = ['Action', 'NotAction', 'Resource', 'NotResource'] as const;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A condition value: JSON has no other scalars (an in-memory NaN is validate's KMS007). */
 function isConditionScalar(value: unknown): boolean {
@@ -248,15 +245,15 @@ class ShapeChecker {
       for (const key in block) {
         const values = block[key];
         if (isConditionScalar(values)) continue;
-        const keyPath = childPath(childPath(path(), operator), key);
+        const keyPath = (): JsonPath => childPath(childPath(path(), operator), key);
         if (!Array.isArray(values)) {
-          this.issue('KMS122', keyPath, conditionValueMessage(values));
+          this.issue('KMS122', keyPath(), conditionValueMessage(values));
           continue;
         }
         for (let index = 0; index < values.length; index++) {
           const item: unknown = values[index];
           if (!isConditionScalar(item)) {
-            this.issue('KMS122', childPath(keyPath, index), conditionValueMessage(item));
+            this.issue('KMS122', childPath(keyPath(), index), conditionValueMessage(item));
           }
         }
       }
@@ -271,12 +268,13 @@ function conditionValueMessage(value: unknown): string {
 /** The shape of a JSON value as a key policy. Never throws. */
 export function checkShape(value: unknown): PolicyShape {
   const checker = new ShapeChecker();
-  const document = checker.document(value);
-  return {
-    ...(document ? { document } : {}),
+  const shape: PolicyShape = {
     issues: checker.issues,
     unknownElements: checker.unknownElements,
-    ...(isRecord(value) ? { root: value } : {}),
     statements: checker.statements,
   };
+  const document = checker.document(value);
+  if (document) shape.document = document;
+  if (isRecord(value)) shape.root = value;
+  return shape;
 }
