@@ -184,15 +184,29 @@ class JsonTextReader {
     }
   }
 
+  /** Steps over an opening bracket; true when the closing one follows at once (also stepped over). */
+  private openedEmpty(close: '}' | ']'): boolean {
+    this.pos++;
+    this.skipWhitespace();
+    if (this.text[this.pos] !== close) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After a member or an element: true at ',' (another follows), false at the closing bracket. */
+  private more(close: '}' | ']', after: string): boolean {
+    this.skipWhitespace();
+    const next = this.text[this.pos];
+    if (next !== ',' && next !== close)
+      this.fail(`expected ',' or '${close}' after ${after}, found ${this.found()}`);
+    this.pos++;
+    return next === ',';
+  }
+
   private object(path: JsonPath, depth: number): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     const seen = new Set<string>();
-    this.pos++;
-    this.skipWhitespace();
-    if (this.text[this.pos] === '}') {
-      this.pos++;
-      return result;
-    }
+    if (this.openedEmpty('}')) return result;
     for (;;) {
       this.skipWhitespace();
       if (this.text[this.pos] !== '"') {
@@ -212,41 +226,16 @@ class JsonTextReader {
       const value = this.value(memberPath, depth + 1);
       // defineProperty, so a name __proto__ is data, as in JSON.parse
       Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
-      this.skipWhitespace();
-      const next = this.text[this.pos];
-      if (next === ',') {
-        this.pos++;
-        continue;
-      }
-      if (next === '}') {
-        this.pos++;
-        return result;
-      }
-      this.fail(`expected ',' or '}' after a property value, found ${this.found()}`);
+      if (!this.more('}', 'a property value')) return result;
     }
   }
 
   private array(path: JsonPath, depth: number): unknown[] {
     const result: unknown[] = [];
-    this.pos++;
-    this.skipWhitespace();
-    if (this.text[this.pos] === ']') {
-      this.pos++;
-      return result;
-    }
+    if (this.openedEmpty(']')) return result;
     for (;;) {
       result.push(this.value(childPath(path, result.length), depth + 1));
-      this.skipWhitespace();
-      const next = this.text[this.pos];
-      if (next === ',') {
-        this.pos++;
-        continue;
-      }
-      if (next === ']') {
-        this.pos++;
-        return result;
-      }
-      this.fail(`expected ',' or ']' after an array element, found ${this.found()}`);
+      if (!this.more(']', 'an array element')) return result;
     }
   }
 }

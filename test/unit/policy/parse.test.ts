@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parsePolicy, utf8ByteLength } from '../../../src/policy/parse';
+import { validatePolicy } from '../../../src/policy/validate';
 
 const exampleText = readFileSync(join(__dirname, 'fixtures', 'example-key-policy.json'), 'utf8');
 
@@ -231,5 +233,77 @@ describe('parsePolicy', () => {
     // Assess
     expect(act).not.toThrow();
     expect(act().ok).toBe(false);
+  });
+
+  describe('agrees with validatePolicy: one front end, one path, one wording', () => {
+    /** Every problem parse reports must be a validate finding with the same path and message. */
+    function notInValidate(input: unknown): string[] {
+      const parsed = parsePolicy(input);
+      const issues = parsed.ok ? parsed.unknownElements : parsed.issues;
+      const findings = new Set(
+        validatePolicy(input).findings.map(({ path, message }) => `${path} ${message}`),
+      );
+      return issues.map(({ path, message }) => `${path} ${message}`).filter((issue) => !findings.has(issue));
+    }
+
+    it('reports the bad condition of the issue at one path, in one wording', () => {
+      // Prepare
+      const input = { Statement: [{ Condition: { StringEquals: { 'kms:ViaService': { service: 's3' } } } }] };
+      // Act
+      const issues = issuesOf(input);
+      const finding = validatePolicy(input).findings.find(({ code }) => code === 'KMS122');
+      // Assess
+      expect(issues).toEqual([
+        {
+          path: '$.Statement[0].Condition.StringEquals.kms:ViaService',
+          message: 'Condition values are strings, numbers or booleans, not an object',
+        },
+      ]);
+      expect(finding).toMatchObject(issues[0] ?? {});
+    });
+
+    it.each([
+      ['text that is not JSON', '{"Statement": [}'],
+      ['a value with no JSON form', { Statement: [{ Sid: BigInt(1) }] }],
+      ['a misspelt element', { Statement: [{ Effect: 'Allow', Actoin: 'kms:Decrypt' }] }],
+      ['a name that needs brackets', { Statement: [{ Condition: { 'a.b': 'x' } }] }],
+    ])('for %s', (_case, input) => {
+      expect(notInValidate(input)).toEqual([]);
+    });
+
+    it('for any policy-shaped value, as text and in memory', () => {
+      const name = fc.constantFrom(
+        'Version',
+        'Id',
+        'Statement',
+        'Sid',
+        'Effect',
+        'Principal',
+        'NotPrincipal',
+        'Action',
+        'Resource',
+        'Condition',
+        'AWS',
+        'StringEquals',
+        'kms:ViaService',
+        'a.b',
+      );
+      const shaped = fc.letrec((tie) => ({
+        value: fc.oneof(
+          { depthSize: 'small' },
+          fc.jsonValue({ maxDepth: 1 }),
+          fc.constantFrom('*', 'Allow', 'kms:Decrypt'),
+          fc.array(tie('value'), { maxLength: 3 }),
+          fc.dictionary(name, tie('value'), { maxKeys: 4 }),
+        ),
+      })).value;
+      fc.assert(
+        fc.property(shaped, (statement) => {
+          const document = { Version: '2012-10-17', Statement: [statement] };
+          expect(notInValidate(document)).toEqual([]);
+          expect(notInValidate(JSON.stringify(document))).toEqual([]);
+        }),
+      );
+    });
   });
 });
