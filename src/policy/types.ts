@@ -6,6 +6,7 @@
  *   normalize.ts  normalizePolicy(doc: PolicyDocument, ctx?: NormalizeContext): NormalizedPolicy
  *   compare.ts    comparePolicies(desired: string | unknown, live: string | unknown, ctx?: NormalizeContext): CompareResult
  *   diff.ts       diffPolicies(desired: NormalizedPolicy, live: NormalizedPolicy): PolicyDiff  (used by compare)
+ *   match-statements.ts  matchStatements: which desired statement is which live one (used by diff)
  *   access.ts     accessChanges(desired, live): AccessChange[]                               (used by diff)
  *   validate.ts   validatePolicy(input: string | unknown, options?: ValidateOptions): ValidationResult
  *   rules/        VALIDATION_RULES: one unit per catalogue code, by family (format, elements,
