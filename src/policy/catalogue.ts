@@ -1,7 +1,7 @@
 /**
- * The validation rule catalogue (cfn-lint / cdk-nag style): one stable code per rule.
- * validate.ts takes every finding's level from here, and a unit test proves that every code it
- * emits is listed and every listed code is produced by at least one test case.
+ * The validation rule catalogue (cfn-lint / cdk-nag style): one stable code per rule, implemented
+ * by one unit of rules/. validate.ts takes every finding's level from here, and unit tests prove
+ * that the rule units implement exactly these codes and that each fires on a test case.
  *
  * Groups: KMS0xx document format, KMS1xx policy elements, KMS2xx actions and condition keys,
  * KMS3xx security (who can do what).
@@ -270,7 +270,7 @@ const RULE_LIST = [
   },
 ] as const satisfies readonly RuleInfo[];
 
-/** A code from the catalogue; validate.ts can only emit these. */
+/** A code from the catalogue; validation findings and shape issues can only carry these. */
 export type RuleCode = (typeof RULE_LIST)[number]['code'];
 
 export const RULES: readonly RuleInfo[] = RULE_LIST;

@@ -1,8 +1,7 @@
 /**
- * diffPolicies: the structural diff of two normalized policies (docs/architecture.md#comparing-two-key-policies). Statements are
- * matched by content, never by Sid: identical ones first (as a multiset of canonical keys, identical
- * duplicates counting once), then the remaining ones are paired by similarity into "changed";
- * leftovers are "added" (live only) or "removed" (desired only). Every change gets a severity from
+ * diffPolicies: the structural diff of two normalized policies (docs/architecture.md#comparing-two-key-policies).
+ * Statements are paired by content, never by Sid (match-statements.ts): identical, "changed" (paired
+ * by similarity), "added" (live only) or "removed" (desired only). Every change gets a severity from
  * whether it widens or narrows access.
  */
 import {
@@ -15,7 +14,8 @@ import {
   principalAccount,
   renderCondition,
 } from './access';
-import { ANYONE, conditionKey, isUniqueIdPrincipal, statementKey } from './normalize';
+import { matchStatements, type StatementMatching } from './match-statements';
+import { ANYONE, conditionKey, isUniqueIdPrincipal } from './normalize';
 import { findKmsAction, SERVICE_DATA_DATE } from './service-data';
 import type {
   DocumentChange,
@@ -29,113 +29,13 @@ import type {
 } from './types';
 import { SEVERITY_ORDER } from './types';
 
+// index.ts re-exports this module: these names stay importable from here.
+export { matchStatements, type StatementMatching } from './match-statements';
+
 export function maxSeverity(severities: Iterable<Severity>): Severity {
   let best = SEVERITY_ORDER.length - 1;
   for (const severity of severities) best = Math.min(best, SEVERITY_ORDER.indexOf(severity));
   return SEVERITY_ORDER[best] ?? 'info';
-}
-
-/** How the statements of two documents correspond. Indices are into each document's statement list. */
-export interface StatementMatching {
-  /** Statements with identical canonical content: [desiredIndex, liveIndex]. */
-  identical: [number, number][];
-  /** Desired-only and live-only statements paired by similarity: [desiredIndex, liveIndex]. */
-  changed: [number, number][];
-  removed: number[];
-  added: number[];
-  /** Statements that repeat an earlier identical statement of the same document: [index, firstIndex]. */
-  desiredDuplicates: [number, number][];
-  liveDuplicates: [number, number][];
-}
-
-function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
-  const first = new Map<string, number>();
-  const duplicates: [number, number][] = [];
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index] as string;
-    const earlier = first.get(key);
-    if (earlier === undefined) first.set(key, index);
-    else duplicates.push([index, earlier]);
-  }
-  return { first, duplicates };
-}
-
-function overlap(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 && b.length === 0) return 1;
-  const inB = new Set(b);
-  let shared = 0;
-  for (const item of a) if (inB.has(item)) shared++;
-  return shared / (a.length + b.length - shared);
-}
-
-/** How alike two statements are; 0 means "nothing in common", never paired. */
-function similarity(desired: NormalizedStatement, live: NormalizedStatement): number {
-  const who = overlap(desired.principals, live.principals);
-  const what = overlap(desired.actions, live.actions);
-  if (who === 0 && what === 0) return 0;
-  return (
-    who +
-    what +
-    0.5 * overlap(desired.conditions.map(conditionKey), live.conditions.map(conditionKey)) +
-    0.25 * overlap(desired.resources, live.resources) +
-    (desired.effect === live.effect ? 0.5 : 0) +
-    (desired.principalKind === live.principalKind ? 0.25 : 0) +
-    (desired.actionKind === live.actionKind ? 0.25 : 0)
-  );
-}
-
-/** Matches statements by content: identical first, then best-similarity pairs. */
-export function matchStatements(
-  desired: NormalizedPolicy,
-  live: NormalizedPolicy,
-  keys?: { desired: string[]; live: string[] },
-): StatementMatching {
-  const desiredKeys = keys?.desired ?? desired.statements.map(statementKey);
-  const liveKeys = keys?.live ?? live.statements.map(statementKey);
-  const desiredFirst = firstOccurrences(desiredKeys);
-  const liveFirst = firstOccurrences(liveKeys);
-  const identical: [number, number][] = [];
-  const removedCandidates: number[] = [];
-  for (const [key, desiredIndex] of desiredFirst.first) {
-    const liveIndex = liveFirst.first.get(key);
-    if (liveIndex === undefined) removedCandidates.push(desiredIndex);
-    else identical.push([desiredIndex, liveIndex]);
-  }
-  const addedCandidates: number[] = [];
-  for (const [key, liveIndex] of liveFirst.first) {
-    if (!desiredFirst.first.has(key)) addedCandidates.push(liveIndex);
-  }
-
-  const scored: { desiredIndex: number; liveIndex: number; score: number }[] = [];
-  for (const desiredIndex of removedCandidates) {
-    const desiredStatement = desired.statements[desiredIndex];
-    if (!desiredStatement) continue;
-    for (const liveIndex of addedCandidates) {
-      const liveStatement = live.statements[liveIndex];
-      if (!liveStatement) continue;
-      const score = similarity(desiredStatement, liveStatement);
-      if (score > 0) scored.push({ desiredIndex, liveIndex, score });
-    }
-  }
-  scored.sort((a, b) => b.score - a.score || a.desiredIndex - b.desiredIndex || a.liveIndex - b.liveIndex);
-  const pairedDesired = new Set<number>();
-  const pairedLive = new Set<number>();
-  const changed: [number, number][] = [];
-  for (const { desiredIndex, liveIndex } of scored) {
-    if (pairedDesired.has(desiredIndex) || pairedLive.has(liveIndex)) continue;
-    pairedDesired.add(desiredIndex);
-    pairedLive.add(liveIndex);
-    changed.push([desiredIndex, liveIndex]);
-  }
-  changed.sort((a, b) => a[0] - b[0]);
-  return {
-    identical,
-    changed,
-    removed: removedCandidates.filter((index) => !pairedDesired.has(index)),
-    added: addedCandidates.filter((index) => !pairedLive.has(index)),
-    desiredDuplicates: desiredFirst.duplicates,
-    liveDuplicates: liveFirst.duplicates,
-  };
 }
 
 function delta(before: readonly string[], after: readonly string[]): SetDelta {

@@ -1,6 +1,6 @@
 /**
- * The key-policy grammar's element names: one list for parse.ts (shapes) and validate.ts (rules),
- * so the two can never disagree about which names KMS understands.
+ * The key-policy grammar's element names: one list for the shape checker (shape/check.ts) and the
+ * rules (rules/), so the two can never disagree about which names KMS understands.
  */
 
 /** Top-level elements of a policy document. */

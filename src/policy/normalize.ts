@@ -20,7 +20,7 @@ export const ANYONE = '*';
 
 /**
  * When a statement carries both halves of a pair (Principal and NotPrincipal, …) KMS rejects or
- * ignores it; validate.ts reports that. We keep the second half, marked with this prefix, so that a
+ * ignores it; validatePolicy reports that (KMS108). We keep the second half, marked with this prefix, so that a
  * change to it is still drift instead of being dropped silently.
  */
 export const SECONDARY_PREFIX = '!';
@@ -44,7 +44,7 @@ const valueTypeCache = new Map<string, ValueType>();
 /**
  * How an operator compares its values. Operator names are matched exactly as written: AWS documents
  * context key names as case-insensitive but lists operators by exact name only, so a differently
- * spelt operator is a different operator (and validate.ts flags it).
+ * spelt operator is a different operator (and validatePolicy flags it: KMS123).
  */
 export function operatorValueType(operator: string): ValueType {
   const cached = valueTypeCache.get(operator);

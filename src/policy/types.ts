@@ -6,11 +6,18 @@
  *   normalize.ts  normalizePolicy(doc: PolicyDocument, ctx?: NormalizeContext): NormalizedPolicy
  *   compare.ts    comparePolicies(desired: string | unknown, live: string | unknown, ctx?: NormalizeContext): CompareResult
  *   diff.ts       diffPolicies(desired: NormalizedPolicy, live: NormalizedPolicy): PolicyDiff  (used by compare)
+ *   match-statements.ts  matchStatements: which desired statement is which live one (used by diff)
  *   access.ts     accessChanges(desired, live): AccessChange[]                               (used by diff)
  *   validate.ts   validatePolicy(input: string | unknown, options?: ValidateOptions): ValidationResult
+ *   rules/        VALIDATION_RULES: one unit per catalogue code, by family (format, elements,
+ *                 conditions, actions-and-keys, security)
  *   catalogue.ts  RULES: readonly RuleInfo[]  (the validation rule catalogue, also in the README)
  *   render.ts     renderDiffText / renderFindingsText: human text (no colour codes; the CLI colours)
- *   json-text.ts  utf8ByteLength, lineAndColumn, parseJsonText, locateSyntaxFault (under parse and validate)
+ *   json/         the JSON front end under parse and validate: reader.ts (readJsonText, the one reader of
+ *                 JSON text), value.ts (in-memory values), path.ts (childPath), text.ts (utf8ByteLength, ...)
+ *   shape/        checkShape (check.ts): the one structural checker, typed PolicyDocument + shape
+ *                 issues, under parse and validate; view.ts, located reading for the rules
+ *   suggest.ts    closestName: "did you mean"
  *   grammar.ts    DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS, PRINCIPAL_TYPES
  *   index.ts      re-exports the above
  */

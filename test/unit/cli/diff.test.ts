@@ -30,7 +30,7 @@ describe('kms-guard diff', () => {
   });
 
   it.each([
-    ['not JSON', fixture('not-json.json'), 'not JSON: Unexpected token } at line 4 column 5'],
+    ['not JSON', fixture('not-json.json'), "not JSON: expected a value, found '}' at line 4 column 5"],
     ['an array', 'array.json', 'not a key policy document: $: '],
     ['missing', 'missing.json', 'cannot read: ENOENT: no such file or directory'],
   ])('exits 2 when the live file is %s, naming the file and the problem', async (_what, name, problem) => {

@@ -37,7 +37,9 @@ describe('kms-guard validate', () => {
   it('exits 1 for a file that is not JSON and says where it breaks', async () => {
     const result = await runCli(['validate', fixture('not-json.json')]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('  error  KMS001  $  Not JSON: Unexpected token } at line 4 column 5');
+    expect(result.stdout).toContain(
+      "  error  KMS001  $  Not JSON: expected a value, found '}' at line 4 column 5",
+    );
   });
 
   it('exits 2 for an unreadable file, names it and the OS error, and still checks the others', async () => {

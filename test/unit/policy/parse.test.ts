@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parsePolicy, utf8ByteLength } from '../../../src/policy/parse';
+import { validatePolicy } from '../../../src/policy/validate';
 
 const exampleText = readFileSync(join(__dirname, 'fixtures', 'example-key-policy.json'), 'utf8');
 
@@ -75,23 +77,38 @@ describe('parsePolicy', () => {
     // Assess
     expect(issues).toHaveLength(1);
     expect(issues[0]?.path).toBe('$');
-    expect(issues[0]?.message).toContain(`line ${line}, column ${column}`);
+    expect(issues[0]?.message).toContain(`at line ${line} column ${column}`);
   });
 
   it.each([
-    ['a non-object document', [], '$', 'must be a JSON object'],
-    ['a null document', null, '$', 'must be a JSON object'],
-    ['a missing Statement', { Version: '2012-10-17' }, '$', 'Missing required element Statement'],
-    ['a string Statement', { Statement: 'x' }, '$.Statement', 'object or an array'],
+    ['a non-object document', [], '$', 'A key policy is a JSON object, not a list'],
+    ['a null document', null, '$', 'A key policy is a JSON object, not null'],
+    ['a missing Statement', { Version: '2012-10-17' }, '$', 'Statement is missing'],
+    [
+      'a string Statement',
+      { Statement: 'x' },
+      '$.Statement',
+      'Statement is a list of statements or a single statement object, not a string',
+    ],
     [
       'a non-object statement',
       { Statement: [{ Effect: 'Allow' }, 'x'] },
       '$.Statement[1]',
-      'must be an object',
+      'A statement is an object, not a string',
     ],
-    ['a numeric Version', { Version: 2012, Statement: [] }, '$.Version', 'Must be a string'],
-    ['a numeric Sid', { Statement: [{ Sid: 1 }] }, '$.Statement[0].Sid', 'Must be a string'],
-    ['a numeric Effect', { Statement: [{ Effect: true }] }, '$.Statement[0].Effect', 'Must be a string'],
+    [
+      'a numeric Version',
+      { Version: 2012, Statement: [] },
+      '$.Version',
+      'Version must be "2012-10-17", not a number',
+    ],
+    ['a numeric Sid', { Statement: [{ Sid: 1 }] }, '$.Statement[0].Sid', 'Sid is a string, not a number'],
+    [
+      'a numeric Effect',
+      { Statement: [{ Effect: true }] },
+      '$.Statement[0].Effect',
+      'Effect is "Allow" or "Deny", not a boolean',
+    ],
     [
       'a principal string other than *',
       { Statement: [{ Principal: 'arn:aws:iam::1:root' }] },
@@ -108,44 +125,49 @@ describe('parsePolicy', () => {
       'a numeric principal ID',
       { Statement: [{ Principal: { AWS: [1] } }] },
       '$.Statement[0].Principal.AWS[0]',
-      'Must be a string',
+      'AWS principals are strings, not a number',
     ],
     [
       'a numeric action',
       { Statement: [{ Action: ['kms:Decrypt', 7] }] },
       '$.Statement[0].Action[1]',
-      'Must be a string',
+      'Action entries are strings, not a number',
     ],
     [
       'an object NotResource',
       { Statement: [{ NotResource: {} }] },
       '$.Statement[0].NotResource',
-      'string or an array',
+      'NotResource is a string or a list of strings, not an object',
     ],
-    ['a string Condition', { Statement: [{ Condition: 'x' }] }, '$.Statement[0].Condition', 'operator to'],
+    [
+      'a string Condition',
+      { Statement: [{ Condition: 'x' }] },
+      '$.Statement[0].Condition',
+      'Condition is an object of operator -> {key: value}, not a string',
+    ],
     [
       'an operator mapping to a string',
       { Statement: [{ Condition: { StringEquals: 'x' } }] },
       '$.Statement[0].Condition.StringEquals',
-      'object of key to value',
+      'StringEquals holds {condition key: value}, not a string',
     ],
     [
       'a null condition value',
       { Statement: [{ Condition: { Bool: { 'aws:SecureTransport': null } } }] },
-      '$.Statement[0].Condition.Bool["aws:SecureTransport"]',
-      'string, number, boolean',
+      '$.Statement[0].Condition.Bool.aws:SecureTransport',
+      'Condition values are strings, numbers or booleans, not null',
     ],
     [
       'an object inside a condition value list',
       { Statement: [{ Condition: { StringEquals: { 'kms:ViaService': ['a', {}] } } }] },
-      '$.Statement[0].Condition.StringEquals["kms:ViaService"][1]',
-      'string, number or boolean',
+      '$.Statement[0].Condition.StringEquals.kms:ViaService[1]',
+      'Condition values are strings, numbers or booleans, not an object',
     ],
     [
       'a qualified operator mapping to a list',
       { Statement: [{ Condition: { 'ForAnyValue:StringEquals': [] } }] },
-      '$.Statement[0].Condition["ForAnyValue:StringEquals"]',
-      'object of key to value',
+      '$.Statement[0].Condition.ForAnyValue:StringEquals',
+      'ForAnyValue:StringEquals holds {condition key: value}, not a list',
     ],
   ])('reports %s as a shape issue with its JSON path', (_case, input, path, message) => {
     // Act
@@ -182,7 +204,7 @@ describe('parsePolicy', () => {
       '$.Statement[0].action',
       '$.Statement[0].Actoin',
     ]);
-    expect(result.unknownElements[1]?.message).toContain('did you mean Action?');
+    expect(result.unknownElements[1]?.message).toContain('did you mean action → Action?');
     expect(result.document.Statement[0]).toEqual({ Effect: 'Allow', Principal: '*', Resource: '*' });
   });
 
@@ -211,5 +233,77 @@ describe('parsePolicy', () => {
     // Assess
     expect(act).not.toThrow();
     expect(act().ok).toBe(false);
+  });
+
+  describe('agrees with validatePolicy: one front end, one path, one wording', () => {
+    /** Every problem parse reports must be a validate finding with the same path and message. */
+    function notInValidate(input: unknown): string[] {
+      const parsed = parsePolicy(input);
+      const issues = parsed.ok ? parsed.unknownElements : parsed.issues;
+      const findings = new Set(
+        validatePolicy(input).findings.map(({ path, message }) => `${path} ${message}`),
+      );
+      return issues.map(({ path, message }) => `${path} ${message}`).filter((issue) => !findings.has(issue));
+    }
+
+    it('reports the bad condition of the issue at one path, in one wording', () => {
+      // Prepare
+      const input = { Statement: [{ Condition: { StringEquals: { 'kms:ViaService': { service: 's3' } } } }] };
+      // Act
+      const issues = issuesOf(input);
+      const finding = validatePolicy(input).findings.find(({ code }) => code === 'KMS122');
+      // Assess
+      expect(issues).toEqual([
+        {
+          path: '$.Statement[0].Condition.StringEquals.kms:ViaService',
+          message: 'Condition values are strings, numbers or booleans, not an object',
+        },
+      ]);
+      expect(finding).toMatchObject(issues[0] ?? {});
+    });
+
+    it.each([
+      ['text that is not JSON', '{"Statement": [}'],
+      ['a value with no JSON form', { Statement: [{ Sid: BigInt(1) }] }],
+      ['a misspelt element', { Statement: [{ Effect: 'Allow', Actoin: 'kms:Decrypt' }] }],
+      ['a name that needs brackets', { Statement: [{ Condition: { 'a.b': 'x' } }] }],
+    ])('for %s', (_case, input) => {
+      expect(notInValidate(input)).toEqual([]);
+    });
+
+    it('for any policy-shaped value, as text and in memory', () => {
+      const name = fc.constantFrom(
+        'Version',
+        'Id',
+        'Statement',
+        'Sid',
+        'Effect',
+        'Principal',
+        'NotPrincipal',
+        'Action',
+        'Resource',
+        'Condition',
+        'AWS',
+        'StringEquals',
+        'kms:ViaService',
+        'a.b',
+      );
+      const shaped = fc.letrec((tie) => ({
+        value: fc.oneof(
+          { depthSize: 'small' },
+          fc.jsonValue({ maxDepth: 1 }),
+          fc.constantFrom('*', 'Allow', 'kms:Decrypt'),
+          fc.array(tie('value'), { maxLength: 3 }),
+          fc.dictionary(name, tie('value'), { maxKeys: 4 }),
+        ),
+      })).value;
+      fc.assert(
+        fc.property(shaped, (statement) => {
+          const document = { Version: '2012-10-17', Statement: [statement] };
+          expect(notInValidate(document)).toEqual([]);
+          expect(notInValidate(JSON.stringify(document))).toEqual([]);
+        }),
+      );
+    });
   });
 });

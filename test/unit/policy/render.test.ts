@@ -63,7 +63,7 @@ describe('renderDiffText', () => {
   it('lists problems with the document and path when a policy cannot be read', () => {
     const text = renderDiffText(comparePolicies(exampleText, '{"Statement": [}'));
     expect(text).toContain('Problems (the document could not be compared fully):');
-    expect(text).toContain('  - live $: Not valid JSON at line 1, column 16');
+    expect(text).toContain("  - live $: Not JSON: expected a value, found '}' at line 1 column 16");
   });
 
   it('shows Version drift with its severity', () => {

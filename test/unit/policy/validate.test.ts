@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { RULES } from '../../../src/policy/catalogue';
+import { VALIDATION_RULES } from '../../../src/policy/rules';
 import type { ValidateOptions, ValidationResult } from '../../../src/policy/types';
 import { MAX_POLICY_BYTES, validatePolicy } from '../../../src/policy/validate';
 
@@ -172,6 +173,13 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
   ['KMS111', 'a document-level Versoin', { ...policy(), Versoin: '2012-10-17' }, undefined, '$.Versoin'],
   ['KMS112', 'a numeric Sid', policy(useStatement({ Sid: 7 })), undefined, '$.Statement[1].Sid'],
   ['KMS112', 'an empty Action list', policy(useStatement({ Action: [] }))],
+  [
+    'KMS112',
+    'an empty NotResource list',
+    policy({ ...without(useStatement(), 'Resource'), NotResource: [] }),
+    undefined,
+    '$.Statement[1].NotResource',
+  ],
   ['KMS112', 'an object as Action', policy(useStatement({ Action: { kms: 'Decrypt' } }))],
   ['KMS112', 'a number among the actions', policy(useStatement({ Action: ['kms:Decrypt', 5] }))],
   ['KMS112', 'Statement as a string', { Version: '2012-10-17', Statement: 'Allow everything' }],
@@ -186,6 +194,13 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
   ['KMS113', 'principal type aws', policy(useStatement({ Principal: { aws: ROLE } }))],
   ['KMS113', 'an AWS principal that is no ARN', policy(useStatement({ Principal: { AWS: 'ExampleRole' } }))],
   ['KMS113', 'an empty Principal object', policy(useStatement({ Principal: {} }))],
+  [
+    'KMS113',
+    'a misspelt principal type in a NotPrincipal beside the Principal',
+    policy(useStatement({ NotPrincipal: { Aws: ROLE } })),
+    undefined,
+    '$.Statement[1].NotPrincipal.Aws',
+  ],
   ['KMS114', 'a string as a statement', policy('Allow everything'), undefined, '$.Statement[1]'],
   ['KMS115', 'a repeated Sid', policy(useStatement(), useStatement()), undefined, '$.Statement[2].Sid'],
   [
@@ -249,6 +264,13 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
     'KMS201',
     'kms:Describe (the put-key-policy CLI example)',
     policy(useStatement({ Action: ['kms:Describe'] })),
+  ],
+  [
+    'KMS201',
+    'a typo in a NotAction beside the Action',
+    policy(useStatement({ NotAction: 'kms:Decrpyt' })),
+    undefined,
+    '$.Statement[1].NotAction',
   ],
   [
     'KMS202',
@@ -642,6 +664,13 @@ describe('validatePolicy', () => {
     expect(RULES.filter((rule) => !spared.has(rule.code)).map((rule) => rule.code)).toEqual([]);
   });
 
+  it('implements every catalogue code by exactly one rule unit, and no code outside the catalogue', () => {
+    const implemented = VALIDATION_RULES.map((rule) => rule.code);
+    const catalogued = RULES.map((rule) => rule.code);
+    expect(implemented.filter((code, index) => implemented.indexOf(code) !== index)).toEqual([]);
+    expect([...implemented].sort()).toEqual([...catalogued].sort());
+  });
+
   it('lists every rule once, with a title and a description', () => {
     const codes = RULES.map((rule) => rule.code);
     expect(new Set(codes).size).toBe(codes.length);
@@ -656,10 +685,13 @@ describe('validatePolicy', () => {
     it.each([
       [
         '{\n  "Version": "2012-10-17",\n  "Statement": [\n    }\n',
-        'Not JSON: Unexpected token } at line 4 column 5',
+        "Not JSON: expected a value, found '}' at line 4 column 5",
       ],
-      ['{"Version": "2012-10-17"', 'Not JSON: Unexpected end of input at line 1 column 25'],
-      ['{"a": "b\u0001"}', 'Not JSON: Unescaped control character U+0001 in a string at line 1 column 9'],
+      [
+        '{"Version": "2012-10-17"',
+        "Not JSON: expected ',' or '}' after a property value, found end of input at line 1 column 25",
+      ],
+      ['{"a": "b\u0001"}', 'Not JSON: unescaped control character U+0001 in a string at line 1 column 9'],
     ])('gives line and column for %j', (text, message) => {
       const finding = validate(text).findings.find((candidate) => candidate.code === 'KMS001');
       expect(finding?.message).toBe(message);

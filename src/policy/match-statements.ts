@@ -1,0 +1,111 @@
+/**
+ * matchStatements: which statement of the desired document corresponds to which of the live one
+ * (docs/architecture.md#comparing-two-key-policies). By content, never by Sid: identical ones first
+ * (as a multiset of canonical keys, identical duplicates counting once), then the remaining ones
+ * paired by similarity; leftovers are added (live only) or removed (desired only).
+ */
+import { conditionKey, statementKey } from './normalize';
+import type { NormalizedPolicy, NormalizedStatement } from './types';
+
+/** How the statements of two documents correspond. Indices are into each document's statement list. */
+export interface StatementMatching {
+  /** Statements with identical canonical content: [desiredIndex, liveIndex]. */
+  identical: [number, number][];
+  /** Desired-only and live-only statements paired by similarity: [desiredIndex, liveIndex]. */
+  changed: [number, number][];
+  removed: number[];
+  added: number[];
+  /** Statements that repeat an earlier identical statement of the same document: [index, firstIndex]. */
+  desiredDuplicates: [number, number][];
+  liveDuplicates: [number, number][];
+}
+
+function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
+  const first = new Map<string, number>();
+  const duplicates: [number, number][] = [];
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string;
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, index);
+    else duplicates.push([index, earlier]);
+  }
+  return { first, duplicates };
+}
+
+function overlap(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 && b.length === 0) return 1;
+  const inB = new Set(b);
+  let shared = 0;
+  for (const item of a) if (inB.has(item)) shared++;
+  return shared / (a.length + b.length - shared);
+}
+
+/** How alike two statements are; 0 means "nothing in common", never paired. */
+function similarity(desired: NormalizedStatement, live: NormalizedStatement): number {
+  const who = overlap(desired.principals, live.principals);
+  const what = overlap(desired.actions, live.actions);
+  if (who === 0 && what === 0) return 0;
+  return (
+    who +
+    what +
+    0.5 * overlap(desired.conditions.map(conditionKey), live.conditions.map(conditionKey)) +
+    0.25 * overlap(desired.resources, live.resources) +
+    (desired.effect === live.effect ? 0.5 : 0) +
+    (desired.principalKind === live.principalKind ? 0.25 : 0) +
+    (desired.actionKind === live.actionKind ? 0.25 : 0)
+  );
+}
+
+/** Matches statements by content: identical first, then best-similarity pairs. */
+export function matchStatements(
+  desired: NormalizedPolicy,
+  live: NormalizedPolicy,
+  keys?: { desired: string[]; live: string[] },
+): StatementMatching {
+  const desiredKeys = keys?.desired ?? desired.statements.map(statementKey);
+  const liveKeys = keys?.live ?? live.statements.map(statementKey);
+  const desiredFirst = firstOccurrences(desiredKeys);
+  const liveFirst = firstOccurrences(liveKeys);
+  const identical: [number, number][] = [];
+  const removedCandidates: number[] = [];
+  for (const [key, desiredIndex] of desiredFirst.first) {
+    const liveIndex = liveFirst.first.get(key);
+    if (liveIndex === undefined) removedCandidates.push(desiredIndex);
+    else identical.push([desiredIndex, liveIndex]);
+  }
+  const addedCandidates: number[] = [];
+  for (const [key, liveIndex] of liveFirst.first) {
+    if (!desiredFirst.first.has(key)) addedCandidates.push(liveIndex);
+  }
+
+  const scored: { desiredIndex: number; liveIndex: number; score: number }[] = [];
+  for (const desiredIndex of removedCandidates) {
+    const desiredStatement = desired.statements[desiredIndex];
+    if (!desiredStatement) continue;
+    for (const liveIndex of addedCandidates) {
+      const liveStatement = live.statements[liveIndex];
+      if (!liveStatement) continue;
+      const score = similarity(desiredStatement, liveStatement);
+      if (score > 0) scored.push({ desiredIndex, liveIndex, score });
+    }
+  }
+  scored.sort((a, b) => b.score - a.score || a.desiredIndex - b.desiredIndex || a.liveIndex - b.liveIndex);
+  const pairedDesired = new Set<number>();
+  const pairedLive = new Set<number>();
+  const changed: [number, number][] = [];
+  for (const { desiredIndex, liveIndex } of scored) {
+    if (pairedDesired.has(desiredIndex) || pairedLive.has(liveIndex)) continue;
+    pairedDesired.add(desiredIndex);
+    pairedLive.add(liveIndex);
+    changed.push([desiredIndex, liveIndex]);
+  }
+  changed.sort((a, b) => a[0] - b[0]);
+  return {
+    identical,
+    changed,
+    removed: removedCandidates.filter((index) => !pairedDesired.has(index)),
+    added: addedCandidates.filter((index) => !pairedLive.has(index)),
+    desiredDuplicates: desiredFirst.duplicates,
+    liveDuplicates: liveFirst.duplicates,
+  };
+}

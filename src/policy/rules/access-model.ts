@@ -1,0 +1,164 @@
+/**
+ * Who may do what under a document, for the security rules (KMS301-KMS306): each statement's
+ * effect, principals and actions, and whether a principal can call an action.
+ */
+import { isRecord } from '../json/value';
+import { expandActionPattern } from '../service-data';
+import type { StatementAt } from '../shape/check';
+import { elementPath, elementStrings, hasElement, type LocatedString, principalTypes } from '../shape/view';
+import type { JsonPath, ValidateOptions } from '../types';
+import { accountOf, isAccountRoot } from './principals';
+import { type RuleContext, statementsOf } from './rule';
+
+export interface PrincipalEntry {
+  /** `*` for a bare `"Principal": "*"`, else the principal type (AWS, Service, ...). */
+  type: string;
+  value: string;
+  path: JsonPath;
+}
+
+export interface StatementModel {
+  effect?: 'Allow' | 'Deny';
+  principalKind: 'Principal' | 'NotPrincipal' | 'none';
+  /** The principals of known types of the statement's Principal (or else NotPrincipal). */
+  principals: PrincipalEntry[];
+  actionKind: 'Action' | 'NotAction' | 'none';
+  actions: LocatedString[];
+  hasCondition: boolean;
+}
+
+export interface AccessModel {
+  statements: StatementModel[];
+  /** The key's own account(s): from the options, else the most frequent account of the principals. */
+  ownAccounts: string[];
+}
+
+function principalEntries(statement: StatementAt, element: 'Principal' | 'NotPrincipal'): PrincipalEntry[] {
+  const value = statement.raw[element];
+  const path = elementPath(statement, element);
+  if (value === '*') return [{ type: '*', value: '*', path }];
+  return principalTypes(value, path)
+    .filter((entry) => entry.known)
+    .flatMap((entry) => entry.ids.map((id) => ({ type: entry.type, value: id.value, path: id.path })));
+}
+
+function statementModel(statement: StatementAt): StatementModel {
+  const { Effect, Condition } = statement.raw;
+  const principalKind = hasElement(statement, 'Principal')
+    ? 'Principal'
+    : hasElement(statement, 'NotPrincipal')
+      ? 'NotPrincipal'
+      : 'none';
+  const actionKind = hasElement(statement, 'Action')
+    ? 'Action'
+    : hasElement(statement, 'NotAction')
+      ? 'NotAction'
+      : 'none';
+  return {
+    ...(Effect === 'Allow' || Effect === 'Deny' ? { effect: Effect } : {}),
+    principalKind,
+    principals: principalKind === 'none' ? [] : principalEntries(statement, principalKind),
+    actionKind,
+    actions: actionKind === 'none' ? [] : elementStrings(statement, actionKind),
+    hasCondition: isRecord(Condition) && Object.keys(Condition).length > 0,
+  };
+}
+
+/**
+ * The key's own account: the option, else the account that appears most often among the policy's
+ * AWS principals (the default key policy always names its own root). First seen wins a tie.
+ */
+function keyAccounts(statements: readonly StatementModel[], options: ValidateOptions): string[] {
+  if (options.keyAccount) return [options.keyAccount];
+  const counts = new Map<string, number>();
+  for (const statement of statements) {
+    for (const principal of statement.principals) {
+      const account = principal.type === 'AWS' ? accountOf(principal.value) : undefined;
+      if (account) counts.set(account, (counts.get(account) ?? 0) + 1);
+    }
+  }
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const [account, count] of counts) {
+    if (count > bestCount) {
+      best = account;
+      bestCount = count;
+    }
+  }
+  return best ? [best] : [];
+}
+
+const models = new WeakMap<RuleContext, AccessModel>();
+
+/** The access model of the validated document, built once per validation. */
+export function accessModel(ctx: RuleContext): AccessModel {
+  let model = models.get(ctx);
+  if (!model) {
+    const statements = statementsOf(ctx).map(statementModel);
+    model = { statements, ownAccounts: keyAccounts(statements, ctx.options) };
+    models.set(ctx, model);
+  }
+  return model;
+}
+
+export function isAnyone(principal: PrincipalEntry): boolean {
+  return principal.value === '*' && (principal.type === '*' || principal.type === 'AWS');
+}
+
+export function statementCoversAction(statement: StatementModel, action: string): boolean {
+  if (statement.actionKind === 'none') return false;
+  const matches = statement.actions.some((entry) => expandActionPattern(entry.value).includes(action));
+  return statement.actionKind === 'Action' ? matches : !matches;
+}
+
+export function grantsEverything(statement: StatementModel): boolean {
+  return (
+    statement.actionKind === 'Action' &&
+    statement.actions.some((entry) => entry.value === '*' || entry.value.toLowerCase() === 'kms:*')
+  );
+}
+
+/**
+ * Does the statement's principal element name this principal? `viaAccountRoot`: a root (account)
+ * principal also stands for the account's IAM principals (true for Deny, and for Allow through
+ * IAM delegation).
+ */
+function principalNamedBy(entry: PrincipalEntry, principal: string, viaAccountRoot: boolean): boolean {
+  if (isAnyone(entry)) return true;
+  if (entry.type !== 'AWS') return false;
+  if (entry.value === principal) return true;
+  const sameAccountRoot = isAccountRoot(entry.value) && accountOf(entry.value) === accountOf(principal);
+  // `111122223333` and `arn:aws:iam::111122223333:root` are the same principal.
+  if (sameAccountRoot && isAccountRoot(principal)) return true;
+  return viaAccountRoot && sameAccountRoot;
+}
+
+function statementAppliesTo(statement: StatementModel, principal: string, viaAccountRoot: boolean): boolean {
+  const named = statement.principals.some((entry) => principalNamedBy(entry, principal, viaAccountRoot));
+  if (statement.principalKind === 'Principal') return named;
+  if (statement.principalKind === 'NotPrincipal') return !named;
+  return false;
+}
+
+/** Allowed by some Allow statement and not overridden by an unconditional Deny. */
+export function canCall(
+  statements: readonly StatementModel[],
+  principal: string,
+  action: string,
+  viaAccountRoot: boolean,
+): boolean {
+  const allowed = statements.some(
+    (s) =>
+      s.effect === 'Allow' &&
+      statementCoversAction(s, action) &&
+      statementAppliesTo(s, principal, viaAccountRoot),
+  );
+  const denied = statements.some(
+    (s) =>
+      s.effect === 'Deny' &&
+      !s.hasCondition &&
+      statementCoversAction(s, action) &&
+      statementAppliesTo(s, principal, true),
+  );
+  return allowed && !denied;
+}
