@@ -27,6 +27,7 @@ import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
 import { colourEnabled, createStyle, writeJson } from '../output';
 import { toAuditJson } from '../report/audit-json';
+import { renderAuditHtml } from '../report/html';
 import { ProgressBar } from '../report/progress';
 import { toSarif } from '../report/sarif';
 import { renderAuditTable } from '../report/table';
@@ -127,7 +128,7 @@ export function cliRunId(now: Date): string {
 
 interface AuditCliOptions extends CommonCliOptions {
   json?: boolean;
-  format: 'table' | 'json' | 'sarif';
+  format: 'table' | 'json' | 'sarif' | 'html';
   unmanaged: boolean;
   driftRule?: string;
   publish?: boolean;
@@ -149,7 +150,9 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
   addCommonOptions(command)
     .option('--json', 'print the audit as JSON (same as --format json)')
     .addOption(
-      new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'),
+      new Option('--format <format>', 'output format (html: one self-contained page for auditors)')
+        .choices(['table', 'json', 'sarif', 'html'])
+        .default('table'),
     )
     .option('--no-unmanaged', 'do not list all keys to report the ones the manifest does not manage')
     .option('--drift-rule <name>', "also check that the guard's EventBridge drift rule exists and is enabled")
@@ -192,6 +195,7 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       if (format === 'json') writeJson(io, toAuditJson(report));
       else if (format === 'sarif')
         writeJson(io, toSarif(report.findings, { toolVersion: packageJson.version, policyRoot: '.' }));
+      else if (format === 'html') io.stdout(renderAuditHtml(report, { toolVersion: packageJson.version }));
       else if (!nothingChecked) io.stdout(renderAuditTable(report, createStyle(colourEnabled(io))));
 
       const code = exitCodeOf(report);
