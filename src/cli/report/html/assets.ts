@@ -154,12 +154,16 @@ footer { color: var(--muted); font-size: 13px; margin-top: 32px; padding-bottom:
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  body { font-size: 11pt; }
+  body { font-size: 10pt; }
+  .keys, .access, .diff td { font-size: 8.5pt; }
+  .keys code { font-size: 8pt; }
   header, main, footer { max-width: none; padding: 0; }
-  .hint, .back, .keys th button::after { display: none; }
+  .hint, .back { display: none; }
   .keys th button::after { content: none; }
   tr, .count, figure { break-inside: avoid; }
-  .key-detail { break-before: page; border: 0; padding: 0; }
+  h2, h3, h4 { break-after: avoid; }
+  .key-detail { border: 0; padding: 0; }
+  .key-detail + .key-detail { break-before: page; }
   thead { display: table-header-group; }
   a { color: inherit; text-decoration: none; }
 }
