@@ -3,7 +3,10 @@
  * by a widened principal, one the manifest does not manage) written to a file and opened in Debian's
  * headless Chromium through playwright-core (no browser download). One browser for the whole file.
  *
- * The keys live in a Region no other integration test creates KMS keys in, so the unmanaged-key
+ * A second report, from a key whose live policy carries markup in its Sid, principal and condition
+ * value, is opened in the same browser: it must show the markup as text, run nothing, load nothing.
+ *
+ * The keys live in Regions no other integration test creates KMS keys in, so the unmanaged-key
  * listing sees only this file's keys although the moto server is shared.
  *
  * The screenshot goes to a temporary directory; UPDATE_SCREENSHOT=1 writes it over
@@ -14,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { run } from '../../src/cli/main';
 import { capturingIo } from '../../src/cli/output';
 import { loadManifest, renderDesiredPolicy } from '../../src/manifest';
@@ -26,6 +29,11 @@ const REPO = join(__dirname, '..', '..');
 const README_SCREENSHOT = join(REPO, 'docs', 'images', 'audit-report.png');
 const VALUES = { partition: 'aws', region: REGION, accountId: MOTO_ACCOUNT_ID };
 const WIDENED_SID = 'Allow use of the key by the exporter and the analytics account';
+/** Where the hostile key lives: its own Region, so it is in neither report's other rows. */
+const HOSTILE_REGION = 'eu-south-2';
+const HOSTILE_SID = `</td><script>document.title='pwned'</script>`;
+const HOSTILE_PRINCIPAL = 'arn:aws:iam::999988887777:role/"onmouseover="alert(1)';
+const HOSTILE_CONDITION = '<img src=x onerror=alert(2)>\u202Egnp.exe';
 
 function requireChromium(): void {
   if (existsSync(CHROMIUM)) return;
@@ -35,25 +43,23 @@ function requireChromium(): void {
   );
 }
 
-/** A repository like the shipped one in `dir`: policies/manifest.yaml and the two policies it names. */
-function writeManifest(dir: string): string {
+/** A repository like the shipped one in `dir`: policies/manifest.yaml and the policies its entries name. */
+function writeRepository(dir: string, entries: { name: string; mode: string; policy: string }[]): string {
   mkdirSync(join(dir, 'policies'));
-  for (const file of ['payments-data.json', 'shared-with-analytics.json']) {
-    writeFileSync(join(dir, 'policies', file), readFileSync(join(REPO, 'policies', file)));
+  for (const { policy } of entries) {
+    writeFileSync(join(dir, 'policies', policy), readFileSync(join(REPO, 'policies', policy)));
   }
   const manifest = [
     'unmanagedKeys: report',
     'allowedAccounts: ["444455556666"]',
     'adminPrincipals: ["arn:{{Partition}}:iam::{{AccountId}}:role/KMSAdminRole"]',
     'keys:',
-    '  - name: payments-data',
-    '    match: { alias: alias/payments-data }',
-    '    mode: remediate',
-    '    policy: payments-data.json',
-    '  - name: shared-with-analytics',
-    '    match: { alias: alias/shared-with-analytics }',
-    '    mode: alert',
-    '    policy: shared-with-analytics.json',
+    ...entries.flatMap(({ name, mode, policy }) => [
+      `  - name: ${name}`,
+      `    match: { alias: alias/${name} }`,
+      `    mode: ${mode}`,
+      `    policy: ${policy}`,
+    ]),
   ].join('\n');
   const path = join(dir, 'policies', 'manifest.yaml');
   writeFileSync(path, manifest);
@@ -67,6 +73,67 @@ function widened(policy: string): string {
     if (statement.Sid === WIDENED_SID) statement.Principal = { AWS: '*' };
   }
   return JSON.stringify(document, null, 2);
+}
+
+/** The desired document plus a statement whose Sid, principal and condition value are attacks. */
+function hostile(policy: string): string {
+  const document = JSON.parse(policy) as { Statement: unknown[] };
+  document.Statement.push({
+    Sid: HOSTILE_SID,
+    Effect: 'Allow',
+    Principal: { AWS: HOSTILE_PRINCIPAL },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+    Condition: { StringEquals: { 'aws:PrincipalTag/team': HOSTILE_CONDITION } },
+  });
+  return JSON.stringify(document, null, 2);
+}
+
+interface HtmlAudit {
+  code: number;
+  stdout: string;
+  stderr: string;
+  url: string;
+}
+
+/** `kms-guard audit --format html` run from the repository `dir`, as a person would, written to dir/report.html. */
+async function auditToFile(dir: string, region: string, extra: string[] = []): Promise<HtmlAudit> {
+  const { io, captured } = capturingIo({ env: {}, stdoutIsTTY: false, stderrIsTTY: false });
+  const argv = ['audit', '--format', 'html', '--endpoint-url', motoEndpoint(), '--region', region, ...extra];
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const code = await run(argv, io);
+    const file = join(dir, 'report.html');
+    writeFileSync(file, captured.stdout);
+    return { code, ...captured, url: pathToFileURL(file).href };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/** What a page did besides showing the report: requests, console errors, uncaught errors and dialogs. */
+interface PageLog {
+  requests: string[];
+  consoleErrors: string[];
+  pageErrors: string[];
+  dialogs: string[];
+}
+
+async function openLogged(context: BrowserContext, url: string): Promise<{ page: Page; log: PageLog }> {
+  const log: PageLog = { requests: [], consoleErrors: [], pageErrors: [], dialogs: [] };
+  const page = await context.newPage();
+  page.on('request', (request) => log.requests.push(request.url()));
+  page.on('console', (message) => {
+    if (message.type() === 'error') log.consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => log.pageErrors.push(error.message));
+  page.on('dialog', (dialog) => {
+    log.dialogs.push(dialog.message());
+    return dialog.dismiss();
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, log };
 }
 
 async function createKey(kms: KMSClient, policy: string, alias: string): Promise<string> {
@@ -89,27 +156,33 @@ async function cellTexts(page: Page, column: number): Promise<string[]> {
 
 describe('kms-guard audit --format html in headless Chromium', () => {
   const kms = new KMSClient({ ...motoClientConfig(), region: REGION });
+  const hostileKms = new KMSClient({ ...motoClientConfig(), region: HOSTILE_REGION });
   const keyIds: Record<string, string> = {};
-  const consoleErrors: string[] = [];
-  const pageErrors: string[] = [];
-  const requests: string[] = [];
+  /** Every request the browser context made, routed: only the two report files are let through. */
   const routed: string[] = [];
-  let reportUrl = '';
-  let audit = { code: -1, stdout: '', stderr: '' };
+  let audit: HtmlAudit;
+  let hostileAudit: HtmlAudit;
   let browser: Browser | undefined;
   let page: Page;
+  let log: PageLog;
 
   beforeAll(async () => {
     requireChromium();
+    // The main report: payments-data in sync, shared-with-analytics widened, and an unmanaged key.
     const dir = mkdtempSync(join(tmpdir(), 'kms-guard-audit-html-'));
-    const manifest = loadManifest(writeManifest(dir));
+    const manifest = loadManifest(
+      writeRepository(dir, [
+        { name: 'payments-data', mode: 'remediate', policy: 'payments-data.json' },
+        { name: 'shared-with-analytics', mode: 'alert', policy: 'shared-with-analytics.json' },
+      ]),
+    );
     let inSyncPolicy = '';
     for (const entry of manifest.keys) {
       const desired = renderDesiredPolicy(entry, VALUES);
       if (entry.name === 'payments-data') inSyncPolicy = desired;
-      const live = entry.name === 'shared-with-analytics' ? widened(desired) : desired;
       keyIds[entry.name] = await createKey(kms, desired, entry.match.alias ?? '');
-      if (live !== desired) {
+      if (entry.name === 'shared-with-analytics') {
+        const live = widened(desired);
         await kms.send(
           new PutKeyPolicyCommand({ KeyId: keyIds[entry.name], PolicyName: 'default', Policy: live }),
         );
@@ -117,20 +190,20 @@ describe('kms-guard audit --format html in headless Chromium', () => {
     }
     // A key someone created by hand: no manifest entry matches it.
     keyIds.scratch = await createKey(kms, inSyncPolicy, 'alias/scratch');
+    audit = await auditToFile(dir, REGION);
 
-    const { io, captured } = capturingIo({ env: {}, stdoutIsTTY: false, stderrIsTTY: false });
-    const argv = ['audit', '--format', 'html', '--endpoint-url', motoEndpoint(), '--region', REGION];
-    // Run from the temporary repository, as a person would, so policy files read policies/….json.
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      audit = { code: await run(argv, io), ...captured };
-    } finally {
-      process.chdir(cwd);
-    }
-    const file = join(dir, 'report.html');
-    writeFileSync(file, audit.stdout);
-    reportUrl = pathToFileURL(file).href;
+    // The attack: a key whose live policy carries markup in its Sid, principal and condition value.
+    const hostileDir = mkdtempSync(join(tmpdir(), 'kms-guard-audit-html-hostile-'));
+    const [entry] = loadManifest(
+      writeRepository(hostileDir, [{ name: 'hostile', mode: 'alert', policy: 'payments-data.json' }]),
+    ).keys;
+    if (!entry) throw new Error('the hostile manifest has no entry');
+    const desired = renderDesiredPolicy(entry, { ...VALUES, region: HOSTILE_REGION });
+    const keyId = await createKey(hostileKms, desired, 'alias/hostile');
+    await hostileKms.send(
+      new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: hostile(desired) }),
+    );
+    hostileAudit = await auditToFile(hostileDir, HOSTILE_REGION, ['--no-unmanaged']);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -147,22 +220,18 @@ describe('kms-guard audit --format html in headless Chromium', () => {
     });
     // A new context is a fresh profile (Playwright gives every launch its own temporary user-data dir).
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const reports = [audit.url, hostileAudit.url];
     await context.route('**/*', (route) => {
       routed.push(route.request().url());
-      return route.request().url() === reportUrl ? route.continue() : route.abort();
+      return reports.includes(route.request().url()) ? route.continue() : route.abort();
     });
-    page = await context.newPage();
-    page.on('request', (request) => requests.push(request.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(reportUrl, { waitUntil: 'load' });
+    ({ page, log } = await openLogged(context, audit.url));
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     kms.destroy();
+    hostileKms.destroy();
   });
 
   it('exits 1 for the drift, as the other formats do, and prints nothing on stderr', () => {
@@ -258,9 +327,35 @@ describe('kms-guard audit --format html in headless Chromium', () => {
 
   it('loads nothing but the file itself and logs no error (the CSP let the one script run)', () => {
     // Assess
-    expect(requests).toEqual([reportUrl]);
-    expect(routed).toEqual([reportUrl]);
-    expect(consoleErrors).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(log.requests).toEqual([audit.url]);
+    expect(routed).toEqual([audit.url]);
+    expect(log.consoleErrors).toEqual([]);
+    expect(log.pageErrors).toEqual([]);
+  });
+
+  it('shows markup from a live policy (Sid, principal, condition value) as text: nothing runs, nothing loads', async () => {
+    // Prepare
+    const context = page.context();
+
+    // Act
+    const hostilePage = await openLogged(context, hostileAudit.url);
+    const detail = await seen(hostilePage.page.locator('section.key-detail'));
+
+    // Assess
+    expect(hostileAudit.code).toBe(1);
+    expect(detail).toContain(HOSTILE_SID);
+    expect(detail).toContain(HOSTILE_PRINCIPAL);
+    expect(detail).toContain('<img src=x onerror=alert(2)>\\u202Egnp.exe');
+    await hostilePage.page.locator('section.key-detail td', { hasText: 'onmouseover' }).first().hover();
+    expect(await hostilePage.page.locator('script').count()).toBe(1);
+    expect(await hostilePage.page.locator('img').count()).toBe(0);
+    expect(await hostilePage.page.title()).not.toBe('pwned');
+    expect(hostilePage.log).toEqual({
+      requests: [hostileAudit.url],
+      consoleErrors: [],
+      pageErrors: [],
+      dialogs: [],
+    });
+    expect(routed).toEqual([audit.url, hostileAudit.url]);
   });
 });
