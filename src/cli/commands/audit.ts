@@ -26,13 +26,14 @@ import {
 } from '../guard-context';
 import { colourEnabled, createStyle, writeJson } from '../output';
 import { toAuditJson } from '../report/audit-json';
+import { renderAuditHtml } from '../report/html';
 import { ProgressBar } from '../report/progress';
 import { toSarif } from '../report/sarif';
 import { renderAuditTable } from '../report/table';
 
 interface AuditCliOptions extends CommonCliOptions {
   json?: boolean;
-  format: 'table' | 'json' | 'sarif';
+  format: 'table' | 'json' | 'sarif' | 'html';
   unmanaged: boolean;
   driftRule?: string;
   publish?: boolean;
@@ -54,7 +55,9 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
   addCommonOptions(command)
     .option('--json', 'print the audit as JSON (same as --format json)')
     .addOption(
-      new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'),
+      new Option('--format <format>', 'output format (html: one self-contained page for auditors)')
+        .choices(['table', 'json', 'sarif', 'html'])
+        .default('table'),
     )
     .option('--no-unmanaged', 'do not list all keys to report the ones the manifest does not manage')
     .option('--drift-rule <name>', "also check that the guard's EventBridge drift rule exists and is enabled")
@@ -93,6 +96,7 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       if (format === 'json') writeJson(io, toAuditJson(report));
       else if (format === 'sarif')
         writeJson(io, toSarif(report.findings, { toolVersion: packageJson.version, policyRoot: '.' }));
+      else if (format === 'html') io.stdout(renderAuditHtml(report, { toolVersion: packageJson.version }));
       else if (!nothingChecked) io.stdout(renderAuditTable(report, createStyle(colourEnabled(io))));
 
       const code = exitCodeOf(report);

@@ -150,6 +150,7 @@ describe('kms-guard audit: exit codes and the table', () => {
     [['--concurrency', '0'], '--concurrency: "0" must be an integer from 1 to 64'],
     [['--concurrency', '65'], '--concurrency: "65" must be an integer from 1 to 64'],
     [['--json', '--format', 'sarif'], '--json and --format sarif contradict each other'],
+    [['--json', '--format', 'html'], '--json and --format html contradict each other'],
     [['--publish'], '--publish needs --topic-arn'],
     [
       ['--endpoint-url', 'localhost:5000'],
@@ -303,6 +304,47 @@ describe('kms-guard audit --format sarif', () => {
     );
     expect(drift?.properties.keyArn).toBe(arnOf(REPORTS));
     expect(log.runs[0]?.results.map((item) => item.ruleId)).not.toContain('audit-summary');
+  });
+});
+
+describe('kms-guard audit --format html', () => {
+  it.each([
+    ['every key is in sync', {}, 0, 'Every checked key is in sync.'],
+    ['a key drifted', { reportsPolicy: drifted(desired('reports')) }, 1, '1 key drifted.'],
+  ])(
+    'exits as the other formats do when %s, and prints one HTML page',
+    async (_case, changes, code, verdict) => {
+      // Prepare
+      mockAccount(account(changes));
+
+      // Act
+      const result = await runKmsGuard([...BASE, '--format', 'html']);
+
+      // Assess
+      expect(result.code).toBe(code);
+      expect(result.stderr).toBe('');
+      expect(result.stdout.startsWith('<!DOCTYPE html>')).toBe(true);
+      expect(result.stdout.trimEnd().endsWith('</html>')).toBe(true);
+      expect(result.stdout).toContain(verdict);
+    },
+  );
+
+  it('still prints the page when a key could not be checked, listing it as not checked (exit 2)', async () => {
+    // Prepare
+    mockAccount(account());
+    kms
+      .on(GetKeyPolicyCommand, { KeyId: REPORTS })
+      .rejects(
+        Object.assign(awsError('ThrottlingException', 'Rate exceeded'), { $retryable: { throttling: true } }),
+      );
+
+    // Act
+    const result = await runKmsGuard([...BASE, '--format', 'html']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('Audit incomplete: 1 key not checked.');
+    expect(result.stdout).toMatch(new RegExp(`<code>${REPORTS}</code>.*Not checked`));
   });
 });
 
