@@ -5,7 +5,7 @@
  * the adapter follows. Every row carries its own account and Region.
  */
 import type { AuditedKey, AuditReport, NotCheckedKey } from '../../../guard/audit-keys';
-import type { Finding } from '../../../guard/finding';
+import type { Finding } from '../../../core/finding';
 import { displayAction, displayPrincipal } from '../../../policy/diff';
 import type { Severity } from '../../../policy/types';
 import { changeInWords } from '../table';
