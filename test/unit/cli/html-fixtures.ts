@@ -2,8 +2,9 @@
  * Audit reports for the HTML report's unit tests, and a tiny HTML checker: the sequence of tags a
  * page has (it throws on a `<` that starts no well-formed tag and on an `&` that starts no entity).
  */
+
+import type { Finding } from '../../../src/core/finding';
 import type { AuditedKey, AuditReport, NotCheckedKey } from '../../../src/guard/audit-keys';
-import type { Finding } from '../../../src/guard/finding';
 
 export const ACCOUNT = '111122223333';
 export const OTHER_ACCOUNT = '444455556666';

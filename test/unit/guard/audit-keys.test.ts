@@ -7,15 +7,14 @@
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import type { Finding } from '../../../src/core/finding';
-import type { KeyDescription } from '../../../src/core/key';
 import { type AuditOptions, type AuditReport, auditKeys } from '../../../src/guard/audit-keys';
 import { CachingKeyStore } from '../../../src/guard/caching-store';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { runPool } from '../../../src/guard/concurrency';
-import { KeyUnavailableError, RetryableAwsError } from '../../../src/guard/errors';
+import { RetryableAwsError } from '../../../src/guard/errors';
 import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
-import type { FindingPublisher, KeyPolicyStore } from '../../../src/guard/ports';
+import type { FindingPublisher } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
 import { type InMemoryKey, InMemoryKms } from '../support/in-memory-kms';
 import {

@@ -4,8 +4,9 @@
  * audit's report changes shape (or an organization-wide audit merges many accounts and Regions) only
  * the adapter follows. Every row carries its own account and Region.
  */
-import type { AuditedKey, AuditReport, NotCheckedKey } from '../../../guard/audit-keys';
+
 import type { Finding } from '../../../core/finding';
+import type { AuditedKey, AuditReport, NotCheckedKey } from '../../../guard/audit-keys';
 import { displayAction, displayPrincipal } from '../../../policy/diff';
 import type { Severity } from '../../../policy/types';
 import { changeInWords } from '../table';
