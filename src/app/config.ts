@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
+import { REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
 
@@ -21,6 +22,8 @@ export interface GuardConfig {
   stateTable?: string;
   /** Where paths are shown relative to (LAMBDA_TASK_ROOT, else the working directory). */
   taskRoot: string;
+  /** Regions where a guard runs (GUARDED_REGIONS, comma-separated; default: this Region). */
+  guardedRegions: string[];
 }
 
 export interface AuditConfig extends GuardConfig {
@@ -57,6 +60,19 @@ const guardEnv = z.object({
   LAMBDA_TASK_ROOT: optionalText,
   GUARD_ROLE_ARN: optionalText,
   STATE_TABLE: optionalText,
+  GUARDED_REGIONS: z
+    .string()
+    .optional()
+    .refine(
+      (raw) =>
+        raw === undefined ||
+        raw.trim() === '' ||
+        raw.split(',').every((region) => REGION_PATTERN.test(region.trim())),
+      {
+        error: (issue) =>
+          `GUARDED_REGIONS must be comma-separated Regions (eu-west-1,us-east-1), got ${JSON.stringify(issue.input)}`,
+      },
+    ),
 });
 
 const auditEnv = guardEnv.extend({
@@ -91,6 +107,14 @@ const auditEnv = guardEnv.extend({
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+function regionsOf(raw: string | undefined, region: string): string[] {
+  const listed = (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  return [...new Set(listed.length > 0 ? listed : [region])];
+}
+
 function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -108,6 +132,7 @@ function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
     manifestPath: path.resolve(taskRoot, env.MANIFEST_PATH ?? 'policies/manifest.yaml'),
     region,
     taskRoot,
+    guardedRegions: regionsOf(env.GUARDED_REGIONS, region),
   };
   if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
   if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;

@@ -10,10 +10,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../aws/idempotency';
-import type { ActionTaken, FindingKind } from '../core/finding';
-import { type CheckKeyDeps, type CheckResult, checkKey } from '../guard/check-key';
-import { classifyKmsEvent, type RejectionReason } from '../guard/event';
+import type { ActionTaken, Finding, FindingKind } from '../core/finding';
+import { type KeyLocation, parseKeyArn, partitionOfRegion, sameLocation } from '../core/key-arn';
+import { type CheckKeyDeps, type CheckKeyRequest, type CheckResult, checkKey } from '../guard/check-key';
+import { classifyKmsEvent, type KmsEventClassification, type RejectionReason } from '../guard/event';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
 import { guardFromConfig } from './guard-deps';
@@ -37,19 +39,63 @@ export interface DriftHandlerOptions {
   idempotency?: DriftIdempotencyMiddlewareOptions;
 }
 
+type FindingSummary = { id: string; kind: FindingKind; severity: Severity; action: ActionTaken };
+
 export interface DriftSummary {
+  /** The first key's result, or `published` when any key's check published a finding. */
   status: CheckResult | 'rejected' | 'other-region';
   eventId?: string;
   eventName?: string;
+  /** The first key the event touched. */
   keyArn?: string;
   reason?: RejectionReason | 'key-in-other-region';
-  finding?: { id: string; kind: FindingKind; severity: Severity; action: ActionTaken };
+  /** The first key's policy finding (or its first finding). */
+  finding?: FindingSummary;
+  /** Every key the event touched (an alias move touches two) and what its check published. */
+  keys?: { keyArn: string; status: CheckResult; findings: FindingSummary[] }[];
+}
+
+/** The kinds a policy check ends in: the summary's `finding` prefers one of them. */
+const POLICY_KINDS: ReadonlySet<FindingKind> = new Set([
+  'drift',
+  'remediated',
+  'would-remediate',
+  'invalid-desired',
+  'invalid-live',
+  'orphaned-principal',
+  'flapping',
+  'remediation-failed',
+  'lockout-risk',
+  'unmanaged-key',
+]);
+
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):function:/;
+
+function summaryOf(finding: Finding): FindingSummary {
+  return { id: finding.id, kind: finding.kind, severity: finding.severity, action: finding.action };
+}
+
+/** The keys an event touches: the one it names, and for an alias call every key bound by that alias. */
+async function keysTouched(
+  deps: DriftHandlerDeps,
+  classified: Extract<KmsEventClassification, { outcome: 'check' }>,
+  served: KeyLocation,
+): Promise<string[]> {
+  const keys = new Set<string>();
+  if (classified.keyRef !== undefined) keys.add(classified.keyRef);
+  if (classified.aliasName !== undefined) {
+    for (const binding of await deps.bindings.list(served)) {
+      if (binding.matcherKind === 'alias' && binding.matcherValue === classified.aliasName)
+        keys.add(binding.keyArn);
+    }
+  }
+  return [...keys];
 }
 
 /** The Lambda handler around injected dependencies (middy + Powertools context injection). */
 export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandlerOptions = {}) {
   const { logger } = deps;
-  const handle = async (event: unknown): Promise<DriftSummary> => {
+  const handle = async (event: unknown, context: Context): Promise<DriftSummary> => {
     const classified = classifyKmsEvent(event, { region: deps.region, guardRoleArn: deps.guardRoleArn });
     if (classified.outcome === 'rejected') {
       logger.warn('event_rejected', {
@@ -88,25 +134,54 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       };
     }
     logger.appendKeys({ eventId: classified.eventId, actor: classified.actor.arn });
-    const outcome = await checkKey(
-      { ...deps, guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn },
-      {
-        keyRef: classified.keyRef,
+    // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
+    const accountId =
+      LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
+    const served: KeyLocation = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
+    const checkDeps = {
+      ...deps,
+      guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn,
+      serves: deps.serves ?? ((location: KeyLocation) => sameLocation(location, served)),
+    };
+    // Alias and tag calls change what binds keys to entries: read them fresh, not from the lookup cache.
+    if (classified.aliasName !== undefined) deps.store.forget();
+    const keyRefs = await keysTouched(deps, classified, served);
+    if (classified.eventName === 'TagResource' || classified.eventName === 'UntagResource') {
+      for (const keyRef of keyRefs) deps.store.forgetTags(parseKeyArn(keyRef)?.keyId ?? keyRef);
+    }
+    const keys: NonNullable<DriftSummary['keys']> = [];
+    for (const keyRef of keyRefs) {
+      const request: CheckKeyRequest = {
+        keyRef,
         trigger: 'event',
         actor: classified.actor,
         eventId: classified.eventId,
-      },
-    );
+      };
+      if (classified.replicaRegion !== undefined) request.replicaRegion = classified.replicaRegion;
+      const outcome = await checkKey(checkDeps, request);
+      keys.push({
+        keyArn: outcome.keyArn,
+        status: outcome.result,
+        findings: outcome.findings.map(summaryOf),
+      });
+    }
+    const [first] = keys;
+    if (!first) {
+      logger.info('event_touches_no_key', {
+        eventName: classified.eventName,
+        aliasName: classified.aliasName,
+      });
+      return { status: 'ignored', eventId: classified.eventId, eventName: classified.eventName, keys };
+    }
     const summary: DriftSummary = {
-      status: outcome.result,
+      status: keys.some((key) => key.findings.length > 0) ? 'published' : first.status,
       eventId: classified.eventId,
       eventName: classified.eventName,
-      keyArn: outcome.keyArn,
+      keyArn: first.keyArn,
+      keys,
     };
-    if (outcome.finding) {
-      const { id, kind, severity, action } = outcome.finding;
-      summary.finding = { id, kind, severity, action };
-    }
+    const finding = first.findings.find((item) => POLICY_KINDS.has(item.kind)) ?? first.findings[0];
+    if (finding) summary.finding = finding;
     return summary;
   };
   const handler = middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(

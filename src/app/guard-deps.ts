@@ -6,13 +6,16 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type AwsClientSettings, createKmsClient, createSnsClient } from '../aws/clients';
+import { DynamoBindingStore } from '../aws/dynamo-bindings';
 import { remediationLedgerFor, type StateTableClient, stateTableClientFor } from '../aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
 import { SnsFindingPublisher } from '../aws/sns-publisher';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
 import type { GuardLogger } from '../guard/logger';
+import { InMemoryBindingStore } from '../guard/memory-bindings';
 import {
+  type BindingStore,
   type Clock,
   type FindingPublisher,
   type KeyPolicyStore,
@@ -46,6 +49,10 @@ export interface GuardWiring {
   lookupTtlMs?: number;
   /** Wraps the KMS adapter (tests: stale reads, fault injection). */
   wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
+  /** Sticky bindings to use instead of the state table's (tests). */
+  bindings?: BindingStore;
+  /** Regions where a guard runs (a ReplicateKey into another is critical). */
+  guardedRegions?: readonly string[];
 }
 
 export interface Guard {
@@ -73,8 +80,14 @@ export function buildGuard(wiring: GuardWiring): Guard {
     clock,
     wiring.lookupTtlMs ?? DEFAULT_LOOKUP_TTL_MS,
   );
+  const bindings =
+    wiring.bindings ??
+    (stateTable
+      ? new DynamoBindingStore(stateTable.tableName, stateTable.client)
+      : new InMemoryBindingStore());
   const deps: CheckKeyDeps = {
     store,
+    bindings,
     publisher,
     ledger: wiring.ledger ?? remediationLedgerFor(stateTable, wiring.manifest.flapping, wiring.logger),
     clock,
@@ -84,6 +97,7 @@ export function buildGuard(wiring: GuardWiring): Guard {
   };
   if (wiring.guardPrincipalArn) deps.guardPrincipalArn = wiring.guardPrincipalArn;
   if (wiring.stabilization) deps.stabilization = wiring.stabilization;
+  if (wiring.guardedRegions) deps.guardedRegions = wiring.guardedRegions;
   const guard: Guard = {
     deps,
     kms,
@@ -106,6 +120,7 @@ export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard
     logger,
     repoRoot: config.taskRoot,
     topicArn: config.topicArn,
+    guardedRegions: config.guardedRegions,
     ...(config.stateTable ? { stateTable: config.stateTable } : {}),
   });
 }

@@ -41,6 +41,8 @@ export const LEDGER_RETENTION_DAYS = 400;
 
 const LEDGER_PK_PREFIX = 'key#';
 const LEDGER_SK_PREFIX = 'reapply#';
+/** Grants revoked by the guard, recorded verbatim before RevokeGrant; not counted as re-applies. */
+const REVOKED_GRANT_SK_PREFIX = 'revoked-grant#';
 /** Sorts after every character an entry's sort key can hold after the timestamp (`#`, ID characters). */
 const SORT_KEY_UPPER_SENTINEL = '~';
 
@@ -215,8 +217,8 @@ export class DynamoRemediationLedger implements RemediationLedger {
     const entryId = details?.eventId ?? this.#newEntryId();
     const item: Record<string, string | number> = {
       pk: ledgerPartitionKey(keyArn),
-      sk: `${LEDGER_SK_PREFIX}${reappliedAt}#${entryId}`,
-      kind: 'reapply',
+      sk: `${details?.subject === 'grant' ? REVOKED_GRANT_SK_PREFIX : LEDGER_SK_PREFIX}${reappliedAt}#${entryId}`,
+      kind: details?.subject === 'grant' ? 'revoked-grant' : 'reapply',
       keyArn,
       reappliedAt,
       overwrittenPolicy: overwritten,

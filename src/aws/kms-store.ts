@@ -5,6 +5,7 @@
 import {
   CancelKeyDeletionCommand,
   DescribeKeyCommand,
+  DisableKeyCommand,
   DisableKeyRotationCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
@@ -107,6 +108,10 @@ export class KmsKeyPolicyStore implements KeyPolicyStore {
 
   async enableKey(keyId: string): Promise<void> {
     await this.call('EnableKey', keyId, () => this.kms.send(new EnableKeyCommand({ KeyId: keyId })));
+  }
+
+  async disableKey(keyId: string): Promise<void> {
+    await this.call('DisableKey', keyId, () => this.kms.send(new DisableKeyCommand({ KeyId: keyId })));
   }
 
   async getKeyRotationStatus(keyId: string): Promise<boolean> {

@@ -15,8 +15,8 @@
  * `audit-incomplete` finding and in the summary, and the report says the audit is incomplete.
  */
 import type { Finding } from '../core/finding';
-import { describeMatcher, resolveEntry } from '../manifest';
-import type { LoadedManifest, ManagedKey } from '../manifest/types';
+import { describeMatcher } from '../manifest';
+import type { LoadedManifest } from '../manifest/types';
 import { reportGuardHealth, reportIncomplete, reportSummary } from './audit/account-findings';
 import { aliasesByKey, type Candidate, candidateArn, takeInventory } from './audit/inventory';
 import {
@@ -84,6 +84,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   const location = options.location ?? deps.defaultLocation;
   const inventory = await takeInventory(
     store.source,
+    deps.bindings,
     deps.manifest,
     { listAllKeys: reportUnmanaged || hasTagMatcher, ...(location ? { location } : {}) },
     log,
@@ -132,57 +133,39 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   const auditOne = async (candidate: Candidate): Promise<void> => {
     const aliases = keyAliases.get(candidate.keyId) ?? [];
     const keyArn = candidateArn(candidate, here);
-    if (candidate.namedBy === undefined && aliases.some(isAwsManagedAlias)) {
+    const named = candidate.namedBy !== undefined || candidate.boundTo !== undefined;
+    if (!named && aliases.some(isAwsManagedAlias)) {
       awsManagedSkipped += 1;
       finish(candidate.keyId, 'skipped');
       return;
     }
     try {
-      let entry: ManagedKey | undefined = candidate.namedBy;
-      let resolved = true;
-      try {
-        ({ entry } = await resolveEntry(deps.manifest, {
-          keyId: candidate.keyId,
-          keyArn,
-          aliases: async () => aliases,
-          tags: () => store.listResourceTags(candidate.keyId),
-        }));
-      } catch {
-        // checkKey makes the same call and reports what it means (locked out, key gone) or throws.
-        resolved = false;
-      }
-      if (resolved && entry === undefined) {
-        if (!reportUnmanaged || (await store.describeKey(candidate.keyId)).manager === 'AWS') {
-          if (reportUnmanaged) awsManagedSkipped += 1;
-          finish(candidate.keyId, 'skipped');
-          return;
-        }
-      }
       const request: CheckKeyRequest = { keyRef: keyArn, trigger, eventId: options.runId };
-      if (options.readOnly && resolved && entry?.mode === 'remediate') request.modeOverride = 'dry-run';
+      if (options.readOnly) request.readOnly = true;
       const outcome = await checkKey(checkDeps, request);
+      if (outcome.result === 'aws-managed') awsManagedSkipped += 1;
       const result = resultOf(outcome);
       if (result === undefined) {
         finish(candidate.keyId, 'skipped');
         return;
       }
+      const finding = outcome.finding ?? outcome.findings[0];
       const audited: AuditedKey = {
         keyArn: outcome.keyArn,
         keyId: outcome.keyId,
-        aliases: outcome.finding?.aliases ?? aliases,
+        aliases: finding?.aliases ?? aliases,
         result,
+        findings: outcome.findings,
       };
-      const name = outcome.finding?.keyName ?? entry?.name;
-      if (name !== undefined && result !== 'unmanaged') audited.name = name;
-      const mode = request.modeOverride !== undefined ? entry?.mode : outcome.mode;
-      if (mode !== undefined && result !== 'unmanaged') audited.mode = mode;
-      if (outcome.finding) audited.finding = outcome.finding;
+      if (outcome.entryName !== undefined && result !== 'unmanaged') audited.name = outcome.entryName;
+      if (outcome.entryMode !== undefined && result !== 'unmanaged') audited.mode = outcome.entryMode;
+      if (finding) audited.finding = finding;
       keys.push(audited);
       finish(candidate.keyId, result);
     } catch (error) {
       failedKeys += 1;
       const item: NotCheckedKey = { keyRef: keyArn, keyId: candidate.keyId, reason: errorMessage(error) };
-      const name = candidate.namedBy?.name;
+      const name = candidate.namedBy?.name ?? candidate.boundTo;
       if (name !== undefined) item.name = name;
       notChecked.push(item);
       log('error', 'audit_key_failed', { keyId: candidate.keyId, keyArn, error });
@@ -246,7 +229,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   keys.sort(
     (a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.keyId.localeCompare(b.keyId),
   );
-  const keyFindings = keys.flatMap((key) => (key.finding ? [key.finding] : []));
+  const keyFindings = keys.flatMap((key) => key.findings);
   const report: AuditReport = {
     runId: options.runId,
     startedAt: started.toISOString(),

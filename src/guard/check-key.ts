@@ -1,44 +1,49 @@
 /**
  * checkKey: the one use case behind the drift handler, the audit and the CLI (docs/architecture.md#data-flow).
- * Reads the live key policy, compares it with the desired one from the manifest, and depending on the
- * mode publishes a finding, re-applies the desired document (safely), or describes what it would do.
+ * One check of one key covers everything that decides who may use it: which entry it is bound to, its
+ * state (deletion, enabled, rotation), its key policy and its grants.
  *
- * AWS calls are spent only where a decision needs them: a key matched by ID/ARN in alert mode costs
- * GetKeyPolicy (+ Publish when drifted); aliases and tags are fetched only when the manifest walk
- * reaches an alias or tag matcher (and then cached by the store); DescribeKey only right before a write.
- *
- * The steps live in ./check/: context (findings), evaluation, refusals, remediate, report-drift.
+ * 1. The key: a key ARN, key ID or alias; an ARN in an account or Region the guard does not serve is
+ *    never read (`not-served`). DescribeKey then gives the key's real ARN, state and manager: placeholders
+ *    are filled from that ARN, never from the event alone, and an event whose ARN names another key is
+ *    `not-served`.
+ * 2. The entry: the manifest walk (aliases and tags read only when an entry needs them), then the sticky
+ *    binding (./bindings.ts): a bound key stays bound whatever its aliases and tags say now.
+ * 3. Unmanaged keys have their live policy judged by the security rules (./check/unmanaged.ts).
+ * 4. Managed keys: state (./check/key-state.ts), policy (alert, dry-run or remediate: ./check/report-drift.ts,
+ *    ./check/remediate.ts), grants (./check/grants.ts). Every finding is published as it is made.
  */
 import path from 'node:path';
-import { formatKeyArn, parseKeyArn } from '../core/key-arn';
+import type { KeyDescription } from '../core/key';
+import { describeLocation, formatKeyArn, type KeyArn, parseKeyArn } from '../core/key-arn';
 import { resolveEntry } from '../manifest';
 import type { ManagedKey } from '../manifest/types';
+import { decideBinding, describeBinding } from './bindings';
 import {
   type CheckContext,
   type CheckKeyDeps,
   type CheckKeyRequest,
   type CheckOutcome,
   publish,
+  publishFinding,
   quietOutcome,
   title,
 } from './check/context';
 import { driftKind, evaluate } from './check/evaluation';
+import { checkGrants } from './check/grants';
+import { checkKeyState, checkReplicaRegion } from './check/key-state';
 import { remediate } from './check/remediate';
 import { alertDrift, dryRun } from './check/report-drift';
+import { checkUnmanaged } from './check/unmanaged';
 import { KeyReferenceError, KeyUnavailableError, KmsAccessDeniedError } from './errors';
 import type { GuardLogger, LogAttributes } from './logger';
 
 export type { CheckKeyDeps, CheckKeyRequest, CheckOutcome, CheckResult } from './check/context';
 
-interface KeyIdentity {
-  keyArn: string;
-  keyId: string;
-}
-
-/** Key ID, key ARN or alias -> key ARN and ID, with as few calls as possible. */
-async function identifyKey(deps: CheckKeyDeps, keyRef: string): Promise<KeyIdentity> {
+/** Key ID, key ARN or alias -> the key's ARN as the request names it (no KMS call for an ARN). */
+async function namedKey(deps: CheckKeyDeps, keyRef: string): Promise<KeyArn> {
   const parsed = parseKeyArn(keyRef);
-  if (parsed) return { keyArn: parsed.arn, keyId: parsed.keyId };
+  if (parsed) return parsed;
   let keyId = keyRef;
   if (keyRef.startsWith('alias/')) {
     const target = (await deps.store.listAliases()).get(keyRef);
@@ -47,9 +52,12 @@ async function identifyKey(deps: CheckKeyDeps, keyRef: string): Promise<KeyIdent
   } else if (keyRef.startsWith('arn:')) {
     throw new KeyReferenceError(keyRef, 'not a KMS key ARN');
   }
-  if (deps.defaultLocation) return { keyArn: formatKeyArn(deps.defaultLocation, keyId), keyId };
-  const description = await deps.store.describeKey(keyId);
-  return { keyArn: description.arn, keyId: description.keyId };
+  const arn = deps.defaultLocation
+    ? formatKeyArn(deps.defaultLocation, keyId)
+    : (await deps.store.describeKey(keyId)).arn;
+  const named = parseKeyArn(arn);
+  if (!named) throw new KeyReferenceError(keyRef, `KMS answered with ${JSON.stringify(arn)}, not a key ARN`);
+  return named;
 }
 
 function aliasesOf(targets: ReadonlyMap<string, string>, keyId: string): string[] {
@@ -59,29 +67,67 @@ function aliasesOf(targets: ReadonlyMap<string, string>, keyId: string): string[
     .sort();
 }
 
-/** The manifest entry for the key (first match wins) and its aliases when they are known without a call. */
-async function resolveManagedKey(
-  deps: CheckKeyDeps,
-  identity: KeyIdentity,
-): Promise<{ managed?: ManagedKey; aliases: string[] }> {
-  const known = deps.store.peekAliases();
-  const resolution = await resolveEntry(deps.manifest, {
-    keyId: identity.keyId,
-    keyArn: identity.keyArn,
-    aliases: async () => aliasesOf(await deps.store.listAliases(), identity.keyId),
-    tags: () => deps.store.listResourceTags(identity.keyId),
-  });
-  const aliases = resolution.aliases ?? (known ? aliasesOf(known, identity.keyId) : []);
-  return resolution.entry ? { managed: resolution.entry, aliases } : { aliases };
-}
-
 function repoPath(deps: CheckKeyDeps, managed: ManagedKey): string {
   const absolute = path.resolve(path.dirname(deps.manifest.path), managed.policyFile);
   const relative = path.relative(deps.repoRoot ?? process.cwd(), absolute);
   return relative.split(path.sep).join('/');
 }
 
-async function checkManagedKey(ctx: CheckContext, managed: ManagedKey): Promise<CheckOutcome> {
+/** The entry to enforce: the walk's, unless a recorded binding holds the key (then a binding-changed finding). */
+async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
+  const { deps } = ctx;
+  const known = deps.store.peekAliases();
+  const resolution = await resolveEntry(deps.manifest, {
+    keyId: ctx.keyId,
+    keyArn: ctx.keyArn,
+    aliases: async () => aliasesOf(await deps.store.listAliases(), ctx.keyId),
+    tags: () => deps.store.listResourceTags(ctx.keyId),
+  });
+  ctx.aliases = resolution.aliases ?? (known ? aliasesOf(known, ctx.keyId) : []);
+  const recorded = await deps.bindings.get(ctx.keyArn);
+  const decision = decideBinding(deps.manifest, ctx.keyArn, resolution.entry, recorded, ctx.now);
+  if (decision.release) {
+    await deps.bindings.delete(ctx.keyArn);
+    ctx.log('info', 'binding_released', {
+      entry: recorded?.entry,
+      reason: 'the manifest no longer has that entry and matcher',
+    });
+  }
+  if (decision.write && !ctx.request.readOnly) await deps.bindings.put(decision.write);
+  if (decision.entry) ctx.managed = decision.entry;
+  if (decision.changed) {
+    const { binding, nowMatches } = decision.changed;
+    const aliases = resolution.aliases ?? aliasesOf(await deps.store.listAliases(), ctx.keyId);
+    const tags = resolution.tags ?? (await deps.store.listResourceTags(ctx.keyId));
+    ctx.aliases = aliases;
+    await publishFinding(ctx, {
+      kind: 'binding-changed',
+      severity: 'critical',
+      action: 'alerted',
+      title: title(ctx, 'binding-changed', 'critical'),
+      details: [
+        `The key is bound to manifest entry ${binding.entry} by ${describeBinding(binding)} since ${binding.boundAt}, but its aliases and tags ${nowMatches ? `now select entry ${nowMatches}` : 'no longer select any entry'}.`,
+        `The guard keeps enforcing ${binding.entry} (same mode, same desired document). Only Git releases a binding: remove the entry or change its matcher in the manifest and deploy.`,
+        `Aliases now: ${aliases.join(', ') || '(none)'}. Tags now: ${
+          Object.entries(tags)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(', ') || '(none)'
+        }.`,
+      ],
+      binding: {
+        entry: binding.entry,
+        boundBy: describeBinding(binding),
+        boundAt: binding.boundAt,
+        ...(nowMatches ? { nowMatches } : {}),
+        aliases,
+        tags,
+      },
+    });
+  }
+  return decision.entry;
+}
+
+async function checkPolicy(ctx: CheckContext, managed: ManagedKey): Promise<CheckOutcome> {
   const evaluation = await evaluate(ctx, managed);
   if (evaluation.comparison.status === 'equivalent') {
     ctx.log('info', ctx.request.actor?.isGuard ? 'guard_change_confirmed' : 'key_in_sync', {
@@ -99,6 +145,26 @@ async function checkManagedKey(ctx: CheckContext, managed: ManagedKey): Promise<
   if (ctx.mode === 'dry-run') return dryRun(ctx, evaluation);
   if (driftKind(evaluation) === 'orphaned-principal') return alertDrift(ctx, evaluation);
   return remediate(ctx, evaluation);
+}
+
+async function checkManagedKey(ctx: CheckContext, managed: ManagedKey): Promise<CheckOutcome> {
+  ctx.mode = ctx.request.modeOverride ?? managed.mode;
+  if (ctx.request.readOnly && ctx.mode === 'remediate') ctx.mode = 'dry-run';
+  ctx.policyFile = repoPath(ctx.deps, managed);
+  await checkReplicaRegion(ctx);
+  const readable = await checkKeyState(ctx, managed);
+  if (!readable) {
+    ctx.log('warn', 'policy_not_checked', { state: ctx.description?.state });
+    return quietOutcome(ctx, ctx.findings.length > 0 ? 'published' : 'in-sync');
+  }
+  const policy = await checkPolicy(ctx, managed);
+  await checkGrants(ctx, managed);
+  const outcome = quietOutcome(
+    ctx,
+    policy.result === 'in-sync' && ctx.findings.length > 0 ? 'published' : policy.result,
+  );
+  if (policy.finding) outcome.finding = policy.finding;
+  return outcome;
 }
 
 /** A KMS error that ends the check with a finding instead of a failed invocation, or undefined. */
@@ -141,12 +207,10 @@ function findingForKmsError(ctx: CheckContext, error: unknown): Promise<CheckOut
 /** Checks one key; see the module comment. Throws only what must fail the invocation (retryable AWS errors, Publish). */
 export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Promise<CheckOutcome> {
   const now = deps.clock.now();
-  const identity = await identifyKey(deps, request.keyRef);
-  const location = parseKeyArn(identity.keyArn);
-  if (!location) throw new KeyReferenceError(identity.keyArn, 'not a KMS key ARN');
+  const named = await namedKey(deps, request.keyRef);
   const base: LogAttributes = {
-    keyId: identity.keyId,
-    keyArn: identity.keyArn,
+    keyId: named.keyId,
+    keyArn: named.arn,
     eventId: request.eventId,
     actor: request.actor?.arn,
     trigger: request.trigger,
@@ -156,36 +220,34 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
   const ctx: CheckContext = {
     deps,
     request,
-    keyArn: identity.keyArn,
-    keyId: identity.keyId,
-    location,
+    keyArn: named.arn,
+    keyId: named.keyId,
+    location: named,
     aliases: [],
     mode: request.modeOverride ?? 'alert',
+    findings: [],
     now,
     log,
   };
+  // A key of an account or Region this guard does not serve is never read, let alone written.
+  if (deps.serves && !deps.serves(named)) {
+    log('warn', 'key_not_served', { keyLocation: describeLocation(named) });
+    return quietOutcome(ctx, 'not-served');
+  }
   try {
-    const { managed, aliases } = await resolveManagedKey(deps, identity);
-    ctx.aliases = aliases;
-    if (!managed) {
-      if (deps.manifest.unmanagedKeys === 'ignore') {
-        log('info', 'unmanaged_key_ignored');
-        return { result: 'ignored', keyArn: identity.keyArn, keyId: identity.keyId };
-      }
-      return await publish(ctx, {
-        kind: 'unmanaged-key',
-        severity: 'low',
-        action: 'none',
-        title: title(ctx, 'unmanaged-key', 'low'),
-        details: [
-          'No manifest entry matches this key (by key ID, ARN, alias or tag), so the guard does not know its desired policy.',
-          'Add it to policies/manifest.yaml to manage it, or set unmanagedKeys: ignore.',
-        ],
+    const description: KeyDescription = await deps.store.describeKey(named.keyId);
+    ctx.description = description;
+    if (description.arn !== named.arn) {
+      // The request named one key, KMS knows this key ID as another: placeholders would be filled for the
+      // wrong account or Region (a forged event). Nothing is read or written.
+      log('warn', 'key_not_served', {
+        reason: 'the key ARN KMS returns differs from the one the event named',
+        kmsArn: description.arn,
       });
+      return quietOutcome(ctx, 'not-served');
     }
-    ctx.managed = managed;
-    ctx.mode = request.modeOverride ?? managed.mode;
-    ctx.policyFile = repoPath(deps, managed);
+    const managed = await bindEntry(ctx);
+    if (!managed) return await checkUnmanaged(ctx);
     return await checkManagedKey(ctx, managed);
   } catch (error) {
     const outcome = findingForKmsError(ctx, error);

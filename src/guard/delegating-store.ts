@@ -50,6 +50,10 @@ export class DelegatingKeyStore implements KeyPolicyStore {
     return this.inner.enableKey(keyId);
   }
 
+  disableKey(keyId: string): Promise<void> {
+    return this.inner.disableKey(keyId);
+  }
+
   getKeyRotationStatus(keyId: string): Promise<boolean> {
     return this.inner.getKeyRotationStatus(keyId);
   }

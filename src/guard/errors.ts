@@ -15,6 +15,7 @@ export type KmsOperation =
   | 'RevokeGrant'
   | 'CancelKeyDeletion'
   | 'EnableKey'
+  | 'DisableKey'
   | 'GetKeyRotationStatus'
   | 'EnableKeyRotation'
   | 'DisableKeyRotation';

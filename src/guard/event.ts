@@ -1,22 +1,44 @@
 /**
  * EventBridge events for KMS CloudTrail records (detail-type "AWS API Call via CloudTrail", source
  * aws.kms) -> the key to check and who changed it. Shapes follow the CloudTrail examples of the KMS
- * Developer Guide (PutKeyPolicy, CreateKey, ReplicateKey). Never throws: anything unexpected becomes
- * a classified rejection that the handler logs once.
+ * Developer Guide. Never throws: anything unexpected becomes a classified rejection that the handler
+ * logs once.
  *
  * Where the key ARN is:
- *   PutKeyPolicy  resources[].ARN (type AWS::KMS::Key), else requestParameters.keyId (ID or ARN)
  *   CreateKey     responseElements.keyMetadata.arn, else resources[].ARN
- *   ReplicateKey  responseElements.replicaKeyMetadata.arn: the NEW replica, in requestParameters.replicaRegion.
- *                 The record itself is written in the primary key's Region (awsRegion), and resources[]
- *                 names the primary. The replica's own Region also records a CreateKey for it, which the
- *                 guard deployed there checks; here it is classified `key-in-other-region`.
+ *   *Alias        resources[] (the alias's target key; UpdateAlias: the NEW target), else
+ *                 requestParameters.targetKeyId; plus requestParameters.aliasName, so the keys bound by
+ *                 that alias (the old target of a moved or deleted alias) are checked too
+ *   ReplicateKey  resources[] (the PRIMARY key, in this Region) with requestParameters.replicaRegion: a
+ *                 replica in a Region where no guard runs is a finding on the primary. The replica's own
+ *                 Region records a CreateKey for it, which the guard there checks.
+ *   the others    resources[].ARN (type AWS::KMS::Key), else requestParameters.keyId (ID or ARN)
+ * A key ID or ARN that is neither is rejected (`missing-key`), never retried.
  */
 import * as z from 'zod';
 import type { Actor } from '../core/finding';
-import { isKeyArn, parseKeyArn, partitionOfRegion } from '../core/key-arn';
+import { isKeyArn, KEY_ID_PATTERN, parseKeyArn, partitionOfRegion } from '../core/key-arn';
 
-export const KMS_EVENT_NAMES = ['PutKeyPolicy', 'CreateKey', 'ReplicateKey'] as const;
+/**
+ * Every successful KMS call that moves access to a key or its protection (docs/architecture.md#event-kinds):
+ * its policy, its creation and replication, what binds it to a manifest entry (tags, aliases), its grants,
+ * and its state (deletion, enabled, rotation).
+ */
+export const KMS_EVENT_NAMES = [
+  'PutKeyPolicy',
+  'CreateKey',
+  'ReplicateKey',
+  'TagResource',
+  'UntagResource',
+  'CreateAlias',
+  'UpdateAlias',
+  'DeleteAlias',
+  'CreateGrant',
+  'ScheduleKeyDeletion',
+  'DisableKey',
+  'EnableKeyRotation',
+  'DisableKeyRotation',
+] as const;
 export type KmsEventName = (typeof KMS_EVENT_NAMES)[number];
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const KMS_EVENT_SOURCE = 'aws.kms';
@@ -66,10 +88,13 @@ const detailSchema = z.object({
     .optional(),
 });
 
-const keyIdParameterSchema = z.object({ keyId: z.string().min(1) });
+const keyIdParameterSchema = z.object({ keyId: z.string().min(1).max(2048) });
+const aliasParameterSchema = z.object({
+  aliasName: z.string().min(1).max(256),
+  targetKeyId: z.string().min(1).max(2048).optional(),
+});
 const createKeyResponseSchema = z.object({ keyMetadata: z.object({ arn: z.string().min(1) }) });
-const replicateKeyRequestSchema = z.object({ replicaRegion: z.string().min(1) });
-const replicateKeyResponseSchema = z.object({ replicaKeyMetadata: z.object({ arn: z.string().min(1) }) });
+const replicateKeyRequestSchema = z.object({ replicaRegion: z.string().min(1).max(64) });
 
 export type RejectionReason =
   | 'malformed-envelope'
@@ -85,8 +110,14 @@ export type KmsEventClassification =
       outcome: 'check';
       eventName: KmsEventName;
       eventId: string;
-      /** Key ARN (a bare key ID in the record is completed with the record's Region and account). */
-      keyRef: string;
+      /** The key ARN (a bare key ID in the record is completed with the record's Region and account); absent only for an alias call whose record names no key. */
+      keyRef?: string;
+      /** The alias an alias call created, moved or deleted: keys bound by it are touched too. */
+      aliasName?: string;
+      /** ReplicateKey: the Region of the new replica. */
+      replicaRegion?: string;
+      /** The account whose CloudTrail recorded the call (`recipientAccountId`). */
+      recipientAccountId: string;
       actor: Actor;
     }
   | {
@@ -137,6 +168,8 @@ export function roleIdentity(arn: string): string | undefined {
 
 type Detail = z.infer<typeof detailSchema>;
 
+const ALIAS_EVENTS: ReadonlySet<KmsEventName> = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+
 function isGuardActor(detail: Detail, guardRoleArn: string): boolean {
   const guard = roleIdentity(guardRoleArn);
   if (guard === undefined) return false;
@@ -169,19 +202,26 @@ function resourceKeyArn(detail: Detail): string | undefined {
 /** The key the event is about, or undefined when the record does not name one. */
 function keyRefOf(eventName: KmsEventName, detail: Detail): string | undefined {
   switch (eventName) {
-    case 'PutKeyPolicy': {
-      const fromResources = resourceKeyArn(detail);
-      if (fromResources) return fromResources;
-      const parameters = keyIdParameterSchema.safeParse(detail.requestParameters);
-      return parameters.success ? parameters.data.keyId : undefined;
-    }
     case 'CreateKey': {
       const response = createKeyResponseSchema.safeParse(detail.responseElements);
       return response.success ? response.data.keyMetadata.arn : resourceKeyArn(detail);
     }
-    case 'ReplicateKey': {
-      const response = replicateKeyResponseSchema.safeParse(detail.responseElements);
-      return response.success ? response.data.replicaKeyMetadata.arn : undefined;
+    case 'CreateAlias':
+    case 'UpdateAlias':
+    case 'DeleteAlias': {
+      // resources[] names the target key (UpdateAlias: the new target); the old one is found by its binding.
+      const fromResources = resourceKeyArn(detail);
+      if (fromResources) return fromResources;
+      const parameters = aliasParameterSchema.safeParse(detail.requestParameters);
+      return parameters.success ? parameters.data.targetKeyId : undefined;
+    }
+    default: {
+      // PutKeyPolicy, ReplicateKey (the primary), tags, grants and state calls name the key in resources[]
+      // or as requestParameters.keyId.
+      const fromResources = resourceKeyArn(detail);
+      if (fromResources) return fromResources;
+      const parameters = keyIdParameterSchema.safeParse(detail.requestParameters);
+      return parameters.success ? parameters.data.keyId : undefined;
     }
   }
 }
@@ -247,12 +287,28 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
     };
   }
   const namedKey = keyRefOf(eventName, detail);
+  const alias = ALIAS_EVENTS.has(eventName)
+    ? aliasParameterSchema.safeParse(detail.requestParameters)
+    : undefined;
+  const aliasName = alias?.success ? alias.data.aliasName : undefined;
+  const recipientAccountId = detail.recipientAccountId ?? envelope.data.account;
   // A bare key ID (PutKeyPolicy without resources) lives in the Region and account of the record.
   const keyRef =
     namedKey === undefined || namedKey.startsWith('arn:')
       ? namedKey
-      : `arn:${partitionOfRegion(detail.awsRegion)}:kms:${detail.awsRegion}:${detail.recipientAccountId ?? envelope.data.account}:key/${namedKey}`;
-  if (keyRef === undefined) {
+      : `arn:${partitionOfRegion(detail.awsRegion)}:kms:${detail.awsRegion}:${recipientAccountId}:key/${namedKey}`;
+  if (
+    keyRef !== undefined &&
+    (!isKeyArn(keyRef) || (!namedKey?.startsWith('arn:') && !KEY_ID_PATTERN.test(namedKey ?? '')))
+  ) {
+    return {
+      outcome: 'rejected',
+      reason: 'missing-key',
+      message: `${eventName} record names ${JSON.stringify(namedKey?.slice(0, 200))}, which is neither a key ID nor a key ARN`,
+      ...common,
+    };
+  }
+  if (keyRef === undefined && aliasName === undefined) {
     return {
       outcome: 'rejected',
       reason: 'missing-key',
@@ -262,13 +318,10 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
   }
   const guardRoleArn =
     options.guardRoleArn ??
-    `arn:${partitionOfRegion(options.region)}:iam::${envelope.data.account}:role/kms-policy-guard-${options.region}`;
+    `arn:${partitionOfRegion(options.region)}:iam::${recipientAccountId}:role/kms-policy-guard-${options.region}`;
   const actor = actorOf(detail, guardRoleArn);
-  // A replica lives where ReplicateKey put it: the request names that Region when the key ARN does not.
-  const keyRegion =
-    parseKeyArn(keyRef)?.region ??
-    (eventName === 'ReplicateKey' ? replicaRegionOf(detail.requestParameters) : undefined);
-  if (keyRegion !== undefined && keyRegion !== options.region) {
+  const keyRegion = keyRef === undefined ? undefined : parseKeyArn(keyRef)?.region;
+  if (keyRef !== undefined && keyRegion !== undefined && keyRegion !== options.region) {
     return {
       outcome: 'elsewhere',
       reason: 'key-in-other-region',
@@ -279,5 +332,16 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
       actor,
     };
   }
-  return { outcome: 'check', eventName, eventId: detail.eventID, keyRef, actor };
+  const classified: KmsEventClassification = {
+    outcome: 'check',
+    eventName,
+    eventId: detail.eventID,
+    actor,
+    recipientAccountId,
+  };
+  if (keyRef !== undefined) classified.keyRef = keyRef;
+  if (aliasName !== undefined) classified.aliasName = aliasName;
+  const replicaRegion = eventName === 'ReplicateKey' ? replicaRegionOf(detail.requestParameters) : undefined;
+  if (replicaRegion !== undefined) classified.replicaRegion = replicaRegion;
+  return classified;
 }

@@ -32,7 +32,10 @@ export class InMemoryRemediationLedger implements RemediationLedger {
     const windowStart = at.getTime() - this.window.windowMinutes * 60_000;
     return this.records.filter(
       (record) =>
-        record.keyArn === keyArn && record.at.getTime() >= windowStart && record.at.getTime() <= at.getTime(),
+        record.keyArn === keyArn &&
+        record.details.subject !== 'grant' &&
+        record.at.getTime() >= windowStart &&
+        record.at.getTime() <= at.getTime(),
     ).length;
   }
 

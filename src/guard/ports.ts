@@ -31,6 +31,8 @@ export interface KeyPolicyStore {
   cancelKeyDeletion(keyId: string): Promise<void>;
   /** EnableKey. */
   enableKey(keyId: string): Promise<void>;
+  /** DisableKey. */
+  disableKey(keyId: string): Promise<void>;
   /** GetKeyRotationStatus: whether automatic rotation is on. */
   getKeyRotationStatus(keyId: string): Promise<boolean>;
   /** EnableKeyRotation or DisableKeyRotation. */

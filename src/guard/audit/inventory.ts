@@ -7,7 +7,7 @@
 import { formatKeyArn, type KeyLocation, parseKeyArn, sameLocation } from '../../core/key-arn';
 import { describeMatcher } from '../../manifest';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
-import type { KeyPolicyStore } from '../ports';
+import type { BindingStore, KeyPolicyStore } from '../ports';
 import { errorMessage } from './report';
 
 /** Keys whose ID DescribeKey may be tried on to learn the account, before giving up. */
@@ -20,6 +20,8 @@ export interface Candidate {
   keyArn?: string;
   /** The entry that named the key directly (ID, ARN, alias); absent for listed keys. */
   namedBy?: ManagedKey;
+  /** The entry a recorded binding holds the key to (whatever its aliases and tags say now). */
+  boundTo?: string;
 }
 
 export interface Inventory {
@@ -83,6 +85,7 @@ async function learnLocation(
 
 export async function takeInventory(
   store: KeyPolicyStore,
+  bindings: BindingStore,
   manifest: LoadedManifest,
   options: { listAllKeys: boolean; location?: KeyLocation },
   log: AuditLog,
@@ -113,6 +116,20 @@ export async function takeInventory(
   }
   const here = inventory.location;
   if (here) {
+    // Bound keys are audited whatever their aliases and tags say now; a binding whose key is gone is
+    // reported by the key's own check (NotFound).
+    try {
+      for (const binding of await bindings.list(here)) {
+        const keyId = parseKeyArn(binding.keyArn)?.keyId;
+        if (keyId === undefined) continue;
+        const candidate = candidates.get(keyId) ?? { keyId, keyArn: binding.keyArn };
+        candidate.boundTo = binding.entry;
+        candidates.set(keyId, candidate);
+      }
+    } catch (error) {
+      inventory.failure = error;
+      return inventory;
+    }
     for (const [keyId, candidate] of candidates) {
       const parsed = candidate.keyArn === undefined ? undefined : parseKeyArn(candidate.keyArn);
       if (parsed && !sameLocation(parsed, here)) {

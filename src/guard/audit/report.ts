@@ -59,7 +59,10 @@ export interface AuditedKey {
   /** The manifest's mode for the key (a read-only audit checks remediate-mode keys as dry-run). */
   mode?: GuardMode;
   result: AuditKeyResult;
+  /** The key's main finding: its policy's, else its first. */
   finding?: Finding;
+  /** Every finding the check of this key made (binding, state, policy, grants). */
+  findings: Finding[];
 }
 
 export interface NotCheckedKey {
@@ -125,12 +128,13 @@ export class AuditIncompleteError extends Error {
 
 /** What checkKey's outcome means for the audit's counts; undefined for a key the audit does not list. */
 export function resultOf(outcome: CheckOutcome): AuditKeyResult | undefined {
-  if (outcome.result === 'in-sync') return 'in-sync';
-  if (outcome.result !== 'published' || !outcome.finding) return undefined;
-  const { kind, action } = outcome.finding;
-  if (kind === 'unmanaged-key') return 'unmanaged';
-  if (kind === 'remediated') return 'remediated';
-  if (action === 'failed' || kind === 'key-unavailable') return 'failed';
+  if (outcome.result === 'in-sync' && outcome.findings.length === 0) return 'in-sync';
+  const findings = outcome.findings;
+  if (findings.length === 0) return undefined;
+  if (findings.some((finding) => finding.kind === 'unmanaged-key')) return 'unmanaged';
+  if (findings.some((finding) => finding.action === 'failed' || finding.kind === 'key-unavailable'))
+    return 'failed';
+  if (findings.every((finding) => finding.action === 'remediated')) return 'remediated';
   return 'drift';
 }
 

@@ -2,15 +2,24 @@
  * What one check of one key carries from start to finish, and how it turns into a published finding.
  * Every finding about a key is built here, so the ID, title and key fields are written once.
  */
-import type { ActionTaken, Actor, Finding, FindingKind, Trigger } from '../../core/finding';
-import type { GuardMode } from '../../core/key';
+import type {
+  ActionTaken,
+  Actor,
+  BindingChange,
+  Finding,
+  FindingKind,
+  KeyGrant,
+  KeyStateChange,
+  Trigger,
+} from '../../core/finding';
+import type { GuardMode, KeyDescription } from '../../core/key';
 import type { KeyLocation } from '../../core/key-arn';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
 import type { CachingKeyStore } from '../caching-store';
 import { PublishFailedError } from '../errors';
 import type { GuardLogger, LogAttributes } from '../logger';
-import type { Clock, FindingPublisher, RemediationLedger } from '../ports';
+import type { BindingStore, Clock, FindingPublisher, RemediationLedger } from '../ports';
 import type { StabilizationPolicy } from '../stabilize';
 
 export interface CheckKeyDeps {
@@ -28,6 +37,15 @@ export interface CheckKeyDeps {
   repoRoot?: string;
   /** Partition/Region/account of a bare key ID, so its ARN is known without a DescribeKey call. */
   defaultLocation?: KeyLocation;
+  /** Sticky bindings of keys to manifest entries (the state table in the Lambda functions). */
+  bindings: BindingStore;
+  /**
+   * The accounts and Regions this guard serves: a key anywhere else is never read or written. Absent
+   * (the CLI): any key the credentials reach.
+   */
+  serves?: (location: KeyLocation) => boolean;
+  /** Regions where a guard runs (a ReplicateKey into any other is critical); absent: not checked. */
+  guardedRegions?: readonly string[];
 }
 
 export interface CheckKeyRequest {
@@ -39,6 +57,10 @@ export interface CheckKeyRequest {
   eventId?: string;
   /** Overrides the manifest's mode for this check (CLI `--mode dry-run`). */
   modeOverride?: GuardMode;
+  /** Never write: a remediate-mode key is checked as dry-run (the CLI's audit). */
+  readOnly?: boolean;
+  /** ReplicateKey: the Region the replica was created in. */
+  replicaRegion?: string;
 }
 
 export type CheckResult =
@@ -49,14 +71,26 @@ export type CheckResult =
   /** The guard's own PutKeyPolicy event found drift: left to the event of whoever changed it since, and the audit. */
   | 'deferred'
   /** A finding was published (see `finding`). */
-  | 'published';
+  | 'published'
+  /** The key is in an account or Region this guard does not serve, or the event named a key KMS does not know as such: nothing was read or written. */
+  | 'not-served'
+  /** An AWS managed key no entry manages: its policy only AWS can change. */
+  | 'aws-managed';
 
 export interface CheckOutcome {
   result: CheckResult;
   keyArn: string;
   keyId: string;
+  /** The mode the policy was checked in (a read-only check of a remediate key: dry-run). */
   mode?: GuardMode;
+  /** The manifest's mode for the key. */
+  entryMode?: GuardMode;
+  /** The manifest entry enforced on the key (by its aliases and tags, or by its binding). */
+  entryName?: string;
+  /** The finding about the key policy, when one was published. */
   finding?: Finding;
+  /** Every finding the check published (binding, state, policy, grants), in order. */
+  findings: Finding[];
 }
 
 /** Everything a finding needs that does not depend on the outcome. */
@@ -71,6 +105,10 @@ export interface CheckContext {
   mode: GuardMode;
   managed?: ManagedKey;
   policyFile?: string;
+  /** What DescribeKey said at the start of the check (updated by the key-state restore). */
+  description?: KeyDescription;
+  /** Every finding published so far. */
+  findings: Finding[];
   now: Date;
   log: (level: keyof GuardLogger, message: string, attributes?: LogAttributes) => void;
 }
@@ -85,6 +123,11 @@ export interface FindingParts {
   validation?: { desired: ValidationFinding[]; live: ValidationFinding[] };
   livePolicy?: string;
   desiredPolicy?: string;
+  binding?: BindingChange;
+  grant?: KeyGrant;
+  keyState?: KeyStateChange;
+  /** Appended to the finding ID when one check can make several findings of a kind (a grant's ID). */
+  idSuffix?: string;
 }
 
 const KIND_HEADLINES: Record<FindingKind, string> = {
@@ -127,7 +170,7 @@ export function title(ctx: CheckContext, kind: FindingKind, severity: Severity, 
 function buildFinding(ctx: CheckContext, parts: FindingParts): Finding {
   const runId = ctx.request.eventId ?? `${ctx.request.trigger}-${ctx.now.toISOString()}`;
   const finding: Finding = {
-    id: `${runId}:${ctx.keyId}:${parts.kind}`,
+    id: `${runId}:${ctx.keyId}:${parts.kind}${parts.idSuffix ? `:${parts.idSuffix}` : ''}`,
     kind: parts.kind,
     severity: parts.severity,
     title: parts.title,
@@ -152,11 +195,20 @@ function buildFinding(ctx: CheckContext, parts: FindingParts): Finding {
   if (parts.validation) finding.validation = parts.validation;
   if (parts.livePolicy !== undefined) finding.livePolicy = parts.livePolicy;
   if (parts.desiredPolicy !== undefined) finding.desiredPolicy = parts.desiredPolicy;
+  if (parts.binding) finding.binding = parts.binding;
+  if (parts.grant) finding.grant = parts.grant;
+  if (parts.keyState) finding.keyState = parts.keyState;
   return finding;
 }
 
 /** Builds and publishes the finding; a failed Publish fails the check (the invocation is retried). */
 export async function publish(ctx: CheckContext, parts: FindingParts): Promise<CheckOutcome> {
+  const finding = await publishFinding(ctx, parts);
+  return { ...quietOutcome(ctx, 'published'), finding };
+}
+
+/** Publishes one finding of the check and returns it. */
+export async function publishFinding(ctx: CheckContext, parts: FindingParts): Promise<Finding> {
   const finding = buildFinding(ctx, parts);
   try {
     await ctx.deps.publisher.publish(finding);
@@ -180,10 +232,22 @@ export async function publish(ctx: CheckContext, parts: FindingParts): Promise<C
     severity: finding.severity,
     action: finding.action,
   });
-  return { result: 'published', keyArn: ctx.keyArn, keyId: ctx.keyId, mode: ctx.mode, finding };
+  ctx.findings.push(finding);
+  return finding;
 }
 
-/** An outcome that publishes nothing. */
-export function quietOutcome(ctx: CheckContext, result: Exclude<CheckResult, 'published'>): CheckOutcome {
-  return { result, keyArn: ctx.keyArn, keyId: ctx.keyId, mode: ctx.mode };
+/** The outcome so far, with every finding published (the caller sets `finding` for the policy's). */
+export function quietOutcome(ctx: CheckContext, result: CheckResult): CheckOutcome {
+  const outcome: CheckOutcome = {
+    result,
+    keyArn: ctx.keyArn,
+    keyId: ctx.keyId,
+    mode: ctx.mode,
+    findings: [...ctx.findings],
+  };
+  if (ctx.managed) {
+    outcome.entryMode = ctx.managed.mode;
+    outcome.entryName = ctx.managed.name;
+  }
+  return outcome;
 }

@@ -67,6 +67,15 @@ export function evidenceOf(
   };
 }
 
+/** Whether the live policy gives anyone access the desired one does not (widening drift). */
+export function widensAccess(evaluation: Evaluation): boolean {
+  const { diff } = evaluation.comparison;
+  return (
+    diff.access.some((change) => change.gained.length > 0) ||
+    diff.statements.some((change) => change.severity === 'critical' || change.severity === 'high')
+  );
+}
+
 export function driftKind(evaluation: Evaluation): FindingKind {
   const liveProblems = evaluation.comparison.problems.some((problem) => problem.document === 'live');
   if (liveProblems) return 'invalid-live';

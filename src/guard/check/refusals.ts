@@ -8,7 +8,7 @@ import type { KeyDescription } from '../../core/key';
 import { REMEDIATION_BLOCKING_CODES } from '../../policy/catalogue';
 import type { Severity } from '../../policy/types';
 import { type CheckContext, type CheckOutcome, publish, title } from './context';
-import { type Evaluation, evidenceOf, formatFindings } from './evaluation';
+import { type Evaluation, evidenceOf, formatFindings, widensAccess } from './evaluation';
 
 export interface Refusal {
   kind: FindingKind;
@@ -49,16 +49,36 @@ export function refusalFromValidation(evaluation: Evaluation): Refusal | undefin
   return undefined;
 }
 
-export async function refusalFromFlapping(ctx: CheckContext): Promise<Refusal | undefined> {
+/** Re-applies of the key inside the flapping window, when they reached the manifest's limit. */
+export interface Flapping {
+  count: number;
+  maxReapplies: number;
+  windowMinutes: number;
+}
+
+export async function flappingOf(ctx: CheckContext): Promise<Flapping | undefined> {
   const { maxReapplies, windowMinutes } = ctx.deps.manifest.flapping;
   const count = await ctx.deps.ledger.reapplyCount(ctx.keyArn, ctx.now);
-  if (count < maxReapplies) return undefined;
+  return count < maxReapplies ? undefined : { count, maxReapplies, windowMinutes };
+}
+
+/**
+ * The flapping limit pauses only drift that gives nobody new access (docs/architecture.md#remediation-safety):
+ * widening drift is restored every time, however often someone fights the guard.
+ */
+export async function refusalFromFlapping(
+  ctx: CheckContext,
+  evaluation: Evaluation,
+): Promise<Refusal | undefined> {
+  if (widensAccess(evaluation)) return undefined;
+  const flapping = await flappingOf(ctx);
+  if (!flapping) return undefined;
   return {
     kind: 'flapping',
     severity: 'critical',
-    reason: `the desired policy was already re-applied ${count} times in the last ${windowMinutes} minutes (limit ${maxReapplies}): something keeps changing it back`,
+    reason: `the desired policy was already re-applied ${flapping.count} times in the last ${flapping.windowMinutes} minutes (limit ${flapping.maxReapplies}): something keeps changing it back`,
     lines: [
-      'Remediation of this key is paused until the window passes; find and stop whatever keeps changing it.',
+      'This drift gives nobody new access, so remediation of this key is paused until the window passes; find and stop whatever keeps changing it.',
     ],
   };
 }

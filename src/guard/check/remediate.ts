@@ -7,8 +7,14 @@ import { maxSeverity } from '../../policy/diff';
 import { KmsAccessDeniedError, PolicyRejectedError } from '../errors';
 import { DEFAULT_STABILIZATION, type StabilizationPolicy, waitUntilStable } from '../stabilize';
 import { type CheckContext, type CheckOutcome, publish, title } from './context';
-import { type Evaluation, evidenceOf, isEquivalentToDesired } from './evaluation';
-import { refusalFromFlapping, refusalFromKeyState, refusalFromValidation, refuse } from './refusals';
+import { type Evaluation, evidenceOf, isEquivalentToDesired, widensAccess } from './evaluation';
+import {
+  flappingOf,
+  refusalFromFlapping,
+  refusalFromKeyState,
+  refusalFromValidation,
+  refuse,
+} from './refusals';
 
 function stabilizationPolicy(ctx: CheckContext): StabilizationPolicy {
   return { ...DEFAULT_STABILIZATION, ...ctx.deps.stabilization };
@@ -66,10 +72,14 @@ function notRestored(
 }
 
 export async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
-  const early = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx));
+  const early = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx, evaluation));
   if (early) return refuse(ctx, evaluation, early);
-  const stateRefusal = refusalFromKeyState(await ctx.deps.store.describeKey(ctx.keyId));
+  // The state read at the start of this check (and restored by the key-state step when it differed).
+  const description = ctx.description ?? (await ctx.deps.store.describeKey(ctx.keyId));
+  const stateRefusal = refusalFromKeyState(description);
   if (stateRefusal) return refuse(ctx, evaluation, stateRefusal);
+  // Past the flapping limit, widening drift is still restored (refusalFromFlapping let it through).
+  const fighting = widensAccess(evaluation) ? await flappingOf(ctx) : undefined;
 
   try {
     await ctx.deps.store.putKeyPolicy(ctx.keyId, evaluation.desiredPolicy);
@@ -106,15 +116,21 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
       'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
     ]);
   }
-  const severity = maxSeverity([evaluation.comparison.diff.severity, 'low']);
+  const severity = fighting ? 'critical' : maxSeverity([evaluation.comparison.diff.severity, 'low']);
+  const kind = fighting ? 'flapping' : 'remediated';
   const { flapping } = ctx.deps.manifest;
   return publish(ctx, {
-    kind: 'remediated',
+    kind,
     severity,
     action: 'remediated',
-    title: title(ctx, 'remediated', severity),
+    title: title(ctx, kind, severity, fighting ? ': restored again' : ''),
     details: [
       `The guard restored the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} and confirmed it with ${policy.requiredStableReads} consecutive equivalent reads (${stabilization.reads} reads, ${stabilization.staleReads} stale).`,
+      ...(fighting
+        ? [
+            `This is re-apply number ${reapplies ?? fighting.count + 1} in the last ${fighting.windowMinutes} minutes (limit ${fighting.maxReapplies}): a person or an automation is fighting the guard. Drift that widens access is restored every time; find and stop whatever keeps writing this policy.`,
+          ]
+        : []),
       ledgerFailure === undefined
         ? `Re-applies of this key in the last ${flapping.windowMinutes} minutes: ${reapplies} (limit ${flapping.maxReapplies}).`
         : `The remediation ledger could not record this re-apply (${ledgerFailure}): the flapping count misses it.`,

@@ -38,7 +38,7 @@ export async function alertDrift(ctx: CheckContext, evaluation: Evaluation): Pro
 }
 
 export async function dryRun(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
-  const refusal = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx));
+  const refusal = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx, evaluation));
   const severity = maxSeverity([evaluation.comparison.diff.severity, refusal?.severity ?? 'low']);
   const details: string[] = [];
   if (refusal) {

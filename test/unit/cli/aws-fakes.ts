@@ -9,6 +9,7 @@ import {
   GetKeyPolicyCommand,
   KMSClient,
   ListAliasesCommand,
+  ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
@@ -35,6 +36,7 @@ export interface AccountKey {
   aliases?: string[];
   manager?: 'CUSTOMER' | 'AWS';
   state?: string;
+  grants?: { GrantId: string; GranteePrincipal: string; Operations: string[] }[];
 }
 
 /** Mocks KMS as an account holding `keys`; returns the live map (PutKeyPolicy writes into it). */
@@ -81,6 +83,10 @@ export function mockAccount(keys: AccountKey[]): Map<string, AccountKey> {
   kms
     .on(GetKeyPolicyCommand)
     .callsFake((input: { KeyId?: string }) => ({ Policy: find(input.KeyId).policy }));
+  kms.on(ListGrantsCommand).callsFake((input: { KeyId?: string }) => ({
+    Grants: find(input.KeyId).grants ?? [],
+    Truncated: false,
+  }));
   kms.on(PutKeyPolicyCommand).callsFake((input: { KeyId?: string; Policy?: string }) => {
     find(input.KeyId).policy = input.Policy ?? '';
     return {};

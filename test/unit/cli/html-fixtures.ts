@@ -101,11 +101,18 @@ export function finding(keyId: string, overrides: Partial<Finding> = {}): Findin
   };
 }
 
+/** An audited key as the fixtures write it: `findings` defaults to the one `finding`. */
+export type FixtureKey = Omit<AuditedKey, 'findings'> & { findings?: AuditedKey['findings'] };
+
 export function auditReport(
-  keys: AuditedKey[],
+  fixtureKeys: FixtureKey[],
   notChecked: NotCheckedKey[] = [],
   overrides: Partial<AuditReport> = {},
 ): AuditReport {
+  const keys: AuditedKey[] = fixtureKeys.map((key) => ({
+    ...key,
+    findings: key.findings ?? (key.finding ? [key.finding] : []),
+  }));
   const count = (result: AuditedKey['result']) => keys.filter((key) => key.result === result).length;
   return {
     runId: 'cli-2026-11-26T03:00:00.000Z',

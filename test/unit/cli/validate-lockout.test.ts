@@ -160,7 +160,7 @@ describe('the guard refuses the same documents at remediation time', () => {
 
     // Assess
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     const finding = onlyFinding();
     expect(finding).toMatchObject({ kind: 'lockout-risk', severity: 'critical', action: 'failed' });
     expect(finding.details.join('\n')).toContain(code);

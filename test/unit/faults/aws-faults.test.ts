@@ -450,7 +450,9 @@ describe('retries with backoff by the real SDK clients, then the outcome the use
           ? { status: 200, body: { Policy: driftedPolicyText() } }
           : target.endsWith('DescribeKey')
             ? { status: 200, body: describeKeyResponse() }
-            : { status: 400, body: { __type: 'LimitExceededException', message: 'policy too large' } };
+            : target.endsWith('ListGrants')
+              ? { status: 200, body: { Grants: [] } }
+              : { status: 400, body: { __type: 'LimitExceededException', message: 'policy too large' } };
         return scriptedHandler([answer], 'application/x-amz-json-1.1').handle(request);
       },
     };

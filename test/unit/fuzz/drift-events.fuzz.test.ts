@@ -17,6 +17,7 @@ import type { GuardMode } from '../../../src/core/key';
 import { CachingKeyStore } from '../../../src/guard/caching-store';
 import { GuardError } from '../../../src/guard/errors';
 import type { KMS_EVENT_NAMES } from '../../../src/guard/event';
+import { InMemoryBindingStore } from '../../../src/guard/memory-bindings';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import { systemClock } from '../../../src/guard/ports';
 
@@ -26,6 +27,7 @@ import { InMemoryKms } from '../support/in-memory-kms';
 import { FUZZ_RUNS, loadJsonFiles, mutatedDocument, REPO_ROOT } from './mutate';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const OTHER_KEY_ID = '0987dcba-09ba-76dc-65fe-0987654321ba';
 const KEY_ARN = `arn:aws:kms:us-west-2:111122223333:key/${KEY_ID}`;
 const MANIFEST = loadManifest(path.join(REPO_ROOT, 'test/unit/guard/fixtures/manifest.yaml'));
 const EVENTS = loadJsonFiles('test/events').map((entry) => entry.value);
@@ -65,9 +67,14 @@ function fakeKms(live: LiveKind, desired: string): InMemoryKms {
   });
   const policy =
     live === 'desired' ? desired : live === 'drifted' ? JSON.stringify(drifted) : '{"Statement": [';
+  // A second key no entry manages (the target of update-alias.json), with a clean policy of its own.
+  const unmanaged = desired.replaceAll(KEY_ID, OTHER_KEY_ID);
   return new InMemoryKms(
     placeholderValuesFromArn(KEY_ARN),
-    new Map([[KEY_ID, { policy }]]),
+    new Map([
+      [KEY_ID, { policy }],
+      [OTHER_KEY_ID, { policy: unmanaged }],
+    ]),
     new Map([['alias/payments-data', KEY_ID]]),
   );
 }
@@ -102,6 +109,7 @@ async function invoke(
   const handler = createDriftHandler(
     {
       store: new CachingKeyStore(fakeKms(live, desiredFor(manifest)), systemClock),
+      bindings: new InMemoryBindingStore(),
       publisher: {
         publish: async (finding) => {
           published.push(finding);

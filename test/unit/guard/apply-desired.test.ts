@@ -21,6 +21,7 @@ import {
   ListResourceTagsCommand,
   makeHarness,
   manifestWithDesired,
+  narrowedPolicyText,
   OTHER_KEY_ARN,
   PutKeyPolicyCommand,
   recordEarlierReapplies,
@@ -75,7 +76,11 @@ describe('applyDesired without --yes (dry run)', () => {
 
     // Assess
     expect(outcome).toEqual({ status: 'in-sync', keyArn: KEY_ARN, keyId: KEY_ID, mode: 'dry-run' });
-    expect(kmsMock.calls()).toHaveLength(1);
+    expect(kmsMock.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'DescribeKeyCommand',
+      'GetKeyPolicyCommand',
+      'ListGrantsCommand',
+    ]);
   });
 });
 
@@ -111,8 +116,11 @@ describe('applyDesired with --yes', () => {
       'key-not-writable',
     ],
     [
-      'a disabled key',
-      () => fixtureManifest('alert'),
+      'a key its entry says is disabled, and that is disabled',
+      () => {
+        const manifest = fixtureManifest('alert');
+        return { ...manifest, keys: manifest.keys.map((key) => ({ ...key, state: { enabled: false } })) };
+      },
       () => kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse({ KeyState: 'Disabled' })),
       'key-unavailable',
     ],
@@ -131,12 +139,12 @@ describe('applyDesired with --yes', () => {
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 
-  it('refuses a flapping key', async () => {
+  it('refuses a flapping key whose drift gives nobody new access', async () => {
     // Prepare
     const harness = makeHarness(fixtureManifest('alert'));
     const { deps } = harness;
     await recordEarlierReapplies(harness, [30, 20, 10]);
-    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: narrowedPolicyText() });
 
     // Act
     const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });
@@ -191,18 +199,20 @@ describe('applyDesired: which key', () => {
     ).rejects.toThrow(KeyReferenceError);
   });
 
-  it('answers unmanaged for a key no manifest entry matches, without reading its policy', async () => {
+  it('answers unmanaged for a key no manifest entry matches, and never writes it', async () => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('alert'));
     kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
     kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .resolves({ Policy: desiredPolicyAsKmsReturnsIt('payments-data', OTHER_KEY_ARN) });
 
     // Act
     const outcome = await applyDesired(deps, { keyRef: OTHER_KEY_ARN, runId: 'cli-1', confirm: true });
 
     // Assess
     expect(outcome.status).toBe('unmanaged');
-    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(0);
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 });

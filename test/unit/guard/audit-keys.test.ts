@@ -13,6 +13,7 @@ import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { runPool } from '../../../src/guard/concurrency';
 import { RetryableAwsError } from '../../../src/guard/errors';
 import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
+import { InMemoryBindingStore } from '../../../src/guard/memory-bindings';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { FindingPublisher } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
@@ -91,7 +92,7 @@ function fixtureKms(): FakeKms {
     [PAYMENTS, { policy: desired('payments-data', PAYMENTS) }],
     [REPORTS, { policy: desired('reports', REPORTS) }],
     [APP_LOGS, { policy: desired('app-logs', APP_LOGS), tags: { 'kms-policy-guard': 'app-logs' } }],
-    [UNMANAGED, { policy: '{}', tags: { team: 'growth' } }],
+    [UNMANAGED, { policy: desired('reports', UNMANAGED), tags: { team: 'growth' } }],
     [AWS_MANAGED, { policy: '{}', manager: 'AWS' }],
   ]);
   const aliases = new Map([
@@ -114,6 +115,7 @@ function setup(kms: FakeKms = fixtureKms(), manifest: LoadedManifest = fixtureMa
   const logger = new RecordingLogger();
   const clock = new InstantClock();
   const deps = {
+    bindings: new InMemoryBindingStore(),
     store: new CachingKeyStore(kms, clock),
     publisher,
     ledger: new InMemoryRemediationLedger(manifest.flapping),
@@ -174,13 +176,14 @@ describe('auditKeys: which keys it checks', () => {
       aliases: ['alias/reports'],
     });
     // Tags only for keys the walk reaches the tag entry with; the AWS managed key (known by its alias)
-    // costs nothing; DescribeKey only for the unmanaged key.
+    // costs nothing; every other key is described, its policy read, and a managed key's grants listed.
     expect(kms.calls).toEqual({
       ListAliases: 1,
       ListKeys: 1,
       ListResourceTags: 2,
-      DescribeKey: 1,
-      GetKeyPolicy: 3,
+      DescribeKey: 4,
+      GetKeyPolicy: 4,
+      ListGrants: 3,
     });
   });
 
@@ -224,27 +227,24 @@ describe('auditKeys: which keys it checks', () => {
     expect(report.awsManagedSkipped).toBe(1);
     expect(report.keys.map((key) => key.keyId)).not.toContain(AWS_MANAGED);
     expect(publisher.findings.filter((finding) => finding.kind === 'unmanaged-key')).toHaveLength(1);
-    expect(kms.calls.DescribeKey).toBe(2);
+    expect(kms.calls.DescribeKey).toBe(5);
+    expect(kms.calls.GetKeyPolicy).toBe(4);
   });
 
   it.each([
     ['the option is off', false, 'report' as const],
     ["the manifest says 'ignore'", true, 'ignore' as const],
-  ])(
-    'does not report unmanaged keys when %s, and spends no DescribeKey on them',
-    async (_why, report, unmanagedKeys) => {
-      // Prepare
-      const { deps, kms, publisher } = setup(fixtureKms(), fixtureManifest('alert', { unmanagedKeys }));
+  ])('does not report unmanaged keys with a clean policy when %s', async (_why, report, unmanagedKeys) => {
+    // Prepare
+    const { deps, publisher } = setup(fixtureKms(), fixtureManifest('alert', { unmanagedKeys }));
 
-      // Act
-      const result = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: report });
+    // Act
+    const result = await auditKeys(deps, { ...OPTIONS, reportUnmanaged: report });
 
-      // Assess
-      expect(result.summary).toMatchObject({ checked: 3, inSync: 3, unmanaged: 0 });
-      expect(publisher.kinds()).toEqual(['audit-summary']);
-      expect(kms.calls.DescribeKey).toBeUndefined();
-    },
-  );
+    // Assess
+    expect(result.summary).toMatchObject({ checked: 3, inSync: 3, unmanaged: 0 });
+    expect(publisher.kinds()).toEqual(['audit-summary']);
+  });
 
   it('lists no keys at all when nothing needs the listing (no tag matcher, unmanaged keys not reported)', async () => {
     // Prepare
@@ -259,7 +259,7 @@ describe('auditKeys: which keys it checks', () => {
 
     // Assess
     expect(report.summary).toMatchObject({ checked: 2, inSync: 2 });
-    expect(kms.calls).toEqual({ ListAliases: 1, GetKeyPolicy: 2 });
+    expect(kms.calls).toEqual({ ListAliases: 1, DescribeKey: 2, GetKeyPolicy: 2, ListGrants: 2 });
   });
 
   it('learns the account and Region with one DescribeKey when no location is given', async () => {
@@ -274,7 +274,8 @@ describe('auditKeys: which keys it checks', () => {
     expect(report.keys.map((key) => key.keyArn).sort()).toEqual(
       [PAYMENTS, REPORTS, APP_LOGS].map(arnOf).sort(),
     );
-    expect(kms.calls.DescribeKey).toBe(1);
+    // One DescribeKey to learn the location, then one per key checked (four listed, the clean unmanaged one ignored).
+    expect(kms.calls.DescribeKey).toBe(5);
   });
 
   it('leaves out a key named by an ARN in another Region (the guard there audits it)', async () => {
@@ -294,7 +295,8 @@ describe('auditKeys: which keys it checks', () => {
     // Assess
     expect(report.keys.map((key) => key.keyArn)).not.toContain(elsewhere);
     expect(report.complete).toBe(true);
-    expect(kms.calls.GetKeyPolicy).toBe(2);
+    // The listed keys of this Region only: reports, app-logs, and two no entry manages (judged, not reported).
+    expect(kms.calls.GetKeyPolicy).toBe(4);
   });
 
   it('notes a manifest alias this account does not have, without failing the audit', async () => {
@@ -631,9 +633,15 @@ describe('auditKeys over the real KMS adapter (aws-sdk-client-mock)', () => {
     kmsMock
       .on(GetKeyPolicyCommand, { KeyId: REPORTS })
       .resolves({ Policy: drifted(desired('reports', REPORTS)) });
-    kmsMock.on(DescribeKeyCommand).resolves({
-      KeyMetadata: { KeyId: UNMANAGED, Arn: arnOf(UNMANAGED), KeyState: 'Enabled', KeyManager: 'CUSTOMER' },
-    });
+    kmsMock.on(GetKeyPolicyCommand, { KeyId: UNMANAGED }).resolves({ Policy: desired('reports', UNMANAGED) });
+    kmsMock.on(DescribeKeyCommand).callsFake((input: { KeyId: string }) => ({
+      KeyMetadata: {
+        KeyId: input.KeyId,
+        Arn: arnOf(input.KeyId),
+        KeyState: 'Enabled',
+        KeyManager: 'CUSTOMER',
+      },
+    }));
     const { deps } = setup();
     const store = new CachingKeyStore(new KmsKeyPolicyStore(new KMSClient({ region: REGION })), deps.clock);
 
@@ -648,15 +656,18 @@ describe('auditKeys over the real KMS adapter (aws-sdk-client-mock)', () => {
     });
     expect(kmsMock.commandCalls(ListKeysCommand)).toHaveLength(3);
     expect(kmsMock.commandCalls(ListAliasesCommand)).toHaveLength(3);
-    // DescribeKey only for the key no entry manages; the AWS managed key is never read.
-    expect(kmsMock.commandCalls(DescribeKeyCommand).map((call) => call.args[0].input.KeyId)).toEqual([
-      UNMANAGED,
-    ]);
+    // Every key but the AWS managed one (known by its alias) is described; that one is never read.
+    expect(
+      kmsMock
+        .commandCalls(DescribeKeyCommand)
+        .map((call) => call.args[0].input.KeyId)
+        .sort(),
+    ).toEqual([PAYMENTS, REPORTS, UNMANAGED].sort());
     expect(
       kmsMock
         .commandCalls(GetKeyPolicyCommand)
         .map((call) => call.args[0].input.KeyId)
         .sort(),
-    ).toEqual([PAYMENTS, REPORTS].sort());
+    ).toEqual([PAYMENTS, REPORTS, UNMANAGED].sort());
   });
 });

@@ -7,6 +7,7 @@
 import type { Actor } from '../../../src/core/finding';
 import { checkKey } from '../../../src/guard/check-key';
 import { PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
+import { withStatement } from '../support/drift';
 import {
   ACCOUNT_ROOT_STATEMENT,
   GUARD_READ_ONLY_TEMPLATE,
@@ -32,6 +33,7 @@ import {
   makeHarness,
   managedKey,
   manifestWithDesired,
+  narrowedPolicyText,
   OTHER_KEY_ARN,
   OTHER_KEY_ID,
   onlyFinding,
@@ -89,7 +91,7 @@ beforeEach(() => {
 });
 
 describe('checkKey in alert mode', () => {
-  it('logs an in-sync key as a no-op after exactly one AWS call', async () => {
+  it('logs an in-sync key as a no-op after DescribeKey, GetKeyPolicy and ListGrants', async () => {
     // Prepare
     const { deps, logger } = makeHarness(fixtureManifest('alert'));
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
@@ -99,13 +101,13 @@ describe('checkKey in alert mode', () => {
 
     // Assess
     expect(outcome.result).toBe('in-sync');
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 });
     expect(publishedInputs()).toHaveLength(0);
     const line = logger.lines.find((entry) => entry.message === 'key_in_sync');
     expect(line?.attributes).toMatchObject({ keyId: KEY_ID, eventId: ALICE.eventID, actor: ALICE.arn });
   });
 
-  it('publishes a drift finding with who, what and both documents after exactly two AWS calls', async () => {
+  it('publishes a drift finding with who, what and both documents (DescribeKey, GetKeyPolicy, ListGrants, Publish)', async () => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('alert'));
     const live = driftedPolicyText();
@@ -115,7 +117,7 @@ describe('checkKey in alert mode', () => {
     const outcome = await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     const finding = onlyFinding();
     expect(outcome.result).toBe('published');
     expect(finding).toMatchObject({
@@ -190,7 +192,7 @@ describe('checkKey in dry-run mode', () => {
     await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     const finding = onlyFinding();
     expect(finding).toMatchObject({ kind: 'would-remediate', action: 'alerted', mode: 'dry-run' });
     expect(finding.details.join('\n')).toMatch(
@@ -249,7 +251,13 @@ describe('checkKey in remediate mode', () => {
     const outcome = await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 3, DescribeKey: 1, PutKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({
+      GetKeyPolicy: 3,
+      DescribeKey: 1,
+      PutKeyPolicy: 1,
+      ListGrants: 1,
+      Publish: 1,
+    });
     const put = kmsMock.commandCalls(PutKeyPolicyCommand)[0]?.args[0].input;
     expect(put).toMatchObject({
       KeyId: KEY_ID,
@@ -304,7 +312,13 @@ describe('checkKey in remediate mode', () => {
     await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 6, DescribeKey: 1, PutKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({
+      GetKeyPolicy: 6,
+      DescribeKey: 1,
+      PutKeyPolicy: 1,
+      ListGrants: 1,
+      Publish: 1,
+    });
     const finding = onlyFinding();
     expect(finding).toMatchObject({
       kind: 'remediation-failed',
@@ -325,7 +339,7 @@ describe('checkKey in remediate mode', () => {
 
     // Assess
     expect(outcome.result).toBe('in-sync');
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 });
     expect(logger.messages()).toContain('guard_change_confirmed');
   });
 
@@ -339,23 +353,41 @@ describe('checkKey in remediate mode', () => {
 
     // Assess
     expect(outcome.result).toBe('deferred');
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 });
     expect(logger.messages()).toContain('guard_event_drift_deferred');
   });
 
-  it('stops remediating a flapping key and raises a critical flapping finding instead', async () => {
+  it('pauses remediating a flapping key whose drift gives nobody new access, with a critical flapping finding', async () => {
     // Prepare
     const harness = makeHarness(fixtureManifest('remediate'));
     const { deps } = harness;
     await recordEarlierReapplies(harness, [50, 30, 10]);
-    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: narrowedPolicyText() });
 
     // Act
     await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     expect(onlyFinding()).toMatchObject({ kind: 'flapping', severity: 'critical', action: 'failed' });
+    expect(onlyFinding().details.join('\n')).toMatch(/gives nobody new access/);
+  });
+
+  it('restores widening drift past the flapping limit every time, with a critical flapping finding', async () => {
+    // Prepare
+    const harness = makeHarness(fixtureManifest('remediate'));
+    const { deps, ledger } = harness;
+    await recordEarlierReapplies(harness, [50, 30, 10]);
+    kmsRestoresDesiredAfter([driftedPolicyText()]);
+
+    // Act
+    await checkKey(deps, EVENT_REQUEST);
+
+    // Assess
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
+    expect(onlyFinding()).toMatchObject({ kind: 'flapping', severity: 'critical', action: 'remediated' });
+    expect(onlyFinding().details.join('\n')).toMatch(/re-apply number 4 .*fighting the guard/);
+    expect(ledger.entries()).toHaveLength(4);
   });
 
   it('still remediates when the earlier re-applies are outside the flapping window', async () => {
@@ -395,7 +427,7 @@ describe('checkKey in remediate mode', () => {
     await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     const finding = onlyFinding();
     expect(finding).toMatchObject({ kind, severity, action: 'failed' });
     expect(finding.details.join('\n')).toMatch(/did NOT restore it/);
@@ -409,13 +441,6 @@ describe('checkKey in remediate mode', () => {
       'key-not-writable',
       /multi-Region replica/,
     ],
-    ['a disabled key', { KeyState: 'Disabled', Enabled: false }, 'key-unavailable', /key state is Disabled/],
-    [
-      'a key pending deletion',
-      { KeyState: 'PendingDeletion', Enabled: false },
-      'key-unavailable',
-      /PendingDeletion/,
-    ],
   ])('reports %s instead of writing to it', async (_situation, metadata, kind, reason) => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('remediate'));
@@ -426,10 +451,39 @@ describe('checkKey in remediate mode', () => {
     await checkKey(deps, EVENT_REQUEST);
 
     // Assess
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, DescribeKey: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     const finding = onlyFinding();
     expect(finding).toMatchObject({ kind, action: 'failed' });
     expect(finding.details.join('\n')).toMatch(reason);
+  });
+
+  it.each([
+    ['a disabled key', { KeyState: 'Disabled', Enabled: false }, ['EnableKey'], 'high'],
+    [
+      'a key pending deletion',
+      { KeyState: 'PendingDeletion', Enabled: false, DeletionDate: new Date('2026-03-09T10:00:00Z') },
+      ['CancelKeyDeletion', 'EnableKey'],
+      'critical',
+    ],
+  ])('brings back %s before restoring its policy', async (_situation, metadata, stateCalls, severity) => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('remediate'));
+    kmsRestoresDesiredAfter([driftedPolicyText()]);
+    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse(metadata));
+
+    // Act
+    const outcome = await checkKey(deps, EVENT_REQUEST);
+
+    // Assess
+    const calls = kmsMock.calls().map((call) => call.args[0].constructor.name.replace(/Command$/, ''));
+    expect(calls.filter((name) => stateCalls.includes(name) || name === 'PutKeyPolicy')).toEqual([
+      ...stateCalls,
+      'PutKeyPolicy',
+    ]);
+    expect(outcome.findings.map((finding) => [finding.kind, finding.severity, finding.action])).toEqual([
+      ['key-state-changed', severity, 'remediated'],
+      ['remediated', 'critical', 'remediated'],
+    ]);
   });
 
   it('reports remediation-failed when KMS rejects the desired document', async () => {
@@ -458,28 +512,38 @@ describe('checkKey in remediate mode', () => {
 });
 
 describe('checkKey for keys the manifest does not manage', () => {
-  it('ignores them with one log line when unmanagedKeys is ignore, after fetching only aliases and tags', async () => {
+  const CLEAN_UNMANAGED = desiredPolicyAsKmsReturnsIt('payments-data', OTHER_KEY_ARN);
+  const PUBLIC_DECRYPT = withStatement(CLEAN_UNMANAGED, {
+    Effect: 'Allow',
+    Principal: { AWS: '*' },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+  });
+
+  it('ignores a clean one with one log line when unmanagedKeys is ignore, after its aliases, tags and policy', async () => {
     // Prepare
     const { deps, logger } = makeHarness(fixtureManifest('alert', { unmanagedKeys: 'ignore' }));
     kmsMock
       .on(ListAliasesCommand)
       .resolves({ Aliases: [{ AliasName: 'alias/reports', TargetKeyId: KEY_ID }] });
     kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [{ TagKey: 'team', TagValue: 'growth' }] });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: CLEAN_UNMANAGED });
 
     // Act
     const outcome = await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
 
     // Assess
     expect(outcome.result).toBe('ignored');
-    expect(awsCalls()).toEqual({ ListAliases: 1, ListResourceTags: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, ListAliases: 1, ListResourceTags: 1, GetKeyPolicy: 1 });
     expect(logger.messages()).toContain('unmanaged_key_ignored');
   });
 
-  it('publishes an unmanaged-key finding when unmanagedKeys is report', async () => {
+  it('publishes a LOW unmanaged-key finding for a clean one when unmanagedKeys is report', async () => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('alert', { unmanagedKeys: 'report' }));
     kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
     kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: CLEAN_UNMANAGED });
 
     // Act
     await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
@@ -493,6 +557,62 @@ describe('checkKey for keys the manifest does not manage', () => {
       severity: 'low',
     });
     expect(finding.keyName).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'anyone may decrypt without a condition',
+      PUBLIC_DECRYPT,
+      'critical',
+      /Anyone in any AWS account may call kms:Decrypt/,
+    ],
+    [
+      'another account has access and allowedAccounts does not list it',
+      withStatement(CLEAN_UNMANAGED, {
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::999988887777:root' },
+        Action: 'kms:Encrypt',
+        Resource: '*',
+      }),
+      'high',
+      /KMS302/,
+    ],
+  ])('reports a risky one even when unmanagedKeys is ignore: %s', async (_case, policy, severity, detail) => {
+    // Prepare
+    const { deps } = makeHarness(
+      fixtureManifest('alert', { unmanagedKeys: 'ignore', allowedAccounts: ['444455556666'] }),
+    );
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: policy });
+
+    // Act
+    const outcome = await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
+
+    // Assess
+    expect(outcome.result).toBe('published');
+    const finding = onlyFinding();
+    expect(finding).toMatchObject({ kind: 'unmanaged-key', severity, action: 'none', livePolicy: policy });
+    expect(finding.title).toMatch(/risky policy/);
+    expect(finding.details.join('\n')).toMatch(detail);
+  });
+
+  it('skips an AWS managed key no entry manages, without reading its policy', async () => {
+    // Prepare
+    const { deps } = makeHarness(fixtureManifest('alert', { unmanagedKeys: 'report' }));
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock
+      .on(DescribeKeyCommand)
+      .resolves(describeKeyResponse({ KeyId: OTHER_KEY_ID, Arn: OTHER_KEY_ARN, KeyManager: 'AWS' }));
+
+    // Act
+    const outcome = await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
+
+    // Assess
+    expect(outcome.result).toBe('aws-managed');
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(0);
+    expect(publishedInputs()).toHaveLength(0);
   });
 });
 
@@ -513,7 +633,7 @@ describe('checkKey matching by alias and tag', () => {
 
     // Assess
     expect([first.result, second.result]).toEqual(['in-sync', 'in-sync']);
-    expect(awsCalls()).toEqual({ ListAliases: 1, GetKeyPolicy: 2 });
+    expect(awsCalls()).toEqual({ DescribeKey: 2, ListAliases: 1, GetKeyPolicy: 2, ListGrants: 2 });
   });
 
   it('lists aliases again once the cached list is older than its time to live', async () => {
@@ -549,12 +669,27 @@ describe('checkKey matching by alias and tag', () => {
 
     // Assess
     expect(onlyFinding()).toMatchObject({ kind: 'drift', keyName: 'app-logs' });
-    expect(awsCalls()).toEqual({ ListAliases: 1, ListResourceTags: 1, GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({
+      DescribeKey: 1,
+      ListAliases: 1,
+      ListResourceTags: 1,
+      GetKeyPolicy: 1,
+      ListGrants: 1,
+      Publish: 1,
+    });
   });
 
   it.each([
-    ['with a default location, without any extra call', true, { GetKeyPolicy: 1 }],
-    ['without one, with a single DescribeKey', false, { DescribeKey: 1, GetKeyPolicy: 1 }],
+    [
+      'with a default location, checked with DescribeKey like any key',
+      true,
+      { DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 },
+    ],
+    [
+      'without one, with one more DescribeKey to learn its ARN',
+      false,
+      { DescribeKey: 2, GetKeyPolicy: 1, ListGrants: 1 },
+    ],
   ])('turns a bare key ID into its ARN %s', async (_situation, withLocation, calls) => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('alert'));
@@ -624,7 +759,7 @@ describe('checkKey when AWS says no', () => {
     expect(outcome.result).toBe('published');
     expect(onlyFinding()).toMatchObject({ kind: 'key-unavailable', action: 'none' });
     expect(onlyFinding().title).toContain(`(${reason})`);
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, Publish: 1 });
   });
 
   it('throws a retryable error (nothing published) when throttling outlives the SDK retries', async () => {

@@ -24,6 +24,7 @@ describe('classifyKmsEvent', () => {
       eventName,
       eventId,
       keyRef: KEY_ARN,
+      recipientAccountId: '111122223333',
       actor: expect.objectContaining({
         arn: 'arn:aws:iam::111122223333:user/Alice',
         type: 'IAMUser',
@@ -57,32 +58,86 @@ describe('classifyKmsEvent', () => {
     expect(alice.outcome === 'check' && alice.actor.isGuard).toBe(false);
   });
 
-  it('classifies a ReplicateKey recorded in the primary Region as a key in another Region', () => {
+  it('checks the primary key of a ReplicateKey, with the replica’s Region, in the Region that records it', () => {
     // Act
     const classified = classifyKmsEvent(event('replicate-key.json'), { region: 'us-east-1' });
 
     // Assess
     expect(classified).toMatchObject({
-      outcome: 'elsewhere',
-      reason: 'key-in-other-region',
+      outcome: 'check',
       eventName: 'ReplicateKey',
-      keyArn: KEY_ARN,
-      keyRegion: 'us-west-2',
+      keyRef: KEY_ARN.replace('us-west-2', 'us-east-1'),
+      replicaRegion: 'us-west-2',
     });
   });
 
-  it('checks the replica when the ReplicateKey event reaches the guard of the replica’s Region', () => {
+  it.each([
+    ['tag-resource.json', 'TagResource', KEY_ARN, undefined],
+    ['untag-resource.json', 'UntagResource', KEY_ARN, undefined],
+    ['create-alias.json', 'CreateAlias', KEY_ARN, 'alias/payments-data'],
+    [
+      'update-alias.json',
+      'UpdateAlias',
+      KEY_ARN.replace('1234abcd-12ab-34cd-56ef-1234567890ab', '0987dcba-09ba-76dc-65fe-0987654321ba'),
+      'alias/payments-data',
+    ],
+    ['delete-alias.json', 'DeleteAlias', KEY_ARN, 'alias/payments-data'],
+    ['create-grant.json', 'CreateGrant', KEY_ARN, undefined],
+    ['schedule-key-deletion.json', 'ScheduleKeyDeletion', KEY_ARN, undefined],
+    ['disable-key.json', 'DisableKey', KEY_ARN, undefined],
+    ['enable-key-rotation.json', 'EnableKeyRotation', KEY_ARN, undefined],
+    ['disable-key-rotation.json', 'DisableKeyRotation', KEY_ARN, undefined],
+  ])('takes the key (and the alias) from %s', (file, eventName, keyRef, aliasName) => {
     // Act
-    const classified = classifyKmsEvent(event('replicate-key.json'), IN_OREGON);
+    const classified = classifyKmsEvent(event(file), IN_OREGON);
 
     // Assess
-    expect(classified).toMatchObject({ outcome: 'check', eventName: 'ReplicateKey', keyRef: KEY_ARN });
+    expect(classified).toMatchObject({
+      outcome: 'check',
+      eventName,
+      keyRef,
+      recipientAccountId: '111122223333',
+    });
+    expect(classified.outcome === 'check' && classified.aliasName).toBe(aliasName ?? undefined);
+  });
+
+  it('classifies a DeleteAlias whose record names no key by its alias alone (the bound keys are checked)', () => {
+    // Prepare
+    const record = event('delete-alias.json') as { detail: Record<string, unknown> };
+    record.detail.resources = [];
+
+    // Act
+    const classified = classifyKmsEvent(record, IN_OREGON);
+
+    // Assess
+    expect(classified).toMatchObject({
+      outcome: 'check',
+      eventName: 'DeleteAlias',
+      aliasName: 'alias/payments-data',
+    });
+    expect(classified.outcome === 'check' && classified.keyRef).toBeUndefined();
+  });
+
+  it.each([
+    ['a key ID that is neither an ID nor an ARN', 'alias/payments-data'],
+    ['an ARN that is not a key ARN', 'arn:aws:kms:us-west-2:111122223333:alias/payments-data'],
+  ])('rejects a record naming %s as missing-key, never to be retried', (_case, keyId) => {
+    // Prepare
+    const record = event('disable-key.json') as { detail: Record<string, unknown> };
+    record.detail.resources = [];
+    record.detail.requestParameters = { keyId };
+
+    // Act
+    const classified = classifyKmsEvent(record, IN_OREGON);
+
+    // Assess
+    expect(classified).toMatchObject({ outcome: 'rejected', reason: 'missing-key' });
   });
 
   it.each([
     ['put-key-policy-error.json', 'api-call-failed', /AccessDeniedException/],
     ['malformed-wrong-source.json', 'wrong-source', /aws\.s3/],
-    ['malformed-unknown-event-name.json', 'unsupported-event-name', /ScheduleKeyDeletion/],
+    ['malformed-unknown-event-name.json', 'unsupported-event-name', /UpdateKeyDescription/],
     ['malformed-missing-key.json', 'missing-key', /names no key/],
     ['malformed-detail.json', 'malformed-detail', /eventID/],
     ['malformed-no-envelope.json', 'malformed-envelope', /detail-type/],

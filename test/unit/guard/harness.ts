@@ -10,6 +10,7 @@ import {
   GetKeyPolicyCommand,
   KMSClient,
   ListAliasesCommand,
+  ListGrantsCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
@@ -22,6 +23,7 @@ import type { GuardMode } from '../../../src/core/key';
 import { CachingKeyStore } from '../../../src/guard/caching-store';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import type { GuardLogger, LogAttributes } from '../../../src/guard/logger';
+import { InMemoryBindingStore } from '../../../src/guard/memory-bindings';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { Clock } from '../../../src/guard/ports';
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
@@ -64,6 +66,17 @@ export function desiredPolicyAsKmsReturnsIt(name = 'payments-data', keyArn = KEY
 /** Someone added a cross-account principal with decrypt rights: drift of high severity. */
 export function driftedPolicyText(keyArn = KEY_ARN): string {
   return withCrossAccountDecrypt(desiredPolicyText('payments-data', keyArn));
+}
+
+/** The desired document without its DynamoDB use statement: drift that takes access away, gives none. */
+export function narrowedPolicyText(keyArn = KEY_ARN): string {
+  const document = JSON.parse(desiredPolicyText('payments-data', keyArn)) as {
+    Statement: { Sid?: string }[];
+  };
+  document.Statement = document.Statement.filter(
+    (statement) => statement.Sid !== 'Allow use of the key through DynamoDB',
+  );
+  return JSON.stringify(document);
 }
 
 export interface LogLine {
@@ -126,6 +139,7 @@ export function makeHarness(manifest: LoadedManifest = fixtureManifest()): Harne
   const ledger = new InMemoryRemediationLedger(manifest.flapping);
   const store = new CachingKeyStore(new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' })), clock);
   const deps: CheckKeyDeps = {
+    bindings: new InMemoryBindingStore(),
     store,
     publisher: new SnsFindingPublisher(new SNSClient({ region: 'us-west-2' }), TOPIC_ARN, logger),
     ledger,
@@ -150,10 +164,17 @@ export async function recordEarlierReapplies(harness: Harness, minutesAgo: numbe
   }
 }
 
+/** Mocks reset to a healthy account: every key Enabled and customer managed (DescribeKey answers for the
+ * key asked about, in KEY_ARN's account and Region), no grants, and SNS accepting every Publish. */
 export function resetMocks(): void {
   kmsMock.reset();
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  kmsMock.on(DescribeKeyCommand).callsFake((input: { KeyId?: string }) => {
+    const keyId = (input.KeyId ?? KEY_ID).slice((input.KeyId ?? KEY_ID).lastIndexOf('/') + 1);
+    return describeKeyResponse({ KeyId: keyId, Arn: KEY_ARN.replace(KEY_ID, keyId) });
+  });
+  kmsMock.on(ListGrantsCommand).resolves({ Grants: [] });
 }
 
 export function publishedInputs(): PublishCommandInput[] {

@@ -18,13 +18,11 @@ import { GuardConfigError } from '../../../src/guard/errors';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import {
   awsError,
-  DescribeKeyCommand,
   desiredPolicyAsKmsReturnsIt,
   FIXTURES,
   fixtureManifest,
   GetKeyPolicyCommand,
   InstantClock,
-  KEY_ARN,
   KEY_ID,
   kmsMock,
   ListAliasesCommand,
@@ -145,6 +143,7 @@ describe('readAuditConfig', () => {
       driftRuleName: 'drift-rule',
       region: 'eu-west-1',
       manifestPath: '/var/task/policies/manifest.yaml',
+      guardedRegions: ['eu-west-1'],
       concurrency: 8,
       reportUnmanaged: true,
       taskRoot: '/var/task',
@@ -253,14 +252,6 @@ describe('audit handler', () => {
     kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: KEY_ID }, { KeyId: other }] });
     kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
-    kmsMock.on(DescribeKeyCommand).resolves({
-      KeyMetadata: {
-        KeyId: other,
-        Arn: KEY_ARN.replace(KEY_ID, other),
-        KeyManager: 'CUSTOMER',
-        KeyState: 'Enabled',
-      },
-    });
 
     // Act
     const result = await handler(SCHEDULED_EVENT, context());

@@ -29,6 +29,7 @@ import {
   GetKeyPolicyCommand,
   InstantClock,
   KEY_ARN,
+  KEY_ID,
   kmsMock,
   onlyFinding,
   PublishCommand,
@@ -74,7 +75,7 @@ interface Setup {
 }
 
 /** A handler over fresh adapters; its Powertools Logger writes JSON lines we capture. */
-function setup(mode: GuardMode, region = 'us-west-2'): Setup {
+function setup(mode: GuardMode, region = 'us-west-2', guardedRegions: string[] = [region]): Setup {
   const logs: Record<string, unknown>[] = [];
   const logger = new Logger({ serviceName: 'kms-policy-guard', logLevel: 'DEBUG' });
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
@@ -92,6 +93,7 @@ function setup(mode: GuardMode, region = 'us-west-2'): Setup {
     ledger: new InMemoryRemediationLedger(manifest.flapping),
     clock: new InstantClock(),
     stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
+    guardedRegions,
   });
   const handler = createDriftHandler({ ...guard.deps, logger, region }, { timeoutEarlyInMillis: 0 });
   return { handler, logs };
@@ -106,7 +108,7 @@ afterEach(() => {
 });
 
 describe('drift handler', () => {
-  it('alerts on a drifted key from a PutKeyPolicy event with two AWS calls', async () => {
+  it('alerts on a drifted key from a PutKeyPolicy event (DescribeKey, GetKeyPolicy, ListGrants, Publish)', async () => {
     // Prepare
     const { handler, logs } = setup('alert');
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
@@ -122,7 +124,7 @@ describe('drift handler', () => {
       keyArn: KEY_ARN,
       finding: { kind: 'drift', action: 'alerted' },
     });
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
     expect(publishedInputs()[0]?.Subject).toMatch(/Key policy drift: payments-data by Alice$/);
     const published = logs.find((line) => line.message === 'finding_published');
     expect(published).toMatchObject({
@@ -133,7 +135,7 @@ describe('drift handler', () => {
     });
   });
 
-  it('logs an in-sync key as a no-op after one AWS call', async () => {
+  it('logs an in-sync key as a no-op after DescribeKey, GetKeyPolicy and ListGrants', async () => {
     // Prepare
     const { handler, logs } = setup('alert');
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
@@ -144,7 +146,7 @@ describe('drift handler', () => {
     // Assess
     expect(summary).toMatchObject({ status: 'in-sync' });
     expect(summary.finding).toBeUndefined();
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 });
     expect(logs.map((line) => line.message)).toContain('key_in_sync');
   });
 
@@ -164,7 +166,13 @@ describe('drift handler', () => {
     // Assess
     expect(summary.finding).toMatchObject({ kind: 'remediated', action: 'remediated' });
     expect(onlyFinding().livePolicy).toBe(driftedPolicyText());
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 3, DescribeKey: 1, PutKeyPolicy: 1, Publish: 1 });
+    expect(awsCalls()).toEqual({
+      DescribeKey: 1,
+      GetKeyPolicy: 3,
+      PutKeyPolicy: 1,
+      ListGrants: 1,
+      Publish: 1,
+    });
   });
 
   it('describes the would-be remediation in dry-run mode', async () => {
@@ -183,7 +191,7 @@ describe('drift handler', () => {
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 
-  it('ends the guard’s own PutKeyPolicy event as a no-op (one read, no write, no message)', async () => {
+  it('ends the guard’s own PutKeyPolicy event as a no-op (reads only, no write, no message)', async () => {
     // Prepare
     const { handler, logs } = setup('remediate');
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
@@ -193,23 +201,66 @@ describe('drift handler', () => {
 
     // Assess
     expect(summary).toMatchObject({ status: 'in-sync' });
-    expect(awsCalls()).toEqual({ GetKeyPolicy: 1 });
+    expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 });
     expect(logs.map((line) => line.message)).toContain('guard_change_confirmed');
   });
 
-  it('leaves a replica created in another Region to that Region’s guard, with one log line', async () => {
-    // Prepare: the ReplicateKey record is written in the primary's Region (us-east-1)
-    const { handler, logs } = setup('alert', 'us-east-1');
+  /** replicate-key.json as the primary's Region (us-west-2 here) records it, the replica in `replicaRegion`. */
+  function replicateKeyEvent(replicaRegion: string): unknown {
+    const record = event('replicate-key.json') as { region: string; detail: Record<string, unknown> };
+    record.region = 'us-west-2';
+    record.detail.awsRegion = 'us-west-2';
+    record.detail.requestParameters = { keyId: KEY_ID, replicaRegion };
+    record.detail.resources = [{ accountId: '111122223333', type: 'AWS::KMS::Key', ARN: KEY_ARN }];
+    return record;
+  }
+
+  it('raises a critical replica-unguarded finding for a ReplicateKey into a Region where no guard runs', async () => {
+    // Prepare
+    const { handler } = setup('remediate');
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
 
     // Act
-    const summary = await handler(event('replicate-key.json'), CONTEXT);
+    const summary = await handler(replicateKeyEvent('ap-south-2'), CONTEXT);
 
     // Assess
-    expect(summary).toMatchObject({ status: 'other-region', reason: 'key-in-other-region', keyArn: KEY_ARN });
-    expect(awsCalls()).toEqual({});
-    expect(logs.filter((line) => line.message === 'event_for_other_region')).toEqual([
-      expect.objectContaining({ keyRegion: 'us-west-2', guardRegion: 'us-east-1' }),
-    ]);
+    expect(summary).toMatchObject({ status: 'published', keyArn: KEY_ARN });
+    expect(onlyFinding()).toMatchObject({
+      kind: 'replica-unguarded',
+      severity: 'critical',
+      keyState: { replicaRegion: 'ap-south-2' },
+    });
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('checks the primary of a ReplicateKey into a guarded Region like any other key', async () => {
+    // Prepare
+    const { handler } = setup('alert', 'us-west-2', ['us-west-2', 'eu-west-1']);
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+    // Act
+    const summary = await handler(replicateKeyEvent('eu-west-1'), CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'in-sync', keyArn: KEY_ARN });
+    expect(publishedInputs()).toHaveLength(0);
+  });
+
+  it('never reads a key its event places in another account, whatever the key ID (a forged event)', async () => {
+    // Prepare
+    const { handler, logs } = setup('remediate');
+    const record = event('put-key-policy.json') as { detail: { resources: { ARN: string }[] } };
+    for (const resource of record.detail.resources)
+      resource.ARN = resource.ARN.replace('111122223333', '999988887777');
+
+    // Act
+    const summary = await handler(record, CONTEXT);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'not-served' });
+    expect(kmsMock.calls()).toHaveLength(0);
+    expect(publishedInputs()).toHaveLength(0);
+    expect(logs.map((line) => line.message)).toContain('key_not_served');
   });
 
   it.each([

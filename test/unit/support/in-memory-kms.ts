@@ -125,6 +125,11 @@ export class InMemoryKms implements KeyPolicyStore {
     this.writes.push(`EnableKey:${keyId}`);
   }
 
+  async disableKey(keyId: string): Promise<void> {
+    this.key('DisableKey', keyId).state = 'Disabled';
+    this.writes.push(`DisableKey:${keyId}`);
+  }
+
   async getKeyRotationStatus(keyId: string): Promise<boolean> {
     return this.key('GetKeyRotationStatus', keyId).rotation === true;
   }
