@@ -1,0 +1,50 @@
+/**
+ * The IAM actions the guard needs in a guarded account, in one place. deploy/spoke.yml grants the spoke role
+ * exactly these (YAML cannot import TypeScript: test/unit/deploy/spoke-template.test.ts proves the set equality),
+ * so a KMS call added to the guard fails that test until the spoke template grants it too.
+ */
+
+/**
+ * Every KMS action the guard calls. `kms:ListKeys` and `kms:ListAliases` support no resource-level permissions
+ * (IAM accepts only `Resource: "*"` for them); every other action is granted on the account's keys only.
+ */
+export const GUARD_KMS_ACTIONS = [
+  'kms:ListKeys',
+  'kms:ListAliases',
+  'kms:DescribeKey',
+  'kms:GetKeyPolicy',
+  'kms:PutKeyPolicy',
+  'kms:ListResourceTags',
+  // Being added to the guard in parallel (grants, key state and rotation, issue 14): granted already so the
+  // spoke template does not have to change again when that code lands.
+  'kms:ListGrants',
+  'kms:RevokeGrant',
+  'kms:CancelKeyDeletion',
+  'kms:EnableKey',
+  'kms:GetKeyRotationStatus',
+  'kms:EnableKeyRotation',
+  'kms:DisableKeyRotation',
+] as const;
+
+/** The KMS actions IAM only allows on `Resource: "*"`. */
+export const GUARD_KMS_UNSCOPED_ACTIONS = ['kms:ListKeys', 'kms:ListAliases'] as const;
+
+/**
+ * Read-only calls the hub's audit makes through the spoke role to check that the spoke still feeds the guard:
+ * the trails that record KMS events, the spoke's forwarding rule and its target, and the depth of the spoke's
+ * dead-letter queue (events the rule could not deliver to the hub bus).
+ */
+export const SPOKE_HEALTH_ACTIONS = [
+  'cloudtrail:DescribeTrails',
+  'cloudtrail:GetTrailStatus',
+  'cloudtrail:GetEventSelectors',
+  'events:DescribeRule',
+  'events:ListTargetsByRule',
+  'sqs:GetQueueAttributes',
+] as const;
+
+/** Granted only with the spoke template's `SecurityHubFindings=true`: the guard's findings in that account. */
+export const SPOKE_SECURITY_HUB_ACTIONS = [
+  'securityhub:BatchImportFindings',
+  'securityhub:BatchUpdateFindings',
+] as const;
