@@ -281,10 +281,14 @@ export async function adoptKeys(store: KeyPolicyStore, options: AdoptOptions): P
   if (fatal !== undefined) throw fatal;
 
   const adoptedKeys = outcomes.flatMap((outcome) => (outcome.kind === 'adopted' ? [outcome.key] : []));
+  // By name without case, then with case, then key ID: who gets the plain name does not depend on listing order.
+  const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const sortKey = (key: { keyId: string; aliases: string[] }) => baseName(key.keyId, key.aliases);
   adoptedKeys.sort(
     (a, b) =>
-      baseName(a.keyId, a.aliases).toLowerCase().localeCompare(baseName(b.keyId, b.aliases).toLowerCase()) ||
-      a.keyId.localeCompare(b.keyId),
+      byCodeUnit(sortKey(a).toLowerCase(), sortKey(b).toLowerCase()) ||
+      byCodeUnit(sortKey(a), sortKey(b)) ||
+      byCodeUnit(a.keyId, b.keyId),
   );
   const names = assignNames(adoptedKeys);
   const adopted: AdoptedKey[] = adoptedKeys.map((key, index) => {

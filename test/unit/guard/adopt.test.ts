@@ -218,6 +218,26 @@ describe('adoptKeys', () => {
     }
   });
 
+  it('gives the plain name to the same key whatever order KMS lists the keys in', async () => {
+    // Prepare: two aliases that differ only in case; the key IDs sort the other way round.
+    const keys: FakeKey[] = [
+      { keyId: id(1), aliases: ['alias/dup'] },
+      { keyId: id(2), aliases: ['alias/Dup'] },
+    ];
+
+    // Act
+    const forward = await adopt(keys);
+    const backward = await adopt([...keys].reverse());
+
+    // Assess
+    const names = (plan: AdoptionPlan) => plan.adopted.map((key) => [key.keyId, key.name]);
+    expect(names(forward)).toEqual([
+      [id(2), 'Dup'],
+      [id(1), 'dup-2'],
+    ]);
+    expect(names(backward)).toEqual(names(forward));
+  });
+
   it('skips AWS managed keys, by alias without a DescribeKey and by KeyManager, and counts them', async () => {
     // Prepare
     const store = new FakeStore([

@@ -31,6 +31,16 @@ describe('templateDocument', () => {
     ],
     ['a bare account ID of the key account', '111122223333', '{{AccountId}}'],
     [
+      "the guard's own role in the key Region",
+      'arn:aws:iam::111122223333:role/kms-policy-guard-eu-west-1',
+      'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}',
+    ],
+    [
+      "the guard's role of another Region (only the account)",
+      'arn:aws:iam::111122223333:role/kms-policy-guard-us-east-1',
+      'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-us-east-1',
+    ],
+    [
       'an IAM policy variable in the resource part',
       'arn:aws:iam::111122223333:user/${aws:username}',
       'arn:{{Partition}}:iam::{{AccountId}}:user/${aws:username}',
