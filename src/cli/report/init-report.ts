@@ -3,6 +3,7 @@
  * documents that would be refused and why, notes, and the totals; or the same as one JSON document.
  */
 
+import { sep } from 'node:path';
 import type { GuardMode } from '../../core/key';
 import type { AdoptedKey, AdoptionPlan, NotAdoptedKey, NotAdoptedReason } from '../../guard/adopt';
 import { refusalMessage } from '../../manifest';
@@ -74,6 +75,13 @@ function findingLine(key: AdoptedKey, finding: ValidationFinding): string {
   return `  ${key.name} (${key.policyFile}): ${finding.code} ${finding.path}: ${refusalMessage(finding)}`;
 }
 
+/** Whether a problem of the written manifest's load is one of the refusals already listed (same file, same rule). */
+function explainedByRefusals(problem: string, refused: readonly AdoptedKey[]): boolean {
+  return refused.some((key) =>
+    key.refusals.some((finding) => problem.includes(`${sep}${key.policyFile}: ${finding.code} `)),
+  );
+}
+
 function notAdoptedRows(keys: readonly NotAdoptedKey[]): string[][] {
   return keys.map((key) => [REASON_WORDS[key.reason], key.keyId, firstAndCount(key.aliases), key.detail]);
 }
@@ -133,8 +141,13 @@ export function renderInitText(run: InitRun, style: Style): string {
         `${style.green('✔')} ${run.manifestPath} loads: ${plural(plan.adopted.length, 'key')}, ${plural(warnings, 'warning')} (kms-guard validate ${run.manifestPath} lists them).`,
       );
     } else {
-      lines.push(`${style.red('✖')} ${run.manifestPath} does not load:`);
-      lines.push(...run.loadProblems.map((problem) => `  - ${problem}`));
+      // The refusals listed above are the usual reason; anything else the loader found is shown here.
+      const others = run.loadProblems.filter((problem) => !explainedByRefusals(problem, refused));
+      const because = others.length === run.loadProblems.length ? '' : ' until the documents above are fixed';
+      lines.push(
+        `${style.red('✖')} ${run.manifestPath} does not load${because} (kms-guard validate ${run.manifestPath} lists ${plural(run.loadProblems.length, 'problem')})${others.length > 0 ? ':' : '.'}`,
+      );
+      lines.push(...others.map((problem) => `  - ${problem}`));
     }
   } else {
     lines.push('Nothing written.');

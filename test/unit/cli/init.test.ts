@@ -157,10 +157,28 @@ describe('kms-guard init', () => {
     expect(result.stdout).toContain(
       'Would be refused (written anyway; the manifest does not load until they are fixed):\n  locked (locked.json): KMS305 $.Statement: Lockout risk',
     );
-    expect(result.stdout).toContain(`✖ ${join(out, 'manifest.yaml')} does not load:`);
+    expect(result.stdout).toContain(
+      `✖ ${join(out, 'manifest.yaml')} does not load until the documents above are fixed (kms-guard validate ${join(out, 'manifest.yaml')} lists 1 problem).`,
+    );
     expect(readFileSync(join(out, 'manifest.yaml'), 'utf8')).toContain(
       '  # would be refused: KMS305\n  - name: locked',
     );
+  });
+
+  it('says why the manifest it wrote does not load when no refusal explains it, and exits 1', async () => {
+    // Prepare: a key ID the manifest's keyId matcher does not accept.
+    mockAccount([{ keyId: 'not-a-key-id', policy: ROOT_POLICY, aliases: ['alias/odd'] }]);
+    const out = outDir();
+
+    // Act
+    const result = await runKmsGuard(['init', '--out', out]);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `✖ ${join(out, 'manifest.yaml')} does not load (kms-guard validate ${join(out, 'manifest.yaml')} lists 1 problem):\n  - `,
+    );
+    expect(result.stdout).toContain('keyId must be a key ID such as 1234abcd-12ab-34cd-56ef-1234567890ab');
   });
 
   it('reports a key whose policy it may not read, adopts the others, and exits 1', async () => {
