@@ -195,7 +195,12 @@ export function toInitJson(run: InitRun) {
       placeholders: key.placeholders,
       equivalent: key.equivalent,
       notes: key.notes,
-      refusals: key.refusals,
+      // As `kms-guard validate --json` shows them: refused means error, with the reason in the message.
+      refusals: key.refusals.map((finding) => ({
+        ...finding,
+        level: 'error' as const,
+        message: refusalMessage(finding),
+      })),
       warnings: key.warnings,
     })),
     notAdopted: plan.notAdopted.map((key) => ({ ...key, keyArn: key.keyArn ?? null })),

@@ -165,6 +165,25 @@ describe('kms-guard init', () => {
     );
   });
 
+  it('shows refusals in --json as kms-guard validate does: level error, the reason in the message', async () => {
+    // Prepare
+    mockAccount([{ keyId: LOCKED, policy: NO_ADMIN_POLICY, aliases: ['alias/locked'] }]);
+
+    // Act
+    const result = await runKmsGuard(['init', '--out', outDir(), '--json']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).keys[0].refusals).toEqual([
+      {
+        code: 'KMS305',
+        level: 'error',
+        path: '$.Statement',
+        message: expect.stringMatching(/^Lockout risk: .* — refused: the guard never applies a policy/),
+      },
+    ]);
+  });
+
   it('says why the manifest it wrote does not load when no refusal explains it, and exits 1', async () => {
     // Prepare: a key ID the manifest's keyId matcher does not accept.
     mockAccount([{ keyId: 'not-a-key-id', policy: ROOT_POLICY, aliases: ['alias/odd'] }]);
