@@ -4,7 +4,8 @@
  * invocation's result instead of producing a second finding or a second re-apply.
  *
  * Records live in the shared state table (src/aws/dynamo-ledger.ts) under one static partition,
- * `pk = idempotency#drift`, `sk = drift#<md5 of the eventID>`, TTL `expiresAt` = 24 h. One
+ * `pk = idempotency#drift`, `sk = drift#<hash of the eventID>`, TTL `expiresAt` = 24 h; the exact key and
+ * attributes are described once, in docs/operations.md#the-idempotency-record. One
  * partition is enough: KMS key-policy events arrive at a few per minute, far below a partition's
  * 1,000 writes per second, and the table's composite key leaves Powertools no key-only layout.
  */

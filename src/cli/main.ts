@@ -7,6 +7,7 @@ import packageJson from '../../package.json';
 import { registerApplyCommand } from './commands/apply';
 import { registerAuditCommand } from './commands/audit';
 import { registerDiffCommand } from './commands/diff';
+import { registerInitCommand } from './commands/init';
 import { registerValidateCommand } from './commands/validate';
 import type { CommandContext } from './context';
 import { CliExitError, EXIT_OK, EXIT_USAGE } from './errors';
@@ -25,6 +26,7 @@ function buildProgram(context: CommandContext): Command {
   registerDiffCommand(program, context);
   registerAuditCommand(program, context);
   registerApplyCommand(program, context);
+  registerInitCommand(program, context);
   return program;
 }
 

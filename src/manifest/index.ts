@@ -2,6 +2,7 @@
 import { renderPlaceholders } from './placeholders';
 import type { ManagedKey, PlaceholderValues } from './types';
 
+export { LOCKOUT_REFUSAL_NOTE, refusalMessage, refusesDesiredDocument } from './documents';
 export { ManifestError } from './errors';
 export { loadManifest, validationOptionsFor } from './load';
 export { describeMatcher, matchesKey } from './match';

@@ -10,8 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod';
 import type { GuardMode } from '../core/key';
 
-import type { ValidateOptions, ValidationFinding } from '../policy/types';
-import { checkDesiredDocument } from './documents';
+import type { ValidateOptions } from '../policy/types';
+import { checkDesiredDocument, refusalMessage, refusesDesiredDocument } from './documents';
 import { ManifestError } from './errors';
 import { overlappingMatchers } from './match';
 import {
@@ -22,9 +22,6 @@ import {
 } from './placeholders';
 import { type ManifestInput, manifestSchema } from './schema';
 import type { LoadedManifest, ManagedKey, ManifestWarning, PlaceholderValues } from './types';
-
-/** Validation code for "the guard could no longer Get/PutKeyPolicy" (src/policy/catalogue.ts). */
-const GUARD_LOCKOUT_CODE = 'KMS306';
 
 function errorReason(error: unknown): string {
   if (error instanceof Error) {
@@ -159,15 +156,15 @@ function loadDesiredDocument(
     rendered,
     validationOptionsFor(manifest, entry.mode, SAMPLE_PLACEHOLDER_VALUES),
   );
-  // The validator reports a guard lockout (KMS306) as a warning; for a remediate entry it is fatal: the
-  // guard would apply a document that stops it from reading or restoring the key ever after.
-  const isFatal = (finding: ValidationFinding): boolean =>
-    finding.level === 'error' || (entry.mode === 'remediate' && finding.code === GUARD_LOCKOUT_CODE);
+  // Errors, and the lockout rules remediation refuses (KMS305 always, KMS306 for a remediate entry),
+  // fail the load: one decision for the Lambda's init, `kms-guard validate` and the guard (documents.ts).
   const problems = findings
-    .filter(isFatal)
-    .map((finding) => `${policyPath}: ${finding.code} ${finding.path}: ${finding.message} (${where})`);
+    .filter(refusesDesiredDocument)
+    .map(
+      (finding) => `${policyPath}: ${finding.code} ${finding.path}: ${refusalMessage(finding)} (${where})`,
+    );
   const warnings = findings
-    .filter((finding) => !isFatal(finding))
+    .filter((finding) => !refusesDesiredDocument(finding))
     .map((finding) => ({ key: entry.name, policyFile: entry.policy, finding }));
   const key: ManagedKey = {
     name: entry.name,

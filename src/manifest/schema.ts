@@ -6,7 +6,8 @@ import * as z from 'zod';
 import { ACCOUNT_ID_PATTERN, KEY_ID_PATTERN, parseKeyArn } from '../core/key-arn';
 
 const ALIAS_PATTERN = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A manifest entry name (also the file name `kms-guard init` gives its document). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const tagMatcherSchema = z.strictObject({
   key: z.string().min(1, { error: 'tag key must not be empty' }).max(128),

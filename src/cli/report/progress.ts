@@ -1,5 +1,5 @@
 /**
- * A one-line progress bar for `kms-guard audit`, written to stderr and only to a terminal (a pipe or a
+ * A one-line progress bar for `kms-guard audit` and `kms-guard init`, written to stderr and only to a terminal (a pipe or a
  * CI log gets nothing, so stdout stays a clean document). Hand-written: `\r` + erase-line is all a bar needs.
  */
 import type { AuditProgressListener } from '../../guard/audit-keys';
@@ -18,6 +18,8 @@ export class ProgressBar implements AuditProgressListener {
   constructor(
     private readonly write: (text: string) => void,
     private readonly now: () => number = () => Date.now(),
+    /** The verb in front of the bar. */
+    private readonly label = 'Auditing',
   ) {}
 
   planned(total: number): void {
@@ -41,18 +43,23 @@ export class ProgressBar implements AuditProgressListener {
     const now = this.now();
     if (!force && now - this.lastDraw < REDRAW_INTERVAL_MS) return;
     this.lastDraw = now;
-    this.write(`${ERASE_LINE}${renderProgressLine(done, this.total, this.problems)}`);
+    this.write(`${ERASE_LINE}${renderProgressLine(done, this.total, this.problems, this.label)}`);
     this.drawn = true;
   }
 }
 
 /** `Auditing [##########--------------]  41/100 keys  41%  2 with problems` */
-export function renderProgressLine(done: number, total: number, problems: number): string {
+export function renderProgressLine(
+  done: number,
+  total: number,
+  problems: number,
+  label = 'Auditing',
+): string {
   const ratio = total === 0 ? 1 : Math.min(1, done / total);
   const filled = Math.round(ratio * BAR_WIDTH);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}`;
   const percent = `${Math.floor(ratio * 100)}%`.padStart(4);
   const counter = `${String(done).padStart(String(total).length)}/${total} keys`;
   const tail = problems > 0 ? `  ${problems} with problems` : '';
-  return `Auditing [${bar}] ${counter} ${percent}${tail}`;
+  return `${label} [${bar}] ${counter} ${percent}${tail}`;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import type { ApplyOutcome } from '../../../src/guard/apply-desired';
 import { loadManifest, renderDesiredPolicy } from '../../../src/manifest';
+import { GUARD_READ_ONLY_TEMPLATE, LOCKOUT_TEMPLATE } from '../support/policy-templates';
 import {
   ACCOUNT,
   arnOf,
@@ -94,27 +95,18 @@ describe('kms-guard apply --yes', () => {
     expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 
-  it('refuses a desired policy with lockout risk, exits 1 and never writes', async () => {
-    // Prepare: a manifest whose desired policy leaves no administrator and no guard.
+  it('refuses a desired policy that would lock the guard out (KMS306 when applied), exits 1 and never writes', async () => {
+    // Prepare: an alert-mode entry (valid to alert with) whose document lets the guard only read; apply writes in remediate mode.
     const dir = tempFiles({
       'manifest.yaml': [
+        'adminPrincipals: ["arn:{{Partition}}:iam::{{AccountId}}:role/KMSAdminRole"]',
         'keys:',
         '  - name: reports',
         '    match: { alias: alias/reports }',
         '    mode: alert',
-        '    policy: lockout.json',
+        '    policy: guard-read-only.json',
       ].join('\n'),
-      'lockout.json': JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/app' },
-            Action: 'kms:Decrypt',
-            Resource: '*',
-          },
-        ],
-      }),
+      'guard-read-only.json': GUARD_READ_ONLY_TEMPLATE,
     });
     driftedAccount();
 
@@ -140,8 +132,38 @@ describe('kms-guard apply --yes', () => {
     expect(dryRun.stdout).toContain('remediation would REFUSE');
     expect(confirmed.code).toBe(1);
     expect(confirmed.stdout).toContain('✖ Refused: the desired policy was NOT written.');
-    expect(confirmed.stdout).toContain('KMS305');
+    expect(confirmed.stdout).toContain('KMS306');
     expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('exits 2 before calling KMS when a desired document leaves no administrator (KMS305 fails the manifest)', async () => {
+    // Prepare: a manifest whose desired policy leaves no administrator and no guard.
+    const dir = tempFiles({
+      'manifest.yaml': [
+        'keys:',
+        '  - name: reports',
+        '    match: { alias: alias/reports }',
+        '    mode: alert',
+        '    policy: lockout.json',
+      ].join('\n'),
+      'lockout.json': LOCKOUT_TEMPLATE,
+    });
+    driftedAccount();
+
+    // Act
+    const result = await runKmsGuard([
+      'apply',
+      '--manifest',
+      join(dir, 'manifest.yaml'),
+      '--key',
+      'alias/reports',
+      '--yes',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/lockout\.json: KMS305 \$\.Statement: Lockout risk: .* — refused/);
+    expect(kms.calls()).toHaveLength(0);
   });
 
   it('prints the outcome as JSON with --json', async () => {

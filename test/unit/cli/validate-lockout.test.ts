@@ -137,7 +137,7 @@ describe('kms-guard validate refuses lockout risks', () => {
     expect(alert.code).toBe(0);
     expect(noAdmin.code).toBe(1);
     expect(noAdmin.stdout).toMatch(
-      /error {2}payments \(lockout\.json\): KMS305 \$\.Statement: Lockout risk: .* — refused/,
+      /error {2}.*lockout\.json: KMS305 \$\.Statement: Lockout risk: .* — refused: .* \(keys\[0\] \(payments\)\.policy\)/,
     );
   });
 });

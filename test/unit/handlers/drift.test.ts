@@ -16,6 +16,7 @@ import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../.
 
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import { ManifestError } from '../../../src/manifest';
+import { runCli, tempFiles } from '../cli/helpers';
 import {
   awsCalls,
   awsError,
@@ -40,6 +41,7 @@ import {
   snsMock,
   TOPIC_ARN,
 } from '../guard/harness';
+import { LOCKOUT_TEMPLATE } from '../support/policy-templates';
 
 const VALID_ENV = {
   TOPIC_ARN,
@@ -379,6 +381,26 @@ describe('drift handler module init', () => {
     const error = initError({ ...VALID_ENV, MANIFEST_PATH: path.join(FIXTURES, 'manifest-invalid.yaml') });
     expect(error.name).toBe(ManifestError.name);
     expect(error.message).toMatch(/unmanagedKeys must be ignore or report/);
+  });
+
+  it('fails init loudly on a desired document that kms-guard validate refuses (KMS305 in an alert entry)', async () => {
+    // Prepare: an alert-mode entry whose document leaves nobody able to change the key policy.
+    const dir = tempFiles({
+      'manifest.yaml':
+        'keys:\n  - name: a\n    match: { alias: alias/a }\n    mode: alert\n    policy: a.json\n',
+      'a.json': LOCKOUT_TEMPLATE,
+    });
+    const manifestPath = path.join(dir, 'manifest.yaml');
+
+    // Act
+    const error = initError({ ...VALID_ENV, MANIFEST_PATH: manifestPath });
+    const validate = await runCli(['validate', manifestPath]);
+
+    // Assess
+    expect(error.name).toBe(ManifestError.name);
+    expect(error.message).toMatch(/a\.json: KMS305 \$\.Statement: Lockout risk: .* — refused/);
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toMatch(/a\.json: KMS305/);
   });
 
   it('fails init loudly without a topic', () => {

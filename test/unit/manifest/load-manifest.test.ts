@@ -483,6 +483,41 @@ describe('loadManifest validation of desired documents', () => {
       expect(load().keys).toHaveLength(1);
     }
   });
+
+  it.each(['alert', 'dry-run', 'remediate'])(
+    'in %s mode, a document no administrator could change any more (KMS305) fails the load, as validate refuses it',
+    (mode) => {
+      // Prepare: the key's users may encrypt and decrypt, but nobody may call kms:PutKeyPolicy.
+      files.write(
+        'a.json',
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/App' },
+              Action: ['kms:Encrypt', 'kms:Decrypt'],
+              Resource: '*',
+            },
+          ],
+        }),
+      );
+      const file = files.write(
+        'manifest.yaml',
+        `keys:\n  - name: a\n    match: { alias: alias/a }\n    mode: ${mode}\n    policy: a.json\n`,
+      );
+
+      // Act
+      const error = loadError(file);
+
+      // Assess
+      expect(error.problems).toContainEqual(
+        expect.stringMatching(
+          /a\.json: KMS305 \$\.Statement: Lockout risk: .* — refused: the guard never applies a policy that could lock out its administrators or itself \(keys\[0\] \(a\)\.policy\)$/,
+        ),
+      );
+    },
+  );
 });
 
 function escapeRegExp(text: string): string {
