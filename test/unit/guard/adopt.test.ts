@@ -3,6 +3,7 @@
  * reported, how they are named, what would be refused, and the manifest text it plans.
  */
 import { parse as parseYaml } from 'yaml';
+import type { KeyGrant } from '../../../src/core/finding';
 import type { KeyDescription } from '../../../src/core/key';
 import { AdoptionAbortedError, type AdoptionPlan, adoptKeys } from '../../../src/guard/adopt';
 import { assignNames, baseName, nameFromAlias } from '../../../src/guard/adopt/naming';
@@ -118,6 +119,35 @@ class FakeStore implements KeyPolicyStore {
     return new Map(
       this.keys.flatMap((key) => (key.aliases ?? []).map((alias) => [alias, key.keyId] as const)),
     );
+  }
+
+  // Adoption reads policies; it never lists grants nor changes a key's state.
+  async listGrants(): Promise<KeyGrant[]> {
+    throw new Error('adoption does not read grants');
+  }
+
+  async revokeGrant(): Promise<void> {
+    throw new Error('adoption never revokes a grant');
+  }
+
+  async cancelKeyDeletion(): Promise<void> {
+    throw new Error('adoption never changes key state');
+  }
+
+  async enableKey(): Promise<void> {
+    throw new Error('adoption never changes key state');
+  }
+
+  async disableKey(): Promise<void> {
+    throw new Error('adoption never changes key state');
+  }
+
+  async getKeyRotationStatus(): Promise<boolean> {
+    throw new Error('adoption does not read rotation');
+  }
+
+  async setKeyRotation(): Promise<void> {
+    throw new Error('adoption never changes key state');
   }
 
   private find(keyId: string): FakeKey {
