@@ -15,12 +15,12 @@ export const GUARD_KMS_ACTIONS = [
   'kms:GetKeyPolicy',
   'kms:PutKeyPolicy',
   'kms:ListResourceTags',
-  // Being added to the guard in parallel (grants, key state and rotation, issue 14): granted already so the
-  // spoke template does not have to change again when that code lands.
+  // Grants (src/guard/check/grants.ts) and key state (src/guard/check/key-state.ts).
   'kms:ListGrants',
   'kms:RevokeGrant',
   'kms:CancelKeyDeletion',
   'kms:EnableKey',
+  'kms:DisableKey',
   'kms:GetKeyRotationStatus',
   'kms:EnableKeyRotation',
   'kms:DisableKeyRotation',

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { findOnPath } from '../../dev/moto-server';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
+import { GUARD_KMS_ACTIONS, GUARD_KMS_UNSCOPED_ACTIONS } from '../../src/guard/permissions';
 import { guardRoleArn, loadManifest } from '../../src/manifest';
 
 const run = promisify(execFile);
@@ -242,7 +243,10 @@ describe('serverless package (offline)', () => {
       expect(kms).toEqual([
         { actions: ['kms:ListAliases', 'kms:ListKeys'], resource: '*', condition: undefined },
         {
-          actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
+          // Exactly the guard's key actions (src/guard/permissions.ts), the same the spoke role holds.
+          actions: GUARD_KMS_ACTIONS.filter(
+            (action) => !(GUARD_KMS_UNSCOPED_ACTIONS as readonly string[]).includes(action),
+          ).sort(),
           resource: KEYS_OF_THIS_ACCOUNT_AND_REGION,
           condition: undefined,
         },
@@ -371,7 +375,9 @@ describe('serverless package (offline)', () => {
       ]);
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
       expect(statement.Condition).toEqual({
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['idempotency#drift', 'key#arn:*:kms:*'] },
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': ['idempotency#drift', 'key#arn:*:kms:*', 'bindings#*'],
+        },
       });
     });
 
@@ -599,6 +605,7 @@ describe('serverless package (offline)', () => {
 
     // Assess
     expect(Object.keys(variables).sort()).toEqual([
+      'GUARDED_REGIONS',
       'GUARD_ROLE_ARN',
       'LOG_LEVEL',
       'MANIFEST_PATH',
@@ -606,6 +613,7 @@ describe('serverless package (offline)', () => {
       'STATE_TABLE',
       'TOPIC_ARN',
     ]);
+    expect(variables.GUARDED_REGIONS).toBe('');
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
     expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] });
     expect(variables.STATE_TABLE).toEqual({ Ref: 'StateTable' });
@@ -637,6 +645,7 @@ describe('serverless package (offline)', () => {
       TOPIC_ARN: { Ref: 'FindingsTopic' },
       GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       STATE_TABLE: { Ref: 'StateTable' },
+      GUARDED_REGIONS: '',
       DRIFT_RULE_NAME: driftRule(template).Properties.Name,
       AUDIT_CONCURRENCY: '8',
       AUDIT_REPORT_UNMANAGED: 'true',
