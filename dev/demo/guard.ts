@@ -16,6 +16,7 @@ import { buildGuard } from '../../src/app/guard-deps';
 import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
 import { EventBridgeRuleHealth } from '../../src/aws/rule-health';
 import { type AuditReport, auditKeys } from '../../src/guard/audit-keys';
+import type { BindingStore } from '../../src/guard/ports';
 import type { LoadedManifest } from '../../src/manifest/types';
 import { WORLD_PLACEHOLDERS, type WorldClientConfig } from '../world';
 
@@ -110,6 +111,8 @@ export interface DemoGuardOptions {
 
 export interface DemoGuard {
   drift: DriftHandler;
+  /** The sticky bindings the guard keeps in the state table. */
+  bindings: BindingStore;
   ledger: DynamoRemediationLedger;
   audit(runId: string): Promise<AuditReport>;
   logger: RecordingLogger;
@@ -144,6 +147,7 @@ export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGu
   );
   return {
     drift: handler,
+    bindings: guard.deps.bindings,
     ledger,
     audit: (runId) =>
       // As the audit function runs it: the location from the function's ARN, every customer managed key.

@@ -12,6 +12,7 @@ import { createStateTable, type LedgerEntry } from '../../src/aws/dynamo-ledger'
 import { KmsKeyPolicyStore } from '../../src/aws/kms-store';
 import { type CliIo, colourEnabled, createStyle, type Style } from '../../src/cli/output';
 import type { AuditReport } from '../../src/guard/audit-keys';
+import type { BindingStore } from '../../src/guard/ports';
 import {
   describeMatcher,
   factsOf,
@@ -82,8 +83,10 @@ export interface DemoKeyStatus {
   name: string;
   keyId: string;
   keyArn: string;
-  /** The entry that matches the key now (undefined: no entry does; the guard no longer watches it). */
+  /** The entry the guard enforces on the key now (undefined: none; the guard no longer watches it). */
   managedBy?: string;
+  /** The recorded binding's matcher, when the key is bound by alias or tag. */
+  boundBy?: string;
   /** Live policy equivalent to the entry's desired policy (semantic comparison). */
   liveEqualsDesired: boolean;
   livePolicy: string;
@@ -278,7 +281,11 @@ class DemoRun {
     return `${outcome.label}: ${summary.status}${summary.reason ? ` (${summary.reason})` : ''}`;
   }
 
-  async keyStatuses(manifest: LoadedManifest, keys: CreatedKey[]): Promise<DemoKeyStatus[]> {
+  async keyStatuses(
+    manifest: LoadedManifest,
+    keys: CreatedKey[],
+    bindings: BindingStore,
+  ): Promise<DemoKeyStatus[]> {
     const store = new KmsKeyPolicyStore(this.clients.kms);
     const statuses: DemoKeyStatus[] = [];
     for (const key of keys) {
@@ -301,8 +308,11 @@ class DemoRun {
         liveEqualsDesired: comparison.status === 'equivalent',
         livePolicy,
       };
-      const managedBy = (await resolveEntry(manifest, factsOf(metadata))).entry?.name;
+      // What the guard enforces: the recorded binding when there is one (sticky), else the manifest walk.
+      const binding = await bindings.get(key.keyArn);
+      const managedBy = binding?.entry ?? (await resolveEntry(manifest, factsOf(metadata))).entry?.name;
       if (managedBy !== undefined) status.managedBy = managedBy;
+      if (binding) status.boundBy = `${binding.matcherKind} ${binding.matcherValue}`;
       statuses.push(status);
     }
     return statuses;
@@ -401,7 +411,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     run.driftQueueUrl = route.queue.url;
     say.ok(`SNS topic ${DEMO_NAMES.topic} → SQS queue ${DEMO_NAMES.inbox} (stands in for your e-mail inbox)`);
     say.ok(
-      `EventBridge rule ${DEMO_NAMES.driftRule} (the production pattern: PutKeyPolicy, CreateKey, ReplicateKey) → SQS queue ${DEMO_NAMES.driftTarget} (stands in for the drift Lambda)`,
+      `EventBridge rule ${DEMO_NAMES.driftRule} (the production pattern: policy, alias, tag, grant and key-state calls) → SQS queue ${DEMO_NAMES.driftTarget} (stands in for the drift Lambda)`,
     );
     say.ok(
       `DynamoDB state table ${DEMO_NAMES.stateTable} (remediation ledger: every overwritten policy is kept)`,
@@ -417,6 +427,15 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
       }),
     );
     const activeGuard = guard;
+
+    // The guard's first audit (right after deployment) records which key each alias or tag entry holds.
+    const firstAudit = await step('run the first audit', () =>
+      activeGuard.audit(`first-audit-${new Date(started).toISOString()}`),
+    );
+    const bound = await step('read the bindings', () => activeGuard.bindings.list(WORLD_PLACEHOLDERS));
+    say.ok(
+      `first audit: ${firstAudit.summary.checked} keys checked, ${firstAudit.summary.inSync} in sync; ${bound.length} keys bound to their entries by alias or tag (state table)`,
+    );
 
     say.step('Someone tampers with three keys');
     const tampered = await step('tamper with the keys', async () => {
@@ -448,7 +467,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
       `${ALERTED_KEY} (${alerted.entry.mode}): ${BOB.name} lets account ${FOREIGN_ACCOUNT_ID} (not in allowedAccounts) decrypt`,
     );
     say.bad(
-      `${MISTAGGED_KEY} (${mistagged.entry.mode}): ${CAROL.name} re-tags it ${tampered.tag.key}=${MISTAGGED_VALUE} (was ${tampered.tag.value}): no manifest entry matches it any more`,
+      `${MISTAGGED_KEY} (${mistagged.entry.mode}): ${CAROL.name} re-tags it ${tampered.tag.key}=${MISTAGGED_VALUE} (was ${tampered.tag.value}): no manifest entry matches it any more — an attempt to move it out of the guard's sight`,
     );
 
     say.step('CloudTrail → EventBridge drift rule → the drift handler');
@@ -479,7 +498,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     });
     const tamperDelivered = events.length;
     say.info(
-      `${records.length} CloudTrail records put on the bus; the drift rule delivered ${tamperDelivered} (TagResource is not a policy change: not routed)`,
+      `${records.length} CloudTrail records put on the bus; the drift rule delivered ${tamperDelivered} (tag changes are routed too: they can move a key out of its entry)`,
     );
     for (const outcome of events) say.ok(run.describeOutcome(outcome));
 
@@ -552,12 +571,16 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     for (const note of audit.notes) say.info(style.yellow(`${note} — not checked`));
 
     say.step('Live policy vs desired policy, now');
-    const statuses = await step('read the final state', () => run.keyStatuses(manifest, keys));
+    const statuses = await step('read the final state', () =>
+      run.keyStatuses(manifest, keys, activeGuard.bindings),
+    );
     const statusRows = statuses.map((status) => {
       const verdict = status.liveEqualsDesired ? style.green('in sync') : style.red('DIFFERENT');
       const watched =
         status.managedBy === status.name
-          ? 'watched'
+          ? status.boundBy
+            ? `watched (bound by ${status.boundBy})`
+            : 'watched'
           : status.managedBy === undefined
             ? style.yellow('NOT WATCHED: no manifest entry matches this key')
             : style.yellow(`matched by ${status.managedBy}`);
@@ -569,15 +592,20 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     );
     say.note(`${ALERTED_KEY}: alert mode — the guard reported it and left the change for a person to judge.`);
     say.note(
-      `${MISTAGGED_KEY}: its tag no longer says ${tampered.tag.key}=${tampered.tag.value}; fix the tag (or the manifest) and the guard watches it again.`,
+      `${MISTAGGED_KEY}: its tag no longer says ${tampered.tag.key}=${tampered.tag.value}, but the binding is sticky: the guard raised a critical binding-changed finding at once and keeps enforcing ${MISTAGGED_KEY}. Only Git releases a binding.`,
     );
 
     // The story's own checks: a demo that stopped demonstrating must not exit 0.
     const statusOf = (name: string) => statuses.find((status) => status.name === name);
     const outcomeOf = (eventId: string) => events.find((outcome) => outcome.eventId === eventId)?.summary;
     run.expect(
-      tamperDelivered === 2,
-      `the drift rule delivered ${tamperDelivered} tampering events, expected 2`,
+      tamperDelivered === 3,
+      `the drift rule delivered ${tamperDelivered} tampering events, expected 3`,
+    );
+    run.expect(
+      outcomeOf(EVENT_IDS.retag)?.finding?.kind === 'binding-changed' &&
+        outcomeOf(EVENT_IDS.retag)?.finding?.severity === 'critical',
+      `${MISTAGGED_KEY}'s re-tag did not end in a critical binding-changed finding`,
     );
     run.expect(
       outcomeOf(EVENT_IDS.remediatedTamper)?.finding?.kind === 'remediated',
@@ -601,8 +629,17 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
       `${ALERTED_KEY}'s live policy is not the tampered one (alert mode must not write)`,
     );
     run.expect(
-      audit.keys.some((key) => key.keyId === mistagged.keyId && key.result === 'unmanaged'),
-      `the audit did not report the re-tagged ${MISTAGGED_KEY} key as unmanaged`,
+      audit.keys.some(
+        (key) =>
+          key.keyId === mistagged.keyId &&
+          key.name === MISTAGGED_KEY &&
+          key.findings.some((finding) => finding.kind === 'binding-changed'),
+      ),
+      `the audit did not keep the re-tagged ${MISTAGGED_KEY} key bound to its entry`,
+    );
+    run.expect(
+      statusOf(MISTAGGED_KEY)?.managedBy === MISTAGGED_KEY,
+      `the re-tagged ${MISTAGGED_KEY} key is no longer watched`,
     );
     run.expect(
       audit.keys.some((key) => key.name === ALERTED_KEY && key.result === 'drift'),

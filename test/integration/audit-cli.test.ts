@@ -21,11 +21,13 @@ import type { AuditJson } from '../../src/cli/report/audit-json';
 import type { SarifLog } from '../../src/cli/report/sarif';
 import { loadManifest, renderDesiredPolicy } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
-import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig, motoEndpoint } from './moto-env';
+import { MOTO_ACCOUNT_ID, motoClientConfig, motoEndpoint } from './moto-env';
 
 const REPO_POLICIES = join(__dirname, '..', '..', 'policies');
 const RUN = randomBytes(4).toString('hex');
-const VALUES = { partition: 'aws', region: MOTO_REGION, accountId: MOTO_ACCOUNT_ID };
+/** This file's own Region: its audits list every key there, and no other file creates keys in it. */
+const REGION = 'ca-central-1';
+const VALUES = { partition: 'aws', region: REGION, accountId: MOTO_ACCOUNT_ID };
 
 interface CliRun {
   code: number;
@@ -82,18 +84,11 @@ function tampered(policy: string): string {
 }
 
 describe('kms-guard audit and apply against moto', () => {
-  const kms = new KMSClient(motoClientConfig());
+  const kms = new KMSClient(motoClientConfig(REGION));
   let manifestPath = '';
   const keyIds: Record<string, string> = {};
   const desired: Record<string, string> = {};
-  const common = () => [
-    '--endpoint-url',
-    motoEndpoint(),
-    '--region',
-    MOTO_REGION,
-    '--manifest',
-    manifestPath,
-  ];
+  const common = () => ['--endpoint-url', motoEndpoint(), '--region', REGION, '--manifest', manifestPath];
 
   beforeAll(async () => {
     manifestPath = writeManifest();
@@ -136,7 +131,7 @@ describe('kms-guard audit and apply against moto', () => {
     const byName = Object.fromEntries(json.keys.map((key) => [key.name, key]));
     expect(byName['shared-with-analytics']).toMatchObject({
       keyId: keyIds['shared-with-analytics'],
-      keyArn: `arn:aws:kms:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:key/${keyIds['shared-with-analytics']}`,
+      keyArn: `arn:aws:kms:${REGION}:${MOTO_ACCOUNT_ID}:key/${keyIds['shared-with-analytics']}`,
       aliases: [`alias/audit-cli-${RUN}-shared`],
       result: 'drift',
       severity: 'critical',
@@ -218,7 +213,7 @@ describe('kms-guard audit and apply against moto', () => {
       '--endpoint-url',
       'http://127.0.0.1:9',
       '--region',
-      MOTO_REGION,
+      REGION,
       '--manifest',
       manifestPath,
     ]);

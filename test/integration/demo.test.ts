@@ -112,25 +112,25 @@ describe('npm start demo', () => {
     expect(report.emails.filter((sent) => sent.kind === 'remediated')).toHaveLength(1);
   });
 
-  it('reports the re-tagged key as unmanaged and says which manifest entry found no key', () => {
+  it('keeps the re-tagged key bound: a critical binding-changed finding in real time, still enforced by the audit', () => {
     // Assess
     const mistagged = keyStatus(report, MISTAGGED_KEY);
-    expect(mistagged?.managedBy).toBeUndefined();
+    expect(mistagged?.managedBy).toBe(MISTAGGED_KEY);
+    expect(mistagged?.boundBy).toBe(`tag kms-policy-guard=${MISTAGGED_KEY}`);
+    const retag = report.events.find((event) => event.label.startsWith('TagResource'));
+    expect(retag?.summary.finding).toMatchObject({ kind: 'binding-changed', severity: 'critical' });
     const audited = report.audit.keys.find((key) => key.keyId === mistagged?.keyId);
-    expect(audited?.result).toBe('unmanaged');
+    expect(audited).toMatchObject({ name: MISTAGGED_KEY });
+    expect(audited?.findings.map((finding) => finding.kind)).toContain('binding-changed');
+    expect(
+      report.emails.some(
+        (sent) =>
+          sent.kind === 'binding-changed' && sent.keyId === mistagged?.keyId && sent.severity === 'critical',
+      ),
+    ).toBe(true);
     expect(
       report.emails.some((sent) => sent.kind === 'unmanaged-key' && sent.keyId === mistagged?.keyId),
-    ).toBe(true);
-    expect(output).toContain(
-      `manifest entry ${MISTAGGED_KEY}: no key has tag kms-policy-guard=${MISTAGGED_KEY}`,
-    );
-  });
-
-  it('routes only policy changes: the TagResource record never reaches the drift handler', () => {
-    // Assess
-    expect(report.recordsPublished).toBe(4);
-    expect(report.recordsDelivered).toBe(3);
-    expect(report.events.some((event) => event.label.startsWith('TagResource'))).toBe(false);
+    ).toBe(false);
   });
 
   it('prints the e-mails, the audit summary table and the live-vs-desired status, without colour under NO_COLOR', () => {
@@ -140,7 +140,8 @@ describe('npm start demo', () => {
     for (const heading of ['Your inbox', 'Audit summary', 'Live policy vs desired policy, now']) {
       expect(output).toContain(heading);
     }
-    expect(output).toMatch(/\(unmanaged\)\s+alias\/app-logs\s+-\s+unmanaged/);
+    expect(output).toMatch(new RegExp(`${MISTAGGED_KEY}\\s+alias/app-logs\\s+alert\\s+drift\\s+CRITICAL`));
+    expect(output).toMatch(new RegExp(`${MISTAGGED_KEY}\\s+\\S+\\s+in sync\\s+watched \\(bound by tag`));
     expect(output).toMatch(new RegExp(`${ALERTED_KEY}\\s+\\S+\\s+DIFFERENT\\s+watched`));
     expect(output).toContain('drift rule kms-policy-guard-drift: ENABLED');
     expect(output.includes(String.fromCharCode(27))).toBe(false);

@@ -58,15 +58,19 @@ export interface Tampering {
 }
 
 /**
- * "Someone" (actorArn) writes `desired + statement` directly in KMS; returns the document and the
- * record CloudTrail would make of it.
+ * "Someone" (actorArn) writes `desired + statement` (or a whole `document`) directly in KMS; returns the
+ * document and the record CloudTrail would make of it.
  */
 export async function tamper(
   world: Pick<WorldClients, 'kms'>,
   key: WorldKey,
-  change: { statement: Record<string, unknown>; actorArn: string; sourceIPAddress?: string },
+  change: ({ statement: Record<string, unknown> } | { document: string }) & {
+    actorArn: string;
+    sourceIPAddress?: string;
+  },
 ): Promise<Tampering> {
-  const tampered = policyWithStatement(paymentsDesiredPolicy, change.statement);
+  const tampered =
+    'document' in change ? change.document : policyWithStatement(paymentsDesiredPolicy, change.statement);
   await world.kms.send(
     new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy: tampered }),
   );
