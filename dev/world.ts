@@ -271,35 +271,63 @@ function userIdentityOf(actorArn: string, accountId: string): Record<string, unk
   };
 }
 
+export interface KmsCallRecordInput {
+  eventName: string;
+  /** The key the call was about (resources[] and, unless given, requestParameters.keyId). */
+  keyArn?: string;
+  actorArn: string;
+  eventId: string;
+  requestParameters?: Record<string, unknown>;
+  responseElements?: Record<string, unknown> | null;
+  /** Extra resources[] entries (an alias ARN). */
+  resources?: { ARN: string; type?: string }[];
+  sourceIPAddress?: string;
+  userAgent?: string;
+  eventTime?: Date;
+  errorCode?: string;
+  errorMessage?: string;
+  /** Region and account of the record when no key ARN gives them. */
+  region?: string;
+  accountId?: string;
+}
+
 /**
- * The CloudTrail record of a PutKeyPolicy call (EventBridge `detail`), shaped like the KMS Developer
- * Guide example in test/events/put-key-policy.json, for a real key ARN.
+ * The CloudTrail record of any KMS call (EventBridge `detail`), shaped like the KMS Developer Guide
+ * examples in test/events/: requestParameters, responseElements and resources[] as KMS writes them.
  */
-export function putKeyPolicyRecord(input: PutKeyPolicyRecordInput): Record<string, unknown> {
-  const arn = /^arn:([a-z-]+):kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/.exec(input.keyArn);
-  if (!arn) throw new WorldSetupError(`not a KMS key ARN: ${input.keyArn}`);
-  const [, , region = WORLD_REGION, accountId = MOTO_ACCOUNT_ID, keyId] = arn;
+export function kmsCallRecord(input: KmsCallRecordInput): Record<string, unknown> {
+  const arn =
+    input.keyArn === undefined
+      ? undefined
+      : /^arn:([a-z-]+):kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/.exec(input.keyArn);
+  if (input.keyArn !== undefined && !arn) throw new WorldSetupError(`not a KMS key ARN: ${input.keyArn}`);
+  const region = arn?.[2] ?? input.region ?? WORLD_REGION;
+  const accountId = arn?.[3] ?? input.accountId ?? MOTO_ACCOUNT_ID;
+  const keyId = arn?.[4];
   const eventTime = (input.eventTime ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const resources = [
+    ...(input.resources ?? []).map((resource) => ({
+      accountId,
+      type: resource.type ?? 'AWS::KMS::Key',
+      ARN: resource.ARN,
+    })),
+    ...(input.keyArn === undefined ? [] : [{ accountId, type: 'AWS::KMS::Key', ARN: input.keyArn }]),
+  ];
   const record: Record<string, unknown> = {
     eventVersion: '1.08',
     userIdentity: userIdentityOf(input.actorArn, accountId),
     eventTime,
     eventSource: 'kms.amazonaws.com',
-    eventName: 'PutKeyPolicy',
+    eventName: input.eventName,
     awsRegion: region,
     sourceIPAddress: input.sourceIPAddress ?? '192.0.2.0',
     userAgent: input.userAgent ?? 'aws-cli/2.17.0',
-    requestParameters: {
-      keyId,
-      policyName: 'default',
-      ...(input.policy === undefined ? {} : { policy: input.policy }),
-      bypassPolicyLockoutSafetyCheck: false,
-    },
-    responseElements: null,
+    requestParameters: input.requestParameters ?? (keyId === undefined ? null : { keyId }),
+    responseElements: input.responseElements ?? null,
     requestID: randomUUID(),
     eventID: input.eventId,
     readOnly: false,
-    resources: [{ accountId, type: 'AWS::KMS::Key', ARN: input.keyArn }],
+    resources,
     eventType: 'AwsApiCall',
     managementEvent: true,
     recipientAccountId: accountId,
@@ -310,6 +338,30 @@ export function putKeyPolicyRecord(input: PutKeyPolicyRecordInput): Record<strin
     record.errorMessage = input.errorMessage ?? `${input.errorCode} (simulated)`;
   }
   return record;
+}
+
+/**
+ * The CloudTrail record of a PutKeyPolicy call (EventBridge `detail`), shaped like the KMS Developer
+ * Guide example in test/events/put-key-policy.json, for a real key ARN.
+ */
+export function putKeyPolicyRecord(input: PutKeyPolicyRecordInput): Record<string, unknown> {
+  const keyId = input.keyArn.slice(input.keyArn.lastIndexOf('/') + 1);
+  const record: KmsCallRecordInput = {
+    eventName: 'PutKeyPolicy',
+    keyArn: input.keyArn,
+    actorArn: input.actorArn,
+    eventId: input.eventId,
+    requestParameters: {
+      keyId,
+      policyName: 'default',
+      ...(input.policy === undefined ? {} : { policy: input.policy }),
+      bypassPolicyLockoutSafetyCheck: false,
+    },
+  };
+  for (const field of ['sourceIPAddress', 'userAgent', 'eventTime', 'errorCode', 'errorMessage'] as const) {
+    if (input[field] !== undefined) Object.assign(record, { [field]: input[field] });
+  }
+  return kmsCallRecord(record);
 }
 
 export interface QueueRef {

@@ -272,8 +272,15 @@ export class DynamoRemediationLedger implements RemediationLedger {
     return count;
   }
 
-  /** The newest `limit` ledger entries of a key, newest first: what was overwritten, when, by whose change. */
-  async listLedger(keyArn: string, limit: number): Promise<LedgerEntry[]> {
+  /**
+   * The newest `limit` ledger entries of a key, newest first: what was overwritten (the key policy, or with
+   * `subject: 'grant'` the grants revoked, recorded verbatim as JSON), when, by whose change.
+   */
+  async listLedger(
+    keyArn: string,
+    limit: number,
+    subject: 'policy' | 'grant' = 'policy',
+  ): Promise<LedgerEntry[]> {
     if (!Number.isInteger(limit) || limit <= 0) {
       throw new LedgerArgumentError(`limit must be a positive integer, got ${limit}`);
     }
@@ -284,7 +291,10 @@ export class DynamoRemediationLedger implements RemediationLedger {
       const page = await this.#query({
         TableName: this.#tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': ledgerPartitionKey(keyArn), ':prefix': LEDGER_SK_PREFIX },
+        ExpressionAttributeValues: {
+          ':pk': ledgerPartitionKey(keyArn),
+          ':prefix': subject === 'grant' ? REVOKED_GRANT_SK_PREFIX : LEDGER_SK_PREFIX,
+        },
         ScanIndexForward: false,
         Limit: Math.min(remaining, this.#queryPageLimit ?? remaining),
         ExclusiveStartKey: exclusiveStartKey,

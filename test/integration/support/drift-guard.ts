@@ -16,7 +16,7 @@ import { createDriftHandler } from '../../../src/app/drift-handler';
 import { buildGuard as buildProductionGuard } from '../../../src/app/guard-deps';
 import { DelegatingKeyStore } from '../../../src/guard/delegating-store';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
-import type { KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
+import type { BindingStore, KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
 import type { StabilizationPolicy } from '../../../src/guard/stabilize';
 import { guardRoleArn, type LoadedManifest } from '../../../src/manifest';
 import { motoEndpoint } from '../moto-env';
@@ -143,6 +143,10 @@ export interface GuardOptions {
   configureKms?: (kms: KMSClient) => void;
   /** The state table: duplicates of one CloudTrail eventID run once (createDriftHandler's idempotency option). */
   idempotency?: { tableName: string; client: DynamoDBClient };
+  /** Sticky bindings (default: in this process's memory). */
+  bindings?: BindingStore;
+  /** Regions where a guard runs (default: the world's Region). */
+  guardedRegions?: string[];
 }
 
 export interface Guard {
@@ -167,6 +171,8 @@ export function buildGuard(options: GuardOptions): Guard {
     ledger: options.ledger ?? new InMemoryRemediationLedger(options.manifest.flapping),
     stabilization: TEST_STABILIZATION,
     ...(options.wrapStore ? { wrapStore: options.wrapStore } : {}),
+    ...(options.bindings ? { bindings: options.bindings } : {}),
+    guardedRegions: options.guardedRegions ?? [config.region],
   });
   const kmsCommands = recordCommands(guard.kms);
   options.configureKms?.(guard.kms);
