@@ -8,19 +8,23 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { type AwsClientSettings, createKmsClient, createSnsClient } from '../aws/clients';
 import { DynamoBindingStore } from '../aws/dynamo-bindings';
 import { remediationLedgerFor, type StateTableClient, stateTableClientFor } from '../aws/dynamo-ledger';
+import { DynamoOutbox, DynamoWriteIntents } from '../aws/dynamo-state';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
 import { SnsFindingPublisher } from '../aws/sns-publisher';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryBindingStore } from '../guard/memory-bindings';
+import { InMemoryOutbox, InMemoryWriteIntents } from '../guard/memory-state';
 import {
   type BindingStore,
   type Clock,
+  type FindingOutbox,
   type FindingPublisher,
   type KeyPolicyStore,
   type RemediationLedger,
   systemClock,
+  type WriteIntents,
 } from '../guard/ports';
 import type { StabilizationPolicy } from '../guard/stabilize';
 import { loadManifest } from '../manifest';
@@ -49,6 +53,11 @@ export interface GuardWiring {
   lookupTtlMs?: number;
   /** Wraps the KMS adapter (tests: stale reads, fault injection). */
   wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
+  /** A KMS to use instead of the SDK adapter (unit tests: an in-memory KMS). */
+  store?: KeyPolicyStore;
+  /** Write intents and the outbox to use instead of the state table's (tests). */
+  intents?: WriteIntents;
+  outbox?: FindingOutbox;
   /** Sticky bindings to use instead of the state table's (tests). */
   bindings?: BindingStore;
   /** Regions where a guard runs (a ReplicateKey into another is critical). */
@@ -74,7 +83,7 @@ export function buildGuard(wiring: GuardWiring): Guard {
     : undefined;
   const publisher = wiring.publisher ? wiring.publisher(snsPublisher) : snsPublisher;
   if (!publisher) throw new TypeError('buildGuard needs a topicArn or a publisher');
-  const kmsStore = new KmsKeyPolicyStore(kms);
+  const kmsStore = wiring.store ?? new KmsKeyPolicyStore(kms);
   const store = new CachingKeyStore(
     wiring.wrapStore ? wiring.wrapStore(kmsStore) : kmsStore,
     clock,
@@ -88,6 +97,14 @@ export function buildGuard(wiring: GuardWiring): Guard {
   const deps: CheckKeyDeps = {
     store,
     bindings,
+    outbox:
+      wiring.outbox ??
+      (stateTable ? new DynamoOutbox(stateTable.tableName, stateTable.client) : new InMemoryOutbox()),
+    intents:
+      wiring.intents ??
+      (stateTable
+        ? new DynamoWriteIntents(stateTable.tableName, stateTable.client)
+        : new InMemoryWriteIntents()),
     publisher,
     ledger: wiring.ledger ?? remediationLedgerFor(stateTable, wiring.manifest.flapping, wiring.logger),
     clock,

@@ -91,6 +91,32 @@ export interface RemediationLedger {
   reapplyCount(keyArn: string, at: Date): Promise<number>;
 }
 
+/**
+ * Write intents (docs/architecture.md#write-intents): before each PutKeyPolicy the guard records the
+ * SHA-256 of the exact document text it is about to write. Its own CloudTrail event is then known by
+ * what it intended, not by who it is: a write by the guard's role without a matching open intent is an
+ * impersonation.
+ */
+export interface WriteIntents {
+  record(keyArn: string, documentSha256: string, at: Date): Promise<void>;
+  /** Whether an intent for exactly this document on this key was recorded within the intent window. */
+  matches(keyArn: string, documentSha256: string, at: Date): Promise<boolean>;
+}
+
+/**
+ * The outbox (docs/architecture.md#outbox): every finding is recorded before it is published and removed
+ * once SNS accepted it, so a finding is never lost between an action and its alert: a failed Publish is
+ * retried by the next invocation and swept by every audit.
+ */
+export interface FindingOutbox {
+  /** Records a finding (a later one with the same ID replaces it). */
+  hold(finding: Finding): Promise<void>;
+  /** Removes a finding SNS accepted. */
+  delivered(finding: Finding): Promise<void>;
+  /** Findings held but not delivered, of keys in one account and Region, oldest first. */
+  pending(location: KeyLocation): Promise<Finding[]>;
+}
+
 export interface Clock {
   now(): Date;
   sleep(ms: number): Promise<void>;

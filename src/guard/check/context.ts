@@ -19,7 +19,15 @@ import type { CompareResult, Severity, ValidationFinding } from '../../policy/ty
 import type { CachingKeyStore } from '../caching-store';
 import { PublishFailedError } from '../errors';
 import type { GuardLogger, LogAttributes } from '../logger';
-import type { BindingStore, Clock, FindingPublisher, RemediationLedger } from '../ports';
+import { publishThroughOutbox } from '../outbox';
+import type {
+  BindingStore,
+  Clock,
+  FindingOutbox,
+  FindingPublisher,
+  RemediationLedger,
+  WriteIntents,
+} from '../ports';
 import type { StabilizationPolicy } from '../stabilize';
 
 export interface CheckKeyDeps {
@@ -39,6 +47,10 @@ export interface CheckKeyDeps {
   defaultLocation?: KeyLocation;
   /** Sticky bindings of keys to manifest entries (the state table in the Lambda functions). */
   bindings: BindingStore;
+  /** Every finding is held here before it is published (docs/architecture.md#outbox). */
+  outbox: FindingOutbox;
+  /** What the guard is about to write (docs/architecture.md#write-intents). */
+  intents: WriteIntents;
   /**
    * The accounts and Regions this guard serves: a key anywhere else is never read or written. Absent
    * (the CLI): any key the credentials reach.
@@ -211,10 +223,10 @@ export async function publish(ctx: CheckContext, parts: FindingParts): Promise<C
 export async function publishFinding(ctx: CheckContext, parts: FindingParts): Promise<Finding> {
   const finding = buildFinding(ctx, parts);
   try {
-    await ctx.deps.publisher.publish(finding);
+    await publishThroughOutbox(ctx.deps.outbox, ctx.deps.publisher, finding, ctx.deps.logger);
   } catch (error) {
-    // The invocation fails (Lambda retries, the DLQ keeps the event); the full finding goes to the
-    // log so nothing it says, such as an overwritten document, exists only in a lost message.
+    // The invocation fails (Lambda retries, the DLQ keeps the event) and the finding stays in the outbox,
+    // which the retry and every audit deliver; the full finding also goes to the log.
     ctx.log('error', 'finding_publish_failed', { finding, error });
     if (error instanceof PublishFailedError) throw error;
     throw new PublishFailedError(

@@ -12,14 +12,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { createDriftHandler, type DriftSummary } from '../../../src/app/drift-handler';
+import { buildGuard } from '../../../src/app/guard-deps';
 import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';
-import { CachingKeyStore } from '../../../src/guard/caching-store';
 import { GuardError } from '../../../src/guard/errors';
 import type { KMS_EVENT_NAMES } from '../../../src/guard/event';
-import { InMemoryBindingStore } from '../../../src/guard/memory-bindings';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
-import { systemClock } from '../../../src/guard/ports';
 
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
 import type { LoadedManifest } from '../../../src/manifest/types';
@@ -106,25 +104,22 @@ async function invoke(
 ): Promise<{ summary?: DriftSummary; error?: unknown; published: Finding[] }> {
   const manifest: LoadedManifest = { ...MANIFEST, keys: MANIFEST.keys.map((key) => ({ ...key, mode })) };
   const published: Finding[] = [];
-  const handler = createDriftHandler(
-    {
-      store: new CachingKeyStore(fakeKms(live, desiredFor(manifest)), systemClock),
-      bindings: new InMemoryBindingStore(),
-      publisher: {
-        publish: async (finding) => {
-          published.push(finding);
-        },
+  const { deps } = buildGuard({
+    manifest,
+    aws: { region: 'us-west-2' },
+    logger,
+    repoRoot: REPO_ROOT,
+    store: fakeKms(live, desiredFor(manifest)),
+    publisher: () => ({
+      publish: async (finding) => {
+        published.push(finding);
       },
-      ledger: new InMemoryRemediationLedger(manifest.flapping),
-      clock: { now: () => new Date('2026-03-02T10:00:00.000Z'), sleep: async () => undefined },
-      logger,
-      manifest,
-      region: 'us-west-2',
-      stabilization: { attempts: 3, delayMs: 0, requiredStableReads: 1 },
-      repoRoot: REPO_ROOT,
-    },
-    { timeoutEarlyInMillis: 0 },
-  );
+    }),
+    ledger: new InMemoryRemediationLedger(manifest.flapping),
+    clock: { now: () => new Date('2026-03-02T10:00:00.000Z'), sleep: async () => undefined },
+    stabilization: { attempts: 3, delayMs: 0, requiredStableReads: 1 },
+  });
+  const handler = createDriftHandler({ ...deps, logger, region: 'us-west-2' }, { timeoutEarlyInMillis: 0 });
   try {
     return { summary: await handler(event, CONTEXT), published };
   } catch (error) {

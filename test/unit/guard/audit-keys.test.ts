@@ -5,6 +5,7 @@
  */
 
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { buildGuard } from '../../../src/app/guard-deps';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import type { Finding } from '../../../src/core/finding';
 import { type AuditOptions, type AuditReport, auditKeys } from '../../../src/guard/audit-keys';
@@ -13,7 +14,6 @@ import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { runPool } from '../../../src/guard/concurrency';
 import { RetryableAwsError } from '../../../src/guard/errors';
 import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
-import { InMemoryBindingStore } from '../../../src/guard/memory-bindings';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { FindingPublisher } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
@@ -113,17 +113,16 @@ interface Setup {
 function setup(kms: FakeKms = fixtureKms(), manifest: LoadedManifest = fixtureManifest('alert')): Setup {
   const publisher = new CollectingPublisher();
   const logger = new RecordingLogger();
-  const clock = new InstantClock();
-  const deps = {
-    bindings: new InMemoryBindingStore(),
-    store: new CachingKeyStore(kms, clock),
-    publisher,
-    ledger: new InMemoryRemediationLedger(manifest.flapping),
-    clock,
-    logger,
+  const { deps } = buildGuard({
     manifest,
+    aws: { region: REGION },
+    logger,
     repoRoot: REPO_ROOT,
-  };
+    store: kms,
+    publisher: () => publisher,
+    ledger: new InMemoryRemediationLedger(manifest.flapping),
+    clock: new InstantClock(),
+  });
   return { deps, kms, publisher, logger };
 }
 

@@ -16,14 +16,12 @@ import {
 } from '@aws-sdk/client-kms';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
-import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import { buildGuard } from '../../../src/app/guard-deps';
 import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';
-import { CachingKeyStore } from '../../../src/guard/caching-store';
+import type { CachingKeyStore } from '../../../src/guard/caching-store';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import type { GuardLogger, LogAttributes } from '../../../src/guard/logger';
-import { InMemoryBindingStore } from '../../../src/guard/memory-bindings';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { Clock } from '../../../src/guard/ports';
 import { loadManifest, placeholderValuesFromArn, renderDesiredPolicy } from '../../../src/manifest';
@@ -132,25 +130,24 @@ export interface Harness {
   store: CachingKeyStore;
 }
 
-/** Fresh adapters over the (reset) mocks; a new store per test also means fresh alias/tag caches. */
+/** Fresh adapters over the (reset) mocks, built by the composition root; a new store per test also means
+ * fresh alias/tag caches, bindings, intents and outbox. */
 export function makeHarness(manifest: LoadedManifest = fixtureManifest()): Harness {
   const logger = new RecordingLogger();
   const clock = new InstantClock();
   const ledger = new InMemoryRemediationLedger(manifest.flapping);
-  const store = new CachingKeyStore(new KmsKeyPolicyStore(new KMSClient({ region: 'us-west-2' })), clock);
-  const deps: CheckKeyDeps = {
-    bindings: new InMemoryBindingStore(),
-    store,
-    publisher: new SnsFindingPublisher(new SNSClient({ region: 'us-west-2' }), TOPIC_ARN, logger),
+  const { deps } = buildGuard({
+    manifest,
+    aws: { region: 'us-west-2' },
+    logger,
+    repoRoot: REPO_ROOT,
+    topicArn: TOPIC_ARN,
     ledger,
     clock,
-    logger,
-    manifest,
     guardPrincipalArn: GUARD_ROLE_ARN,
     stabilization: { attempts: 5, delayMs: 100, requiredStableReads: 2, maxDelayMs: 1000 },
-    repoRoot: REPO_ROOT,
-  };
-  return { deps, logger, clock, ledger, store };
+  });
+  return { deps, logger, clock, ledger, store: deps.store };
 }
 
 /** Earlier re-applies of the desired policy to KEY_ARN, `minutesAgo` before the harness clock's now. */

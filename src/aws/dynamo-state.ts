@@ -1,0 +1,184 @@
+/**
+ * Write intents and the finding outbox in the state table (docs/architecture.md#write-intents,
+ * docs/architecture.md#outbox).
+ *
+ *   intent#<key ARN>              <SHA-256 of the document>   at, expiresAt (24 h)        written before PutKeyPolicy
+ *   outbox#<account>#<region>     <SHA-256 of the finding ID> finding (JSON), heldAt      deleted once SNS accepted it
+ *
+ * A finding larger than an item may hold is stored as the SNS message's JSON part (shortened the way the
+ * publisher shortens it), so holding it never fails on size.
+ */
+import { createHash } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { buildSnsPublishInput } from '../alerts/sns-message';
+import { type Finding, findingSchema } from '../core/finding';
+import type { KeyLocation } from '../core/key-arn';
+import { WRITE_INTENT_WINDOW_MS } from '../guard/memory-state';
+import type { FindingOutbox, WriteIntents } from '../guard/ports';
+import { STATE_TABLE_TTL_ATTRIBUTE, StateStoreError } from './dynamo-ledger';
+
+/** DynamoDB's item limit is 400 KB; the rest of the item is small. */
+const MAX_FINDING_BYTES = 300_000;
+/** Held findings outlive any retry and any audit schedule, then expire. */
+const OUTBOX_TTL_SECONDS = 14 * 24 * 60 * 60;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function documentClient(client: DynamoDBClient | DynamoDBDocumentClient): DynamoDBDocumentClient {
+  return client instanceof DynamoDBDocumentClient ? client : DynamoDBDocumentClient.from(client);
+}
+
+async function send<T>(tableName: string, operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new StateStoreError(operation, tableName, messageOf(error), { cause: error });
+  }
+}
+
+export class DynamoWriteIntents implements WriteIntents {
+  readonly #client: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient | DynamoDBDocumentClient,
+  ) {
+    this.#client = documentClient(client);
+  }
+
+  async record(keyArn: string, documentSha256: string, at: Date): Promise<void> {
+    await send(this.tableName, 'PutItem', () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `intent#${keyArn}`,
+            sk: documentSha256,
+            kind: 'write-intent',
+            at: at.toISOString(),
+            [STATE_TABLE_TTL_ATTRIBUTE]: Math.floor((at.getTime() + WRITE_INTENT_WINDOW_MS) / 1000),
+          },
+        }),
+      ),
+    );
+  }
+
+  async matches(keyArn: string, documentSha256: string, at: Date): Promise<boolean> {
+    const output = await send(this.tableName, 'GetItem', () =>
+      this.#client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: `intent#${keyArn}`, sk: documentSha256 },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const recorded = output.Item?.at;
+    // DynamoDB deletes expired items lazily: the window is checked here, not left to the TTL.
+    return typeof recorded === 'string' && at.getTime() - Date.parse(recorded) <= WRITE_INTENT_WINDOW_MS;
+  }
+}
+
+export function outboxPartitionKey(location: Pick<KeyLocation, 'accountId' | 'region'>): string {
+  return `outbox#${location.accountId}#${location.region}`;
+}
+
+/** The finding as JSON that fits an item: whole when it can, else the SNS message's shortened JSON part. */
+function storedFinding(finding: Finding): string {
+  const whole = JSON.stringify(finding);
+  if (Buffer.byteLength(whole) <= MAX_FINDING_BYTES) return whole;
+  const message = JSON.parse(
+    buildSnsPublishInput(finding, 'arn:aws:sns:outbox', MAX_FINDING_BYTES).input.Message ?? '{}',
+  ) as {
+    default?: string;
+  };
+  return (
+    message.default ??
+    JSON.stringify({ ...finding, livePolicy: undefined, desiredPolicy: undefined, diff: undefined })
+  );
+}
+
+export class DynamoOutbox implements FindingOutbox {
+  readonly #client: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient | DynamoDBDocumentClient,
+  ) {
+    this.#client = documentClient(client);
+  }
+
+  async hold(finding: Finding): Promise<void> {
+    const heldAt = new Date();
+    await send(this.tableName, 'PutItem', () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: outboxPartitionKey({ accountId: finding.account, region: finding.region }),
+            sk: sha256(finding.id),
+            kind: 'outbox',
+            findingId: finding.id.slice(0, 1024),
+            finding: storedFinding(finding),
+            heldAt: heldAt.toISOString(),
+            [STATE_TABLE_TTL_ATTRIBUTE]: Math.floor(heldAt.getTime() / 1000) + OUTBOX_TTL_SECONDS,
+          },
+        }),
+      ),
+    );
+  }
+
+  async delivered(finding: Finding): Promise<void> {
+    await send(this.tableName, 'DeleteItem', () =>
+      this.#client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: {
+            pk: outboxPartitionKey({ accountId: finding.account, region: finding.region }),
+            sk: sha256(finding.id),
+          },
+        }),
+      ),
+    );
+  }
+
+  async pending(location: KeyLocation): Promise<Finding[]> {
+    const held: { heldAt: string; finding: Finding }[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await send(this.tableName, 'Query', () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': outboxPartitionKey(location) },
+            ConsistentRead: true,
+            ExclusiveStartKey: exclusiveStartKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const parsed =
+          typeof item.finding === 'string' ? findingSchema.safeParse(JSON.parse(item.finding)) : undefined;
+        // An item that is not a finding (written by hand, by an older version) is left for a person: the
+        // sweep must not fail on it, nor drop it silently; its ID is in the table.
+        if (parsed?.success) held.push({ heldAt: String(item.heldAt ?? ''), finding: parsed.data });
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined);
+    return held.sort((a, b) => a.heldAt.localeCompare(b.heldAt)).map((item) => item.finding);
+  }
+}
