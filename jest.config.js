@@ -16,6 +16,8 @@ const common = {
 };
 
 module.exports = {
+  // A global option (projects cannot set it): integration files create many resources on moto in their hooks.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -15,7 +15,9 @@ import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } fr
 import type { ActionTaken, Finding, FindingKind } from '../core/finding';
 import { type KeyLocation, parseKeyArn, partitionOfRegion, sameLocation } from '../core/key-arn';
 import { type CheckKeyDeps, type CheckKeyRequest, type CheckResult, checkKey } from '../guard/check-key';
+import { PublishFailedError } from '../guard/errors';
 import { classifyKmsEvent, type KmsEventClassification, type RejectionReason } from '../guard/event';
+import { deliverHeld } from '../guard/outbox';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
 import { guardFromConfig } from './guard-deps';
@@ -143,6 +145,12 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn,
       serves: deps.serves ?? ((location: KeyLocation) => sameLocation(location, served)),
     };
+    // Findings an earlier invocation held but could not publish go out first (docs/architecture.md#outbox);
+    // SNS still refusing fails this invocation too, so the event is retried rather than half-handled.
+    const held = await deliverHeld(deps.outbox, deps.publisher, served, logger);
+    const [stuck] = held.failed;
+    if (stuck)
+      throw new PublishFailedError(stuck.findingId, `still held in the outbox: ${stuck.error}`, undefined);
     // Alias and tag calls change what binds keys to entries: read them fresh, not from the lookup cache.
     if (classified.aliasName !== undefined) deps.store.forget();
     const keyRefs = await keysTouched(deps, classified, served);
@@ -158,6 +166,9 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         eventId: classified.eventId,
       };
       if (classified.replicaRegion !== undefined) request.replicaRegion = classified.replicaRegion;
+      request.eventName = classified.eventName;
+      if (classified.writtenPolicySha256 !== undefined)
+        request.writtenPolicySha256 = classified.writtenPolicySha256;
       const outcome = await checkKey(checkDeps, request);
       keys.push({
         keyArn: outcome.keyArn,

@@ -37,6 +37,7 @@ export const FINDING_KINDS = [
   'grant-not-allowed', // a grant the manifest does not allow (revoked in remediate mode)
   'key-state-changed', // deletion scheduled, key disabled, or rotation changed against the manifest
   'replica-unguarded', // ReplicateKey into a Region where no guard runs: the replica shares the key material
+  'guard-impersonated', // a PutKeyPolicy by the guard's role that the guard did not intend (no matching write intent)
   'audit-summary',
   'audit-incomplete',
 ] as const;

@@ -34,6 +34,7 @@ import { CachingKeyStore } from './caching-store';
 import { type CheckKeyDeps, type CheckKeyRequest, checkKey } from './check-key';
 import { runPool } from './concurrency';
 import type { GuardHealthProbe, RuleHealth } from './health';
+import { deliverHeld } from './outbox';
 
 export * from './audit/report';
 
@@ -100,6 +101,12 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     }
   }
   const here = inventory.location;
+  // Findings held but never delivered (a Publish that failed after a restore, a crash): every audit sweeps them.
+  if (here) {
+    const held = await deliverHeld(deps.outbox, deps.publisher, here, deps.logger);
+    for (const stuck of held.failed)
+      problems.push(`held finding ${stuck.findingId} still not delivered: ${stuck.error}`);
+  }
   const keyAliases = aliasesByKey(inventory.aliasTargets);
   const auditManifest: LoadedManifest = {
     ...deps.manifest,
@@ -209,6 +216,8 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     },
     clock: deps.clock,
     publisher: deps.publisher,
+    outbox: deps.outbox,
+    logger: deps.logger,
     findings: accountFindings,
     problems,
     log,

@@ -127,15 +127,46 @@ async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
   return decision.entry;
 }
 
+/**
+ * The guard's own PutKeyPolicy is known by what it intended (docs/architecture.md#write-intents): the
+ * SHA-256 of the document CloudTrail recorded must match an open intent. Anything else written with the
+ * guard's identity is an impersonation (someone running as the guard role): critical, and the key is then
+ * checked like after anyone's change.
+ */
+async function checkWriteIntent(ctx: CheckContext): Promise<void> {
+  const { request } = ctx;
+  if (!request.actor?.isGuard || request.eventName !== 'PutKeyPolicy') return;
+  const sha = request.writtenPolicySha256;
+  if (sha !== undefined && (await ctx.deps.intents.matches(ctx.keyArn, sha, ctx.now))) return;
+  ctx.impersonated = true;
+  ctx.log('error', 'guard_impersonated', { writtenPolicySha256: sha });
+  await publishFinding(ctx, {
+    kind: 'guard-impersonated',
+    severity: 'critical',
+    action: 'alerted',
+    title: title(ctx, 'guard-impersonated', 'critical'),
+    details: [
+      sha === undefined
+        ? "A PutKeyPolicy made with the guard's identity carries no policy document in its CloudTrail record, so the guard cannot tell whether it wrote it."
+        : `A PutKeyPolicy made with the guard's identity wrote a document (SHA-256 ${sha}) the guard never intended to write: someone is running as the guard's role (its function's code or configuration, or the role itself).`,
+      "Check who can update the drift function's code and configuration and who can assume its role; the key is checked below like after anyone's change.",
+    ],
+  });
+}
+
 async function checkPolicy(ctx: CheckContext, managed: ManagedKey): Promise<CheckOutcome> {
   const evaluation = await evaluate(ctx, managed);
   if (evaluation.comparison.status === 'equivalent') {
-    ctx.log('info', ctx.request.actor?.isGuard ? 'guard_change_confirmed' : 'key_in_sync', {
-      cosmetic: evaluation.comparison.cosmetic.map((difference) => difference.message),
-    });
+    ctx.log(
+      'info',
+      ctx.request.actor?.isGuard && !ctx.impersonated ? 'guard_change_confirmed' : 'key_in_sync',
+      {
+        cosmetic: evaluation.comparison.cosmetic.map((difference) => difference.message),
+      },
+    );
     return quietOutcome(ctx, 'in-sync');
   }
-  if (ctx.request.actor?.isGuard) {
+  if (ctx.request.actor?.isGuard && !ctx.impersonated) {
     // The guard's own write, read back different: a stale read or a later change by someone else,
     // which raises its own event. Writing here could start a loop; the audit is the backstop.
     ctx.log('warn', 'guard_event_drift_deferred', { severity: evaluation.comparison.diff.severity });
@@ -247,6 +278,7 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
       return quietOutcome(ctx, 'not-served');
     }
     const managed = await bindEntry(ctx);
+    await checkWriteIntent(ctx);
     if (!managed) return await checkUnmanaged(ctx);
     return await checkManagedKey(ctx, managed);
   } catch (error) {

@@ -15,6 +15,7 @@
  *   the others    resources[].ARN (type AWS::KMS::Key), else requestParameters.keyId (ID or ARN)
  * A key ID or ARN that is neither is rejected (`missing-key`), never retried.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { Actor } from '../core/finding';
 import { isKeyArn, KEY_ID_PATTERN, parseKeyArn, partitionOfRegion } from '../core/key-arn';
@@ -118,6 +119,8 @@ export type KmsEventClassification =
       replicaRegion?: string;
       /** The account whose CloudTrail recorded the call (`recipientAccountId`). */
       recipientAccountId: string;
+      /** PutKeyPolicy: SHA-256 of requestParameters.policy, the exact document the call wrote. */
+      writtenPolicySha256?: string;
       actor: Actor;
     }
   | {
@@ -146,6 +149,14 @@ export interface ClassifyOptions {
   region: string;
   /** The guard's role ARN; absent: derived per event as `arn:<partition>:iam::<account>:role/kms-policy-guard-<region>`. */
   guardRoleArn?: string;
+}
+
+const policyParameterSchema = z.object({ policy: z.string() });
+
+/** The document a PutKeyPolicy call wrote, as CloudTrail recorded it. */
+function writtenPolicyOf(requestParameters: unknown): string | undefined {
+  const request = policyParameterSchema.safeParse(requestParameters);
+  return request.success ? request.data.policy : undefined;
 }
 
 /** The Region a ReplicateKey request puts the replica in, when the request says. */
@@ -341,6 +352,9 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
   };
   if (keyRef !== undefined) classified.keyRef = keyRef;
   if (aliasName !== undefined) classified.aliasName = aliasName;
+  const written = eventName === 'PutKeyPolicy' ? writtenPolicyOf(detail.requestParameters) : undefined;
+  if (written !== undefined)
+    classified.writtenPolicySha256 = createHash('sha256').update(written, 'utf8').digest('hex');
   const replicaRegion = eventName === 'ReplicateKey' ? replicaRegionOf(detail.requestParameters) : undefined;
   if (replicaRegion !== undefined) classified.replicaRegion = replicaRegion;
   return classified;

@@ -79,6 +79,7 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'grant-not-allowed': 'Grant not allowed by the manifest',
   'key-state-changed': 'Key state differs from the manifest (deletion, disabled, rotation)',
   'replica-unguarded': 'Key replicated into a Region where no guard runs',
+  'guard-impersonated': "A key policy written with the guard's identity that the guard did not intend",
 };
 
 export interface SarifOptions {

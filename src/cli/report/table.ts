@@ -33,6 +33,7 @@ const KIND_WORDS: Record<FindingKind, string> = {
   'grant-not-allowed': 'grant not allowed',
   'key-state-changed': 'deletion, disabled or rotation changed',
   'replica-unguarded': 'replicated where no guard runs',
+  'guard-impersonated': "written with the guard's identity, not by the guard",
 };
 
 function cut(text: string, max: number): string {

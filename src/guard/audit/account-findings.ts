@@ -7,7 +7,9 @@ import type { Finding, FindingKind, Trigger } from '../../core/finding';
 import type { KeyLocation } from '../../core/key-arn';
 import type { Severity } from '../../policy/types';
 import { isRuleDelivering, type RuleHealth } from '../health';
-import type { Clock, FindingPublisher } from '../ports';
+import type { GuardLogger } from '../logger';
+import { publishThroughOutbox } from '../outbox';
+import type { Clock, FindingOutbox, FindingPublisher } from '../ports';
 import { type AuditSummary, errorMessage, type NotCheckedKey, plural } from './report';
 
 /** How many not-checked keys the account-level findings name one by one. */
@@ -19,6 +21,8 @@ export interface AccountFindingContext {
   location: KeyLocation;
   clock: Pick<Clock, 'now'>;
   publisher: FindingPublisher;
+  outbox: FindingOutbox;
+  logger: Pick<GuardLogger, 'warn'>;
   /** Receives every account finding made, published or not. */
   findings: Finding[];
   /** Receives a line per failed Publish. */
@@ -55,7 +59,7 @@ function accountFinding(
 async function publishAccountFinding(ctx: AccountFindingContext, finding: Finding): Promise<void> {
   ctx.findings.push(finding);
   try {
-    await ctx.publisher.publish(finding);
+    await publishThroughOutbox(ctx.outbox, ctx.publisher, finding, ctx.logger);
   } catch (error) {
     // The full finding goes to the log so what it says is not lost with the message.
     ctx.problems.push(`publishing ${finding.kind} failed: ${errorMessage(error)}`);

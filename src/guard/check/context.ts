@@ -73,6 +73,10 @@ export interface CheckKeyRequest {
   readOnly?: boolean;
   /** ReplicateKey: the Region the replica was created in. */
   replicaRegion?: string;
+  /** The CloudTrail event's name (PutKeyPolicy, TagResource, …). */
+  eventName?: string;
+  /** PutKeyPolicy: SHA-256 of the document the call wrote (requestParameters.policy), to match a write intent. */
+  writtenPolicySha256?: string;
 }
 
 export type CheckResult =
@@ -121,6 +125,8 @@ export interface CheckContext {
   description?: KeyDescription;
   /** Every finding published so far. */
   findings: Finding[];
+  /** The guard's role wrote the policy, but not a document the guard intended: treated as anyone's change. */
+  impersonated?: boolean;
   now: Date;
   log: (level: keyof GuardLogger, message: string, attributes?: LogAttributes) => void;
 }
@@ -163,6 +169,7 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'grant-not-allowed': 'Grant not allowed',
   'key-state-changed': 'Key state changed',
   'replica-unguarded': 'Key replicated where no guard runs',
+  'guard-impersonated': "Key policy written with the guard's identity",
 };
 
 function label(ctx: CheckContext): string {
@@ -179,7 +186,7 @@ export function title(ctx: CheckContext, kind: FindingKind, severity: Severity, 
   return `[${severity.toUpperCase()}] ${KIND_HEADLINES[kind]}: ${label(ctx)}${byWhom(ctx.request.actor)}${suffix}`;
 }
 
-function buildFinding(ctx: CheckContext, parts: FindingParts): Finding {
+export function buildFinding(ctx: CheckContext, parts: FindingParts): Finding {
   const runId = ctx.request.eventId ?? `${ctx.request.trigger}-${ctx.now.toISOString()}`;
   const finding: Finding = {
     id: `${runId}:${ctx.keyId}:${parts.kind}${parts.idSuffix ? `:${parts.idSuffix}` : ''}`,

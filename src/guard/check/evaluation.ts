@@ -7,7 +7,13 @@ import { renderDesiredPolicy, validationOptionsFor } from '../../manifest';
 import type { ManagedKey } from '../../manifest/types';
 import { comparePolicies } from '../../policy/compare';
 import { maxSeverity } from '../../policy/diff';
-import type { CompareResult, Severity, ValidationFinding, ValidationResult } from '../../policy/types';
+import type {
+  CompareResult,
+  Severity,
+  ValidateOptions,
+  ValidationFinding,
+  ValidationResult,
+} from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
 import type { CheckContext, FindingParts } from './context';
 
@@ -19,22 +25,43 @@ export interface Evaluation {
   liveValidation: ValidationResult;
 }
 
-export async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<Evaluation> {
+function validationOptions(ctx: CheckContext): ValidateOptions {
   const { location } = ctx;
-  const desiredPolicy = renderDesiredPolicy(managed, location);
-  const livePolicy = await ctx.deps.store.getKeyPolicy(ctx.keyId);
   // A dry run predicts remediation, so the desired document is judged by the remediate-mode rules.
   const validationMode = ctx.mode === 'dry-run' ? 'remediate' : ctx.mode;
-  const options = {
+  const options: ValidateOptions = {
     ...validationOptionsFor(ctx.deps.manifest, validationMode, location),
     keyAccount: location.accountId,
   };
   if (ctx.deps.guardPrincipalArn) options.guardPrincipal = ctx.deps.guardPrincipalArn;
-  const desiredValidation = validatePolicy(desiredPolicy, options);
+  return options;
+}
+
+function evaluationOf(
+  ctx: CheckContext,
+  desiredPolicy: string,
+  desiredValidation: ValidationResult,
+  livePolicy: string,
+): Evaluation {
   // The live document is judged as a policy, not as a remediation target: no guard-principal rule.
-  const liveValidation = validatePolicy(livePolicy, { ...options, guardPrincipal: undefined, mode: 'alert' });
-  const comparison = comparePolicies(desiredPolicy, livePolicy, { partition: location.partition });
+  const liveValidation = validatePolicy(livePolicy, {
+    ...validationOptions(ctx),
+    guardPrincipal: undefined,
+    mode: 'alert',
+  });
+  const comparison = comparePolicies(desiredPolicy, livePolicy, { partition: ctx.location.partition });
   return { desiredPolicy, livePolicy, comparison, desiredValidation, liveValidation };
+}
+
+/** The evaluation with another live document (read again right before a write). */
+export function withLive(ctx: CheckContext, evaluation: Evaluation, livePolicy: string): Evaluation {
+  return evaluationOf(ctx, evaluation.desiredPolicy, evaluation.desiredValidation, livePolicy);
+}
+
+export async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<Evaluation> {
+  const desiredPolicy = renderDesiredPolicy(managed, ctx.location);
+  const livePolicy = await ctx.deps.store.getKeyPolicy(ctx.keyId);
+  return evaluationOf(ctx, desiredPolicy, validatePolicy(desiredPolicy, validationOptions(ctx)), livePolicy);
 }
 
 /** Whether a live document is equivalent to the evaluated desired one (the re-reads after a write). */

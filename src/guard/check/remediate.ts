@@ -3,18 +3,25 @@
  * Refusals first (validation, flapping, key state), then PutKeyPolicy, the ledger entry with the
  * overwritten document, and re-reads until the live policy is stable and equivalent.
  */
+import { createHash } from 'node:crypto';
+import type { Finding } from '../../core/finding';
 import { maxSeverity } from '../../policy/diff';
 import { KmsAccessDeniedError, PolicyRejectedError } from '../errors';
 import { DEFAULT_STABILIZATION, type StabilizationPolicy, waitUntilStable } from '../stabilize';
-import { type CheckContext, type CheckOutcome, publish, title } from './context';
-import { type Evaluation, evidenceOf, isEquivalentToDesired, widensAccess } from './evaluation';
+import { buildFinding, type CheckContext, type CheckOutcome, publish, quietOutcome, title } from './context';
+import { type Evaluation, evidenceOf, isEquivalentToDesired, widensAccess, withLive } from './evaluation';
 import {
+  type Flapping,
   flappingOf,
   refusalFromFlapping,
   refusalFromKeyState,
   refusalFromValidation,
   refuse,
 } from './refusals';
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
 
 function stabilizationPolicy(ctx: CheckContext): StabilizationPolicy {
   return { ...DEFAULT_STABILIZATION, ...ctx.deps.stabilization };
@@ -27,31 +34,6 @@ export function restoreSteps(ctx: CheckContext): string {
     `PutKeyPolicy (policy name "default", BypassPolicyLockoutSafetyCheck false) with the desired document` +
     `${ctx.policyFile ? ` from ${ctx.policyFile}` : ''}, then re-read until ${policy.requiredStableReads} consecutive reads are equivalent (at most ${policy.attempts} reads)`
   );
-}
-
-/** Records the re-apply; a ledger failure is reported in the finding, never thrown (see below). */
-async function recordReapply(
-  ctx: CheckContext,
-  evaluation: Evaluation,
-): Promise<{ reapplies?: number; ledgerFailure?: string }> {
-  // Recorded right after the write, before anything else can fail: the overwritten document is kept.
-  // A ledger failure must not fail the invocation: the retried event would find the key in sync and
-  // publish nothing, and the overwritten document would be lost. The finding carries it instead.
-  try {
-    const reapplies = await ctx.deps.ledger.recordReapply(ctx.keyArn, evaluation.livePolicy, ctx.now, {
-      eventId: ctx.request.eventId,
-      actorArn: ctx.request.actor?.arn,
-      desiredPolicy: evaluation.desiredPolicy,
-    });
-    return { reapplies };
-  } catch (error) {
-    const ledgerFailure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    ctx.log('error', 'ledger_write_failed', {
-      error: ledgerFailure,
-      overwrittenPolicy: evaluation.livePolicy,
-    });
-    return { ledgerFailure };
-  }
 }
 
 /** The write happened (or was refused by KMS) but the restore is not confirmed: critical, never silent. */
@@ -71,6 +53,41 @@ function notRestored(
   });
 }
 
+/** The finding a restore is expected to end in, held in the outbox before the write (same ID as the final one). */
+function draftFinding(ctx: CheckContext, evaluation: Evaluation, details: string[]): Finding {
+  const severity = maxSeverity([evaluation.comparison.diff.severity, 'low']);
+  return buildFinding(ctx, {
+    kind: 'remediated',
+    severity,
+    action: 'remediated',
+    title: title(ctx, 'remediated', severity, ' (not yet confirmed)'),
+    details,
+    ...evidenceOf(evaluation),
+  });
+}
+
+/**
+ * Everything that must be durable before PutKeyPolicy (docs/architecture.md#outbox): the overwritten
+ * document in the ledger, the finding this restore will end in held in the outbox (so a crash after the
+ * write still tells someone), and the write intent (so the guard's own CloudTrail event is recognised by
+ * what it wrote). Any failure here throws before anything is written; the event is retried.
+ */
+async function prepareWrite(ctx: CheckContext, evaluation: Evaluation, overwritten: string): Promise<number> {
+  const reapplies = await ctx.deps.ledger.recordReapply(ctx.keyArn, overwritten, ctx.now, {
+    eventId: ctx.request.eventId,
+    actorArn: ctx.request.actor?.arn,
+    desiredPolicy: evaluation.desiredPolicy,
+  });
+  await ctx.deps.outbox.hold(
+    draftFinding(ctx, evaluation, [
+      `The guard wrote the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} at ${ctx.now.toISOString()}, but the check stopped before it could confirm it; the next event or audit confirms it.`,
+      'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.',
+    ]),
+  );
+  await ctx.deps.intents.record(ctx.keyArn, sha256(evaluation.desiredPolicy), ctx.now);
+  return reapplies;
+}
+
 export async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
   const early = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx, evaluation));
   if (early) return refuse(ctx, evaluation, early);
@@ -81,18 +98,35 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
   // Past the flapping limit, widening drift is still restored (refusalFromFlapping let it through).
   const fighting = widensAccess(evaluation) ? await flappingOf(ctx) : undefined;
 
+  // What is overwritten is what is recorded: read the live policy again right before the write, so a
+  // change made since the first read is the one kept (and reported).
+  const overwritten = await ctx.deps.store.getKeyPolicy(ctx.keyId);
+  if (overwritten !== evaluation.livePolicy) {
+    ctx.log('warn', 'live_policy_changed_before_write', {});
+    if (isEquivalentToDesired(ctx, evaluation, overwritten)) return quietOutcome(ctx, 'in-sync');
+  }
+  const current = overwritten === evaluation.livePolicy ? evaluation : withLive(ctx, evaluation, overwritten);
+  const reapplies = await prepareWrite(ctx, current, overwritten);
   try {
-    await ctx.deps.store.putKeyPolicy(ctx.keyId, evaluation.desiredPolicy);
+    await ctx.deps.store.putKeyPolicy(ctx.keyId, current.desiredPolicy);
   } catch (error) {
     if (!(error instanceof PolicyRejectedError)) throw error;
-    return notRestored(ctx, evaluation, 'remediation-failed', [
+    await ctx.deps.outbox.delivered(draftFinding(ctx, current, []));
+    return notRestored(ctx, current, 'remediation-failed', [
       `KMS refused the desired policy (${error.awsErrorCode ?? 'error'}): ${error.message}`,
       'The live policy was not changed.',
     ]);
   }
-  const { reapplies, ledgerFailure } = await recordReapply(ctx, evaluation);
   ctx.log('info', 'desired_policy_written', { reapplies });
+  return confirm(ctx, current, reapplies, fighting);
+}
 
+async function confirm(
+  ctx: CheckContext,
+  evaluation: Evaluation,
+  reapplies: number,
+  fighting: Flapping | undefined,
+): Promise<CheckOutcome> {
   const policy = stabilizationPolicy(ctx);
   let stabilization: Awaited<ReturnType<typeof waitUntilStable>>;
   try {
@@ -104,6 +138,7 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
     );
   } catch (error) {
     if (!(error instanceof KmsAccessDeniedError)) throw error;
+    await ctx.deps.outbox.delivered(draftFinding(ctx, evaluation, []));
     return notRestored(ctx, evaluation, 'guard-locked-out', [
       `PutKeyPolicy succeeded, but re-reading the policy was then denied: ${error.message}`,
       'The overwritten document is in livePolicy and in the remediation ledger.',
@@ -111,6 +146,7 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
   }
   ctx.log('info', 'stabilization_finished', { ...stabilization, lastLive: undefined });
   if (!stabilization.stable) {
+    await ctx.deps.outbox.delivered(draftFinding(ctx, evaluation, []));
     return notRestored(ctx, evaluation, 'remediation-failed', [
       `PutKeyPolicy succeeded, but after ${stabilization.reads} reads the live policy was not ${policy.requiredStableReads} times in a row equivalent to the desired one (${stabilization.staleReads} differing reads, ${stabilization.failedReads} failed reads): someone may be changing it concurrently.`,
       'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
@@ -118,6 +154,7 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
   }
   const severity = fighting ? 'critical' : maxSeverity([evaluation.comparison.diff.severity, 'low']);
   const kind = fighting ? 'flapping' : 'remediated';
+  if (fighting) await ctx.deps.outbox.delivered(draftFinding(ctx, evaluation, []));
   const { flapping } = ctx.deps.manifest;
   return publish(ctx, {
     kind,
@@ -131,12 +168,8 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
             `This is re-apply number ${reapplies ?? fighting.count + 1} in the last ${fighting.windowMinutes} minutes (limit ${fighting.maxReapplies}): a person or an automation is fighting the guard. Drift that widens access is restored every time; find and stop whatever keeps writing this policy.`,
           ]
         : []),
-      ledgerFailure === undefined
-        ? `Re-applies of this key in the last ${flapping.windowMinutes} minutes: ${reapplies} (limit ${flapping.maxReapplies}).`
-        : `The remediation ledger could not record this re-apply (${ledgerFailure}): the flapping count misses it.`,
-      ledgerFailure === undefined
-        ? 'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.'
-        : 'The overwritten document is kept verbatim in livePolicy (and in the log line ledger_write_failed).',
+      `Re-applies of this key in the last ${flapping.windowMinutes} minutes: ${reapplies} (limit ${flapping.maxReapplies}).`,
+      'The overwritten document is kept verbatim in livePolicy and in the remediation ledger (recorded before the write).',
     ],
     ...evidenceOf(evaluation),
   });

@@ -12,7 +12,6 @@ import {
   awsError,
   DescribeKeyCommand,
   describeKeyResponse,
-  desiredPolicyAsKmsReturnsIt,
   driftedPolicyText,
   fixtureManifest,
   GetKeyPolicyCommand,
@@ -84,23 +83,21 @@ describe('DynamoDB ledger faults (remediate mode)', () => {
     },
   );
 
-  it('PutItem (recording the overwritten document) fails after the write: the remediated finding still carries it', async () => {
+  it('PutItem (recording the overwritten document) fails before the write: nothing is written or published, the invocation fails', async () => {
     // Prepare
-    const { deps, logger } = ledgerHarness();
-    kmsMock
-      .on(GetKeyPolicyCommand)
-      .resolvesOnce({ Policy: driftedPolicyText() })
-      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    const { deps } = ledgerHarness();
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
     kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
     kmsMock.on(PutKeyPolicyCommand).resolves({});
     documentMock.on(QueryCommand).resolves({ Count: 0 });
     documentMock.on(PutCommand).rejects(awsError('ProvisionedThroughputExceededException', 'slow down'));
     // Act
-    const outcome = await checkKey(deps, REQUEST);
-    // Assess: a retry would find the key in sync and say nothing, so this invocation must tell
-    expect(outcome.finding).toMatchObject({ kind: 'remediated', livePolicy: driftedPolicyText() });
-    expect(outcome.finding?.details.join('\n')).toMatch(/ledger could not record/);
-    const logged = logger.lines.find((line) => line.message === 'ledger_write_failed');
-    expect(logged).toMatchObject({ level: 'error', attributes: { overwrittenPolicy: driftedPolicyText() } });
+    const error: unknown = await checkKey(deps, REQUEST).catch((caught: unknown) => caught);
+    // Assess: write-ahead — no overwritten document may go unrecorded, so the key is not written; the
+    // event is retried (throughput is retryable) and the key is restored once the ledger takes the entry.
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as StateStoreError).retryable).toBe(true);
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });

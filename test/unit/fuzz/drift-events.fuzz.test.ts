@@ -7,6 +7,7 @@
  * of the guard's typed errors (src/guard/errors.ts) — never a TypeError or an unclassified failure.
  */
 
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -84,6 +85,8 @@ const STATUSES: ReadonlySet<DriftSummary['status']> = new Set([
   'published',
   'rejected',
   'other-region',
+  'not-served',
+  'aws-managed',
 ]);
 const REJECTION_REASONS: ReadonlySet<string> = new Set([
   'malformed-envelope',
@@ -119,6 +122,19 @@ async function invoke(
     clock: { now: () => new Date('2026-03-02T10:00:00.000Z'), sleep: async () => undefined },
     stabilization: { attempts: 3, delayMs: 0, requiredStableReads: 1 },
   });
+  // The guard intended about half of the writes its role makes (by the event ID's last character), so both
+  // its own confirmed or deferred writes and impersonations are reached.
+  const detail = (
+    event as { detail?: { eventID?: unknown; requestParameters?: { policy?: unknown } } } | null
+  )?.detail;
+  const written = detail?.requestParameters?.policy;
+  if (
+    typeof written === 'string' &&
+    String(detail?.eventID ?? '').charCodeAt(String(detail?.eventID ?? '').length - 1) % 2 === 0
+  ) {
+    const sha = createHash('sha256').update(written, 'utf8').digest('hex');
+    await deps.intents.record(KEY_ARN, sha, new Date('2026-03-02T10:00:00.000Z'));
+  }
   const handler = createDriftHandler({ ...deps, logger, region: 'us-west-2' }, { timeoutEarlyInMillis: 0 });
   try {
     return { summary: await handler(event, CONTEXT), published };
@@ -140,9 +156,13 @@ function violation(outcome: Awaited<ReturnType<typeof invoke>>): string | undefi
   if (summary.status === 'rejected' && !REJECTION_REASONS.has(String(summary.reason))) {
     return `rejection without a known reason: ${String(summary.reason)}`;
   }
+  const reported = (summary.keys ?? []).flatMap((key) => key.findings.map((finding) => finding.id));
   if (summary.status === 'published') {
-    if (!summary.finding || outcome.published.length !== 1) return 'published without exactly one finding';
-    if (outcome.published[0]?.title.trim() === '') return 'finding without a title';
+    if (!summary.finding || outcome.published.length === 0) return 'published without a finding';
+    if (reported.join('\n') !== outcome.published.map((finding) => finding.id).join('\n')) {
+      return 'the summary does not list exactly the findings published';
+    }
+    if (outcome.published.some((finding) => finding.title.trim() === '')) return 'finding without a title';
   }
   if (summary.status !== 'published' && outcome.published.length > 0) return 'published but not reported';
   return undefined;
@@ -218,6 +238,7 @@ describe('drift handler under malformed EventBridge events (fuzz)', () => {
       /^published would-remediate$/m,
       /^published invalid-live$/m,
       /^published unmanaged-key$/m,
+      /^published guard-impersonated$/m,
     ]) {
       expect(labels).toMatch(expected);
     }

@@ -89,7 +89,7 @@ describe('applyDesired with --yes', () => {
     // Prepare
     const { deps, ledger } = makeHarness(fixtureManifest('alert'));
     const live = driftedPolicyText();
-    kmsRestoresDesiredAfter([live]);
+    kmsRestoresDesiredAfter(live);
 
     // Act
     const outcome = await applyDesired(deps, { ...REQUEST, confirm: true });
@@ -103,7 +103,7 @@ describe('applyDesired with --yes', () => {
       PolicyName: 'default',
       BypassPolicyLockoutSafetyCheck: false,
     });
-    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(3);
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(4);
     expect(ledger.entries().map((entry) => entry.overwritten)).toEqual([live]);
   });
 

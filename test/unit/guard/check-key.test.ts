@@ -245,14 +245,15 @@ describe('checkKey in remediate mode', () => {
     // Prepare
     const { deps, ledger } = makeHarness(fixtureManifest('remediate'));
     const live = driftedPolicyText();
-    kmsRestoresDesiredAfter([live]);
+    kmsRestoresDesiredAfter(live);
 
     // Act
     const outcome = await checkKey(deps, EVENT_REQUEST);
 
     // Assess
+    // Read, read again right before the write (what is overwritten is what is recorded), write, two confirming reads.
     expect(awsCalls()).toEqual({
-      GetKeyPolicy: 3,
+      GetKeyPolicy: 4,
       DescribeKey: 1,
       PutKeyPolicy: 1,
       ListGrants: 1,
@@ -287,15 +288,15 @@ describe('checkKey in remediate mode', () => {
     // Prepare
     const { deps, clock } = makeHarness(fixtureManifest('remediate'));
     const live = driftedPolicyText();
-    // the check, a stale read after the write, still stale
-    kmsRestoresDesiredAfter([live, live, live]);
+    // the check and the read before the write, then two stale reads after the write
+    kmsRestoresDesiredAfter(live, 2);
 
     // Act
     await checkKey(deps, EVENT_REQUEST);
 
     // Assess
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
-    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(5);
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(6);
     expect(onlyFinding()).toMatchObject({ kind: 'remediated', action: 'remediated' });
     expect(clock.sleeps).toEqual([100, 200, 400, 800]);
   });
@@ -313,7 +314,7 @@ describe('checkKey in remediate mode', () => {
 
     // Assess
     expect(awsCalls()).toEqual({
-      GetKeyPolicy: 6,
+      GetKeyPolicy: 7,
       DescribeKey: 1,
       PutKeyPolicy: 1,
       ListGrants: 1,
@@ -378,7 +379,7 @@ describe('checkKey in remediate mode', () => {
     const harness = makeHarness(fixtureManifest('remediate'));
     const { deps, ledger } = harness;
     await recordEarlierReapplies(harness, [50, 30, 10]);
-    kmsRestoresDesiredAfter([driftedPolicyText()]);
+    kmsRestoresDesiredAfter(driftedPolicyText());
 
     // Act
     await checkKey(deps, EVENT_REQUEST);
@@ -395,7 +396,7 @@ describe('checkKey in remediate mode', () => {
     const harness = makeHarness(fixtureManifest('remediate'));
     const { deps } = harness;
     await recordEarlierReapplies(harness, [180, 120, 61]);
-    kmsRestoresDesiredAfter([driftedPolicyText()]);
+    kmsRestoresDesiredAfter(driftedPolicyText());
 
     // Act
     await checkKey(deps, EVENT_REQUEST);
@@ -468,7 +469,7 @@ describe('checkKey in remediate mode', () => {
   ])('brings back %s before restoring its policy', async (_situation, metadata, stateCalls, severity) => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('remediate'));
-    kmsRestoresDesiredAfter([driftedPolicyText()]);
+    kmsRestoresDesiredAfter(driftedPolicyText());
     kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse(metadata));
 
     // Act
@@ -507,7 +508,8 @@ describe('checkKey in remediate mode', () => {
     const finding = onlyFinding();
     expect(finding).toMatchObject({ kind: 'remediation-failed', severity: 'critical', action: 'failed' });
     expect(finding.details.join('\n')).toMatch(/invalid principals/);
-    expect(ledger.entries()).toHaveLength(0);
+    // Write-ahead: the document the guard was about to overwrite was recorded before the write KMS refused.
+    expect(ledger.entries().map((entry) => entry.overwritten)).toEqual([driftedPolicyText()]);
   });
 });
 

@@ -25,6 +25,9 @@ describe('classifyKmsEvent', () => {
       eventId,
       keyRef: KEY_ARN,
       recipientAccountId: '111122223333',
+      ...(eventName === 'PutKeyPolicy'
+        ? { writtenPolicySha256: expect.stringMatching(/^[0-9a-f]{64}$/) }
+        : {}),
       actor: expect.objectContaining({
         arn: 'arn:aws:iam::111122223333:user/Alice',
         type: 'IAMUser',

@@ -234,12 +234,26 @@ export function manifestWithDesired(mode: GuardMode, policyTemplate: string): Lo
  * A write that takes: GetKeyPolicy answers each of `readsBeforeRestored` once (the check's read, then
  * any stale reads after the write), the desired document after that; DescribeKey and PutKeyPolicy succeed.
  */
-export function kmsRestoresDesiredAfter(readsBeforeRestored: string[]): void {
-  let getKeyPolicy = kmsMock.on(GetKeyPolicyCommand);
-  for (const policy of readsBeforeRestored) getKeyPolicy = getKeyPolicy.resolvesOnce({ Policy: policy });
-  getKeyPolicy.resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+/**
+ * KMS as the guard sees it around a restore: GetKeyPolicy answers `live` until PutKeyPolicy, then `live`
+ * again for `staleReadsAfterWrite` reads (eventual consistency), then the desired document.
+ */
+export function kmsRestoresDesiredAfter(live: string, staleReadsAfterWrite = 0): void {
+  let written = false;
+  let stale = staleReadsAfterWrite;
+  kmsMock.on(GetKeyPolicyCommand).callsFake(() => {
+    if (!written) return { Policy: live };
+    if (stale > 0) {
+      stale -= 1;
+      return { Policy: live };
+    }
+    return { Policy: desiredPolicyAsKmsReturnsIt() };
+  });
   kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
-  kmsMock.on(PutKeyPolicyCommand).resolves({});
+  kmsMock.on(PutKeyPolicyCommand).callsFake(() => {
+    written = true;
+    return {};
+  });
 }
 
 export function describeKeyResponse(overrides: Record<string, unknown> = {}) {

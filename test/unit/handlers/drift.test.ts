@@ -4,6 +4,7 @@
  * clients. Asserts the summary, the published finding, the structured log lines and the AWS calls.
  */
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -12,6 +13,7 @@ import { readDriftConfig } from '../../../src/app/config';
 import { createDriftHandler, initDriftHandler } from '../../../src/app/drift-handler';
 import { buildGuard } from '../../../src/app/guard-deps';
 import type { GuardMode } from '../../../src/core/key';
+import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
 
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
@@ -20,8 +22,6 @@ import { runCli, tempFiles } from '../cli/helpers';
 import {
   awsCalls,
   awsError,
-  DescribeKeyCommand,
-  describeKeyResponse,
   desiredPolicyAsKmsReturnsIt,
   driftedPolicyText,
   EVENTS,
@@ -32,6 +32,7 @@ import {
   KEY_ARN,
   KEY_ID,
   kmsMock,
+  kmsRestoresDesiredAfter,
   onlyFinding,
   PublishCommand,
   PutKeyPolicyCommand,
@@ -74,6 +75,7 @@ function event(name: string): unknown {
 interface Setup {
   handler: ReturnType<typeof createDriftHandler>;
   logs: Record<string, unknown>[];
+  deps: CheckKeyDeps;
 }
 
 /** A handler over fresh adapters; its Powertools Logger writes JSON lines we capture. */
@@ -98,7 +100,7 @@ function setup(mode: GuardMode, region = 'us-west-2', guardedRegions: string[] =
     guardedRegions,
   });
   const handler = createDriftHandler({ ...guard.deps, logger, region }, { timeoutEarlyInMillis: 0 });
-  return { handler, logs };
+  return { handler, logs, deps: guard.deps };
 }
 
 beforeEach(() => {
@@ -155,12 +157,7 @@ describe('drift handler', () => {
   it('remediates in remediate mode and reports the overwritten document', async () => {
     // Prepare
     const { handler } = setup('remediate');
-    kmsMock
-      .on(GetKeyPolicyCommand)
-      .resolvesOnce({ Policy: driftedPolicyText() })
-      .resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
-    kmsMock.on(DescribeKeyCommand).resolves(describeKeyResponse());
-    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    kmsRestoresDesiredAfter(driftedPolicyText());
 
     // Act
     const summary = await handler(event('put-key-policy.json'), CONTEXT);
@@ -170,7 +167,7 @@ describe('drift handler', () => {
     expect(onlyFinding().livePolicy).toBe(driftedPolicyText());
     expect(awsCalls()).toEqual({
       DescribeKey: 1,
-      GetKeyPolicy: 3,
+      GetKeyPolicy: 4,
       PutKeyPolicy: 1,
       ListGrants: 1,
       Publish: 1,
@@ -193,18 +190,47 @@ describe('drift handler', () => {
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 
-  it('ends the guard’s own PutKeyPolicy event as a no-op (reads only, no write, no message)', async () => {
+  /** The document put-key-policy-by-guard.json says the guard's role wrote, and its SHA-256. */
+  function guardWrite(): { record: unknown; sha: string } {
+    const record = event('put-key-policy-by-guard.json') as {
+      detail: { requestParameters: { policy: string } };
+    };
+    const sha = createHash('sha256').update(record.detail.requestParameters.policy, 'utf8').digest('hex');
+    return { record, sha };
+  }
+
+  it('ends the guard’s own PutKeyPolicy event as a no-op when it wrote what it intended (reads only, no write, no message)', async () => {
     // Prepare
-    const { handler, logs } = setup('remediate');
+    const { handler, logs, deps } = setup('remediate');
+    const { record, sha } = guardWrite();
+    await deps.intents.record(KEY_ARN, sha, new Date());
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
 
     // Act
-    const summary = await handler(event('put-key-policy-by-guard.json'), CONTEXT);
+    const summary = await handler(record, CONTEXT);
 
     // Assess
     expect(summary).toMatchObject({ status: 'in-sync' });
     expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1 });
     expect(logs.map((line) => line.message)).toContain('guard_change_confirmed');
+  });
+
+  it('raises a critical guard-impersonated finding for a write by the guard’s role it never intended, and checks the key', async () => {
+    // Prepare
+    const { handler, deps } = setup('remediate');
+    const { record } = guardWrite();
+    await deps.intents.record(KEY_ARN, 'a'.repeat(64), new Date());
+    kmsRestoresDesiredAfter(driftedPolicyText());
+
+    // Act
+    const summary = await handler(record, CONTEXT);
+
+    // Assess: the impersonated write is restored like anyone's.
+    expect(summary.keys?.[0]?.findings.map((finding) => [finding.kind, finding.severity])).toEqual([
+      ['guard-impersonated', 'critical'],
+      ['remediated', 'critical'],
+    ]);
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
   });
 
   /** replicate-key.json as the primary's Region (us-west-2 here) records it, the replica in `replicaRegion`. */
