@@ -217,6 +217,8 @@ export function initDriftHandler(env: Readonly<Record<string, string | undefined
   return createDriftHandler(
     { ...guard.deps, logger, region: config.region, guardRoleArn: config.guardRoleArn },
     // An event without an eventID is not deduplicated; the handler then rejects it as malformed.
-    guard.stateTable ? { idempotency: { ...guard.stateTable, onMissingEventId: 'run-unprotected' } } : {},
+    guard.stateTable
+      ? { idempotency: { ...guard.stateTable, onMissingEventId: 'run-unprotected', logger } }
+      : {},
   );
 }

@@ -128,6 +128,8 @@ export function makeEventIdempotent<TEvent, TResult>(
 
 export interface DriftIdempotencyMiddlewareOptions
   extends Pick<DriftIdempotencyOptions, 'tableName' | 'client'> {
+  /** Where a result that could not be stored is reported (it never fails the invocation). */
+  logger?: { error(message: string, attributes: Record<string, unknown>): void };
   /**
    * An event without `detail.eventID`: `throw` (default) fails the invocation with
    * {@link MissingEventIdError}; `run-unprotected` runs the handler without idempotency and stores
@@ -167,7 +169,14 @@ export function driftIdempotencyMiddleware(
     after: async (request) => {
       if (unprotectedRequests.has(request)) return;
       request.response = asStoredJson(request.response);
-      await powertools.after?.(request);
+      try {
+        await powertools.after?.(request);
+      } catch (error) {
+        // The work is done and its findings are published (through the outbox): failing now would make
+        // Lambda retry and publish them again. A duplicate delivery of this event is then checked again,
+        // which is harmless (the key is in sync; findings are de-duplicated by ID).
+        options.logger?.error('idempotency_record_not_saved', { error });
+      }
     },
     onError: async (request) => {
       // No key, no record to delete: Powertools would fail again trying to hash the missing key.

@@ -44,8 +44,13 @@ export type KmsEventName = (typeof KMS_EVENT_NAMES)[number];
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const KMS_EVENT_SOURCE = 'aws.kms';
 
+/** Longest event ID accepted (a UUID is 36 characters). */
+export const MAX_EVENT_ID_LENGTH = 128;
+
 const envelopeSchema = z.object({
-  id: z.string(),
+  // EventBridge event IDs and CloudTrail event IDs are UUIDs: anything far longer is forged, and would
+  // make the idempotency record and every finding ID as large as the attacker likes.
+  id: z.string().max(MAX_EVENT_ID_LENGTH),
   'detail-type': z.string(),
   source: z.string(),
   account: z.string(),
@@ -71,16 +76,16 @@ const detailSchema = z.object({
   eventVersion: z.string().optional(),
   userIdentity: userIdentitySchema.optional(),
   eventTime: z.string(),
-  eventSource: z.string(),
-  eventName: z.string(),
-  awsRegion: z.string(),
+  eventSource: z.string().max(MAX_EVENT_ID_LENGTH),
+  eventName: z.string().max(MAX_EVENT_ID_LENGTH),
+  awsRegion: z.string().max(MAX_EVENT_ID_LENGTH),
   sourceIPAddress: z.string().optional(),
   userAgent: z.string().optional(),
-  errorCode: z.string().optional(),
+  errorCode: z.string().max(MAX_EVENT_ID_LENGTH).optional(),
   errorMessage: z.string().optional(),
   requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
   responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
-  eventID: z.string().min(1),
+  eventID: z.string().min(1).max(MAX_EVENT_ID_LENGTH),
   recipientAccountId: z.string().optional(),
   resources: z
     .array(

@@ -331,6 +331,30 @@ describe('drift event idempotency against moto', () => {
       expect(duplicate).toStrictEqual(first);
     });
 
+    it('never fails an invocation whose result is too large to store, after its work was done', async () => {
+      // Prepare: DynamoDB refuses items over 400 KB; the work (a published finding) already happened.
+      const eventID = randomUUID();
+      const errors: string[] = [];
+      const work = jest.fn(async () => ({ huge: 'x'.repeat(450_000) }));
+      const handler = middy<DriftEvent, unknown>({ timeoutEarlyInMillis: 0 })
+        .use(
+          driftIdempotencyMiddleware({
+            tableName,
+            client,
+            logger: { error: (message) => errors.push(message) },
+          }),
+        )
+        .handler(async () => work());
+
+      // Act
+      const result = await handler(putKeyPolicyEvent(eventID), lambdaContext(60_000));
+
+      // Assess
+      expect(result).toMatchObject({ huge: expect.any(String) });
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(errors).toEqual(['idempotency_record_not_saved']);
+    });
+
     it('deletes the record when the handler fails, so the retry runs', async () => {
       // Prepare
       const eventID = randomUUID();

@@ -153,6 +153,41 @@ describe('classifyKmsEvent', () => {
     expect(classified.outcome === 'rejected' && classified.message).toMatch(message);
   });
 
+  it.each([
+    [
+      'an event ID',
+      (record: { id: string; detail: Record<string, unknown> }) => {
+        record.detail.eventID = 'x'.repeat(200_000);
+      },
+    ],
+    [
+      'an envelope ID',
+      (record: { id: string; detail: Record<string, unknown> }) => {
+        record.id = 'x'.repeat(200_000);
+      },
+    ],
+    [
+      'an event name',
+      (record: { id: string; detail: Record<string, unknown> }) => {
+        record.detail.eventName = 'PutKeyPolicy'.repeat(20_000);
+      },
+    ],
+  ])(
+    'rejects %s of hundreds of kilobytes (forged: it would bloat every record and finding ID)',
+    (_what, forge) => {
+      // Prepare
+      const record = event('put-key-policy.json') as { id: string; detail: Record<string, unknown> };
+      forge(record);
+
+      // Act
+      const classified = classifyKmsEvent(record, IN_OREGON);
+
+      // Assess
+      expect(classified.outcome).toBe('rejected');
+      expect(JSON.stringify(classified).length).toBeLessThan(2_000);
+    },
+  );
+
   it('rejects an empty eventID as a malformed detail: it could neither be deduplicated nor traced', () => {
     // Prepare
     const record = event('put-key-policy.json') as { detail: Record<string, unknown> };
