@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { anchorsOf, githubSlug } from './markdown';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
@@ -41,41 +42,6 @@ function linksIn(markdown: string): Link[] {
     if (definition?.[1]) links.push({ target: definition[1], line });
   }
   return links;
-}
-
-/** GitHub's anchor for a heading's text. */
-function githubSlug(heading: string): string {
-  return heading
-    .replace(/`/g, '')
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/<[^>]+>/g, '')
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
-    .replace(/ /g, '-');
-}
-
-/** Every anchor a Markdown file offers: one per ATX heading, numbered when a slug repeats. */
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  const seen = new Map<string, number>();
-  let fence: string | undefined;
-  for (const raw of markdown.split('\n')) {
-    const marker = /^\s*(`{3,}|~{3,})/.exec(raw)?.[1];
-    if (marker !== undefined) {
-      if (fence === undefined) fence = marker;
-      else if (marker.startsWith(fence)) fence = undefined;
-      continue;
-    }
-    if (fence !== undefined) continue;
-    const heading = /^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$/.exec(raw)?.[1];
-    if (heading === undefined) continue;
-    const slug = githubSlug(heading);
-    const count = seen.get(slug) ?? 0;
-    seen.set(slug, count + 1);
-    anchors.add(count === 0 ? slug : `${slug}-${count}`);
-  }
-  return anchors;
 }
 
 /** What is wrong with each relative link of `file` (a path relative to the repository root). */
