@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type KeyLocation, parseKeyArn } from '../core/key-arn';
 import type { BindingStore, KeyBinding } from '../guard/ports';
-import { StateStoreError } from './dynamo-ledger';
+import { stateStoreError } from './dynamo-ledger';
 
 const BINDINGS_PREFIX = 'bindings#';
 
@@ -117,7 +117,7 @@ export class DynamoBindingStore implements BindingStore {
     try {
       return await send();
     } catch (error) {
-      throw new StateStoreError(operation, this.tableName, messageOf(error), { cause: error });
+      throw stateStoreError(operation, this.tableName, messageOf(error), error);
     }
   }
 }

@@ -22,6 +22,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { StateStoreError } from '../guard/errors';
 import { InMemoryRemediationLedger } from '../guard/memory-ledger';
 import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
 import type { FlappingLimit } from '../manifest/types';
@@ -84,26 +85,26 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
   );
 }
 
-/** A DynamoDB call of the state table failed after the SDK's own retries. */
-export class StateStoreError extends Error {
-  /** `ProvisionedThroughputExceededException`, `ResourceNotFoundException`, … when AWS named one. */
-  readonly awsErrorCode: string | undefined;
-  /** Throttling, 5xx, timeouts: the caller should fail the invocation so the event is retried. */
-  readonly retryable: boolean;
-
-  constructor(
-    readonly operation: string,
-    readonly tableName: string,
-    message: string,
-    options: { cause: unknown },
-  ) {
-    const awsErrorCode = awsErrorCodeOf(options.cause);
-    super(`DynamoDB ${operation} on ${tableName} failed: ${message}`, { cause: options.cause });
-    this.name = 'StateStoreError';
-    this.awsErrorCode = awsErrorCode;
-    this.retryable = isTransientAwsError(options.cause);
-  }
+/** A DynamoDB call of the state table failed after the SDK's own retries (classified by src/aws/errors.ts). */
+export function stateStoreError(
+  operation: string,
+  tableName: string,
+  message: string,
+  cause: unknown,
+): StateStoreError {
+  return new StateStoreError(
+    operation,
+    tableName,
+    message,
+    awsErrorCodeOf(cause),
+    isTransientAwsError(cause),
+    {
+      cause,
+    },
+  );
 }
+
+export { StateStoreError };
 
 /** An item under a ledger sort key that is not a ledger entry (written by hand or by an older version). */
 export class MalformedLedgerItemError extends Error {
@@ -239,7 +240,7 @@ export class DynamoRemediationLedger implements RemediationLedger {
       );
     } catch (error) {
       if (awsErrorCodeOf(error) !== 'ConditionalCheckFailedException') {
-        throw new StateStoreError('PutItem', this.#tableName, messageOf(error), { cause: error });
+        throw stateStoreError('PutItem', this.#tableName, messageOf(error), error);
       }
       // Same key, same time, same event: this re-apply is already in the ledger (a retried invocation).
     }
@@ -315,7 +316,7 @@ export class DynamoRemediationLedger implements RemediationLedger {
     try {
       return await this.#documentClient.send(new QueryCommand(input));
     } catch (error) {
-      throw new StateStoreError('Query', this.#tableName, messageOf(error), { cause: error });
+      throw stateStoreError('Query', this.#tableName, messageOf(error), error);
     }
   }
 }

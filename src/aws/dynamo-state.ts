@@ -22,7 +22,7 @@ import { type Finding, findingSchema } from '../core/finding';
 import type { KeyLocation } from '../core/key-arn';
 import { WRITE_INTENT_WINDOW_MS } from '../guard/memory-state';
 import type { FindingOutbox, WriteIntents } from '../guard/ports';
-import { STATE_TABLE_TTL_ATTRIBUTE, StateStoreError } from './dynamo-ledger';
+import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './dynamo-ledger';
 
 /** DynamoDB's item limit is 400 KB; the rest of the item is small. */
 const MAX_FINDING_BYTES = 300_000;
@@ -45,7 +45,7 @@ async function send<T>(tableName: string, operation: string, call: () => Promise
   try {
     return await call();
   } catch (error) {
-    throw new StateStoreError(operation, tableName, messageOf(error), { cause: error });
+    throw stateStoreError(operation, tableName, messageOf(error), error);
   }
 }
 

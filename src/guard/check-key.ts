@@ -35,7 +35,7 @@ import { checkKeyState, checkReplicaRegion } from './check/key-state';
 import { remediate } from './check/remediate';
 import { alertDrift, dryRun } from './check/report-drift';
 import { checkUnmanaged } from './check/unmanaged';
-import { KeyReferenceError, KeyUnavailableError, KmsAccessDeniedError } from './errors';
+import { KeyReferenceError, KeyUnavailableError, KmsAccessDeniedError, StateStoreError } from './errors';
 import type { GuardLogger, LogAttributes } from './logger';
 
 export type { CheckKeyDeps, CheckKeyRequest, CheckOutcome, CheckResult } from './check/context';
@@ -93,7 +93,16 @@ async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
       reason: 'the manifest no longer has that entry and matcher',
     });
   }
-  if (decision.write && !ctx.request.readOnly) await deps.bindings.put(decision.write);
+  if (decision.write && !ctx.request.readOnly) {
+    try {
+      await deps.bindings.put(decision.write);
+    } catch (error) {
+      // A binding that cannot be recorded must not hide the key's drift: the check goes on with the entry
+      // its aliases and tags select, and the next check records it. A transient failure is retried instead.
+      if (!(error instanceof StateStoreError) || error.retryable) throw error;
+      ctx.log('error', 'binding_not_recorded', { entry: decision.write.entry, error: error.message });
+    }
+  }
   if (decision.entry) ctx.managed = decision.entry;
   if (decision.changed) {
     const { binding, nowMatches } = decision.changed;

@@ -135,3 +135,20 @@ export class GuardConfigError extends GuardError {
     super(message, undefined, options);
   }
 }
+
+/**
+ * A call of the state table (ledger, bindings, intents, outbox) failed after the SDK's own retries.
+ * `retryable` (throttling, 5xx, network): fail the invocation so the event is retried.
+ */
+export class StateStoreError extends GuardError {
+  constructor(
+    readonly operation: string,
+    readonly tableName: string,
+    message: string,
+    awsErrorCode: string | undefined,
+    readonly retryable: boolean,
+    options?: GuardErrorOptions,
+  ) {
+    super(`DynamoDB ${operation} on ${tableName} failed: ${message}`, awsErrorCode, options);
+  }
+}

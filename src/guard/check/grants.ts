@@ -12,6 +12,7 @@ import type { KeyGrant } from '../../core/finding';
 import { renderPlaceholders } from '../../manifest';
 import type { GrantRule, ManagedKey } from '../../manifest/types';
 import type { Severity } from '../../policy/types';
+import { KeyUnavailableError, KmsAccessDeniedError } from '../errors';
 import { type CheckContext, publishFinding, title } from './context';
 
 const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/;
@@ -80,7 +81,7 @@ async function reportGrant(ctx: CheckContext, grant: KeyGrant): Promise<void> {
   const details = [
     `The key has a ${describeGrant(grant)}, which the manifest entry does not allow: the grantee can use the key without any change to its policy.`,
   ];
-  let action: 'alerted' | 'remediated' = 'alerted';
+  let action: 'alerted' | 'remediated' | 'failed' = 'alerted';
   if (ctx.mode === 'remediate') {
     // Write-ahead: the grant is recorded verbatim before it is revoked; if that fails, nothing is revoked
     // and the invocation fails (the event is retried), so no revoked grant is ever lost.
@@ -89,12 +90,28 @@ async function reportGrant(ctx: CheckContext, grant: KeyGrant): Promise<void> {
       eventId: ctx.request.eventId,
       actorArn: ctx.request.actor?.arn,
     });
-    await ctx.deps.store.revokeGrant(ctx.keyId, grant.grantId);
-    ctx.log('warn', 'grant_revoked', { grantId: grant.grantId, grantee: grant.granteePrincipal });
-    details.push(
-      'The guard recorded the grant verbatim in the remediation ledger, then revoked it (RevokeGrant).',
-    );
-    action = 'remediated';
+    try {
+      await ctx.deps.store.revokeGrant(ctx.keyId, grant.grantId);
+      ctx.log('warn', 'grant_revoked', { grantId: grant.grantId, grantee: grant.granteePrincipal });
+      details.push(
+        'The guard recorded the grant verbatim in the remediation ledger, then revoked it (RevokeGrant).',
+      );
+      action = 'remediated';
+    } catch (error) {
+      if (!(error instanceof KmsAccessDeniedError || error instanceof KeyUnavailableError)) throw error;
+      if (error instanceof KeyUnavailableError && error.reason === 'not-found') {
+        // The key was just listed, so it is the grant that is gone: retired or revoked meanwhile.
+        details.push(
+          'The grant was retired or revoked before the guard could revoke it; it is recorded in the ledger.',
+        );
+      } else {
+        action = 'failed';
+        details.push(
+          `RevokeGrant failed (${error.message}): the grant is still in force. Revoke it by hand; it is recorded in the ledger.`,
+        );
+        ctx.log('error', 'grant_revoke_failed', { grantId: grant.grantId, error: error.message });
+      }
+    }
   } else {
     details.push(
       ctx.mode === 'dry-run'

@@ -9,7 +9,7 @@ import type { KeyStateChange } from '../../core/finding';
 import type { ManagedKey } from '../../manifest/types';
 import { maxSeverity } from '../../policy/diff';
 import type { Severity } from '../../policy/types';
-import { AwsCallError } from '../errors';
+import { AwsCallError, KeyUnavailableError, KmsAccessDeniedError } from '../errors';
 import { type CheckContext, publishFinding, title } from './context';
 
 interface StateProblem {
@@ -28,6 +28,13 @@ async function rotationStatus(ctx: CheckContext, entry: ManagedKey): Promise<boo
     // Asymmetric, HMAC and imported-material keys have no automatic rotation: a manifest mistake, not a fault.
     if (error instanceof AwsCallError && error.awsErrorCode === 'UnsupportedOperationException') {
       return `KMS does not rotate this key automatically (${error.message})`;
+    }
+    // Denied or refused: reported with the key's state; the policy and grants are still checked.
+    if (
+      error instanceof KmsAccessDeniedError ||
+      (error instanceof KeyUnavailableError && error.reason !== 'not-found')
+    ) {
+      return `the rotation status could not be read (${error.message})`;
     }
     throw error;
   }
@@ -103,14 +110,29 @@ export async function checkKeyState(ctx: CheckContext, entry: ManagedKey): Promi
   if (entry.state.rotation !== undefined) keyState.desiredRotation = entry.state.rotation;
   const details = problems.map((problem) => problem.line);
   const remediate = ctx.mode === 'remediate';
+  let failed = false;
   if (remediate) {
     for (const problem of problems) {
-      await problem.restore();
-      details.push(problem.restored);
+      try {
+        await problem.restore();
+        details.push(problem.restored);
+      } catch (error) {
+        // Denied or refused: what is wrong with the key is still reported, with what the guard could not do.
+        const refused =
+          error instanceof KmsAccessDeniedError ||
+          (error instanceof KeyUnavailableError && error.reason !== 'not-found');
+        if (!refused) throw error;
+        failed = true;
+        details.push(
+          `${problem.restored.split(':')[0]} failed: ${error.message}. The guard stopped restoring this key's state; a key administrator must.`,
+        );
+        ctx.log('error', 'key_state_restore_failed', { error: error.message });
+        break;
+      }
     }
-    if (ctx.description)
+    if (!failed && ctx.description)
       ctx.description = { ...ctx.description, state: entry.state.enabled ? 'Enabled' : 'Disabled' };
-    ctx.log('warn', 'key_state_restored', { state, restored: problems.length });
+    if (!failed) ctx.log('warn', 'key_state_restored', { state, restored: problems.length });
   } else {
     details.push(
       ctx.mode === 'dry-run'
@@ -121,12 +143,13 @@ export async function checkKeyState(ctx: CheckContext, entry: ManagedKey): Promi
   await publishFinding(ctx, {
     kind: 'key-state-changed',
     severity,
-    action: remediate ? 'remediated' : 'alerted',
+    action: failed ? 'failed' : remediate ? 'remediated' : 'alerted',
     title: title(ctx, 'key-state-changed', severity),
     details,
     keyState,
   });
-  return remediate || (state !== 'PendingDeletion' && state !== 'PendingReplicaDeletion');
+  const pending = (ctx.description?.state ?? state).startsWith('Pending');
+  return !pending;
 }
 
 /** ReplicateKey into a Region where no guard runs: critical, whatever the mode (a replica cannot be undone safely). */

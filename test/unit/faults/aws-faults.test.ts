@@ -7,7 +7,7 @@
  * The KMS and SNS rows run checkKey over the REAL adapters with aws-sdk-client-mock; the last blocks run
  * the real SDK retry middleware over a scripted HTTP handler (./sdk-wire.ts) to count attempts, the final one
  * for every call one check makes since issue 12 (DescribeKey, ListGrants, RevokeGrant, the key-state calls).
- * Rows a demanding user would not accept yet are `it.failing`, each naming its problem. The state table's
+ * Rows that were found as gaps name the guarantee they now hold (`problem`). The state table's
  * faults are in ledger-faults.test.ts (remediation ledger) and bindings-faults.test.ts (sticky bindings).
  */
 
@@ -498,7 +498,7 @@ describe('PolicyRejectedError is what a LimitExceededException on PutKeyPolicy b
 // ---------------------------------------------------------------------------------------------------------
 // The calls checkKey makes since issue 12 (DescribeKey first, key state, grants), each failing with each fault
 // through the REAL KMS client and its retry middleware, under checkKey: the attempts KMS saw and what the user
-// sees. Rows marked "problem" are what a demanding user expects and the guard does not do yet: it.failing.
+// sees. Rows marked "problem" name a gap this matrix found, now a guarantee.
 
 type CheckCall =
   | 'DescribeKey'
@@ -628,7 +628,7 @@ type Seen = [kind: string, severity: string, action: string];
 type Expected =
   | { thrown: typeof RetryableAwsError }
   | { findings: Seen[]; titleNames?: string }
-  /** What a demanding user expects and the guard does not do yet (the row is it.failing). */
+  /** What a demanding user expects, found missing by this matrix and now held. */
   | { demanded: Partial<Finding>[]; absent?: string[]; problem: string };
 
 interface CallRow {
@@ -639,13 +639,13 @@ interface CallRow {
 }
 
 const KEY_STATE_LOST =
-  'a failed restore of the key state publishes no key-state-changed finding: the user is told the call failed (guard-locked-out, or key-unavailable as if the key were gone or unreadable), not what is wrong with the key, and a scheduled deletion meeting KMSInvalidStateException drops from critical to a medium key-unavailable';
+  'a failed restore of the key state still publishes key-state-changed (action failed) with what is wrong with the key, at its own severity (a scheduled deletion stays critical)';
 const GRANT_LOST =
-  'a failed RevokeGrant publishes no grant-not-allowed finding: the user never learns which grant, to whom, for what (only the ledger has it)';
+  'a failed RevokeGrant still publishes grant-not-allowed (action failed): which grant, to whom, for what';
 const GRANT_GONE =
-  'NotFoundException on RevokeGrant (the grant was retired or revoked meanwhile) becomes key-unavailable "The key does not exist (any more)" for a key that exists, and the grant finding is lost';
+  'NotFoundException on RevokeGrant means the grant was retired or revoked meanwhile (the key was just listed): grant-not-allowed says so, never key-unavailable';
 const POLICY_HIDDEN =
-  'a denied or refused GetKeyRotationStatus ends the check before the key policy: drift that widens access is not reported, only the failed rotation read';
+  'a denied or refused GetKeyRotationStatus is reported with the key state, and the key policy is still checked: widening drift is reported';
 
 function expectedFor(call: CheckCall, fault: WireFault): Expected {
   if (TRANSIENT_WIRE.has(fault)) return { thrown: RetryableAwsError };
@@ -781,9 +781,8 @@ describe('the calls of one check (DescribeKey, grants, key state) x faults, thro
     },
   );
 
-  // Each of these names a problem (see `problem` in expectedFor) for the owner of src/guard to fix; until then
-  // the demanded behaviour does not hold, and it.failing keeps the suite green while documenting it.
-  it.failing.each(problems.map((row) => [row.call, row.fault, outcomeWords(row), row] as const))(
+  // Each of these was found by this matrix as a gap (see `problem` in expectedFor) and is now a guarantee.
+  it.each(problems.map((row) => [row.call, row.fault, outcomeWords(row), row] as const))(
     '%s answered with %s: %s',
     async (_call, _fault, _words, row) => {
       // Prepare + Act
