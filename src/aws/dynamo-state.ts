@@ -16,10 +16,12 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { buildSnsPublishInput } from '../alerts/sns-message';
 import { type Finding, findingSchema } from '../core/finding';
 import type { KeyLocation } from '../core/key-arn';
+import type { FoldClaim, FoldStore } from '../guard/folding';
 import { WRITE_INTENT_WINDOW_MS } from '../guard/memory-state';
 import type { FindingOutbox, WriteIntents } from '../guard/ports';
 import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './dynamo-ledger';
@@ -180,5 +182,57 @@ export class DynamoOutbox implements FindingOutbox {
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey !== undefined);
     return held.sort((a, b) => a.heldAt.localeCompare(b.heldAt)).map((item) => item.finding);
+  }
+}
+
+/**
+ * Fold windows of LOW findings (src/guard/folding.ts): `fold#<key ARN>#<kind>`, one item per key and kind,
+ * expiring two windows after it started.
+ */
+export class DynamoFoldStore implements FoldStore {
+  readonly #client: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient | DynamoDBDocumentClient,
+  ) {
+    this.#client = documentClient(client);
+  }
+
+  async claim(foldKey: string, at: Date, windowMs: number): Promise<FoldClaim> {
+    const key = { pk: `fold#${foldKey}`, sk: 'window' };
+    const output = await send(this.tableName, 'GetItem', () =>
+      this.#client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    const start = typeof output.Item?.windowStart === 'number' ? output.Item.windowStart : undefined;
+    const folded = typeof output.Item?.folded === 'number' ? output.Item.folded : 0;
+    if (start === undefined || at.getTime() - start >= windowMs) {
+      await send(this.tableName, 'PutItem', () =>
+        this.#client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...key,
+              kind: 'fold',
+              windowStart: at.getTime(),
+              folded: 0,
+              [STATE_TABLE_TTL_ATTRIBUTE]: Math.floor((at.getTime() + 2 * windowMs) / 1000),
+            },
+          }),
+        ),
+      );
+      return { publish: true, foldedBefore: start === undefined ? 0 : folded };
+    }
+    await send(this.tableName, 'UpdateItem', () =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'ADD folded :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      ),
+    );
+    return { publish: false, foldedBefore: 0 };
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, type KMSClient, KMSInvalidStateException } from '@aws-sdk/client-kms';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { WORLD_PLACEHOLDERS, worldClientConfig } from '../../../dev/world';
 import { createDriftHandler } from '../../../src/app/drift-handler';
@@ -147,6 +148,10 @@ export interface GuardOptions {
   bindings?: BindingStore;
   /** Regions where a guard runs (default: the world's Region). */
   guardedRegions?: string[];
+  /** The state table by name: bindings, write intents, the outbox and fold windows live there (default: memory). */
+  stateTable?: string;
+  /** Called with the guard's own SNS client before it is used (fault injection). */
+  configureSns?: (sns: SNSClient) => void;
 }
 
 export interface Guard {
@@ -173,7 +178,9 @@ export function buildGuard(options: GuardOptions): Guard {
     ...(options.wrapStore ? { wrapStore: options.wrapStore } : {}),
     ...(options.bindings ? { bindings: options.bindings } : {}),
     guardedRegions: options.guardedRegions ?? [config.region],
+    ...(options.stateTable ? { stateTable: options.stateTable } : {}),
   });
+  options.configureSns?.(guard.sns);
   const kmsCommands = recordCommands(guard.kms);
   options.configureKms?.(guard.kms);
   const handler = createDriftHandler(

@@ -1,0 +1,89 @@
+import type { Finding } from '../../../src/core/finding';
+import { FoldingPublisher, InMemoryFoldStore } from '../../../src/guard/folding';
+
+const HOUR = 60 * 60 * 1000;
+const T0 = new Date('2026-03-02T10:00:00Z');
+
+function finding(overrides: Partial<Finding> = {}): Finding {
+  return {
+    id: `e-${Math.random()}:k:unmanaged-key`,
+    kind: 'unmanaged-key',
+    severity: 'low',
+    title: '[LOW] Key not managed by the manifest: k',
+    keyArn: 'arn:aws:kms:us-west-2:111122223333:key/k',
+    keyId: 'k',
+    aliases: [],
+    region: 'us-west-2',
+    account: '111122223333',
+    mode: 'alert',
+    action: 'none',
+    trigger: 'event',
+    details: [],
+    time: T0.toISOString(),
+    ...overrides,
+  };
+}
+
+function setup() {
+  const published: Finding[] = [];
+  let now = T0;
+  const publisher = new FoldingPublisher(
+    { publish: async (item) => void published.push(item) },
+    new InMemoryFoldStore(),
+    () => now,
+    HOUR,
+  );
+  return { publisher, published, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+}
+
+describe('FoldingPublisher', () => {
+  it('publishes the first LOW finding of a key and kind, folds the repeats within the window, and counts them in the next one', async () => {
+    // Prepare
+    const { publisher, published, advance } = setup();
+
+    // Act
+    await publisher.publish(finding());
+    advance(10 * 60_000);
+    await publisher.publish(finding());
+    await publisher.publish(finding());
+    advance(HOUR);
+    await publisher.publish(finding());
+
+    // Assess
+    expect(published).toHaveLength(2);
+    expect(published[1]?.details.at(-1)).toBe(
+      '2 more unmanaged-key finding(s) of this key were folded into the previous one within 60 minutes.',
+    );
+  });
+
+  it.each([
+    ['a CRITICAL finding', { severity: 'critical' as const }],
+    ['a HIGH finding', { severity: 'high' as const }],
+    ['a MEDIUM finding', { severity: 'medium' as const }],
+    ['an account-level LOW finding (key *)', { keyId: '*' }],
+  ])('never folds %s', async (_what, overrides) => {
+    // Prepare
+    const { publisher, published } = setup();
+
+    // Act
+    for (let n = 0; n < 3; n += 1) await publisher.publish(finding(overrides));
+
+    // Assess
+    expect(published).toHaveLength(3);
+  });
+
+  it('folds per key and kind: another key or another kind is published', async () => {
+    // Prepare
+    const { publisher, published } = setup();
+
+    // Act
+    await publisher.publish(finding());
+    await publisher.publish(
+      finding({ keyArn: 'arn:aws:kms:us-west-2:111122223333:key/other', keyId: 'other' }),
+    );
+    await publisher.publish(finding({ kind: 'drift' }));
+
+    // Assess
+    expect(published).toHaveLength(3);
+  });
+});
