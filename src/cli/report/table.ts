@@ -27,6 +27,7 @@ const KIND_WORDS: Record<FindingKind, string> = {
   'remediation-failed': 'restore not confirmed',
   'lockout-risk': 'restore refused: lockout risk',
   'guard-disabled': 'drift rule missing or disabled',
+  'guard-degraded': 'guard partly blind or mute',
   'audit-summary': 'summary',
   'audit-incomplete': 'audit incomplete',
   'binding-changed': 'aliases/tags changed: binding enforced',

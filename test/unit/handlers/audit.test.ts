@@ -5,7 +5,11 @@
  */
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,6 +19,7 @@ import { buildGuard } from '../../../src/app/guard-deps';
 import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
 import { AuditIncompleteError } from '../../../src/guard/audit-keys';
 import { GuardConfigError } from '../../../src/guard/errors';
+import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import {
   awsError,
@@ -119,7 +124,14 @@ function setup(reportUnmanaged = false): Setup {
 beforeEach(() => {
   resetMocks();
   eventBridge.reset();
-  eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED' });
+  eventBridge
+    .on(DescribeRuleCommand)
+    .resolves({ State: 'ENABLED', EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN) });
+  eventBridge.on(ListTargetsByRuleCommand).resolves({
+    Targets: [
+      { Id: 'drift', Arn: 'arn:aws:lambda:us-west-2:111122223333:function:kms-policy-guard-dev-drift' },
+    ],
+  });
   kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
 });
 
