@@ -103,7 +103,14 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
       region: deps.region,
       timeLeftMs: () => context.getRemainingTimeInMillis(),
     });
-    if (deps.metrics) publishAuditMetrics(deps.metrics, report);
+    if (deps.metrics) {
+      try {
+        publishAuditMetrics(deps.metrics, report);
+      } catch (error) {
+        // A metrics bug must not hide the audit's outcome; the missing heartbeat then alarms.
+        logger.error('audit_metrics_failed', { error });
+      }
+    }
     if (!report.complete) {
       logger.error('audit_incomplete', {
         summary: report.summary,

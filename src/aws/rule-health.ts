@@ -71,22 +71,30 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
   }
 
   async checkHealth(): Promise<GuardHealth> {
+    const { auditRule } = this.options;
+    // The two rules are independent: ask about both at once.
+    const [drift, schedule] = await Promise.all([
+      this.driftRuleChecks(),
+      auditRule ? this.auditScheduleChecks(auditRule) : Promise.resolve([]),
+    ]);
+    return { driftRule: drift.driftRule, checks: [...drift.checks, ...schedule] };
+  }
+
+  private async driftRuleChecks(): Promise<GuardHealth> {
     const rule = await this.describeDriftRule();
     const driftRule: RuleHealth = {
       ruleName: this.ruleName,
       state: rule === undefined ? 'missing' : (rule.State ?? 'missing'),
     };
-    const checks: HealthCheck[] = [];
     // A missing rule is guard-disabled already: it has neither a pattern nor targets to check.
-    if (rule !== undefined) {
-      checks.push(this.patternCheck(rule.EventPattern));
-      checks.push(
-        await this.targetCheck('drift rule target', this.ruleName, this.options.driftFunctionArn, 'drift'),
-      );
-    }
-    const { auditRule } = this.options;
-    if (auditRule) checks.push(...(await this.auditScheduleChecks(auditRule)));
-    return { driftRule, checks };
+    if (rule === undefined) return { driftRule, checks: [] };
+    const target = await this.targetCheck(
+      'drift rule target',
+      this.ruleName,
+      this.options.driftFunctionArn,
+      'drift',
+    );
+    return { driftRule, checks: [this.patternCheck(rule.EventPattern), target] };
   }
 
   private async describeDriftRule(): Promise<DescribeRuleCommandOutput | undefined> {

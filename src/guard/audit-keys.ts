@@ -71,21 +71,23 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   const accountFindings: Finding[] = [];
   let awsManagedSkipped = 0;
 
-  // 1. The guard's own health: a blind real-time guard is the most urgent thing an audit can find.
+  // 1. The guard's own health: a blind real-time guard is the most urgent thing an audit can find. Its
+  // calls (other services than KMS) run while the keys are checked; the findings come first all the same.
   let health: RuleHealth | undefined;
   let guardChecks: HealthCheck[] | undefined;
   let healthError: string | undefined;
-  if (deps.health) {
+  const healthChecked = (async () => {
+    if (!deps.health) return;
     try {
       ({ driftRule: health, checks: guardChecks } = await deps.health.checkHealth());
       const gaps = healthGaps(guardChecks);
       if (gaps.length > 0) log('error', 'audit_guard_degraded', { gaps });
     } catch (error) {
       healthError = errorMessage(error);
-      problems.push(`the drift rule's health could not be checked: ${errorMessage(error)}`);
+      problems.unshift(`the drift rule's health could not be checked: ${errorMessage(error)}`);
       log('error', 'audit_health_check_failed', { error });
     }
-  }
+  })();
 
   // 2. Which keys, and where they live. One lookup cache for the whole run, primed with the listing.
   const hasTagMatcher = deps.manifest.keys.some((entry) => entry.match.tag !== undefined);
@@ -207,6 +209,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   }
 
   // 4. Account-level findings: guard health, incompleteness, and the summary, in that order.
+  await healthChecked;
   const durationMs = () => deps.clock.now().getTime() - started.getTime();
   const findingContext = {
     runId: options.runId,

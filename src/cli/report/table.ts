@@ -171,6 +171,9 @@ export function renderAuditTable(report: AuditReport, style: Style): string {
   } else if (report.healthError !== undefined) {
     lines.push(style.red(`Drift rule: not checked (${report.healthError})`));
   }
+  for (const gap of report.guardChecks?.filter((check) => !check.ok) ?? []) {
+    lines.push(style.red(`Guard degraded: ${gap.check}: ${gap.problem ?? 'failed'}`));
+  }
   for (const note of report.notes) lines.push(style.yellow(`Note: ${note}`));
   for (const problem of report.problems) lines.push(style.red(`Problem: ${problem}`));
   return `${lines.join('\n')}\n`;
