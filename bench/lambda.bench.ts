@@ -506,6 +506,11 @@ function environmentFor(
   }
   if (fn.name === 'audit') {
     environment.DRIFT_RULE_NAME = world.driftRuleName;
+    // The stack's !GetAtt / !Sub function ARNs, in the local world's account and Region. The world has
+    // neither the functions, the schedule nor a trail: the audit reports them as guard-degraded, and the
+    // bench counts the health checks' calls as the deployed audit makes them.
+    environment.DRIFT_FUNCTION_ARN = `arn:aws:lambda:${WORLD_REGION}:${MOTO_ACCOUNT_ID}:function:kms-policy-guard-${STAGE}-drift`;
+    environment.AUDIT_FUNCTION_ARN = `arn:aws:lambda:${WORLD_REGION}:${MOTO_ACCOUNT_ID}:function:kms-policy-guard-${STAGE}-audit`;
     environment.AUDIT_REPORT_UNMANAGED = 'false';
   }
   if (fn.name === 'notify-slack') {

@@ -140,11 +140,9 @@ export async function createDemoGuard(options: DemoGuardOptions): Promise<DemoGu
     { ...guard.deps, logger, region: clientConfig.region },
     { timeoutEarlyInMillis: 0 },
   );
-  const health = EventBridgeRuleHealth.create(
-    clientConfig,
-    options.driftRule.ruleName,
-    options.driftRule.busName,
-  );
+  const health = EventBridgeRuleHealth.create(clientConfig, options.driftRule.ruleName, {
+    eventBusName: options.driftRule.busName,
+  });
   return {
     drift: handler,
     bindings: guard.deps.bindings,

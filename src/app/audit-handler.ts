@@ -1,26 +1,32 @@
 /**
  * The audit function (docs/architecture.md#data-flow): an EventBridge schedule -> auditKeys over every key
  * the manifest manages (and, by default, every customer managed key it does not) -> one finding per
- * problem key, a guard-disabled finding when the drift rule is missing or disabled, and one
- * audit-summary finding. handlers/audit.ts only calls initAuditHandler.
+ * problem key, a guard-disabled finding when the drift rule is missing or disabled, a guard-degraded
+ * finding listing every other gap in the guard's health (./guard-health), and one audit-summary
+ * finding; then the run's metrics (./metrics: the AuditHeartbeat the heartbeat alarm waits for).
+ * handlers/audit.ts only calls initAuditHandler.
  *
  * An audit that could not check every key publishes what it could (the audit-incomplete finding names
- * the keys not checked) and then THROWS, so the failure shows in the function's Errors metric and alarm.
+ * the keys not checked), emits its metrics without a heartbeat, and then THROWS, so the failure shows
+ * in the function's Errors metric and alarm.
  *
- * Environment (src/app/config.ts): TOPIC_ARN, DRIFT_RULE_NAME (required), MANIFEST_PATH, STATE_TABLE,
- * AUDIT_CONCURRENCY (1..64, default 8), AUDIT_REPORT_UNMANAGED (default true), GUARD_ROLE_ARN.
+ * Environment (src/app/config.ts): TOPIC_ARN, DRIFT_RULE_NAME, DRIFT_FUNCTION_ARN, AUDIT_RULE_NAME
+ * (required), AUDIT_FUNCTION_ARN, FUNCTION_NAMES, MANIFEST_PATH, STATE_TABLE, AUDIT_CONCURRENCY (1..64,
+ * default 8), AUDIT_REPORT_UNMANAGED (default true), GUARD_ROLE_ARN.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
 import { guardRoleArn } from '../manifest';
 import { readAuditConfig } from './config';
 import { guardFromConfig } from './guard-deps';
+import { buildGuardHealth } from './guard-health';
+import { createGuardMetrics, publishAuditMetrics } from './metrics';
 
 export interface AuditHandlerDeps extends Omit<AuditDeps, 'logger'> {
   logger: Logger;
@@ -28,6 +34,8 @@ export interface AuditHandlerDeps extends Omit<AuditDeps, 'logger'> {
   concurrency: number;
   reportUnmanaged: boolean;
   guardRoleArn?: string;
+  /** Where the run's metrics go (EMF log lines); absent: none (tests that do not look at them). */
+  metrics?: Metrics;
 }
 
 export interface AuditHandlerOptions {
@@ -95,6 +103,14 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
       region: deps.region,
       timeLeftMs: () => context.getRemainingTimeInMillis(),
     });
+    if (deps.metrics) {
+      try {
+        publishAuditMetrics(deps.metrics, report);
+      } catch (error) {
+        // A metrics bug must not hide the audit's outcome; the missing heartbeat then alarms.
+        logger.error('audit_metrics_failed', { error });
+      }
+    }
     if (!report.complete) {
       logger.error('audit_incomplete', {
         summary: report.summary,
@@ -122,11 +138,15 @@ export function initAuditHandler(env: Readonly<Record<string, string | undefined
     concurrency: config.concurrency,
     reportUnmanaged: config.reportUnmanaged,
     driftRule: config.driftRuleName,
+    driftFunction: config.driftFunctionArn,
+    auditRule: config.auditRuleName,
+    functions: config.functionNames,
   });
   return createAuditHandler({
     ...guard.deps,
     logger,
-    health: EventBridgeRuleHealth.create({ region: config.region }, config.driftRuleName),
+    health: buildGuardHealth(config, { region: config.region }).probe,
+    metrics: createGuardMetrics(),
     region: config.region,
     concurrency: config.concurrency,
     reportUnmanaged: config.reportUnmanaged,

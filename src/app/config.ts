@@ -29,6 +29,20 @@ export interface GuardConfig {
 export interface AuditConfig extends GuardConfig {
   /** The EventBridge rule whose health every audit checks (DRIFT_RULE_NAME). */
   driftRuleName: string;
+  /** The drift function, which the drift rule must target (DRIFT_FUNCTION_ARN). */
+  driftFunctionArn: string;
+  /** The audit's EventBridge schedule rule (AUDIT_RULE_NAME). */
+  auditRuleName: string;
+  /**
+   * This function, which the schedule must target (AUDIT_FUNCTION_ARN; default: the drift function's
+   * ARN with this function's name, AWS_LAMBDA_FUNCTION_NAME).
+   */
+  auditFunctionArn: string;
+  /**
+   * Functions whose reserved concurrency must not be 0 (FUNCTION_NAMES, comma-separated; default: the
+   * drift and audit functions).
+   */
+  functionNames: string[];
   /** Keys checked at once (AUDIT_CONCURRENCY). */
   concurrency: number;
   /** Report keys no manifest entry matches (AUDIT_REPORT_UNMANAGED). */
@@ -75,13 +89,50 @@ const guardEnv = z.object({
     ),
 });
 
-const auditEnv = guardEnv.extend({
-  DRIFT_RULE_NAME: z
+/** A Lambda function ARN, unqualified (what a rule's target and GetAtt Arn are). */
+const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
+/** A function name as Lambda accepts it (the unqualified name, not an ARN). */
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function required(name: string, what: string) {
+  return z
     .string()
     .optional()
-    .refine((value) => value !== undefined && value !== '', {
-      error: 'DRIFT_RULE_NAME is not set (the drift rule to health-check)',
-    }),
+    .refine((value) => value !== undefined && value !== '', { error: `${name} is not set (${what})` });
+}
+
+function functionArn(name: string, what: string, optional = false) {
+  return z
+    .string()
+    .optional()
+    .refine(
+      (value) => (optional && (value === undefined || value === '')) || FUNCTION_ARN.test(value ?? ''),
+      {
+        error: (issue) =>
+          `${name} must be the ARN of ${what} (arn:aws:lambda:<region>:<account>:function:<name>), got ${JSON.stringify(issue.input ?? null)}`,
+      },
+    );
+}
+
+const auditEnv = guardEnv.extend({
+  DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
+  DRIFT_FUNCTION_ARN: functionArn('DRIFT_FUNCTION_ARN', 'the drift function the drift rule must target'),
+  AUDIT_RULE_NAME: required('AUDIT_RULE_NAME', "the audit's schedule rule to health-check"),
+  AUDIT_FUNCTION_ARN: functionArn('AUDIT_FUNCTION_ARN', 'the audit function the schedule must target', true),
+  AWS_LAMBDA_FUNCTION_NAME: optionalText,
+  FUNCTION_NAMES: z
+    .string()
+    .optional()
+    .refine(
+      (raw) =>
+        raw === undefined ||
+        raw.trim() === '' ||
+        raw.split(',').every((name) => FUNCTION_NAME.test(name.trim())),
+      {
+        error: (issue) =>
+          `FUNCTION_NAMES must be comma-separated Lambda function names, got ${JSON.stringify(issue.input)}`,
+      },
+    ),
   AUDIT_CONCURRENCY: z
     .string()
     .optional()
@@ -107,12 +158,29 @@ const auditEnv = guardEnv.extend({
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+function listOf(raw: string | undefined): string[] {
+  return [
+    ...new Set(
+      (raw ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    ),
+  ];
+}
+
 function regionsOf(raw: string | undefined, region: string): string[] {
-  const listed = (raw ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  return [...new Set(listed.length > 0 ? listed : [region])];
+  const listed = listOf(raw);
+  return listed.length > 0 ? listed : [region];
+}
+
+function functionNameOf(arn: string): string {
+  return arn.slice(arn.lastIndexOf(':') + 1);
+}
+
+/** The ARN of function `name` in the account and Region of `arn` (a function ARN). */
+function siblingFunctionArn(arn: string, name: string | undefined): string | undefined {
+  return name === undefined ? undefined : `${arn.slice(0, arn.lastIndexOf(':') + 1)}${name}`;
 }
 
 function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
@@ -148,9 +216,23 @@ export function readDriftConfig(env: Env): GuardConfig {
 export function readAuditConfig(env: Env): AuditConfig {
   const parsed = parseEnv(auditEnv, env);
   const concurrency = parsed.AUDIT_CONCURRENCY?.trim();
+  const driftFunctionArn = parsed.DRIFT_FUNCTION_ARN ?? '';
+  const auditFunctionArn =
+    parsed.AUDIT_FUNCTION_ARN ?? siblingFunctionArn(driftFunctionArn, parsed.AWS_LAMBDA_FUNCTION_NAME);
+  if (auditFunctionArn === undefined) {
+    throw new GuardConfigError(
+      'AUDIT_FUNCTION_ARN is not set, and AWS_LAMBDA_FUNCTION_NAME neither (the audit function the schedule must target)',
+    );
+  }
+  const names = listOf(parsed.FUNCTION_NAMES);
   return {
     ...guardConfigOf(parsed),
     driftRuleName: parsed.DRIFT_RULE_NAME ?? '',
+    driftFunctionArn,
+    auditRuleName: parsed.AUDIT_RULE_NAME ?? '',
+    auditFunctionArn,
+    functionNames:
+      names.length > 0 ? names : [functionNameOf(driftFunctionArn), functionNameOf(auditFunctionArn)],
     concurrency: concurrency ? Number(concurrency) : DEFAULT_AUDIT_CONCURRENCY,
     reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
   };

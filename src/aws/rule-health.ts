@@ -1,22 +1,61 @@
-/** EventBridge DescribeRule adapter: is the guard's drift rule there and enabled? */
-import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { GuardHealthProbe, RuleHealth } from '../guard/health';
+/**
+ * The EventBridge share of the guard's health (docs/architecture.md#guard-health): is the drift rule
+ * there and enabled (DescribeRule: `guard-disabled` otherwise), is its pattern the guard's
+ * (KMS_POLICY_CHANGE_EVENT_PATTERN, compared semantically) and does it target the drift function
+ * (ListTargetsByRule); is the audit's schedule rule enabled and targeting the audit function.
+ *
+ * Calls per audit: DescribeRule and ListTargetsByRule once per rule (ListTargetsByRule pages past 100
+ * targets). Only the drift rule's DescribeRule throws; every other failed call is a failed check.
+ */
+import {
+  DescribeRuleCommand,
+  type DescribeRuleCommandOutput,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
+import { eventPatternDifferences } from '../guard/event-pattern';
+import {
+  type GuardHealth,
+  type GuardHealthProbe,
+  type HealthCheck,
+  type RuleHealth,
+  uncheckable,
+} from '../guard/health';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 import { sdkErrorShape, toAwsError } from './errors';
 
+export interface EventBridgeHealthOptions {
+  /** The bus of both rules (default: `default`). */
+  eventBusName?: string;
+  /** The drift function's ARN, which the drift rule must target. Absent (the CLI): any target will do. */
+  driftFunctionArn?: string;
+  /** The audit's schedule rule and the function it must target. Absent (the CLI): not checked. */
+  auditRule?: { name: string; functionArn: string };
+}
+
+const REDEPLOY = 'Redeploy the stack (serverless deploy), which restores it';
+
 export class EventBridgeRuleHealth implements GuardHealthProbe {
+  private readonly eventBusName: string;
+
   constructor(
     private readonly client: EventBridgeClient,
     private readonly ruleName: string,
-    private readonly eventBusName = 'default',
-  ) {}
+    private readonly options: EventBridgeHealthOptions = {},
+  ) {
+    this.eventBusName = options.eventBusName ?? 'default';
+  }
 
   /** A probe with its own EventBridge client (one per container). */
-  static create(settings: AwsClientSettings, ruleName: string, eventBusName?: string): EventBridgeRuleHealth {
+  static create(
+    settings: AwsClientSettings,
+    ruleName: string,
+    options: EventBridgeHealthOptions = {},
+  ): EventBridgeRuleHealth {
     return new EventBridgeRuleHealth(
       new EventBridgeClient({ ...AWS_RETRY_CONFIG, ...settings }),
       ruleName,
-      eventBusName,
+      options,
     );
   }
 
@@ -25,17 +64,142 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     this.client.destroy();
   }
 
+  /** The drift rule's state only (DescribeRule); throws a typed error when it cannot be described. */
   async driftRuleHealth(): Promise<RuleHealth> {
+    const rule = await this.describeDriftRule();
+    return { ruleName: this.ruleName, state: rule === undefined ? 'missing' : (rule.State ?? 'missing') };
+  }
+
+  async checkHealth(): Promise<GuardHealth> {
+    const { auditRule } = this.options;
+    // The two rules are independent: ask about both at once.
+    const [drift, schedule] = await Promise.all([
+      this.driftRuleChecks(),
+      auditRule ? this.auditScheduleChecks(auditRule) : Promise.resolve([]),
+    ]);
+    return { driftRule: drift.driftRule, checks: [...drift.checks, ...schedule] };
+  }
+
+  private async driftRuleChecks(): Promise<GuardHealth> {
+    const rule = await this.describeDriftRule();
+    const driftRule: RuleHealth = {
+      ruleName: this.ruleName,
+      state: rule === undefined ? 'missing' : (rule.State ?? 'missing'),
+    };
+    // A missing rule is guard-disabled already: it has neither a pattern nor targets to check.
+    if (rule === undefined) return { driftRule, checks: [] };
+    const target = await this.targetCheck(
+      'drift rule target',
+      this.ruleName,
+      this.options.driftFunctionArn,
+      'drift',
+    );
+    return { driftRule, checks: [this.patternCheck(rule.EventPattern), target] };
+  }
+
+  private async describeDriftRule(): Promise<DescribeRuleCommandOutput | undefined> {
     try {
-      const rule = await this.client.send(
-        new DescribeRuleCommand({ Name: this.ruleName, EventBusName: this.eventBusName }),
-      );
-      return { ruleName: this.ruleName, state: rule.State ?? 'missing' };
+      return await this.describe(this.ruleName);
     } catch (error) {
-      if (sdkErrorShape(error).name === 'ResourceNotFoundException') {
-        return { ruleName: this.ruleName, state: 'missing' };
-      }
+      if (sdkErrorShape(error).name === 'ResourceNotFoundException') return undefined;
       throw toAwsError(error, 'DescribeRule');
     }
+  }
+
+  private describe(name: string): Promise<DescribeRuleCommandOutput> {
+    return this.client.send(new DescribeRuleCommand({ Name: name, EventBusName: this.eventBusName }));
+  }
+
+  private patternCheck(pattern: string | undefined): HealthCheck {
+    const check = 'drift rule pattern';
+    const differences = eventPatternDifferences(pattern);
+    if (differences.length === 0) return { check, ok: true };
+    return {
+      check,
+      ok: false,
+      problem: `the event pattern of rule ${this.ruleName} is not the guard's, so KMS changes it does not match never reach the drift function: ${differences.join('; ')}`,
+      fix: `${REDEPLOY} (KMS_POLICY_CHANGE_EVENT_PATTERN), then find who called events:PutRule on ${this.ruleName} in CloudTrail.`,
+    };
+  }
+
+  /** Every target ARN of a rule (ListTargetsByRule, all pages). */
+  private async targetArns(ruleName: string): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListTargetsByRuleCommand({
+          Rule: ruleName,
+          EventBusName: this.eventBusName,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+      );
+      for (const target of page.Targets ?? []) if (target.Arn) arns.push(target.Arn);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return arns;
+  }
+
+  private async targetCheck(
+    check: string,
+    ruleName: string,
+    functionArn: string | undefined,
+    what: 'drift' | 'audit',
+  ): Promise<HealthCheck> {
+    let arns: string[];
+    try {
+      arns = await this.targetArns(ruleName);
+    } catch (error) {
+      return uncheckable(check, toAwsError(error, 'ListTargetsByRule'));
+    }
+    const ok = functionArn === undefined ? arns.length > 0 : arns.includes(functionArn);
+    if (ok) return { check, ok: true };
+    const wanted = functionArn === undefined ? `any target` : `the ${what} function ${functionArn}`;
+    const has = arns.length === 0 ? 'it has no target' : `its targets are ${arns.join(', ')}`;
+    return {
+      check,
+      ok: false,
+      problem: `rule ${ruleName} does not deliver to ${wanted}: ${has}`,
+      fix: `${REDEPLOY}, then find who called events:RemoveTargets or events:PutTargets on ${ruleName} in CloudTrail.`,
+    };
+  }
+
+  private async auditScheduleChecks(auditRule: {
+    name: string;
+    functionArn: string;
+  }): Promise<HealthCheck[]> {
+    const check = 'audit schedule';
+    let rule: DescribeRuleCommandOutput;
+    try {
+      rule = await this.describe(auditRule.name);
+    } catch (error) {
+      if (sdkErrorShape(error).name === 'ResourceNotFoundException') {
+        return [
+          {
+            check,
+            ok: false,
+            problem: `the audit's schedule rule ${auditRule.name} does not exist: no audit runs after this one`,
+            fix: `${REDEPLOY}.`,
+          },
+        ];
+      }
+      return [uncheckable(check, toAwsError(error, 'DescribeRule'))];
+    }
+    const scheduled: HealthCheck =
+      rule.State === 'ENABLED'
+        ? { check, ok: true }
+        : {
+            check,
+            ok: false,
+            problem: `the audit's schedule rule ${auditRule.name} is ${rule.State ?? 'in no state'}: no audit runs after this one`,
+            fix: `Enable it again: aws events enable-rule --name ${auditRule.name}`,
+          };
+    const target = await this.targetCheck(
+      'audit schedule target',
+      auditRule.name,
+      auditRule.functionArn,
+      'audit',
+    );
+    return [scheduled, target];
   }
 }

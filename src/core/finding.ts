@@ -33,6 +33,7 @@ export const FINDING_KINDS = [
   'remediation-failed', // PutKeyPolicy succeeded but the live policy never became stable and equivalent
   'lockout-risk', // desired policy would lock out the guard or every administrator
   'guard-disabled', // the drift rule is missing or disabled (audit health check)
+  'guard-degraded', // the guard runs but is partly blind or mute: pattern, targets, schedule, concurrency, trail, subscribers
   'binding-changed', // a bound key's aliases or tags no longer select its entry: the recorded binding is enforced
   'grant-not-allowed', // a grant the manifest does not allow (revoked in remediate mode)
   'key-state-changed', // deletion scheduled, key disabled, or rotation changed against the manifest

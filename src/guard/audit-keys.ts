@@ -1,9 +1,10 @@
 /**
  * auditKeys: the scheduled audit and `kms-guard audit` (docs/architecture.md#data-flow). Checks every key
  * the manifest manages, optionally reports customer managed keys no entry matches, and checks the guard's
- * own health (its drift rule). Each key goes through checkKey, so the audit decides nothing checkKey
- * does not; this module only finds the keys (./audit/inventory), bounds the concurrency and accounts
- * for every key (./audit/report, ./audit/account-findings).
+ * own health (its drift rule, and what feeds, runs and hears it: ./health). Each key goes through
+ * checkKey, so the audit decides nothing checkKey does not; this module only finds the keys
+ * (./audit/inventory), bounds the concurrency and accounts for every key (./audit/report,
+ * ./audit/account-findings).
  *
  * AWS calls per run: one paginated ListAliases; one paginated ListKeys only when unmanaged keys are
  * reported or an entry matches by tag; ListResourceTags once per listed key only when an entry matches
@@ -17,7 +18,12 @@
 import type { Finding } from '../core/finding';
 import { describeMatcher } from '../manifest';
 import type { LoadedManifest } from '../manifest/types';
-import { reportGuardHealth, reportIncomplete, reportSummary } from './audit/account-findings';
+import {
+  reportGuardDegraded,
+  reportGuardHealth,
+  reportIncomplete,
+  reportSummary,
+} from './audit/account-findings';
 import { aliasesByKey, type Candidate, candidateArn, takeInventory } from './audit/inventory';
 import {
   type AuditedKey,
@@ -33,13 +39,13 @@ import {
 import { CachingKeyStore } from './caching-store';
 import { type CheckKeyDeps, type CheckKeyRequest, checkKey } from './check-key';
 import { runPool } from './concurrency';
-import type { GuardHealthProbe, RuleHealth } from './health';
+import { type GuardHealthProbe, type HealthCheck, healthGaps, type RuleHealth } from './health';
 import { deliverHeld } from './outbox';
 
 export * from './audit/report';
 
 export interface AuditDeps extends CheckKeyDeps {
-  /** DescribeRule on the drift rule; absent: no health check (the CLI without --drift-rule). */
+  /** The guard's own health (drift rule, schedule, concurrency, trail, subscribers); absent: not checked. */
   health?: GuardHealthProbe;
 }
 
@@ -66,18 +72,23 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   const accountFindings: Finding[] = [];
   let awsManagedSkipped = 0;
 
-  // 1. The guard's own health: a blind real-time guard is the most urgent thing an audit can find.
+  // 1. The guard's own health: a blind real-time guard is the most urgent thing an audit can find. Its
+  // calls (other services than KMS) run while the keys are checked; the findings come first all the same.
   let health: RuleHealth | undefined;
+  let guardChecks: HealthCheck[] | undefined;
   let healthError: string | undefined;
-  if (deps.health) {
+  const healthChecked = (async () => {
+    if (!deps.health) return;
     try {
-      health = await deps.health.driftRuleHealth();
+      ({ driftRule: health, checks: guardChecks } = await deps.health.checkHealth());
+      const gaps = healthGaps(guardChecks);
+      if (gaps.length > 0) log('error', 'audit_guard_degraded', { gaps });
     } catch (error) {
       healthError = errorMessage(error);
-      problems.push(`the drift rule's health could not be checked: ${errorMessage(error)}`);
+      problems.unshift(`the drift rule's health could not be checked: ${errorMessage(error)}`);
       log('error', 'audit_health_check_failed', { error });
     }
-  }
+  })();
 
   // 2. Which keys, and where they live. One lookup cache for the whole run, primed with the listing.
   const hasTagMatcher = deps.manifest.keys.some((entry) => entry.match.tag !== undefined);
@@ -205,6 +216,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   }
 
   // 4. Account-level findings: guard health, incompleteness, and the summary, in that order.
+  await healthChecked;
   const durationMs = () => deps.clock.now().getTime() - started.getTime();
   const findingContext = {
     runId: options.runId,
@@ -223,6 +235,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     log,
   };
   await reportGuardHealth(findingContext, health);
+  if (guardChecks) await reportGuardDegraded(findingContext, guardChecks);
   await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
   const summary = summarize(keys, notChecked.length);
   await reportSummary(findingContext, {
@@ -232,6 +245,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     notes,
     notChecked,
     ...(health ? { health } : {}),
+    ...(guardChecks ? { guardChecks } : {}),
     ...(healthError !== undefined ? { healthError } : {}),
   });
 
@@ -253,6 +267,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     findings: [...keyFindings, ...accountFindings],
   };
   if (health) report.health = health;
+  if (guardChecks) report.guardChecks = guardChecks;
   if (healthError !== undefined) report.healthError = healthError;
   if (here) report.location = here;
   log(report.complete ? 'info' : 'error', 'audit_finished', {

@@ -1,18 +1,94 @@
 /**
- * The guard's own health, checked by every audit: a drift rule that is missing or disabled means
- * the real-time guard is blind, which is a critical finding (docs/architecture.md#data-flow).
+ * The guard's own health, checked by every audit (docs/architecture.md#guard-health). Two outcomes:
+ * - the drift rule is missing or disabled: the real-time guard is blind, a critical `guard-disabled`;
+ * - anything else that feeds, runs or hears the guard has a gap (the rule's pattern or targets, the
+ *   audit schedule, the functions' reserved concurrency, the CloudTrail trail, the topic's subscribers):
+ *   one critical `guard-degraded` finding listing every failed check, what is wrong and how to fix it.
+ *
+ * The audit asks one GuardHealthProbe; the app composes it from one adapter per service
+ * (combineHealthProbes). A check whose AWS call fails is a failed check ("could not be checked: …"),
+ * never a silent pass; only the drift rule's own DescribeRule throws (the audit is then incomplete).
  */
+import { GuardError } from './errors';
+
 export interface RuleHealth {
   ruleName: string;
   /** `missing` when DescribeRule answers ResourceNotFoundException. */
   state: 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' | 'missing' | string;
 }
 
+/** One thing the audit checked about the guard itself. */
+export interface HealthCheck {
+  /** What was checked, short and stable: `drift rule pattern`, `CloudTrail trail`, `reserved concurrency of x`. */
+  check: string;
+  ok: boolean;
+  /** What is wrong (failed checks only), naming the resource. */
+  problem?: string;
+  /** How to fix it: a command or the step to take. */
+  fix?: string;
+}
+
+export interface GuardHealth {
+  /** The drift rule's state: `guard-disabled` unless delivering. */
+  driftRule: RuleHealth;
+  /** Every other check, in a stable order; the failed ones make the `guard-degraded` finding. */
+  checks: HealthCheck[];
+}
+
 export interface GuardHealthProbe {
-  driftRuleHealth(): Promise<RuleHealth>;
+  /** Throws only when the drift rule itself could not be described; every other failure is a failed check. */
+  checkHealth(): Promise<GuardHealth>;
+}
+
+/** One service's share of the checks (CloudTrail, Lambda, SNS). Never throws for an AWS failure. */
+export interface HealthCheckSource {
+  /** What the source checks, for a check that failed unexpectedly: `CloudTrail trail`. */
+  readonly name: string;
+  checks(): Promise<HealthCheck[]>;
 }
 
 /** A rule state in which EventBridge delivers the CloudTrail events to the guard. */
 export function isRuleDelivering(health: RuleHealth): boolean {
   return health.state === 'ENABLED' || health.state === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = error instanceof GuardError ? error.awsErrorCode : undefined;
+  return code !== undefined && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+}
+
+/** A failed check for a call that did not answer: the gap is that nobody knows. */
+export function uncheckable(check: string, error: unknown, fix?: string): HealthCheck {
+  const failed: HealthCheck = { check, ok: false, problem: `could not be checked: ${messageOf(error)}` };
+  failed.fix =
+    fix ??
+    "Give the guard role the read-only permission serverless.yml grants for this check (redeploy the stack), or wait out AWS's throttling; the next audit checks again.";
+  return failed;
+}
+
+/** The failed checks, in order. */
+export function healthGaps(checks: readonly HealthCheck[]): HealthCheck[] {
+  return checks.filter((check) => !check.ok);
+}
+
+/**
+ * One probe from the drift rule's probe and the other sources, all asked at once. A source that throws
+ * after all becomes one failed check under its name: the audit never loses a gap to an exception.
+ */
+export function combineHealthProbes(
+  primary: GuardHealthProbe,
+  sources: readonly HealthCheckSource[],
+): GuardHealthProbe {
+  return {
+    async checkHealth(): Promise<GuardHealth> {
+      const [health, ...others] = await Promise.all([
+        primary.checkHealth(),
+        ...sources.map((source) =>
+          source.checks().catch((error: unknown): HealthCheck[] => [uncheckable(source.name, error)]),
+        ),
+      ]);
+      return { driftRule: health.driftRule, checks: [...health.checks, ...others.flat()] };
+    },
+  };
 }

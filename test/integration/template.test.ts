@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { findOnPath } from '../../dev/moto-server';
+import { GUARD_METRICS } from '../../src/app/metrics';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
 import { GUARD_KMS_ACTIONS, GUARD_KMS_UNSCOPED_ACTIONS } from '../../src/guard/permissions';
 import { guardRoleArn, loadManifest } from '../../src/manifest';
@@ -164,6 +165,15 @@ function driftRule(template: Template): Resource {
   return rule;
 }
 
+/** The EventBridge rule that runs the audit (the one with a schedule). */
+function scheduleRule(template: Template): Resource {
+  const [, rule] = single(
+    resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression),
+    'schedule rule',
+  );
+  return rule;
+}
+
 const GUARD_ROLE = 'IamRoleLambdaExecution';
 const SLACK_ROLE = 'SlackNotifierRole';
 const FUNCTIONS = {
@@ -264,14 +274,19 @@ describe('serverless package (offline)', () => {
       expect(roleStatements(template, GUARD_ROLE)).toContain(single(writers, 'PutKeyPolicy statement'));
     });
 
-    it('allows Resource "*" only for kms:ListKeys and kms:ListAliases', () => {
+    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases and cloudtrail:DescribeTrails', () => {
       // Act
       const unscoped = iamStatements(template).filter((statement) =>
         JSON.stringify(statement.Resource).match(/^"\*"$|^\[.*"\*".*\]$/),
       );
 
       // Assess
-      expect(unscoped.flatMap(actionsOf).sort()).toEqual(['kms:ListAliases', 'kms:ListKeys']);
+      // IAM supports no resource for these three; each only lists names and settings.
+      expect(unscoped.flatMap(actionsOf).sort()).toEqual([
+        'cloudtrail:DescribeTrails',
+        'kms:ListAliases',
+        'kms:ListKeys',
+      ]);
     });
 
     it('lets the Slack role use KMS only to decrypt the webhook parameter through SSM, and touch no key policy', () => {
@@ -381,21 +396,60 @@ describe('serverless package (offline)', () => {
       });
     });
 
-    it('grants events:DescribeRule on the drift rule only, and no other EventBridge action', () => {
+    it('grants events:DescribeRule and ListTargetsByRule on the drift and audit rules only, and no other EventBridge action', () => {
       // Prepare
-      const ruleName = driftRule(template).Properties.Name;
+      const ruleArn = (name: Json | undefined) => ({
+        'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${String(name)}`,
+      });
 
       // Act
       const events = withActionPrefix(iamStatements(template), 'events:');
 
       // Assess
-      expect(events.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+      expect(events.map((statement) => [[...actionsOf(statement)].sort(), statement.Resource])).toEqual([
         [
-          ['events:DescribeRule'],
-          { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${ruleName}` },
+          ['events:DescribeRule', 'events:ListTargetsByRule'],
+          [ruleArn(driftRule(template).Properties.Name), ruleArn(scheduleRule(template).Properties.Name)],
         ],
       ]);
       expect(roleStatements(template, GUARD_ROLE)).toContain(single(events, 'events statement'));
+    });
+
+    it('grants lambda:GetFunctionConcurrency on the guard’s three functions only, and no other Lambda action', () => {
+      // Prepare
+      const functionArns = Object.values(FUNCTIONS).map((id) => ({
+        'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${String(resource(template, id).Properties.FunctionName)}`,
+      }));
+
+      // Act
+      const lambda = withActionPrefix(iamStatements(template), 'lambda:');
+
+      // Assess
+      expect(lambda.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+        [['lambda:GetFunctionConcurrency'], functionArns],
+      ]);
+      expect(roleStatements(template, GUARD_ROLE)).toContain(single(lambda, 'lambda statement'));
+    });
+
+    it('grants only the CloudTrail reads the trail check needs: DescribeTrails (no resource type), status and selectors of trails', () => {
+      // Act
+      const cloudTrail = withActionPrefix(iamStatements(template), 'cloudtrail:').map((statement) => [
+        [...actionsOf(statement)].sort(),
+        statement.Resource,
+      ]);
+
+      // Assess
+      expect(cloudTrail).toEqual([
+        [['cloudtrail:DescribeTrails'], '*'],
+        [
+          ['cloudtrail:GetEventSelectors', 'cloudtrail:GetTrailStatus'],
+          // Any Region (a multi-Region trail lives in its home Region), any account (organization trails).
+          { 'Fn::Sub': 'arn:${AWS::Partition}:cloudtrail:*:*:trail/*' },
+        ],
+      ]);
+      for (const statement of withActionPrefix(iamStatements(template), 'cloudtrail:')) {
+        expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
+      }
     });
 
     it('publishes only to the findings topic and sends only to the dead-letter queue', () => {
@@ -409,8 +463,10 @@ describe('serverless package (offline)', () => {
       // Assess
       expect(sns.map((s) => [actionsOf(s), s.Resource])).toEqual([
         [['sns:Publish'], { Ref: 'FindingsTopic' }],
+        // The subscriptions check (src/aws/topic-health.ts): read-only, the same topic.
+        [['sns:ListSubscriptionsByTopic'], { Ref: 'FindingsTopic' }],
       ]);
-      expect(roleStatements(template, GUARD_ROLE)).toContain(single(sns, 'sns statement'));
+      for (const statement of sns) expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
       expect(sqs.length).toBeGreaterThan(0);
       for (const statement of sqs) {
         expect([actionsOf(statement), statement.Resource]).toEqual([['sqs:SendMessage'], DEAD_LETTER_QUEUE]);
@@ -424,7 +480,17 @@ describe('serverless package (offline)', () => {
       );
 
       // Assess
-      expect([...services].sort()).toEqual(['dynamodb', 'events', 'kms', 'logs', 'sns', 'sqs', 'ssm']);
+      expect([...services].sort()).toEqual([
+        'cloudtrail',
+        'dynamodb',
+        'events',
+        'kms',
+        'lambda',
+        'logs',
+        'sns',
+        'sqs',
+        'ssm',
+      ]);
     });
   });
 
@@ -647,9 +713,52 @@ describe('serverless package (offline)', () => {
       STATE_TABLE: { Ref: 'StateTable' },
       GUARDED_REGIONS: '',
       DRIFT_RULE_NAME: driftRule(template).Properties.Name,
+      DRIFT_FUNCTION_ARN: { 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] },
+      AUDIT_RULE_NAME: schedule.Properties.Name,
+      AUDIT_FUNCTION_ARN: {
+        'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${String(audit.FunctionName)}`,
+      },
+      FUNCTION_NAMES: Object.values(FUNCTIONS)
+        .map((id) => resource(template, id).Properties.FunctionName)
+        .join(','),
       AUDIT_CONCURRENCY: '8',
       AUDIT_REPORT_UNMANAGED: 'true',
     });
+  });
+
+  it('alarms when audits stop: no AuditHeartbeat in a period of at least the audit rate is breaching', () => {
+    // Prepare
+    const schedule = scheduleRule(template);
+    const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(
+      String(schedule.Properties.ScheduleExpression),
+    );
+    const unit = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 } as const;
+    const rateSeconds = Number(rate?.[1]) * unit[(rate?.[2] ?? 'day') as keyof typeof unit];
+
+    // Act
+    const alarm = resource(template, 'AuditHeartbeatAlarm').Properties;
+
+    // Assess
+    expect(alarm).toEqual({
+      AlarmName: 'kms-policy-guard-dev-audit-heartbeat',
+      AlarmDescription: expect.stringContaining('No complete KMS policy audit'),
+      // The names the audit emits (src/app/metrics.ts), and the one dimension Powertools puts on them.
+      Namespace: GUARD_METRICS.namespace,
+      MetricName: GUARD_METRICS.auditHeartbeat,
+      Dimensions: [{ Name: GUARD_METRICS.dimensions.service, Value: GUARD_METRICS.service }],
+      Statistic: 'Sum',
+      Period: 3600,
+      // One empty period alarms: a missed run alarms within two schedule periods of the last complete audit.
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: 'FindingsTopic' }],
+      OKActions: [{ Ref: 'FindingsTopic' }],
+    });
+    expect(rateSeconds).toBe(3600);
+    expect(alarm.Period).toBeGreaterThanOrEqual(rateSeconds);
   });
 
   it('subscribes notify-slack to the findings topic', () => {
@@ -743,7 +852,7 @@ describe('serverless package (offline)', () => {
   }, 120_000);
 
   it(
-    'follows --region and the params (alertEmail, slackWebhookParam, auditRate, auditConcurrency) when given',
+    'follows --region and the params (alertEmail, slackWebhookParam, auditRate, auditConcurrency, auditHeartbeatPeriod) when given',
     async () => {
       // Act
       const { dir, template: regional } = await packageService([
@@ -753,6 +862,7 @@ describe('serverless package (offline)', () => {
         '--param=slackWebhookParam=/team-a/slack/kms-guard',
         '--param=auditRate=rate(30 minutes)',
         '--param=auditConcurrency=4',
+        '--param=auditHeartbeatPeriod=7200',
       ]);
       rmSync(dir, { recursive: true, force: true });
 
@@ -768,6 +878,12 @@ describe('serverless package (offline)', () => {
       );
       expect(schedule.Properties.ScheduleExpression).toBe('rate(30 minutes)');
       expect(environmentOf(regional, FUNCTIONS.audit).AUDIT_CONCURRENCY).toBe('4');
+      // A --param arrives as a string; CloudFormation (and cfn-lint) take "7200" for an integer.
+      expect(Number(resource(regional, 'AuditHeartbeatAlarm').Properties.Period)).toBe(7200);
+      expect(environmentOf(regional, FUNCTIONS.audit).AUDIT_FUNCTION_ARN).toEqual({
+        'Fn::Sub':
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:kms-policy-guard-dev-audit',
+      });
       expect(existsSync(dir)).toBe(false);
     },
     PACKAGE_TIMEOUT_MS,

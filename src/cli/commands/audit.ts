@@ -5,8 +5,9 @@
  *
  * Read-only: keys in remediate mode are checked as dry-run (`kms-guard apply --key … --yes` writes).
  *
- * Exit: 0 every checked key in sync (unmanaged keys are listed, not a failure), 1 drift, a failed key
- * or a disabled drift rule, 2 usage error, invalid manifest, or an AWS error that left keys unchecked.
+ * Exit: 0 every checked key in sync (unmanaged keys are listed, not a failure), 1 drift, a failed key,
+ * a disabled drift rule or a degraded one (--drift-rule: its pattern, no target), 2 usage error,
+ * invalid manifest, or an AWS error that left keys unchecked.
  */
 import { type Command, Option } from 'commander';
 import packageJson from '../../../package.json';
@@ -42,8 +43,10 @@ interface AuditCliOptions extends CommonCliOptions {
 
 function exitCodeOf(report: AuditReport): number {
   if (!report.complete) return EXIT_USAGE;
-  const guardDisabled = report.findings.some((finding) => finding.kind === 'guard-disabled');
-  return report.summary.drift > 0 || report.summary.failed > 0 || guardDisabled ? EXIT_FINDINGS : EXIT_OK;
+  const guardUnwell = report.findings.some(
+    (finding) => finding.kind === 'guard-disabled' || finding.kind === 'guard-degraded',
+  );
+  return report.summary.drift > 0 || report.summary.failed > 0 || guardUnwell ? EXIT_FINDINGS : EXIT_OK;
 }
 
 export function registerAuditCommand(program: Command, { io, rawStderr, setExitCode }: CommandContext): void {
@@ -60,7 +63,10 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
         .default('table'),
     )
     .option('--no-unmanaged', 'do not list all keys to report the ones the manifest does not manage')
-    .option('--drift-rule <name>', "also check that the guard's EventBridge drift rule exists and is enabled")
+    .option(
+      '--drift-rule <name>',
+      "also check that the guard's EventBridge drift rule exists, is enabled, has the guard's pattern and a target",
+    )
     .option('--publish', 'also publish every finding to --topic-arn (default: print only)')
     .option('--topic-arn <arn>', 'the SNS topic for --publish')
     .action(async (options: AuditCliOptions) => {

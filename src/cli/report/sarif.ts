@@ -72,6 +72,8 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'remediation-failed': 'Remediation did not take effect',
   'lockout-risk': 'Desired policy would lock out the guard or every administrator',
   'guard-disabled': 'Drift rule missing or disabled: the real-time guard is blind',
+  'guard-degraded':
+    'Guard degraded: its rule pattern, targets, schedule, concurrency, CloudTrail trail or subscribers have a gap',
   'audit-summary': 'Audit summary',
   'audit-incomplete': 'Audit incomplete: some keys were not checked',
   'binding-changed':

@@ -27,6 +27,7 @@ const KIND_WORDS: Record<FindingKind, string> = {
   'remediation-failed': 'restore not confirmed',
   'lockout-risk': 'restore refused: lockout risk',
   'guard-disabled': 'drift rule missing or disabled',
+  'guard-degraded': 'guard partly blind or mute',
   'audit-summary': 'summary',
   'audit-incomplete': 'audit incomplete',
   'binding-changed': 'aliases/tags changed: binding enforced',
@@ -170,6 +171,9 @@ export function renderAuditTable(report: AuditReport, style: Style): string {
     lines.push(delivering ? text : style.red(`${text} — the real-time guard is blind`));
   } else if (report.healthError !== undefined) {
     lines.push(style.red(`Drift rule: not checked (${report.healthError})`));
+  }
+  for (const gap of report.guardChecks?.filter((check) => !check.ok) ?? []) {
+    lines.push(style.red(`Guard degraded: ${gap.check}: ${gap.problem ?? 'failed'}`));
   }
   for (const note of report.notes) lines.push(style.yellow(`Note: ${note}`));
   for (const problem of report.problems) lines.push(style.red(`Problem: ${problem}`));

@@ -1,12 +1,13 @@
 /**
  * The audit's account-level findings, in the order they are published: the guard's own health
- * (`guard-disabled`), incompleteness (`audit-incomplete`), and the summary (`audit-summary`).
+ * (`guard-disabled`, then `guard-degraded`), incompleteness (`audit-incomplete`), and the summary
+ * (`audit-summary`).
  * A failed Publish of these is an audit problem (the report becomes incomplete), never thrown.
  */
 import type { Finding, FindingKind, Trigger } from '../../core/finding';
 import type { KeyLocation } from '../../core/key-arn';
 import type { Severity } from '../../policy/types';
-import { isRuleDelivering, type RuleHealth } from '../health';
+import { type HealthCheck, healthGaps, isRuleDelivering, type RuleHealth } from '../health';
 import type { GuardLogger } from '../logger';
 import { publishThroughOutbox } from '../outbox';
 import type { Clock, FindingOutbox, FindingPublisher } from '../ports';
@@ -107,6 +108,37 @@ export async function reportGuardHealth(
   );
 }
 
+/**
+ * One critical `guard-degraded` finding per audit (ID `<runId>:*:guard-degraded`) listing every failed
+ * health check: what is wrong and how to fix it, one numbered gap each. None when every check passed.
+ */
+export async function reportGuardDegraded(
+  ctx: AccountFindingContext,
+  checks: readonly HealthCheck[],
+): Promise<void> {
+  const gaps = healthGaps(checks);
+  if (gaps.length === 0) return;
+  const passed = checks.filter((check) => check.ok).map((check) => check.check);
+  await publishAccountFinding(
+    ctx,
+    accountFinding(
+      ctx,
+      'guard-degraded',
+      'critical',
+      `Guard degraded: ${plural(gaps.length, 'gap')}: ${gaps.map((gap) => gap.check).join(', ')}`,
+      [
+        'The guard is deployed, but part of what feeds, runs or hears it has a gap: key policy changes may go unseen or unreported until it is closed.',
+        ...gaps.flatMap((gap, index) => [
+          `${index + 1}. ${gap.check}: ${gap.problem ?? 'failed'}`,
+          ...(gap.fix !== undefined ? [`   Fix: ${gap.fix}`] : []),
+        ]),
+        ...(passed.length > 0 ? [`Passed: ${passed.join(', ')}.`] : []),
+        'Every audit checks again; this finding repeats until every gap is closed.',
+      ],
+    ),
+  );
+}
+
 export async function reportIncomplete(
   ctx: AccountFindingContext,
   notChecked: readonly NotCheckedKey[],
@@ -135,10 +167,18 @@ export interface SummaryFacts {
   summary: AuditSummary;
   durationMs: number;
   health?: RuleHealth;
+  guardChecks?: readonly HealthCheck[];
   healthError?: string;
   awsManagedSkipped: number;
   notes: readonly string[];
   notChecked: readonly NotCheckedKey[];
+}
+
+function guardChecksLine(checks: readonly HealthCheck[]): string {
+  const gaps = healthGaps(checks);
+  return gaps.length === 0
+    ? `Guard health: ${plural(checks.length, 'check')}, all passed.`
+    : `Guard health: ${plural(checks.length, 'check')}, ${gaps.length} failed (${gaps.map((gap) => gap.check).join(', ')}).`;
 }
 
 export async function reportSummary(ctx: AccountFindingContext, facts: SummaryFacts): Promise<void> {
@@ -158,6 +198,7 @@ export async function reportSummary(ctx: AccountFindingContext, facts: SummaryFa
       [
         `Checked ${plural(summary.checked, 'key')} in ${facts.durationMs} ms: ${summary.inSync} in sync, ${summary.drift} drift, ${summary.failed} failed, ${summary.unmanaged} unmanaged; ${summary.notChecked} not checked.`,
         healthLine,
+        ...(facts.guardChecks ? [guardChecksLine(facts.guardChecks)] : []),
         `AWS managed keys skipped: ${facts.awsManagedSkipped}.`,
         ...facts.notes,
         ...(notChecked.length > 0 ? ['Not checked:', ...listed(notChecked)] : []),

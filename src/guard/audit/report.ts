@@ -5,7 +5,7 @@ import type { Finding, Trigger } from '../../core/finding';
 import type { GuardMode } from '../../core/key';
 import type { KeyLocation } from '../../core/key-arn';
 import type { CheckOutcome } from '../check/context';
-import type { RuleHealth } from '../health';
+import type { HealthCheck, RuleHealth } from '../health';
 
 /** Keys checked at the same time by default, and at most (the scheduled audit and the CLI share both). */
 export const DEFAULT_AUDIT_CONCURRENCY = 8;
@@ -99,6 +99,8 @@ export interface AuditReport {
   awsManagedSkipped: number;
   /** The drift rule's state; absent when not checked or when DescribeRule failed (see healthError). */
   health?: RuleHealth;
+  /** Every other health check of the guard (pattern, targets, schedule, concurrency, trail, subscribers). */
+  guardChecks?: HealthCheck[];
   healthError?: string;
   /** Audit-level failures (listings, health check, publishing the account-level findings). */
   problems: string[];

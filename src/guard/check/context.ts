@@ -163,6 +163,7 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'remediation-failed': 'Key policy restore not confirmed',
   'lockout-risk': 'Restore refused: lockout risk',
   'guard-disabled': 'Guard disabled',
+  'guard-degraded': 'Guard degraded',
   'audit-summary': 'Audit summary',
   'audit-incomplete': 'Audit incomplete',
   'binding-changed': 'Key binding changed',

@@ -4,12 +4,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, ListAliasesCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AuditJson } from '../../../src/cli/report/audit-json';
 import type { SarifLog } from '../../../src/cli/report/sarif';
+import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import { loadManifest, renderDesiredPolicy } from '../../../src/manifest';
 import {
   ACCOUNT,
@@ -145,6 +150,32 @@ describe('kms-guard audit: exit codes and the table', () => {
     expect(result.stdout).toContain(
       'Drift rule kms-policy-guard-dev-drift: DISABLED — the real-time guard is blind',
     );
+  });
+
+  it('exits 1 and names the gap when the drift rule is enabled but no longer matches PutKeyPolicy', async () => {
+    // Prepare
+    mockAccount(account());
+    eventBridge.on(DescribeRuleCommand).resolves({
+      State: 'ENABLED',
+      EventPattern: JSON.stringify({
+        ...KMS_POLICY_CHANGE_EVENT_PATTERN,
+        detail: { eventName: ['CreateKey'] },
+      }),
+    });
+    eventBridge
+      .on(ListTargetsByRuleCommand)
+      .resolves({ Targets: [{ Id: 'drift', Arn: 'arn:aws:lambda:x' }] });
+
+    // Act
+    const result = await runKmsGuard([...BASE, '--drift-rule', 'kms-policy-guard-dev-drift']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Drift rule kms-policy-guard-dev-drift: ENABLED\n');
+    expect(result.stdout).toContain(
+      "Guard degraded: drift rule pattern: the event pattern of rule kms-policy-guard-dev-drift is not the guard's",
+    );
+    expect(eventBridge.commandCalls(ListTargetsByRuleCommand)).toHaveLength(1);
   });
 
   it.each([

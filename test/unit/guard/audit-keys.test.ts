@@ -13,7 +13,8 @@ import { CachingKeyStore } from '../../../src/guard/caching-store';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { runPool } from '../../../src/guard/concurrency';
 import { RetryableAwsError } from '../../../src/guard/errors';
-import type { GuardHealthProbe, RuleHealth } from '../../../src/guard/health';
+import type { GuardHealth, GuardHealthProbe, HealthCheck, RuleHealth } from '../../../src/guard/health';
+
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { FindingPublisher } from '../../../src/guard/ports';
 import type { LoadedManifest } from '../../../src/manifest/types';
@@ -76,10 +77,15 @@ class CollectingPublisher implements FindingPublisher {
 }
 
 class ScriptedHealth implements GuardHealthProbe {
-  constructor(private readonly answer: RuleHealth | Error) {}
-  async driftRuleHealth(): Promise<RuleHealth> {
+  calls = 0;
+  constructor(
+    private readonly answer: RuleHealth | Error,
+    private readonly checks: HealthCheck[] = [],
+  ) {}
+  async checkHealth(): Promise<GuardHealth> {
+    this.calls += 1;
     if (this.answer instanceof Error) throw this.answer;
-    return this.answer;
+    return { driftRule: this.answer, checks: this.checks };
   }
 }
 
@@ -432,6 +438,113 @@ describe('auditKeys: guard health', () => {
     expect(report.summary.checked).toBe(4);
     expect(report.healthError).toContain('Rate exceeded');
     expect(publisher.kinds()).toEqual(['unmanaged-key', 'audit-incomplete', 'audit-summary']);
+  });
+});
+
+const PATTERN_GAP: HealthCheck = {
+  check: 'drift rule pattern',
+  ok: false,
+  problem:
+    'the event pattern of rule kms-policy-guard-drift is not the guard\'s: detail.eventName lacks "PutKeyPolicy"',
+  fix: 'Redeploy the stack (serverless deploy), which restores it.',
+};
+const TRAIL_GAP: HealthCheck = {
+  check: 'CloudTrail trail',
+  ok: false,
+  problem:
+    "no CloudTrail trail delivers us-west-2's KMS management write events: trail arn:aws:cloudtrail:us-west-2:111122223333:trail/main is not logging",
+  fix: 'Start it: aws cloudtrail start-logging --name arn:aws:cloudtrail:us-west-2:111122223333:trail/main',
+};
+const PASSED: HealthCheck[] = [
+  { check: 'drift rule target', ok: true },
+  { check: 'audit schedule', ok: true },
+  { check: 'findings topic subscriptions', ok: true },
+];
+
+describe('auditKeys: guard-degraded', () => {
+  it('publishes one critical guard-degraded finding naming every gap, how to fix it, and what passed', async () => {
+    // Prepare
+    const { deps, publisher } = setup();
+    const health = new ScriptedHealth({ ruleName: 'kms-policy-guard-drift', state: 'ENABLED' }, [
+      PATTERN_GAP,
+      ...PASSED,
+      TRAIL_GAP,
+    ]);
+
+    // Act
+    const report = await auditKeys({ ...deps, health }, OPTIONS);
+
+    // Assess
+    expect(health.calls).toBe(1);
+    expect(report.complete).toBe(true);
+    expect(report.guardChecks).toEqual([PATTERN_GAP, ...PASSED, TRAIL_GAP]);
+    expect(publisher.kinds()).toEqual(['unmanaged-key', 'guard-degraded', 'audit-summary']);
+    const finding = publisher.findings.find((candidate) => candidate.kind === 'guard-degraded');
+    expect(finding).toMatchObject({
+      id: 'run-1:*:guard-degraded',
+      severity: 'critical',
+      title: '[CRITICAL] Guard degraded: 2 gaps: drift rule pattern, CloudTrail trail',
+      keyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/*`,
+      keyId: '*',
+      account: ACCOUNT,
+      region: REGION,
+      action: 'none',
+      trigger: 'audit',
+    });
+    expect(finding?.details).toEqual([
+      'The guard is deployed, but part of what feeds, runs or hears it has a gap: key policy changes may go unseen or unreported until it is closed.',
+      `1. drift rule pattern: ${PATTERN_GAP.problem}`,
+      `   Fix: ${PATTERN_GAP.fix}`,
+      `2. CloudTrail trail: ${TRAIL_GAP.problem}`,
+      `   Fix: ${TRAIL_GAP.fix}`,
+      'Passed: drift rule target, audit schedule, findings topic subscriptions.',
+      'Every audit checks again; this finding repeats until every gap is closed.',
+    ]);
+    expect(publisher.findings.at(-1)?.details).toContain(
+      'Guard health: 5 checks, 2 failed (drift rule pattern, CloudTrail trail).',
+    );
+  });
+
+  it('publishes no guard-degraded finding when every check passed, and says so in the summary', async () => {
+    // Prepare
+    const { deps, publisher } = setup();
+    const health = new ScriptedHealth({ ruleName: 'kms-policy-guard-drift', state: 'ENABLED' }, PASSED);
+
+    // Act
+    await auditKeys({ ...deps, health }, OPTIONS);
+
+    // Assess
+    expect(publisher.kinds()).toEqual(['unmanaged-key', 'audit-summary']);
+    expect(publisher.findings.at(-1)?.details).toContain('Guard health: 3 checks, all passed.');
+  });
+
+  it('publishes guard-disabled and guard-degraded side by side, disabled first', async () => {
+    // Prepare
+    const { deps, publisher } = setup();
+    const health = new ScriptedHealth({ ruleName: 'kms-policy-guard-drift', state: 'DISABLED' }, [TRAIL_GAP]);
+
+    // Act
+    await auditKeys({ ...deps, health }, OPTIONS);
+
+    // Assess
+    expect(publisher.kinds()).toEqual(['unmanaged-key', 'guard-disabled', 'guard-degraded', 'audit-summary']);
+    expect(publisher.findings.find((finding) => finding.kind === 'guard-degraded')?.title).toBe(
+      '[CRITICAL] Guard degraded: 1 gap: CloudTrail trail',
+    );
+  });
+
+  it('logs the gaps as an error, so a topic without subscribers still leaves a trace', async () => {
+    // Prepare
+    const { deps, logger } = setup();
+    const health = new ScriptedHealth({ ruleName: 'kms-policy-guard-drift', state: 'ENABLED' }, [TRAIL_GAP]);
+
+    // Act
+    await auditKeys({ ...deps, health }, OPTIONS);
+
+    // Assess
+    expect(logger.lines.filter((line) => line.message === 'audit_guard_degraded')).toEqual([
+      expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ gaps: [TRAIL_GAP] }) }),
+    ]);
   });
 });
 

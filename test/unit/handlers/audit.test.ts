@@ -5,16 +5,23 @@
  */
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAuditHandler, initAuditHandler } from '../../../src/app/audit-handler';
 import { readAuditConfig } from '../../../src/app/config';
 import { buildGuard } from '../../../src/app/guard-deps';
+import { GUARD_METRICS } from '../../../src/app/metrics';
 import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
 import { AuditIncompleteError } from '../../../src/guard/audit-keys';
 import { GuardConfigError } from '../../../src/guard/errors';
+import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import {
   awsError,
@@ -32,10 +39,15 @@ import {
   resetMocks,
   TOPIC_ARN,
 } from '../guard/harness';
+import { emfLinesOf, metricNames } from '../support/emf';
 
+const DRIFT_FUNCTION_ARN = 'arn:aws:lambda:us-west-2:111122223333:function:kms-policy-guard-dev-drift';
 const VALID_ENV = {
   TOPIC_ARN,
   DRIFT_RULE_NAME: 'kms-policy-guard-dev-drift',
+  DRIFT_FUNCTION_ARN,
+  AUDIT_RULE_NAME: 'kms-policy-guard-dev-audit',
+  AWS_LAMBDA_FUNCTION_NAME: 'kms-policy-guard-dev-audit',
   AWS_REGION: 'us-west-2',
   MANIFEST_PATH: path.join(FIXTURES, 'manifest.yaml'),
   LAMBDA_TASK_ROOT: REPO_ROOT,
@@ -79,7 +91,7 @@ interface Setup {
   logs: Record<string, unknown>[];
 }
 
-function setup(reportUnmanaged = false): Setup {
+function setup(reportUnmanaged = false, metrics?: Metrics): Setup {
   const logs: Record<string, unknown>[] = [];
   const logger = new Logger({ serviceName: 'kms-policy-guard', logLevel: 'DEBUG' });
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
@@ -110,6 +122,7 @@ function setup(reportUnmanaged = false): Setup {
       region: 'us-west-2',
       concurrency: 4,
       reportUnmanaged,
+      ...(metrics ? { metrics } : {}),
     },
     { timeoutEarlyInMillis: 0 },
   );
@@ -119,7 +132,10 @@ function setup(reportUnmanaged = false): Setup {
 beforeEach(() => {
   resetMocks();
   eventBridge.reset();
-  eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED' });
+  eventBridge
+    .on(DescribeRuleCommand)
+    .resolves({ State: 'ENABLED', EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN) });
+  eventBridge.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 'drift', Arn: DRIFT_FUNCTION_ARN }] });
   kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
 });
 
@@ -133,6 +149,9 @@ describe('readAuditConfig', () => {
     const config = readAuditConfig({
       TOPIC_ARN,
       DRIFT_RULE_NAME: 'drift-rule',
+      DRIFT_FUNCTION_ARN: 'arn:aws:lambda:eu-west-1:111122223333:function:guard-drift',
+      AUDIT_RULE_NAME: 'audit-rule',
+      AWS_LAMBDA_FUNCTION_NAME: 'guard-audit',
       AWS_REGION: 'eu-west-1',
       LAMBDA_TASK_ROOT: '/var/task',
     });
@@ -141,6 +160,11 @@ describe('readAuditConfig', () => {
     expect(config).toEqual({
       topicArn: TOPIC_ARN,
       driftRuleName: 'drift-rule',
+      driftFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:guard-drift',
+      auditRuleName: 'audit-rule',
+      // This function, in the drift function's account and Region; both functions' concurrency.
+      auditFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:guard-audit',
+      functionNames: ['guard-drift', 'guard-audit'],
       region: 'eu-west-1',
       manifestPath: '/var/task/policies/manifest.yaml',
       guardedRegions: ['eu-west-1'],
@@ -160,10 +184,14 @@ describe('readAuditConfig', () => {
       AUDIT_CONCURRENCY: '64',
       AUDIT_REPORT_UNMANAGED: 'false',
       GUARD_ROLE_ARN: 'arn:aws:iam::111122223333:role/guard',
+      AUDIT_FUNCTION_ARN: 'arn:aws:lambda:us-west-2:111122223333:function:other-audit',
+      FUNCTION_NAMES: ' drift-fn, audit-fn ,slack-fn,drift-fn',
     });
 
     // Assess
     expect(config).toMatchObject({
+      auditFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:other-audit',
+      functionNames: ['drift-fn', 'audit-fn', 'slack-fn'],
       manifestPath: '/var/task/conf/manifest.json',
       stateTable: 'kms-policy-guard-state',
       concurrency: 64,
@@ -179,6 +207,33 @@ describe('readAuditConfig', () => {
     ['AUDIT_CONCURRENCY', 'eight', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
     ['AUDIT_REPORT_UNMANAGED', 'yes', "AUDIT_REPORT_UNMANAGED must be 'true' or 'false'"],
     ['DRIFT_RULE_NAME', undefined, 'DRIFT_RULE_NAME is not set'],
+    ['DRIFT_FUNCTION_ARN', undefined, 'DRIFT_FUNCTION_ARN must be the ARN of the drift function'],
+    [
+      'DRIFT_FUNCTION_ARN',
+      'kms-policy-guard-dev-drift',
+      'DRIFT_FUNCTION_ARN must be the ARN of the drift function',
+    ],
+    [
+      'DRIFT_FUNCTION_ARN',
+      `${DRIFT_FUNCTION_ARN}:live`,
+      'DRIFT_FUNCTION_ARN must be the ARN of the drift function',
+    ],
+    ['AUDIT_RULE_NAME', undefined, 'AUDIT_RULE_NAME is not set'],
+    [
+      'AUDIT_FUNCTION_ARN',
+      'arn:aws:sns:us-west-2:111122223333:x',
+      'AUDIT_FUNCTION_ARN must be the ARN of the audit function',
+    ],
+    [
+      'AWS_LAMBDA_FUNCTION_NAME',
+      undefined,
+      'AUDIT_FUNCTION_ARN is not set, and AWS_LAMBDA_FUNCTION_NAME neither',
+    ],
+    [
+      'FUNCTION_NAMES',
+      'drift,arn:aws:lambda:us-west-2:111122223333:function:x',
+      'FUNCTION_NAMES must be comma-separated Lambda function names',
+    ],
     ['TOPIC_ARN', undefined, 'TOPIC_ARN must be the SNS topic ARN'],
   ])('rejects %s=%s', (name, value, message) => {
     // Prepare
@@ -301,5 +356,69 @@ describe('audit handler', () => {
 
     // Assess
     expect(result.runId).toBe('audit-2026-03-02T10:00:00.000Z');
+  });
+
+  describe('metrics', () => {
+    /** Powertools Metrics on stdout; its warnings (this clock's timestamps are old) go nowhere. */
+    function guardMetrics(): Metrics {
+      const quiet = {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      };
+      process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+      const metrics = new Metrics({
+        namespace: GUARD_METRICS.namespace,
+        serviceName: GUARD_METRICS.service,
+        logger: quiet,
+      });
+      delete process.env.POWERTOOLS_METRICS_DISABLED;
+      return metrics;
+    }
+
+    it('emits one AuditHeartbeat per completed run, with the keys checked and the duration', async () => {
+      // Prepare
+      const { handler } = setup(false, guardMetrics());
+      kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+
+      // Act
+      const { lines, outcome } = await emfLinesOf(() => handler(SCHEDULED_EVENT, context()));
+
+      // Assess
+      expect(outcome.status).toBe('fulfilled');
+      const run = lines.filter((line) => metricNames(line).includes(GUARD_METRICS.auditHeartbeat));
+      expect(run).toHaveLength(1);
+      expect(run[0]).toMatchObject({
+        AuditHeartbeat: 1,
+        KeysChecked: 1,
+        AuditDurationMs: 0,
+        service: 'kms-policy-guard',
+      });
+      expect(run[0]?._aws.Timestamp).toBe(Date.parse('2026-03-02T10:00:00.000Z'));
+      expect(run[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe('KmsPolicyGuard');
+    });
+
+    it('emits no AuditHeartbeat for an incomplete run, which throws after its metrics', async () => {
+      // Prepare
+      const { handler } = setup(false, guardMetrics());
+      kmsMock
+        .on(GetKeyPolicyCommand)
+        .rejects(awsError('ThrottlingException', 'Rate exceeded', 'client', 400));
+
+      // Act
+      const { lines, outcome } = await emfLinesOf(() => handler(SCHEDULED_EVENT, context()));
+
+      // Assess
+      expect(outcome.status).toBe('rejected');
+      expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(AuditIncompleteError);
+      const names = lines.flatMap(metricNames);
+      expect(names).not.toContain(GUARD_METRICS.auditHeartbeat);
+      expect(names.filter((name) => name === GUARD_METRICS.keysChecked)).toHaveLength(1);
+      expect(lines.find((line) => line.kind === 'audit-incomplete')).toMatchObject({
+        severity: 'critical',
+        Findings: 1,
+      });
+    });
   });
 });
