@@ -13,7 +13,7 @@ import { KmsKeyPolicyStore } from '../aws/kms-store';
 import { SnsFindingPublisher } from '../aws/sns-publisher';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
-import { FoldingPublisher, InMemoryFoldStore } from '../guard/folding';
+import { FoldingPublisher, type FoldStore, InMemoryFoldStore } from '../guard/folding';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryBindingStore } from '../guard/memory-bindings';
 import { InMemoryOutbox, InMemoryWriteIntents } from '../guard/memory-state';
@@ -59,6 +59,8 @@ export interface GuardWiring {
   /** Write intents and the outbox to use instead of the state table's (tests). */
   intents?: WriteIntents;
   outbox?: FindingOutbox;
+  /** Fold windows to use instead of the state table's (tests). */
+  folds?: FoldStore;
   /** Sticky bindings to use instead of the state table's (tests). */
   bindings?: BindingStore;
   /** Regions where a guard runs (a ReplicateKey into another is critical). */
@@ -79,8 +81,15 @@ export function buildGuard(wiring: GuardWiring): Guard {
   const kms = createKmsClient(wiring.aws);
   const sns = createSnsClient(wiring.aws);
   const stateTable = stateTableClientFor(wiring.stateTable, wiring.aws);
+  // Repeated LOW findings of one key and kind are folded before SNS (docs/architecture.md#alerts-by-severity);
+  // fold windows live in the state table, else in this process's memory.
   const snsPublisher = wiring.topicArn
-    ? new SnsFindingPublisher(sns, wiring.topicArn, wiring.logger)
+    ? new FoldingPublisher(
+        new SnsFindingPublisher(sns, wiring.topicArn, wiring.logger),
+        wiring.folds ??
+          (stateTable ? new DynamoFoldStore(stateTable.tableName, stateTable.client) : new InMemoryFoldStore()),
+        () => clock.now(),
+      )
     : undefined;
   const publisher = wiring.publisher ? wiring.publisher(snsPublisher) : snsPublisher;
   if (!publisher) throw new TypeError('buildGuard needs a topicArn or a publisher');

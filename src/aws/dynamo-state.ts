@@ -199,13 +199,17 @@ export class DynamoFoldStore implements FoldStore {
     this.#client = documentClient(client);
   }
 
-  async claim(foldKey: string, at: Date, windowMs: number): Promise<FoldClaim> {
+  async claim(foldKey: string, findingId: string, at: Date, windowMs: number): Promise<FoldClaim> {
     const key = { pk: `fold#${foldKey}`, sk: 'window' };
     const output = await send(this.tableName, 'GetItem', () =>
       this.#client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
     );
     const start = typeof output.Item?.windowStart === 'number' ? output.Item.windowStart : undefined;
     const folded = typeof output.Item?.folded === 'number' ? output.Item.folded : 0;
+    if (start !== undefined && output.Item?.openedBy === findingId) {
+      const foldedBefore = output.Item.foldedBefore;
+      return { publish: true, foldedBefore: typeof foldedBefore === 'number' ? foldedBefore : 0 };
+    }
     if (start === undefined || at.getTime() - start >= windowMs) {
       await send(this.tableName, 'PutItem', () =>
         this.#client.send(
@@ -216,6 +220,8 @@ export class DynamoFoldStore implements FoldStore {
               kind: 'fold',
               windowStart: at.getTime(),
               folded: 0,
+              openedBy: findingId,
+              foldedBefore: start === undefined ? 0 : folded,
               [STATE_TABLE_TTL_ATTRIBUTE]: Math.floor((at.getTime() + 2 * windowMs) / 1000),
             },
           }),

@@ -19,11 +19,19 @@ export interface FoldClaim {
 
 /** Remembers, per key and kind, when the fold window started and how many findings it folded. */
 export interface FoldStore {
-  claim(foldKey: string, at: Date, windowMs: number): Promise<FoldClaim>;
+  /**
+   * Claims the window of `foldKey` for finding `findingId`. The finding that opened a window may claim it
+   * again (a retried publish after SNS failed): it is published again, never folded into itself.
+   */
+  claim(foldKey: string, findingId: string, at: Date, windowMs: number): Promise<FoldClaim>;
 }
 
+/**
+ * Only LOW findings of events are folded: a stream of events is what an attacker (or a noisy pipeline) can
+ * produce at will. An audit's findings come once per run and form its report; they are never folded.
+ */
 export function isFoldable(finding: Finding): boolean {
-  return finding.severity === 'low' && finding.keyId !== '*';
+  return finding.severity === 'low' && finding.trigger === 'event' && finding.keyId !== '*';
 }
 
 export class FoldingPublisher implements FindingPublisher {
@@ -36,7 +44,12 @@ export class FoldingPublisher implements FindingPublisher {
 
   async publish(finding: Finding): Promise<void> {
     if (!isFoldable(finding)) return this.inner.publish(finding);
-    const claim = await this.folds.claim(`${finding.keyArn}#${finding.kind}`, this.now(), this.windowMs);
+    const claim = await this.folds.claim(
+      `${finding.keyArn}#${finding.kind}`,
+      finding.id,
+      this.now(),
+      this.windowMs,
+    );
     if (!claim.publish) return;
     if (claim.foldedBefore === 0) return this.inner.publish(finding);
     const minutes = Math.round(this.windowMs / 60_000);
@@ -51,13 +64,18 @@ export class FoldingPublisher implements FindingPublisher {
 }
 
 export class InMemoryFoldStore implements FoldStore {
-  private readonly windows = new Map<string, { start: number; folded: number }>();
+  private readonly windows = new Map<
+    string,
+    { start: number; folded: number; openedBy: string; foldedBefore: number }
+  >();
 
-  async claim(foldKey: string, at: Date, windowMs: number): Promise<FoldClaim> {
+  async claim(foldKey: string, findingId: string, at: Date, windowMs: number): Promise<FoldClaim> {
     const window = this.windows.get(foldKey);
+    if (window?.openedBy === findingId) return { publish: true, foldedBefore: window.foldedBefore };
     if (!window || at.getTime() - window.start >= windowMs) {
-      this.windows.set(foldKey, { start: at.getTime(), folded: 0 });
-      return { publish: true, foldedBefore: window?.folded ?? 0 };
+      const foldedBefore = window?.folded ?? 0;
+      this.windows.set(foldKey, { start: at.getTime(), folded: 0, openedBy: findingId, foldedBefore });
+      return { publish: true, foldedBefore };
     }
     window.folded += 1;
     return { publish: false, foldedBefore: 0 };

@@ -9,8 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
+  createKeyWithPolicy,
   createWorldClients,
   destroyWorldClients,
+  kmsCallRecord,
   PUBLIC_DECRYPT_STATEMENT,
   policyWithStatement,
   putKeyPolicyRecord,
@@ -144,7 +146,7 @@ describe('the state table adapters on moto', () => {
     );
   });
 
-  it('opens a fold window with the first claim, folds the next ones, and reports them when the window ends', async () => {
+  it('opens a fold window with the first claim, folds the next ones, republishes a retried opener, and reports the folded count when the window ends', async () => {
     // Prepare
     const folds = new DynamoFoldStore(tableName, world.dynamodb);
     const foldKey = `arn:aws:kms:us-east-1:123456789012:key/${randomUUID()}#unmanaged-key`;
@@ -153,18 +155,22 @@ describe('the state table adapters on moto', () => {
 
     // Act
     const claims = [
-      await folds.claim(foldKey, t0, hour),
-      await folds.claim(foldKey, new Date(t0.getTime() + 60_000), hour),
-      await folds.claim(foldKey, new Date(t0.getTime() + 120_000), hour),
-      await folds.claim(foldKey, new Date(t0.getTime() + hour), hour),
+      await folds.claim(foldKey, 'f1', t0, hour),
+      await folds.claim(foldKey, 'f2', new Date(t0.getTime() + 60_000), hour),
+      await folds.claim(foldKey, 'f1', new Date(t0.getTime() + 90_000), hour),
+      await folds.claim(foldKey, 'f3', new Date(t0.getTime() + 120_000), hour),
+      await folds.claim(foldKey, 'f4', new Date(t0.getTime() + hour), hour),
+      await folds.claim(foldKey, 'f4', new Date(t0.getTime() + hour + 1000), hour),
     ];
 
     // Assess
     expect(claims).toEqual([
       { publish: true, foldedBefore: 0 },
       { publish: false, foldedBefore: 0 },
+      { publish: true, foldedBefore: 0 }, // f1 again: a retried publish of the window's opener
       { publish: false, foldedBefore: 0 },
       { publish: true, foldedBefore: 2 },
+      { publish: true, foldedBefore: 2 }, // f4 retried: the same text again
     ]);
   });
 });
@@ -282,5 +288,36 @@ describe('nothing lost between the write and the alert (moto, the real drift han
     // Assess
     expect(summary).toMatchObject({ status: 'in-sync' });
     expect(findings.filter(({ finding }) => finding.keyArn === key.keyArn)).toEqual([]);
+  });
+});
+
+describe('repeated low findings of one key, folded (moto, the real drift handler)', () => {
+  it('publishes the first LOW unmanaged-key finding of a key and folds the next events’ within the hour', async () => {
+    // Prepare: a clean key no entry manages (LOW unmanaged-key on every event about it).
+    const target = guard();
+    const unmanaged = await createKeyWithPolicy(world.kms, { policy: desiredPolicy });
+    await receiveFindings(world.sqs, pipeline.topic.queue.url);
+
+    // Act: five tag events about it, one after another.
+    for (let n = 0; n < 5; n += 1) {
+      await deliver(
+        target,
+        kmsCallRecord({
+          eventName: 'TagResource',
+          keyArn: unmanaged.keyArn,
+          actorArn: MALLORY_ARN,
+          eventId: randomUUID(),
+          requestParameters: { keyId: unmanaged.keyArn, tags: [{ tagKey: 'n', tagValue: String(n) }] },
+        }),
+      );
+    }
+    const findings = await receiveFindings(world.sqs, pipeline.topic.queue.url);
+
+    // Assess
+    expect(
+      findings
+        .filter(({ finding }) => finding.keyArn === unmanaged.keyArn)
+        .map(({ finding }) => [finding.kind, finding.severity]),
+    ).toEqual([['unmanaged-key', 'low']]);
   });
 });

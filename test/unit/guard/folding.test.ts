@@ -61,6 +61,7 @@ describe('FoldingPublisher', () => {
     ['a HIGH finding', { severity: 'high' as const }],
     ['a MEDIUM finding', { severity: 'medium' as const }],
     ['an account-level LOW finding (key *)', { keyId: '*' }],
+    ['a LOW finding of an audit (its report, once per run)', { trigger: 'audit' as const }],
   ])('never folds %s', async (_what, overrides) => {
     // Prepare
     const { publisher, published } = setup();
@@ -70,6 +71,32 @@ describe('FoldingPublisher', () => {
 
     // Assess
     expect(published).toHaveLength(3);
+  });
+
+  it('publishes the same finding again when its first publish failed (a retry is never folded into itself)', async () => {
+    // Prepare
+    const published: Finding[] = [];
+    let failures = 1;
+    const publisher = new FoldingPublisher(
+      {
+        publish: async (item) => {
+          if (failures-- > 0) throw new Error('SNS down');
+          published.push(item);
+        },
+      },
+      new InMemoryFoldStore(),
+      () => T0,
+      HOUR,
+    );
+    const once = finding({ id: 'e-1:k:unmanaged-key' });
+
+    // Act
+    await expect(publisher.publish(once)).rejects.toThrow('SNS down');
+    await publisher.publish(once);
+    await publisher.publish(finding({ id: 'e-2:k:unmanaged-key' }));
+
+    // Assess
+    expect(published.map((item) => item.id)).toEqual(['e-1:k:unmanaged-key']);
   });
 
   it('folds per key and kind: another key or another kind is published', async () => {
