@@ -87,7 +87,9 @@ export function buildGuard(wiring: GuardWiring): Guard {
     ? new FoldingPublisher(
         new SnsFindingPublisher(sns, wiring.topicArn, wiring.logger),
         wiring.folds ??
-          (stateTable ? new DynamoFoldStore(stateTable.tableName, stateTable.client) : new InMemoryFoldStore()),
+          (stateTable
+            ? new DynamoFoldStore(stateTable.tableName, stateTable.client)
+            : new InMemoryFoldStore()),
         () => clock.now(),
       )
     : undefined;

@@ -21,6 +21,7 @@ import { GUARD_METRICS } from '../../src/app/metrics';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
 import { GUARD_KMS_ACTIONS, GUARD_KMS_UNSCOPED_ACTIONS } from '../../src/guard/permissions';
 import { guardRoleArn, loadManifest } from '../../src/manifest';
+import { SLACK_FILTER_POLICIES } from './support/severity-routing';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
@@ -180,7 +181,13 @@ const FUNCTIONS = {
   drift: 'DriftLambdaFunction',
   audit: 'AuditLambdaFunction',
   notifySlack: 'NotifyDashslackLambdaFunction',
+  notifySlackUrgent: 'NotifyDashslackDashurgentLambdaFunction',
 } as const;
+const ALERTS_KEY = { 'Fn::GetAtt': ['AlertsKey', 'Arn'] };
+
+function allows(statements: Statement[]): Statement[] {
+  return statements.filter((statement) => statement.Effect === 'Allow');
+}
 const KEYS_OF_THIS_ACCOUNT_AND_REGION = {
   'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*',
 };
@@ -228,13 +235,24 @@ describe('serverless package (offline)', () => {
       expect(actions.filter((action) => action.includes('*') || action.includes('?'))).toEqual([]);
     });
 
-    it('grants only Allow statements with Action and Resource (no NotAction, no NotResource)', () => {
+    it('grants Allow statements with Action and Resource (no NotAction, no NotResource), and denies only a lockout-check bypass', () => {
       // Act
       const statements = iamStatements(template);
+      const denies = statements.filter((statement) => statement.Effect !== 'Allow');
 
       // Assess
+      // The one Deny: the guard role can never call PutKeyPolicy with BypassPolicyLockoutSafetyCheck.
+      expect(denies).toEqual([
+        {
+          Sid: 'NeverBypassTheLockoutSafetyCheck',
+          Effect: 'Deny',
+          Action: ['kms:PutKeyPolicy'],
+          Resource: '*',
+          Condition: { Bool: { 'kms:BypassPolicyLockoutSafetyCheck': 'true' } },
+        },
+      ]);
+      expect(roleStatements(template, GUARD_ROLE)).toContain(single(denies, 'Deny statement'));
       for (const statement of statements) {
-        expect(statement.Effect).toBe('Allow');
         expect(Object.keys(statement)).not.toContain('NotAction');
         expect(Object.keys(statement)).not.toContain('NotResource');
         expect(statement.Resource).toBeDefined();
@@ -243,7 +261,7 @@ describe('serverless package (offline)', () => {
 
     it('grants the guard role exactly the KMS actions it needs, key actions scoped to this account and region', () => {
       // Act
-      const kms = withActionPrefix(roleStatements(template, GUARD_ROLE), 'kms:').map((statement) => ({
+      const kms = withActionPrefix(allows(roleStatements(template, GUARD_ROLE)), 'kms:').map((statement) => ({
         actions: [...actionsOf(statement)].sort(),
         resource: statement.Resource,
         condition: statement.Condition,
@@ -260,12 +278,14 @@ describe('serverless package (offline)', () => {
           resource: KEYS_OF_THIS_ACCOUNT_AND_REGION,
           condition: undefined,
         },
+        // The findings topic and the dead-letter queue are encrypted with the stack's alerts key.
+        { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: ALERTS_KEY, condition: undefined },
       ]);
     });
 
     it('grants kms:PutKeyPolicy in one statement only, on keys of this account and region', () => {
       // Act
-      const writers = iamStatements(template).filter((statement) =>
+      const writers = allows(iamStatements(template)).filter((statement) =>
         actionsOf(statement).some((action) => action.toLowerCase() === 'kms:putkeypolicy'),
       );
 
@@ -276,7 +296,7 @@ describe('serverless package (offline)', () => {
 
     it('allows Resource "*" only for kms:ListKeys, kms:ListAliases and cloudtrail:DescribeTrails', () => {
       // Act
-      const unscoped = iamStatements(template).filter((statement) =>
+      const unscoped = allows(iamStatements(template)).filter((statement) =>
         JSON.stringify(statement.Resource).match(/^"\*"$|^\[.*"\*".*\]$/),
       );
 
@@ -289,7 +309,7 @@ describe('serverless package (offline)', () => {
       ]);
     });
 
-    it('lets the Slack role use KMS only to decrypt the webhook parameter through SSM, and touch no key policy', () => {
+    it('lets the Slack role use KMS only to decrypt the webhook parameter through SSM and to dead-letter, and touch no key policy', () => {
       // Act
       const kms = withActionPrefix(roleStatements(template, SLACK_ROLE), 'kms:');
 
@@ -307,6 +327,12 @@ describe('serverless package (offline)', () => {
             },
           },
         },
+        {
+          Sid: 'UseTheAlertsKeyForDeadLetters',
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: ALERTS_KEY,
+        },
       ]);
     });
 
@@ -322,16 +348,19 @@ describe('serverless package (offline)', () => {
       ]);
       expect(ssmAnywhere).toEqual(ssmOfSlack);
       expect(secretsManager).toEqual([]);
+      // Outside the Slack role, kms:Decrypt only on the stack's own alerts key.
       expect(
-        iamStatements(template).filter(
-          (statement) =>
-            !roleStatements(template, SLACK_ROLE).includes(statement) &&
-            actionsOf(statement).some((action) => action.toLowerCase() === 'kms:decrypt'),
-        ),
-      ).toEqual([]);
+        iamStatements(template)
+          .filter(
+            (statement) =>
+              !roleStatements(template, SLACK_ROLE).includes(statement) &&
+              actionsOf(statement).some((action) => action.toLowerCase() === 'kms:decrypt'),
+          )
+          .map((statement) => statement.Resource),
+      ).toEqual([ALERTS_KEY]);
     });
 
-    it('gives the Slack role nothing but its own logs, the webhook parameter and the dead-letter queue', () => {
+    it('gives the Slack role nothing but its own logs, the webhook parameter and the (encrypted) dead-letter queue', () => {
       // Act
       const granted = roleStatements(template, SLACK_ROLE).map((statement) => [
         [...actionsOf(statement)].sort(),
@@ -343,14 +372,14 @@ describe('serverless package (offline)', () => {
       expect(granted).toEqual([
         [
           ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/kms-policy-guard-dev-notify-slack:*',
-          },
+          ['notify-slack', 'notify-slack-urgent'].map((name) => ({
+            'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/kms-policy-guard-dev-${name}:*`,
+          })),
         ],
         [['ssm:GetParameter'], WEBHOOK_PARAMETER_ARN],
         [['kms:Decrypt'], KEYS_OF_THIS_ACCOUNT_AND_REGION],
         [['sqs:SendMessage'], DEAD_LETTER_QUEUE],
+        [['kms:Decrypt', 'kms:GenerateDataKey'], ALERTS_KEY],
       ]);
       expect(trust).toEqual({
         Version: '2012-10-17',
@@ -360,7 +389,7 @@ describe('serverless package (offline)', () => {
       });
     });
 
-    it('runs drift and audit under the guard role and notify-slack under its own role', () => {
+    it('runs drift and audit under the guard role and both Slack notifiers under their own role', () => {
       // Act
       const roles = Object.fromEntries(
         Object.entries(FUNCTIONS).map(([name, id]) => [name, resource(template, id).Properties.Role]),
@@ -371,29 +400,47 @@ describe('serverless package (offline)', () => {
         drift: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
         audit: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
         notifySlack: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
+        notifySlackUrgent: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
       });
     });
 
-    it('grants DynamoDB item actions on the state table only, in the guard’s own partitions', () => {
+    it('grants DynamoDB item actions on the state table only, in the guard’s own partitions; the ledger is append-only', () => {
       // Act
-      const dynamo = withActionPrefix(iamStatements(template), 'dynamodb:');
+      const dynamo = withActionPrefix(iamStatements(template), 'dynamodb:').map((statement) => ({
+        actions: [...actionsOf(statement)].sort(),
+        resource: statement.Resource,
+        condition: statement.Condition,
+        ofGuard: roleStatements(template, GUARD_ROLE).includes(statement),
+      }));
+      const table = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
+      const leadingKeys = (keys: string[]) => ({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys },
+      });
 
       // Assess
-      const statement = single(dynamo, 'DynamoDB statement');
-      expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
-      expect([...actionsOf(statement)].sort()).toEqual([
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
-      ]);
-      expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
-      expect(statement.Condition).toEqual({
-        'ForAllValues:StringLike': {
-          'dynamodb:LeadingKeys': ['idempotency#drift', 'key#arn:*:kms:*', 'bindings#*'],
+      expect(dynamo).toEqual([
+        {
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          resource: table,
+          condition: leadingKeys([
+            'idempotency#drift',
+            'key#arn:*:kms:*',
+            'bindings#*',
+            'intent#*',
+            'outbox#*',
+            'fold#*',
+          ]),
+          ofGuard: true,
         },
-      });
+        {
+          // Never on key#… (the ledger of overwritten documents and revoked grants): once recorded, the
+          // guard's own role cannot rewrite or delete the evidence.
+          actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+          resource: table,
+          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*']),
+          ofGuard: true,
+        },
+      ]);
     });
 
     it('grants events:DescribeRule and ListTargetsByRule on the drift and audit rules only, and no other EventBridge action', () => {
@@ -415,7 +462,7 @@ describe('serverless package (offline)', () => {
       expect(roleStatements(template, GUARD_ROLE)).toContain(single(events, 'events statement'));
     });
 
-    it('grants lambda:GetFunctionConcurrency on the guard’s three functions only, and no other Lambda action', () => {
+    it('grants lambda:GetFunctionConcurrency on the guard’s four functions only, and no other Lambda action', () => {
       // Prepare
       const functionArns = Object.values(FUNCTIONS).map((id) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${String(resource(template, id).Properties.FunctionName)}`,
@@ -592,7 +639,7 @@ describe('serverless package (offline)', () => {
     expect(target.Arn).toEqual({ 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] });
     expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 });
     expect(target.DeadLetterConfig).toEqual({ Arn: DEAD_LETTER_QUEUE });
-    expect(invokeConfigs).toHaveLength(3);
+    expect(invokeConfigs).toHaveLength(4);
     expect(byFunction[JSON.stringify({ Ref: FUNCTIONS.drift })]).toMatchObject({
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
@@ -601,10 +648,14 @@ describe('serverless package (offline)', () => {
       MaximumRetryAttempts: 0,
       DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
     });
-    expect(byFunction[JSON.stringify({ Ref: FUNCTIONS.notifySlack })]).toMatchObject({
-      MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
-    });
+    for (const notifier of [FUNCTIONS.notifySlack, FUNCTIONS.notifySlackUrgent]) {
+      expect(byFunction[JSON.stringify({ Ref: notifier })]).toMatchObject({
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: DEAD_LETTER_QUEUE } },
+      });
+    }
+    // Dead letters carry whole CloudTrail records and findings: encrypted with the stack's alerts key.
+    expect(template.Resources.DeadLetterQueue?.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlertsKey' });
     const queuePolicy = template.Resources.DeadLetterQueuePolicy?.Properties.PolicyDocument as unknown as {
       Statement: { Principal: Json; Condition: Json }[];
     };
@@ -656,6 +707,7 @@ describe('serverless package (offline)', () => {
     expect(functions.map((fn) => fn.Handler)).toEqual([
       'handlers/drift.handler',
       'handlers/audit.handler',
+      'handlers/notify-slack.handler',
       'handlers/notify-slack.handler',
     ]);
     for (const fn of functions) {
@@ -761,20 +813,85 @@ describe('serverless package (offline)', () => {
     expect(alarm.Period).toBeGreaterThanOrEqual(rateSeconds);
   });
 
-  it('subscribes notify-slack to the findings topic', () => {
+  it('subscribes the two Slack notifiers by severity: critical, high and the alarms to the urgent one, the rest to the routine one', () => {
     // Act
     const subscriptions = resourcesOfType(template, 'AWS::SNS::Subscription')
       .map(([, subscription]) => subscription.Properties)
       .filter((properties) => properties.Protocol === 'lambda');
 
     // Assess
+    // The filters themselves are proven on SNS (moto) by test/integration/severity-routing.test.ts, with
+    // these exact policies (SLACK_FILTER_POLICIES).
     expect(subscriptions).toEqual([
       {
         TopicArn: { Ref: 'FindingsTopic' },
         Protocol: 'lambda',
         Endpoint: { 'Fn::GetAtt': [FUNCTIONS.notifySlack, 'Arn'] },
+        FilterPolicyScope: 'MessageAttributes',
+        FilterPolicy: SLACK_FILTER_POLICIES.routine,
+      },
+      {
+        TopicArn: { Ref: 'FindingsTopic' },
+        Protocol: 'lambda',
+        Endpoint: { 'Fn::GetAtt': [FUNCTIONS.notifySlackUrgent, 'Arn'] },
+        FilterPolicyScope: 'MessageAttributes',
+        FilterPolicy: SLACK_FILTER_POLICIES.urgent,
       },
     ]);
+    expect(resource(template, FUNCTIONS.notifySlackUrgent).Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('lets only the guard role and this stack’s alarms publish to the findings topic, encrypted with the alerts key', () => {
+    // Act
+    const topic = resource(template, 'FindingsTopic').Properties;
+    const policy = resource(template, 'FindingsTopicPolicy').Properties;
+    const key = resource(template, 'AlertsKey').Properties.KeyPolicy as unknown as {
+      Statement: { Principal: Json; Action: Json; Condition?: Json }[];
+    };
+
+    // Assess
+    expect(topic.KmsMasterKeyId).toEqual({ Ref: 'AlertsKey' });
+    expect(policy.Topics).toEqual([{ Ref: 'FindingsTopic' }]);
+    expect((policy.PolicyDocument as unknown as { Statement: Json[] }).Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] } },
+        Action: 'sns:Publish',
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:kms-policy-guard-dev-*',
+            },
+          },
+        },
+      }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sns:Publish',
+        Condition: {
+          ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] } },
+          Bool: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    ]);
+    // Every alarm is one the topic policy lets publish.
+    for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+      expect(String(alarm.Properties.AlarmName)).toMatch(/^kms-policy-guard-dev-/);
+    }
+    // The services that encrypt for the topic and the queue, for this account only.
+    expect(key.Statement[1]).toMatchObject({
+      Principal: { Service: ['sns.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
   });
 
   it('keeps the state table (pk/sk, TTL expiresAt, PITR, encrypted) when the stack is deleted', () => {
@@ -813,12 +930,13 @@ describe('serverless package (offline)', () => {
   });
 
   it.each([
-    ['drift', true],
-    ['audit', true],
-    ['notify-slack', false],
+    ['drift', 'drift', true],
+    ['audit', 'audit', true],
+    ['notify-slack', 'notify-slack', false],
+    ['notify-slack-urgent', 'notify-slack', false],
   ])(
-    'packages %s in its own zip (manifest and desired documents needed: %s), without node_modules',
-    (name, needsPolicies) => {
+    'packages %s in its own zip (handler %s; manifest and desired documents needed: %s), without node_modules',
+    (name, handler, needsPolicies) => {
       // Prepare
       const manifest = loadManifest(join(ROOT, 'policies/manifest.yaml'));
       const policyFiles = [
@@ -830,9 +948,9 @@ describe('serverless package (offline)', () => {
       const entries = zipEntryNames(join(defaultPackage.dir, `${name}.zip`));
 
       // Assess
-      expect(entries).toContain(`handlers/${name}.js`);
+      expect(entries).toContain(`handlers/${handler}.js`);
       expect(entries.filter((entry) => entry.startsWith('handlers/') && entry.endsWith('.js'))).toEqual([
-        `handlers/${name}.js`,
+        `handlers/${handler}.js`,
       ]);
       if (needsPolicies) expect(entries).toEqual(expect.arrayContaining(policyFiles));
       expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
