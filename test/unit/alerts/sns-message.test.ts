@@ -121,7 +121,11 @@ describe('buildSnsPublishInput', () => {
       "-e 's/{{AccountId}}/111122223333/g' policies/payments-data.json > desired-policy.json",
     );
     expect(email).toContain('THE OVERWRITTEN LIVE POLICY');
-    expect(email).toContain(driftedPolicyText());
+    const indented = driftedPolicyText()
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
+    expect(email).toContain(`the JSON message.]\n${indented}\n[End of document]\n`);
   });
 
   it('stays under 256 KiB for the largest documents KMS allows, keeping the overwritten document verbatim', () => {
