@@ -68,6 +68,7 @@ function actorLines(finding: Finding): string[] {
   return [
     `Changed by: ${actor.arn ?? '(unknown principal)'}${actor.type ? ` (${actor.type})` : ''}${actor.isGuard ? ' [the guard itself]' : ''}`,
     ...(actor.accountId ? [`Account:    ${actor.accountId}`] : []),
+    ...(actor.invokedBy ? [`Invoked by: ${actor.invokedBy}`] : []),
     `When:       ${actor.eventTime ?? '(unknown)'}`,
     `From:       ${actor.sourceIPAddress ?? '(unknown IP)'}`,
     `User agent: ${actor.userAgent ?? '(unknown)'}`,

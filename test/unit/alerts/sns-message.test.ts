@@ -13,7 +13,7 @@ function remediatedFinding(overrides: Partial<Finding> = {}): Finding {
     id: `c217db1f-903f-4a2f-8f88-9580182d6313:${KEY_ID}:remediated`,
     kind: 'remediated',
     severity: comparison.diff.severity,
-    title: '[HIGH] Key policy restored: payments-data by Alice',
+    title: '[HIGH] Key policy restored: payments-data by user/Alice',
     keyArn: KEY_ARN,
     keyId: KEY_ID,
     aliases: ['alias/payments-data'],
@@ -91,7 +91,7 @@ describe('buildSnsPublishInput', () => {
     expect(input).toMatchObject({
       TopicArn: TOPIC_ARN,
       MessageStructure: 'json',
-      Subject: '[HIGH] Key policy restored: payments-data by Alice',
+      Subject: '[HIGH] Key policy restored: payments-data by user/Alice',
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: finding.severity },
         keyId: { DataType: 'String', StringValue: KEY_ID },
