@@ -42,6 +42,18 @@ export function unicodeEscape(character: string): string {
 }
 
 const UNSAFE = new RegExp(unsafeCharacterSource(), 'gu');
+/** Escapes already spelt (a few hundred characters at most are ever unsafe in practice). */
+const ESCAPES = new Map<string, string>();
+const ESCAPES_MAX = 4_096;
+
+function cachedEscape(character: string): string {
+  let escaped = ESCAPES.get(character);
+  if (escaped === undefined) {
+    escaped = unicodeEscape(character);
+    if (ESCAPES.size < ESCAPES_MAX) ESCAPES.set(character, escaped);
+  }
+  return escaped;
+}
 /** In a block: a CR right before an LF (CRLF is a line break), or an unsafe character but LF and tab. */
 const UNSAFE_IN_BLOCK = new RegExp(`(\\r(?=\\n))|${unsafeCharacterSource('\\n\\t')}`, 'gu');
 
@@ -50,7 +62,7 @@ const UNSAFE_IN_BLOCK = new RegExp(`(\\r(?=\\n))|${unsafeCharacterSource('\\n\\t
  * becomes its `\uXXXX` escape. Idempotent, and the result holds no character of the unsafe class.
  */
 export function oneLine(value: string): string {
-  return value.replace(UNSAFE, unicodeEscape);
+  return value.replace(UNSAFE, cachedEscape);
 }
 
 /**
@@ -60,7 +72,7 @@ export function oneLine(value: string): string {
  */
 export function textBlock(value: string): string {
   return value.replace(UNSAFE_IN_BLOCK, (match, crBeforeLf?: string) =>
-    crBeforeLf === undefined ? unicodeEscape(match) : '',
+    crBeforeLf === undefined ? cachedEscape(match) : '',
   );
 }
 
