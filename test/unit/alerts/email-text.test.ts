@@ -7,6 +7,7 @@ import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { renderEmailText } from '../../../src/alerts/email-text';
 import type { Actor } from '../../../src/core/finding';
 import { checkKey } from '../../../src/guard/check-key';
+import { EMAIL_HEADINGS } from '../fuzz/hostile';
 import {
   desiredPolicyText,
   fixtureManifest,
@@ -36,15 +37,6 @@ const ACTOR: Actor = {
   eventName: 'PutKeyPolicy',
   isGuard: false,
 };
-
-/** The section headings the template writes, in the order it writes them. */
-const HEADINGS = [
-  'WHO, WHEN, FROM WHERE',
-  'WHAT CHANGED',
-  'WHAT THE GUARD DID',
-  'VALIDATION',
-  'RESTORE THE DESIRED POLICY BY HAND',
-];
 
 function hostileLivePolicy(): string {
   return withStatement(desiredPolicyText(), {
@@ -82,8 +74,8 @@ describe('e-mail text under attacker text', () => {
       expect(finding.livePolicy).toBe(live);
       const lines = (publishedEmails()[0] ?? '').split('\n');
       expect(lines.filter((line) => line === 'WHAT THE GUARD DID')).toHaveLength(1);
-      expect(lines.filter((line) => HEADINGS.includes(line))).toEqual(
-        HEADINGS.filter((heading) => lines.includes(heading)),
+      expect(lines.filter((line) => (EMAIL_HEADINGS as readonly string[]).includes(line))).toEqual(
+        EMAIL_HEADINGS.filter((heading) => lines.includes(heading)),
       );
       expect(lines.filter((line) => /^-+$/.test(line.trim()) && line.length < 72)).toEqual([]);
       const attackerLines = lines.filter((line) => line.includes('False alarm'));
