@@ -2,9 +2,17 @@
  * A finding as plain text for an email (the `email` part of the SNS message). Readable on its own:
  * what happened and how bad, what changed (who gained or lost access first), who changed it, when and
  * from where, what the guard did, and how to put the desired policy back by hand.
- * Plain text, so CloudTrail fields need no escaping here (Slack's renderer escapes them).
+ *
+ * Every value comes from a policy document, CloudTrail or KMS and is attacker-controlled
+ * (docs/architecture.md#the-escaping-guarantee), so the text is rendered from `plainFinding(finding)`:
+ * each value is one line, its line breaks, controls, bidi and zero-width characters shown as `\uXXXX`.
+ * The line breaks in the text are the template's own, and the template keeps its structure out of
+ * reach: line 1 is the title; a section heading is a line of its own, in capitals, under an empty line
+ * and over a rule; every other line starts with a label or is indented, and a document's lines are
+ * indented inside a block with a header and an end line. So no value can forge a heading or a section.
  */
 import type { Finding } from '../core/finding';
+import { plainFinding } from '../core/plain-text';
 import { renderCompactDiff, renderDiffText, renderFindingsText } from '../policy/render';
 import { compareResultOf } from './finding-diff';
 
@@ -28,9 +36,12 @@ function heading(title: string): string[] {
   return ['', title, RULE];
 }
 
+/** The document cut to `maxChars`, ending with a note line that says so (a line of the block). */
 function cutDocument(text: string, maxChars: number | undefined, field: string): string {
   if (maxChars === undefined || text.length <= maxChars) return text;
-  return `${text.slice(0, Math.max(0, maxChars))}\n[… truncated: ${text.length - maxChars} more characters; the complete document is in the "${field}" field of the JSON message]`;
+  const kept = text.slice(0, Math.max(0, maxChars));
+  const note = `[… truncated: ${text.length - kept.length} more characters; the complete document is in the "${field}" field of the JSON message]`;
+  return kept === '' ? note : `${kept}\n${note}`;
 }
 
 function keyLines(finding: Finding): string[] {
@@ -57,6 +68,7 @@ function actorLines(finding: Finding): string[] {
   return [
     `Changed by: ${actor.arn ?? '(unknown principal)'}${actor.type ? ` (${actor.type})` : ''}${actor.isGuard ? ' [the guard itself]' : ''}`,
     ...(actor.accountId ? [`Account:    ${actor.accountId}`] : []),
+    ...(actor.invokedBy ? [`Invoked by: ${actor.invokedBy}`] : []),
     `When:       ${actor.eventTime ?? '(unknown)'}`,
     `From:       ${actor.sourceIPAddress ?? '(unknown IP)'}`,
     `User agent: ${actor.userAgent ?? '(unknown)'}`,
@@ -101,19 +113,33 @@ function partitionOf(arn: string): string {
   return arn.split(':')[1] ?? 'aws';
 }
 
+/** Each line of a document is indented this much, so that none can pass for a heading or a label. */
+const BLOCK_INDENT = '    ';
+
+/**
+ * The live document inside a delimited block: a header line, the document (already a `textBlock`) with
+ * every line indented, an end line. The exact text is the JSON part's `livePolicy`.
+ */
 function documentLines(finding: Finding, options: EmailTextOptions): string[] {
   if (finding.livePolicy === undefined) return [];
   const title =
     finding.action === 'remediated'
-      ? 'THE OVERWRITTEN LIVE POLICY (verbatim, as it was before the guard restored the desired one)'
+      ? 'THE OVERWRITTEN LIVE POLICY (as it was before the guard restored the desired one)'
       : finding.kind === 'remediation-failed'
-        ? 'THE LIVE POLICY THE GUARD FOUND BEFORE WRITING (verbatim)'
-        : 'THE LIVE POLICY (verbatim, as read from KMS)';
-  return [...heading(title), cutDocument(finding.livePolicy, options.documentMaxChars, 'livePolicy')];
+        ? 'THE LIVE POLICY THE GUARD FOUND BEFORE WRITING'
+        : 'THE LIVE POLICY (as read from KMS)';
+  const shown = cutDocument(finding.livePolicy, options.documentMaxChars, 'livePolicy');
+  return [
+    ...heading(title),
+    `[Each line of the document is indented ${BLOCK_INDENT.length} spaces. Control, bidi and zero-width characters are shown as \\uXXXX escapes, which inside a JSON string mean the same character; the exact text is the "livePolicy" field of the JSON message.]`,
+    ...shown.split('\n').map((line) => `${BLOCK_INDENT}${line}`),
+    '[End of document]',
+  ];
 }
 
-/** The readable email body of a finding. */
-export function renderEmailText(finding: Finding, options: EmailTextOptions = {}): string {
+/** The readable email body of a finding, every value neutralised (`plainFinding`). */
+export function renderEmailText(untrusted: Finding, options: EmailTextOptions = {}): string {
+  const finding = plainFinding(untrusted);
   const comparison = compareResultOf(finding);
   const diffText = comparison
     ? options.diffMaxChars === undefined
@@ -128,7 +154,7 @@ export function renderEmailText(finding: Finding, options: EmailTextOptions = {}
     ...actorLines(finding),
     ...(diffText ? [...heading('WHAT CHANGED'), diffText] : []),
     ...heading('WHAT THE GUARD DID'),
-    ...finding.details,
+    ...finding.details.map((line) => `  ${line}`),
     ...validationLines(finding),
     ...restoreLines(finding),
     ...documentLines(finding, options),

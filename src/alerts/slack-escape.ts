@@ -17,6 +17,8 @@
  * Length bounds apply to the escaped text, and a cut never splits an entity or a surrogate pair.
  */
 
+import { unsafeCharacterSource } from '../core/plain-text';
+
 /** Appended (outside any code span) when a value or a section was shortened. */
 export const TRUNCATION_MARKER = '… truncated';
 
@@ -24,12 +26,13 @@ const WORD_JOINER = '\u2060';
 const BACKTICK_LOOKALIKE = 'ˋ';
 
 /**
- * Every control (Cc: C0, DEL, C1), format (Cf: zero-width characters, soft hyphen, bidi embeddings, overrides
- * and isolates, word joiner, BOM, Arabic number signs, tags …) and lone surrogate (Cs) character, except the
- * newline, which the caller has normalised already. With the `u` flag a valid surrogate pair is one code
- * point and does not match; a lone half does.
+ * The plain-text neutraliser's unsafe class (src/core/plain-text.ts): every control (Cc: C0, DEL, C1),
+ * format (Cf: zero-width characters, soft hyphen, bidi embeddings, overrides and isolates, word joiner,
+ * BOM, Arabic number signs, tags …), lone surrogate (Cs), line and paragraph separator character, except
+ * the newline, which the caller has normalised already. With the `u` flag a valid surrogate pair is one
+ * code point and does not match; a lone half does. Slack removes them; plain text shows them escaped.
  */
-const INVISIBLE_OR_CONTROL = /(?!\n)[\p{Cc}\p{Cf}\p{Cs}]/gu;
+const INVISIBLE_OR_CONTROL = new RegExp(unsafeCharacterSource('\\n'), 'gu');
 const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u0085]/g;
 const BROADCAST_MENTION = /(^|[^\w.+-])@(channel|here|everyone)\b/gi;
 const URL_SCHEME_SEPARATOR = /:\/\//g;

@@ -79,6 +79,7 @@ function actorText(finding: Finding): string {
   const who = actor.arn ? mrkdwnCode(actor.arn, MAX_ARN) : '_unknown_';
   lines.push(`• ARN: ${who}${actor.isGuard ? " _(the guard's own role)_" : ''}`);
   if (actor.type) lines.push(`• Identity type: ${mrkdwnCode(actor.type, MAX_SHORT_VALUE)}`);
+  if (actor.invokedBy) lines.push(`• Invoked by: ${mrkdwnCode(actor.invokedBy, MAX_SHORT_VALUE)}`);
   lines.push(
     `• Source IP: ${actor.sourceIPAddress ? mrkdwnCode(actor.sourceIPAddress, MAX_SHORT_VALUE) : '_unknown_'}`,
   );

@@ -123,6 +123,8 @@ export const actorSchema = z.object({
   type: z.string().optional(),
   accountId: z.string().optional(),
   principalId: z.string().optional(),
+  /** The AWS service that made the call for the principal (`userIdentity.invokedBy`, e.g. for `AWSService`). */
+  invokedBy: z.string().optional(),
   sourceIPAddress: z.string().optional(),
   userAgent: z.string().optional(),
   eventTime: z.string().optional(),

@@ -206,6 +206,7 @@ function actorOf(detail: Detail, guardRoleArn: string): Actor {
   if (identity?.type !== undefined) actor.type = identity.type;
   if (identity?.accountId !== undefined) actor.accountId = identity.accountId;
   if (identity?.principalId !== undefined) actor.principalId = identity.principalId;
+  if (identity?.invokedBy !== undefined) actor.invokedBy = identity.invokedBy;
   if (detail.sourceIPAddress !== undefined) actor.sourceIPAddress = detail.sourceIPAddress;
   if (detail.userAgent !== undefined) actor.userAgent = detail.userAgent;
   return actor;

@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import { compareResultOf } from '../../alerts/finding-diff';
 import type { Finding } from '../../core/finding';
+import { plainFinding } from '../../core/plain-text';
 import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
 import { GuardError, KeyReferenceError } from '../../guard/errors';
 import { systemClock } from '../../guard/ports';
@@ -25,7 +26,7 @@ import {
   loadCliManifest,
   parseConcurrency,
 } from '../guard-context';
-import { type CliIo, colourDiffLine, colourEnabled, createStyle, type Style, writeJson } from '../output';
+import { colourDiffLine, colourEnabled, createStyle, type Style, writeJson } from '../output';
 
 interface ApplyCliOptions extends CommonCliOptions {
   key: string;
@@ -64,9 +65,13 @@ const HEADLINES: Record<ApplyOutcome['status'], (style: Style) => string> = {
     style.red('✖ No manifest entry matches this key: there is no desired policy to apply.'),
 };
 
-function renderHuman(io: CliIo, outcome: ApplyOutcome): void {
-  const style = createStyle(colourEnabled(io));
-  const finding = outcome.finding;
+/**
+ * The outcome for people. Every value of the finding is neutralised first (`plainFinding`: one line per
+ * value, controls, bidi and zero-width characters as `\uXXXX`), so a Sid or CloudTrail value cannot
+ * start a line or hide text; `--json` prints the finding itself.
+ */
+export function renderApplyText(outcome: ApplyOutcome, style: Style): string {
+  const finding = outcome.finding && plainFinding(outcome.finding);
   const lines: string[] = [style.bold(keyLine(outcome, finding))];
   if (finding?.policyFile) lines.push(`Desired policy: ${finding.policyFile}`);
   const comparison = finding ? compareResultOf(finding) : undefined;
@@ -91,11 +96,13 @@ function renderHuman(io: CliIo, outcome: ApplyOutcome): void {
   if (outcome.status === 'applied' && finding?.livePolicy !== undefined) {
     lines.push(
       '',
-      style.bold('The overwritten live policy (verbatim, to undo by hand):'),
+      style.bold(
+        'The overwritten live policy (to undo by hand; control, bidi and zero-width characters are shown as \\uXXXX, which means the same inside a JSON string; --json has the exact text):',
+      ),
       finding.livePolicy,
     );
   }
-  io.stdout(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
 export function registerApplyCommand(program: Command, { io, setExitCode }: CommandContext): void {
@@ -126,7 +133,7 @@ export function registerApplyCommand(program: Command, { io, setExitCode }: Comm
         throw error;
       }
       if (options.json) writeJson(io, outcome);
-      else renderHuman(io, outcome);
+      else io.stdout(renderApplyText(outcome, createStyle(colourEnabled(io))));
       setExitCode(EXIT_BY_STATUS[outcome.status]);
     });
 }

@@ -1,9 +1,12 @@
 /**
  * The audit as a table for people: one row per key (key, alias, mode, result, severity, what changed in
- * a few words), then the totals, the guard's health and the keys that were not checked.
+ * a few words), then the totals, the guard's health and the keys that were not checked. Names, aliases,
+ * changes and reasons come from KMS, policies and CloudTrail: each is one line (`oneLine`), so a value
+ * cannot start a row of its own or reorder the text around it.
  */
 
 import type { Finding, FindingKind } from '../../core/finding';
+import { oneLine } from '../../core/plain-text';
 import type { AuditReport } from '../../guard/audit-keys';
 import { displayAction, displayPrincipal } from '../../policy/diff';
 import type { Severity } from '../../policy/types';
@@ -78,7 +81,9 @@ interface Row {
   colour: ((text: string) => string)[];
 }
 
-function renderRows(header: string[], rows: Row[], style: Style): string[] {
+/** Cells hold values from KMS, policies and CloudTrail: each is one line (`oneLine`) before it is padded. */
+function renderRows(header: string[], untrustedRows: Row[], style: Style): string[] {
+  const rows = untrustedRows.map((row) => ({ ...row, cells: row.cells.map(oneLine) }));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row.cells[column] ?? '').length)),
   );
@@ -163,19 +168,21 @@ export function renderAuditTable(report: AuditReport, style: Style): string {
       ? style.red(`${summary.notChecked} not checked`)
       : `${summary.notChecked} not checked`,
   ];
-  lines.push(`${style.bold('Audit')} ${report.runId}: ${totals.join(', ')} (${report.durationMs} ms)`);
+  lines.push(
+    `${style.bold('Audit')} ${oneLine(report.runId)}: ${totals.join(', ')} (${report.durationMs} ms)`,
+  );
   if (report.awsManagedSkipped > 0) lines.push(`AWS managed keys skipped: ${report.awsManagedSkipped}`);
   if (report.health) {
     const delivering = report.findings.every((finding) => finding.kind !== 'guard-disabled');
-    const text = `Drift rule ${report.health.ruleName}: ${report.health.state}`;
+    const text = `Drift rule ${oneLine(report.health.ruleName)}: ${oneLine(report.health.state)}`;
     lines.push(delivering ? text : style.red(`${text} — the real-time guard is blind`));
   } else if (report.healthError !== undefined) {
-    lines.push(style.red(`Drift rule: not checked (${report.healthError})`));
+    lines.push(style.red(`Drift rule: not checked (${oneLine(report.healthError)})`));
   }
   for (const gap of report.guardChecks?.filter((check) => !check.ok) ?? []) {
-    lines.push(style.red(`Guard degraded: ${gap.check}: ${gap.problem ?? 'failed'}`));
+    lines.push(style.red(`Guard degraded: ${oneLine(gap.check)}: ${oneLine(gap.problem ?? 'failed')}`));
   }
-  for (const note of report.notes) lines.push(style.yellow(`Note: ${note}`));
-  for (const problem of report.problems) lines.push(style.red(`Problem: ${problem}`));
+  for (const note of report.notes) lines.push(style.yellow(`Note: ${oneLine(note)}`));
+  for (const problem of report.problems) lines.push(style.red(`Problem: ${oneLine(problem)}`));
   return `${lines.join('\n')}\n`;
 }

@@ -2,6 +2,8 @@
  * What one check of one key carries from start to finish, and how it turns into a published finding.
  * Every finding about a key is built here, so the ID, title and key fields are written once.
  */
+
+import { actorName } from '../../core/actor-name';
 import type {
   ActionTaken,
   Actor,
@@ -177,10 +179,10 @@ function label(ctx: CheckContext): string {
   return ctx.managed?.name ?? ctx.aliases[0] ?? ctx.keyId;
 }
 
+/** ` by role/Admin (session alice)`: the principal by type and name, never a session name alone. */
 function byWhom(actor: Actor | undefined): string {
-  if (!actor?.arn) return '';
-  const name = actor.arn.slice(actor.arn.lastIndexOf('/') + 1) || actor.arn;
-  return ` by ${name}`;
+  const name = actor === undefined ? undefined : actorName(actor);
+  return name === undefined ? '' : ` by ${name}`;
 }
 
 export function title(ctx: CheckContext, kind: FindingKind, severity: Severity, suffix = ''): string {

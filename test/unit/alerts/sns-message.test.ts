@@ -13,7 +13,7 @@ function remediatedFinding(overrides: Partial<Finding> = {}): Finding {
     id: `c217db1f-903f-4a2f-8f88-9580182d6313:${KEY_ID}:remediated`,
     kind: 'remediated',
     severity: comparison.diff.severity,
-    title: '[HIGH] Key policy restored: payments-data by Alice',
+    title: '[HIGH] Key policy restored: payments-data by user/Alice',
     keyArn: KEY_ARN,
     keyId: KEY_ID,
     aliases: ['alias/payments-data'],
@@ -91,7 +91,7 @@ describe('buildSnsPublishInput', () => {
     expect(input).toMatchObject({
       TopicArn: TOPIC_ARN,
       MessageStructure: 'json',
-      Subject: '[HIGH] Key policy restored: payments-data by Alice',
+      Subject: '[HIGH] Key policy restored: payments-data by user/Alice',
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: finding.severity },
         keyId: { DataType: 'String', StringValue: KEY_ID },
@@ -121,7 +121,11 @@ describe('buildSnsPublishInput', () => {
       "-e 's/{{AccountId}}/111122223333/g' policies/payments-data.json > desired-policy.json",
     );
     expect(email).toContain('THE OVERWRITTEN LIVE POLICY');
-    expect(email).toContain(driftedPolicyText());
+    const indented = driftedPolicyText()
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
+    expect(email).toContain(`the JSON message.]\n${indented}\n[End of document]\n`);
   });
 
   it('stays under 256 KiB for the largest documents KMS allows, keeping the overwritten document verbatim', () => {

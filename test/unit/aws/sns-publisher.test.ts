@@ -13,7 +13,7 @@ const FINDING: Finding = {
   id: 'event-1:1234abcd-12ab-34cd-56ef-1234567890ab:drift',
   kind: 'drift',
   severity: 'high',
-  title: '[HIGH] Key policy drift: payments-data by Alice',
+  title: '[HIGH] Key policy drift: payments-data by user/Alice',
   keyArn: 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
   aliases: [],

@@ -78,7 +78,7 @@ describe('kms-guard apply --yes', () => {
     });
     expect(live.get(REPORTS)?.policy).toBe(DESIRED);
     expect(result.stdout).toContain('✔ Applied: the desired policy was written and confirmed.');
-    expect(result.stdout).toContain('The overwritten live policy (verbatim, to undo by hand):');
+    expect(result.stdout).toContain('The overwritten live policy (to undo by hand;');
     expect(result.stdout).toContain('Quick fix for the analytics team');
   });
 

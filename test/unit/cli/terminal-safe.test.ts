@@ -1,6 +1,13 @@
 import { join } from 'node:path';
-import { terminalSafe } from '../../../src/cli/output';
+import { renderApplyText } from '../../../src/cli/commands/apply';
+import { createStyle, terminalSafe } from '../../../src/cli/output';
+import { renderAuditTable } from '../../../src/cli/report/table';
+import { driftFinding } from '../alerts/slack-fixtures';
 import { runCli, tempFiles } from './helpers';
+import { auditReport, finding } from './html-fixtures';
+
+/** A Sid that would print a fake "Applied" line and reverse the text after it. */
+const FORGED = 'x\n\u2714 Applied: nothing to see\u202e';
 
 describe('terminal-safe CLI output', () => {
   it.each([
@@ -36,5 +43,43 @@ describe('terminal-safe CLI output', () => {
     expect(text.stdout).toContain('\\u001b[2J\\u0000');
     const parsed = JSON.parse(json.stdout) as { files: { findings: { code: string }[] }[] };
     expect(parsed.files[0]?.findings.map((finding) => finding.code)).toContain('KMS106');
+  });
+
+  it('shows a value with a line break and a bidi override on its own line, escaped, in apply and audit text', () => {
+    // Prepare
+    const hostile = driftFinding({ details: [`Sid ${FORGED}`], livePolicy: JSON.stringify({ Sid: FORGED }) });
+    const statements = hostile.diff?.statements ?? [];
+    for (const change of statements) change.summary = `Allow statement "${FORGED}" added`;
+    const report = auditReport([
+      {
+        keyArn: hostile.keyArn,
+        keyId: hostile.keyId,
+        aliases: [FORGED],
+        name: FORGED,
+        mode: 'alert',
+        result: 'drift',
+        finding: finding(hostile.keyId, {
+          diff: { ...hostile.diff, access: [], statements, severity: 'high', orphanedPrincipals: [] },
+        }),
+      },
+    ]);
+    const outcome = {
+      status: 'applied' as const,
+      keyArn: hostile.keyArn,
+      keyId: hostile.keyId,
+      finding: hostile,
+    };
+
+    // Act
+    const texts = [
+      renderApplyText(outcome, createStyle(false)),
+      renderAuditTable(report, createStyle(false)),
+    ];
+
+    // Assess
+    for (const text of texts) {
+      expect(text).not.toMatch(/[\u202e]|^\u2714 Applied: nothing/mu);
+      expect(text).toContain('x\\u000A\u2714 Applied: nothing to see\\u202E');
+    }
   });
 });

@@ -17,7 +17,8 @@ export const FUZZ_RUNS = {
   cliValidateAndDiff: 500,
   snsPublishInput: 10_000,
   slackMessage: 10_000,
-  emailText: 10_000,
+  /** One hostile finding through every renderer (e-mail, SNS, Slack, HTML, CLI table and apply), twice. */
+  everyRenderer: 1_000,
 } as const;
 
 export const REPO_ROOT = path.join(__dirname, '..', '..', '..');

@@ -136,7 +136,7 @@ describe('checkKey in alert mode', () => {
     expect(finding.id).toBe(`${ALICE.eventID}:${KEY_ID}:drift`);
     expect(finding.diff?.access.some((change) => change.principal.includes('999988887777'))).toBe(true);
     const input = publishedInputs()[0];
-    expect(input?.Subject).toMatch(/^\[(CRITICAL|HIGH)\] Key policy drift: payments-data by Alice$/);
+    expect(input?.Subject).toMatch(/^\[(CRITICAL|HIGH)\] Key policy drift: payments-data by user\/Alice$/);
     expect(input?.MessageAttributes?.action?.StringValue).toBe('alerted');
     expect(kmsMock.commandCalls(GetKeyPolicyCommand)[0]?.args[0].input).toEqual({
       KeyId: KEY_ID,
@@ -281,7 +281,7 @@ describe('checkKey in remediate mode', () => {
         details: expect.objectContaining({ actorArn: ALICE.arn }),
       }),
     ]);
-    expect(publishedInputs()[0]?.Subject).toMatch(/Key policy restored: payments-data by Alice/);
+    expect(publishedInputs()[0]?.Subject).toMatch(/Key policy restored: payments-data by user\/Alice/);
   });
 
   it('waits out stale reads after the write without writing again, and reports remediated', async () => {

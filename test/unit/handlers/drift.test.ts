@@ -129,7 +129,7 @@ describe('drift handler', () => {
       finding: { kind: 'drift', action: 'alerted' },
     });
     expect(awsCalls()).toEqual({ DescribeKey: 1, GetKeyPolicy: 1, ListGrants: 1, Publish: 1 });
-    expect(publishedInputs()[0]?.Subject).toMatch(/Key policy drift: payments-data by Alice$/);
+    expect(publishedInputs()[0]?.Subject).toMatch(/Key policy drift: payments-data by user\/Alice$/);
     const published = logs.find((line) => line.message === 'finding_published');
     expect(published).toMatchObject({
       keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
