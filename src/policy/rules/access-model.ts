@@ -29,8 +29,10 @@ export interface StatementModel {
 
 export interface AccessModel {
   statements: StatementModel[];
-  /** The key's own account(s): from the options, else the most frequent account of the principals. */
+  /** The key's own account(s): stated in the options, else inferred (`accountInferred`). */
   ownAccounts: string[];
+  /** True when the key's account was inferred from the policy, not stated (keyAccount, keyArn). */
+  accountInferred: boolean;
 }
 
 function principalEntries(statement: StatementAt, element: 'Principal' | 'NotPrincipal'): PrincipalEntry[] {
@@ -64,12 +66,42 @@ function statementModel(statement: StatementAt): StatementModel {
   };
 }
 
+/** The account of a key ARN (`arn:<partition>:kms:<region>:<account>:key/<id>`). */
+export function keyArnAccount(keyArn: string): string | undefined {
+  return /^arn:[a-z][a-z0-9-]*:kms:[^:]*:(\d{12}):key\/.+$/.exec(keyArn)?.[1];
+}
+
+/** The key's account when the options state it: keyAccount, else the account of keyArn. */
+export function statedKeyAccount(options: ValidateOptions): string | undefined {
+  return options.keyAccount ?? (options.keyArn === undefined ? undefined : keyArnAccount(options.keyArn));
+}
+
+/** Whether the account's root, or an administrator of that account, may call kms:PutKeyPolicy. */
+function accountManagesKey(
+  statements: readonly StatementModel[],
+  account: string,
+  options: ValidateOptions,
+): boolean {
+  const partition = options.partition ?? 'aws';
+  const keepers = [
+    `arn:${partition}:iam::${account}:root`,
+    ...(options.adminPrincipals ?? []).filter((admin) => accountOf(admin) === account),
+  ];
+  return keepers.some((principal) => canCall(statements, principal, 'kms:PutKeyPolicy', false));
+}
+
 /**
- * The key's own account: the option, else the account that appears most often among the policy's
- * AWS principals (the default key policy always names its own root). First seen wins a tie.
+ * The key's own account (docs/rules.md#the-keys-account): stated (keyAccount, keyArn), else
+ * inferred from the policy's AWS principals: among the accounts whose root or administrators may
+ * call kms:PutKeyPolicy (kms:* included) the one named most often, else the one named most often
+ * (the default key policy always names its own root). First seen wins a tie.
  */
-function keyAccounts(statements: readonly StatementModel[], options: ValidateOptions): string[] {
-  if (options.keyAccount) return [options.keyAccount];
+function keyAccounts(
+  statements: readonly StatementModel[],
+  options: ValidateOptions,
+): { accounts: string[]; inferred: boolean } {
+  const stated = statedKeyAccount(options);
+  if (stated !== undefined) return { accounts: [stated], inferred: false };
   const counts = new Map<string, number>();
   for (const statement of statements) {
     for (const principal of statement.principals) {
@@ -77,15 +109,34 @@ function keyAccounts(statements: readonly StatementModel[], options: ValidateOpt
       if (account) counts.set(account, (counts.get(account) ?? 0) + 1);
     }
   }
-  let best: string | undefined;
-  let bestCount = 0;
-  for (const [account, count] of counts) {
-    if (count > bestCount) {
-      best = account;
-      bestCount = count;
+  const mostNamed = (accounts: string[]): string | undefined => {
+    let best: string | undefined;
+    let bestCount = 0;
+    for (const account of accounts) {
+      const count = counts.get(account) ?? 0;
+      if (count > bestCount) {
+        best = account;
+        bestCount = count;
+      }
     }
-  }
-  return best ? [best] : [];
+    return best;
+  };
+  const all = [...counts.keys()];
+  const best =
+    mostNamed(all.filter((account) => accountManagesKey(statements, account, options))) ?? mostNamed(all);
+  return { accounts: best ? [best] : [], inferred: true };
+}
+
+/** Said after a message that depends on an inferred key account. */
+export function inferredAccountNote(account: string | undefined): string {
+  return account === undefined
+    ? ''
+    : ` (the key's account ${account} was inferred from the policy; state it with --key-account or ValidateOptions.keyAccount)`;
+}
+
+/** Whether some account the policy does not name would keep kms:PutKeyPolicy (through `*` or NotPrincipal). */
+export function unnamedAccountManagesKey(statements: readonly StatementModel[], partition: string): boolean {
+  return canCall(statements, `arn:${partition}:iam::000000000000:root`, 'kms:PutKeyPolicy', false);
 }
 
 const models = new WeakMap<RuleContext, AccessModel>();
@@ -95,7 +146,8 @@ export function accessModel(ctx: RuleContext): AccessModel {
   let model = models.get(ctx);
   if (!model) {
     const statements = statementsOf(ctx).map(statementModel);
-    model = { statements, ownAccounts: keyAccounts(statements, ctx.options) };
+    const { accounts, inferred } = keyAccounts(statements, ctx.options);
+    model = { statements, ownAccounts: accounts, accountInferred: inferred };
     models.set(ctx, model);
   }
   return model;
