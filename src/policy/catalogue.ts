@@ -78,9 +78,9 @@ const RULE_LIST = [
   {
     code: 'KMS104',
     level: 'error',
-    title: 'Resource not "*"',
+    title: 'Resource not this key',
     description:
-      'In a key policy `Resource` is `"*"` ("this KMS key"); a key ARN, any other value or `NotResource` is not a key policy.',
+      'In a key policy `Resource` is `"*"` ("this KMS key"). Another key, a key of another account, another service\'s ARN or `NotResource` never applies to the key (this key\'s own ARN is KMS116).',
   },
   {
     code: 'KMS105',
@@ -152,6 +152,13 @@ const RULE_LIST = [
     level: 'warning',
     title: 'Duplicate Sid',
     description: 'Two statements share a `Sid`; Sids should tell statements apart.',
+  },
+  {
+    code: 'KMS116',
+    level: 'warning',
+    title: 'Resource names the key instead of "*"',
+    description:
+      'The key\'s own ARN (or a pattern of its account such as `key/*`, when its ARN is not known): KMS accepts it, and several AWS guides publish it, but `"*"` already means this key; write `"*"`.',
   },
   {
     code: 'KMS120',

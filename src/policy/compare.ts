@@ -103,7 +103,7 @@ function cosmeticDifferences(
       cosmetic.push({
         kind: 'value-form',
         path: `$.Statement[${liveIndex}]`,
-        message: `Statement written differently (string vs list, value order or case, duplicates, account ID vs ARN, typed values, empty Condition); same meaning as desired statement ${desiredIndex}`,
+        message: `Statement written differently (string vs list, value order or case, duplicates, account ID vs ARN, the key's ARN vs "*", typed values, empty Condition); same meaning as desired statement ${desiredIndex}`,
       });
     }
   }

@@ -3,6 +3,7 @@
  * effect, principals and actions, and whether a principal can call an action.
  */
 import { isRecord } from '../json/value';
+import { keyArnParts } from '../key-arn';
 import { expandActionPattern } from '../service-data';
 import type { StatementAt } from '../shape/check';
 import { elementPath, elementStrings, hasElement, type LocatedString, principalTypes } from '../shape/view';
@@ -66,14 +67,11 @@ function statementModel(statement: StatementAt): StatementModel {
   };
 }
 
-/** The account of a key ARN (`arn:<partition>:kms:<region>:<account>:key/<id>`). */
-export function keyArnAccount(keyArn: string): string | undefined {
-  return /^arn:[a-z][a-z0-9-]*:kms:[^:]*:(\d{12}):key\/.+$/.exec(keyArn)?.[1];
-}
-
 /** The key's account when the options state it: keyAccount, else the account of keyArn. */
 export function statedKeyAccount(options: ValidateOptions): string | undefined {
-  return options.keyAccount ?? (options.keyArn === undefined ? undefined : keyArnAccount(options.keyArn));
+  return (
+    options.keyAccount ?? (options.keyArn === undefined ? undefined : keyArnParts(options.keyArn)?.account)
+  );
 }
 
 /** Whether the account's root, or an administrator of that account, may call kms:PutKeyPolicy. */
