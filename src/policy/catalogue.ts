@@ -225,7 +225,7 @@ const RULE_LIST = [
     level: 'warning',
     title: 'Operator does not fit the key type',
     description:
-      'A typed key used with an operator of another family, e.g. a Bool key with `StringEquals` or a Numeric key with `StringLike`.',
+      'A typed key used with an operator of another family, e.g. a Bool key with `StringEquals` or a Numeric key with `StringLike`. As the AWS guides use them, ARN keys also take string operators, Date keys numeric ones (seconds since the epoch), and a string key whose values are all ARNs takes ARN operators (`ArnLike` on `kms:EncryptionContext:aws:logs:arn`).',
   },
   {
     code: 'KMS301',

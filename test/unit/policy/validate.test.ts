@@ -354,6 +354,16 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
     policy(useStatement({ Condition: { Bool: { 'kms:ViaService': 'true' } } })),
   ],
   [
+    'KMS206',
+    'an ARN operator on a string key whose value is not an ARN',
+    policy(useStatement({ Condition: { ArnLike: { 'kms:ViaService': 'logs.*.amazonaws.com' } } })),
+  ],
+  [
+    'KMS206',
+    'a Bool operator on a Date key',
+    policy(useStatement({ Condition: { Bool: { 'kms:ValidTo': 'true' } } })),
+  ],
+  [
     'KMS301',
     'Principal "*"',
     policy(useStatement({ Principal: '*' })),
@@ -598,6 +608,34 @@ const compliant: Case[] = [
           Bool: { 'kms:GrantIsForAWSResource': 'true' },
           StringLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/app-*' },
           Null: { 'kms:MultiRegion': 'false' },
+        },
+      }),
+    ),
+  ],
+  [
+    'KMS206',
+    'ArnLike/ArnEquals on an ARN-valued encryption context key (CloudWatch Logs)',
+    policy(
+      useStatement({
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:111122223333:log-group:*',
+          },
+          ArnEquals: {
+            'kms:EncryptionContext:aws:logs:arn': ['arn:aws:logs:us-east-1:111122223333:log-group:a'],
+          },
+        },
+      }),
+    ),
+  ],
+  [
+    'KMS206',
+    'numeric and date operators on kms:ValidTo (a Date key)',
+    policy(
+      useStatement({
+        Condition: {
+          NumericLessThanEquals: { 'kms:ValidTo': '1546257599.0' },
+          DateLessThan: { 'kms:ValidTo': '2026-12-31T23:59:59Z' },
         },
       }),
     ),
