@@ -3,7 +3,7 @@
  * effect, principals and actions, and whether a principal can call an action.
  */
 import { isRecord } from '../json/value';
-import { keyArnParts } from '../key-arn';
+import { keyArnParts, resourceNamesKey } from '../key-arn';
 import { expandActionPattern } from '../service-data';
 import type { StatementAt } from '../shape/check';
 import { elementPath, elementStrings, hasElement, type LocatedString, principalTypes } from '../shape/view';
@@ -26,6 +26,8 @@ export interface StatementModel {
   actionKind: 'Action' | 'NotAction' | 'none';
   actions: LocatedString[];
   hasCondition: boolean;
+  /** False when the statement's Resource names no KMS key that can be this one (an S3 ARN, another key): it grants or denies nothing. */
+  appliesToKey: boolean;
 }
 
 export interface AccessModel {
@@ -45,7 +47,25 @@ function principalEntries(statement: StatementAt, element: 'Principal' | 'NotPri
     .flatMap((entry) => entry.ids.map((id) => ({ type: entry.type, value: id.value, path: id.path })));
 }
 
-function statementModel(statement: StatementAt): StatementModel {
+const KMS_KEY_RESOURCE = /^arn:[^:]*:kms:[^:]*:[^:]*:key\/.+$/;
+
+/**
+ * Whether a statement can apply to the key: its Resource has `*`, this key's ARN (when known) or,
+ * without the key's ARN, a KMS key ARN or pattern. NotResource and a missing Resource count as
+ * applying (KMS104 and KMS110 report them).
+ */
+function appliesToKey(statement: StatementAt, keyArn: string | undefined): boolean {
+  if (!hasElement(statement, 'Resource')) return true;
+  const resources = elementStrings(statement, 'Resource').map((entry) => entry.value);
+  if (resources.length === 0) return true;
+  return resources.some((resource) =>
+    keyArn === undefined
+      ? resource === '*' || KMS_KEY_RESOURCE.test(resource)
+      : resourceNamesKey(resource, keyArn),
+  );
+}
+
+function statementModel(statement: StatementAt, keyArn: string | undefined): StatementModel {
   const { Effect, Condition } = statement.raw;
   const principalKind = hasElement(statement, 'Principal')
     ? 'Principal'
@@ -64,6 +84,7 @@ function statementModel(statement: StatementAt): StatementModel {
     actionKind,
     actions: actionKind === 'none' ? [] : elementStrings(statement, actionKind),
     hasCondition: isRecord(Condition) && Object.keys(Condition).length > 0,
+    appliesToKey: appliesToKey(statement, keyArn),
   };
 }
 
@@ -143,7 +164,9 @@ const models = new WeakMap<RuleContext, AccessModel>();
 export function accessModel(ctx: RuleContext): AccessModel {
   let model = models.get(ctx);
   if (!model) {
-    const statements = statementsOf(ctx).map(statementModel);
+    const keyArn =
+      ctx.options.keyArn !== undefined && keyArnParts(ctx.options.keyArn) ? ctx.options.keyArn : undefined;
+    const statements = statementsOf(ctx).map((statement) => statementModel(statement, keyArn));
     const { accounts, inferred } = keyAccounts(statements, ctx.options);
     model = { statements, ownAccounts: accounts, accountInferred: inferred };
     models.set(ctx, model);
@@ -200,12 +223,14 @@ export function canCall(
   const allowed = statements.some(
     (s) =>
       s.effect === 'Allow' &&
+      s.appliesToKey &&
       statementCoversAction(s, action) &&
       statementAppliesTo(s, principal, viaAccountRoot),
   );
   const denied = statements.some(
     (s) =>
       s.effect === 'Deny' &&
+      s.appliesToKey &&
       !s.hasCondition &&
       statementCoversAction(s, action) &&
       statementAppliesTo(s, principal, true),

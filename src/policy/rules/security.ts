@@ -36,7 +36,13 @@ function grantRule(
       if (!documentOf(ctx)) return;
       const model = accessModel(ctx);
       for (const statement of model.statements) {
-        if (statement.effect !== 'Allow' || statement.principalKind !== 'Principal') continue;
+        // A statement whose Resource is not this key grants nothing (KMS104 says so).
+        if (
+          statement.effect !== 'Allow' ||
+          statement.principalKind !== 'Principal' ||
+          !statement.appliesToKey
+        )
+          continue;
         for (const principal of statement.principals) {
           const account = principal.type === 'AWS' ? accountOf(principal.value) : undefined;
           const message = problem({ statement, principal, account }, model, ctx);
