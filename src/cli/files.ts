@@ -23,3 +23,27 @@ export async function readTextFile(path: string): Promise<ReadOutcome> {
     return { ok: false, reason: osErrorReason(error) };
   }
 }
+
+/**
+ * `aws kms get-key-policy` prints `{"Policy": "<the policy as a string>", "PolicyName": "default"}`
+ * unless told `--query Policy --output text`. For exactly that shape (those two names, a string
+ * Policy, PolicyName `default`) this returns the Policy string; for anything else, undefined, and
+ * the text is read as the policy itself.
+ */
+export function unwrapGetKeyPolicyOutput(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const names = Object.keys(value);
+  if (names.length !== 2) return undefined;
+  const policy: unknown = Reflect.get(value, 'Policy');
+  const policyName: unknown = Reflect.get(value, 'PolicyName');
+  return typeof policy === 'string' && policyName === 'default' ? policy : undefined;
+}
+
+/** What `diff` and `validate` say when they read the Policy string out of get-key-policy output. */
+export const UNWRAPPED_NOTE = 'is `aws kms get-key-policy` output: its Policy string was unwrapped and read';

@@ -13,7 +13,8 @@ import type { CommandContext } from './context';
 import { CliExitError, EXIT_OK, EXIT_USAGE } from './errors';
 import { type CliIo, processIo, terminalSafeIo } from './output';
 
-function buildProgram(context: CommandContext): Command {
+/** The program with every command registered (exported for tests that inspect the options). */
+export function buildProgram(context: CommandContext): Command {
   const { io } = context;
   const program = new Command('kms-guard')
     .version(packageJson.version)

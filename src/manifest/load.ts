@@ -16,6 +16,7 @@ import { ManifestError } from './errors';
 import { overlappingMatchers } from './match';
 import {
   guardRoleArn,
+  placeholderValuesFromArn,
   renderPlaceholders,
   SAMPLE_PLACEHOLDER_VALUES,
   unknownPlaceholders,
@@ -110,6 +111,27 @@ export function validationOptionsFor(
   };
 }
 
+/**
+ * The values a desired document is rendered with at load, and what is known of the key's account
+ * (docs/rules.md#the-keys-account), so that a lockout refusal is on a known account, never a guess:
+ * a key matched by ARN lives in that ARN's account; a document that says `{{AccountId}}` names the
+ * key's account, whichever it is, so the sample account stands for it. Otherwise the key's account
+ * is wherever the guard runs, unknown here: validation infers it (and the guard, which knows it,
+ * validates the document again for the key before it writes).
+ */
+function desiredDocumentAccount(
+  entry: ManifestInput['keys'][number],
+  template: string,
+): { values: PlaceholderValues; known: Pick<ValidateOptions, 'keyAccount' | 'keyArn'> } {
+  const keyArn = entry.match.keyArn;
+  if (keyArn !== undefined) {
+    const values = placeholderValuesFromArn(keyArn);
+    return { values, known: { keyAccount: values.accountId, keyArn } };
+  }
+  const values = SAMPLE_PLACEHOLDER_VALUES;
+  return { values, known: template.includes('{{AccountId}}') ? { keyAccount: values.accountId } : {} };
+}
+
 interface DocumentCheck {
   key?: ManagedKey;
   problems: string[];
@@ -151,11 +173,12 @@ function loadDesiredDocument(
       warnings: [],
     };
   }
-  const rendered = renderPlaceholders(template, SAMPLE_PLACEHOLDER_VALUES, policyPath);
-  const findings = checkDesiredDocument(
-    rendered,
-    validationOptionsFor(manifest, entry.mode, SAMPLE_PLACEHOLDER_VALUES),
-  );
+  const { values, known } = desiredDocumentAccount(entry, template);
+  const rendered = renderPlaceholders(template, values, policyPath);
+  const findings = checkDesiredDocument(rendered, {
+    ...validationOptionsFor(manifest, entry.mode, values),
+    ...known,
+  });
   // Errors, and the lockout rules remediation refuses (KMS305 always, KMS306 for a remediate entry),
   // fail the load: one decision for the Lambda's init, `kms-guard validate` and the guard (documents.ts).
   const problems = findings

@@ -73,9 +73,9 @@ export function principalAccount(principal: string): string | undefined {
   return ACCOUNT_IN_ARN.exec(principal)?.[1];
 }
 
-/** The accounts the document's own principals belong to (what "cross-account" is measured against). */
+/** The key's account (when stated) and the accounts the document's own principals belong to (what "cross-account" is measured against). */
 export function documentAccounts(policy: NormalizedPolicy): Set<string> {
-  const accounts = new Set<string>();
+  const accounts = new Set<string>(policy.keyAccount === undefined ? [] : [policy.keyAccount]);
   for (const statement of policy.statements) {
     for (const principal of statement.principals) {
       const account = principalAccount(principal);

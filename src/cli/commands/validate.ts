@@ -19,17 +19,20 @@ import type { ValidateOptions, ValidationFinding } from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
-import { readTextFile } from '../files';
+import { readTextFile, UNWRAPPED_NOTE, unwrapGetKeyPolicyOutput } from '../files';
+import { keyOptionsFrom } from '../key-options';
 import { checkManifest, looksLikeManifest, type ManifestCheck } from '../manifest-hook';
+import { collectValues } from '../option-values';
 import { type CliIo, colourEnabled, createStyle, type Style, writeJson } from '../output';
 
 interface ValidateCliOptions {
   json?: boolean;
-  allowedAccounts?: string;
+  allowedAccounts?: string[];
   admin?: string[];
   guardPrincipal?: string;
   mode?: 'alert' | 'remediate' | 'dry-run';
   keyAccount?: string;
+  keyArn?: string;
   partition?: string;
   region?: string;
 }
@@ -48,6 +51,8 @@ export interface FileReport {
   placeholders?: PlaceholderValues;
   /** Errors outside the document's content, such as an unknown `{{…}}` placeholder. */
   problems?: string[];
+  /** The file was `aws kms get-key-policy` output: its Policy string is what was validated. */
+  unwrapped?: boolean;
   /** Manifest files only: how many keys it manages, its problems, and its documents' warnings. */
   manifest?: {
     keys: number;
@@ -70,29 +75,22 @@ function refused(finding: ValidationFinding): ValidationFinding {
 }
 
 function validateOptionsFrom(options: ValidateCliOptions): ValidateOptions & { region?: string } {
-  const allowedAccounts = (options.allowedAccounts ?? '')
-    .split(',')
-    .map((account) => account.trim())
-    .filter((account) => account !== '');
+  const allowedAccounts = options.allowedAccounts ?? [];
   const badAccount = allowedAccounts.find((account) => !ACCOUNT_ID.test(account));
   if (badAccount !== undefined) {
     throw new CliExitError(`--allowed-accounts: "${badAccount}" is not a 12-digit account ID`, EXIT_USAGE);
   }
-  if (options.keyAccount !== undefined && !ACCOUNT_ID.test(options.keyAccount)) {
-    throw new CliExitError(`--key-account: "${options.keyAccount}" is not a 12-digit account ID`, EXIT_USAGE);
-  }
-  const adminPrincipals = (options.admin ?? [])
-    .flatMap((arn) => arn.split(','))
-    .map((arn) => arn.trim())
-    .filter(Boolean);
+  const key = keyOptionsFrom(options);
+  const adminPrincipals = options.admin ?? [];
   return {
     allowedAccounts,
     adminPrincipals,
     guardPrincipal: options.guardPrincipal,
     mode: options.mode,
-    keyAccount: options.keyAccount,
-    partition: options.partition,
-    region: options.region,
+    keyAccount: key.keyAccount,
+    keyArn: key.keyArn,
+    partition: key.partition ?? options.partition,
+    region: key.region ?? options.region,
   };
 }
 
@@ -146,22 +144,32 @@ async function checkFile(file: string, options: ValidateOptions & { region?: str
       error: `cannot read: ${read.reason}`,
     };
   }
-  const byteLength = Buffer.byteLength(read.text, 'utf8');
   if (await looksLikeManifest(file, read.text)) {
-    return manifestReport(file, byteLength, await checkManifest(file));
+    return manifestReport(file, Buffer.byteLength(read.text, 'utf8'), await checkManifest(file));
   }
-  if (!TEMPLATE_MARKER.test(read.text)) {
+  const inner = unwrapGetKeyPolicyOutput(read.text);
+  const report = await checkPolicyText(file, inner ?? read.text, options);
+  return inner === undefined ? report : { ...report, unwrapped: true };
+}
+
+async function checkPolicyText(
+  file: string,
+  text: string,
+  options: ValidateOptions & { region?: string },
+): Promise<FileReport> {
+  const byteLength = Buffer.byteLength(text, 'utf8');
+  if (!TEMPLATE_MARKER.test(text)) {
     if (options.mode === 'remediate' && options.guardPrincipal === undefined) {
       const error = '--mode remediate needs --guard-principal <arn> (the guard must keep its access)';
       return { file, kind: 'policy', valid: false, byteLength, findings: [], error };
     }
-    return policyReport(file, read.text, options);
+    return policyReport(file, text, options);
   }
   // A desired-policy template from policies/: validate it as the guard would apply it.
   const values = placeholderValuesFor(options);
   let rendered: string;
   try {
-    rendered = renderPlaceholders(read.text, values, file);
+    rendered = renderPlaceholders(text, values, file);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return {
@@ -223,6 +231,7 @@ function renderHuman(reports: readonly FileReport[], io: CliIo): void {
       ? `manifest, ${plural(report.manifest.keys, 'key')}`
       : `${report.byteLength} bytes`;
     lines.push(`${mark} ${report.file} ${style.dim(`(${what})`)}`);
+    if (report.unwrapped) lines.push(style.dim(`  note: ${report.file} ${UNWRAPPED_NOTE}`));
     if (report.placeholders) {
       const { partition, region, accountId } = report.placeholders;
       lines.push(
@@ -269,8 +278,16 @@ export function registerValidateCommand(program: Command, { io, setExitCode }: C
     .description('validate KMS key policy files (or a manifest and every document it names)')
     .argument('<file...>', 'key policy JSON files, or a manifest (manifest.yaml|yml|json)')
     .option('--json', 'print one JSON document instead of text')
-    .option('--allowed-accounts <ids>', 'comma-separated account IDs principals may belong to')
-    .option('--admin <arn...>', 'principal ARNs that administer the key (besides the account root)')
+    .option(
+      '--allowed-accounts <ids>',
+      'account IDs principals may belong to (comma-separated; repeatable)',
+      collectValues,
+    )
+    .option(
+      '--admin <arn>',
+      'a principal ARN that administers the key, besides the account root (comma-separated; repeatable)',
+      collectValues,
+    )
     .option(
       '--guard-principal <arn>',
       "the guard's own role ARN (must keep Get/PutKeyPolicy in remediate mode)",
@@ -284,7 +301,11 @@ export function registerValidateCommand(program: Command, { io, setExitCode }: C
     )
     .option(
       '--key-account <id>',
-      "the key's own account (default: the account most principals belong to; 111122223333 for {{AccountId}} in templates)",
+      "the key's own account (default: inferred from the policy; 111122223333 for {{AccountId}} in templates)",
+    )
+    .option(
+      '--key-arn <arn>',
+      "the key's ARN: a Resource naming this key is accepted (KMS116) (also sets --key-account and --partition)",
     )
     .option(
       '--partition <name>',

@@ -3,6 +3,7 @@
  * effect, principals and actions, and whether a principal can call an action.
  */
 import { isRecord } from '../json/value';
+import { keyArnParts, resourceNamesKey } from '../key-arn';
 import { expandActionPattern } from '../service-data';
 import type { StatementAt } from '../shape/check';
 import { elementPath, elementStrings, hasElement, type LocatedString, principalTypes } from '../shape/view';
@@ -25,12 +26,16 @@ export interface StatementModel {
   actionKind: 'Action' | 'NotAction' | 'none';
   actions: LocatedString[];
   hasCondition: boolean;
+  /** False when the statement's Resource names no KMS key that can be this one (an S3 ARN, another key): it grants or denies nothing. */
+  appliesToKey: boolean;
 }
 
 export interface AccessModel {
   statements: StatementModel[];
-  /** The key's own account(s): from the options, else the most frequent account of the principals. */
+  /** The key's own account(s): stated in the options, else inferred (`accountInferred`). */
   ownAccounts: string[];
+  /** True when the key's account was inferred from the policy, not stated (keyAccount, keyArn). */
+  accountInferred: boolean;
 }
 
 function principalEntries(statement: StatementAt, element: 'Principal' | 'NotPrincipal'): PrincipalEntry[] {
@@ -42,7 +47,25 @@ function principalEntries(statement: StatementAt, element: 'Principal' | 'NotPri
     .flatMap((entry) => entry.ids.map((id) => ({ type: entry.type, value: id.value, path: id.path })));
 }
 
-function statementModel(statement: StatementAt): StatementModel {
+const KMS_KEY_RESOURCE = /^arn:[^:]*:kms:[^:]*:[^:]*:key\/.+$/;
+
+/**
+ * Whether a statement can apply to the key: its Resource has `*`, this key's ARN (when known) or,
+ * without the key's ARN, a KMS key ARN or pattern. NotResource and a missing Resource count as
+ * applying (KMS104 and KMS110 report them).
+ */
+function appliesToKey(statement: StatementAt, keyArn: string | undefined): boolean {
+  if (!hasElement(statement, 'Resource')) return true;
+  const resources = elementStrings(statement, 'Resource').map((entry) => entry.value);
+  if (resources.length === 0) return true;
+  return resources.some((resource) =>
+    keyArn === undefined
+      ? resource === '*' || KMS_KEY_RESOURCE.test(resource)
+      : resourceNamesKey(resource, keyArn),
+  );
+}
+
+function statementModel(statement: StatementAt, keyArn: string | undefined): StatementModel {
   const { Effect, Condition } = statement.raw;
   const principalKind = hasElement(statement, 'Principal')
     ? 'Principal'
@@ -61,15 +84,43 @@ function statementModel(statement: StatementAt): StatementModel {
     actionKind,
     actions: actionKind === 'none' ? [] : elementStrings(statement, actionKind),
     hasCondition: isRecord(Condition) && Object.keys(Condition).length > 0,
+    appliesToKey: appliesToKey(statement, keyArn),
   };
 }
 
+/** The key's account when the options state it: keyAccount, else the account of keyArn. */
+export function statedKeyAccount(options: ValidateOptions): string | undefined {
+  return (
+    options.keyAccount ?? (options.keyArn === undefined ? undefined : keyArnParts(options.keyArn)?.account)
+  );
+}
+
+/** Whether the account's root, or an administrator of that account, may call kms:PutKeyPolicy. */
+function accountManagesKey(
+  statements: readonly StatementModel[],
+  account: string,
+  options: ValidateOptions,
+): boolean {
+  const partition = options.partition ?? 'aws';
+  const keepers = [
+    `arn:${partition}:iam::${account}:root`,
+    ...(options.adminPrincipals ?? []).filter((admin) => accountOf(admin) === account),
+  ];
+  return keepers.some((principal) => canCall(statements, principal, 'kms:PutKeyPolicy', false));
+}
+
 /**
- * The key's own account: the option, else the account that appears most often among the policy's
- * AWS principals (the default key policy always names its own root). First seen wins a tie.
+ * The key's own account (docs/rules.md#the-keys-account): stated (keyAccount, keyArn), else
+ * inferred from the policy's AWS principals: among the accounts whose root or administrators may
+ * call kms:PutKeyPolicy (kms:* included) the one named most often, else the one named most often
+ * (the default key policy always names its own root). First seen wins a tie.
  */
-function keyAccounts(statements: readonly StatementModel[], options: ValidateOptions): string[] {
-  if (options.keyAccount) return [options.keyAccount];
+function keyAccounts(
+  statements: readonly StatementModel[],
+  options: ValidateOptions,
+): { accounts: string[]; inferred: boolean } {
+  const stated = statedKeyAccount(options);
+  if (stated !== undefined) return { accounts: [stated], inferred: false };
   const counts = new Map<string, number>();
   for (const statement of statements) {
     for (const principal of statement.principals) {
@@ -77,15 +128,34 @@ function keyAccounts(statements: readonly StatementModel[], options: ValidateOpt
       if (account) counts.set(account, (counts.get(account) ?? 0) + 1);
     }
   }
-  let best: string | undefined;
-  let bestCount = 0;
-  for (const [account, count] of counts) {
-    if (count > bestCount) {
-      best = account;
-      bestCount = count;
+  const mostNamed = (accounts: string[]): string | undefined => {
+    let best: string | undefined;
+    let bestCount = 0;
+    for (const account of accounts) {
+      const count = counts.get(account) ?? 0;
+      if (count > bestCount) {
+        best = account;
+        bestCount = count;
+      }
     }
-  }
-  return best ? [best] : [];
+    return best;
+  };
+  const all = [...counts.keys()];
+  const best =
+    mostNamed(all.filter((account) => accountManagesKey(statements, account, options))) ?? mostNamed(all);
+  return { accounts: best ? [best] : [], inferred: true };
+}
+
+/** Said after a message that depends on an inferred key account. */
+export function inferredAccountNote(account: string | undefined): string {
+  return account === undefined
+    ? ''
+    : ` (the key's account ${account} was inferred from the policy; state it with --key-account or ValidateOptions.keyAccount)`;
+}
+
+/** Whether some account the policy does not name would keep kms:PutKeyPolicy (through `*` or NotPrincipal). */
+export function unnamedAccountManagesKey(statements: readonly StatementModel[], partition: string): boolean {
+  return canCall(statements, `arn:${partition}:iam::000000000000:root`, 'kms:PutKeyPolicy', false);
 }
 
 const models = new WeakMap<RuleContext, AccessModel>();
@@ -94,8 +164,11 @@ const models = new WeakMap<RuleContext, AccessModel>();
 export function accessModel(ctx: RuleContext): AccessModel {
   let model = models.get(ctx);
   if (!model) {
-    const statements = statementsOf(ctx).map(statementModel);
-    model = { statements, ownAccounts: keyAccounts(statements, ctx.options) };
+    const keyArn =
+      ctx.options.keyArn !== undefined && keyArnParts(ctx.options.keyArn) ? ctx.options.keyArn : undefined;
+    const statements = statementsOf(ctx).map((statement) => statementModel(statement, keyArn));
+    const { accounts, inferred } = keyAccounts(statements, ctx.options);
+    model = { statements, ownAccounts: accounts, accountInferred: inferred };
     models.set(ctx, model);
   }
   return model;
@@ -150,12 +223,14 @@ export function canCall(
   const allowed = statements.some(
     (s) =>
       s.effect === 'Allow' &&
+      s.appliesToKey &&
       statementCoversAction(s, action) &&
       statementAppliesTo(s, principal, viaAccountRoot),
   );
   const denied = statements.some(
     (s) =>
       s.effect === 'Deny' &&
+      s.appliesToKey &&
       !s.hasCondition &&
       statementCoversAction(s, action) &&
       statementAppliesTo(s, principal, true),

@@ -7,7 +7,7 @@ import snapshot from '../service-data/kms-snapshot.json';
 import type { StatementAt } from '../shape/check';
 import { elementStrings, type LocatedString } from '../shape/view';
 import { closestName, didYouMean } from '../suggest';
-import { FAMILIES_FOR_KEY_TYPE, parseOperator } from './operators';
+import { fittingFamilies, parseOperator } from './operators';
 import { conditionKeysOf, type Rule, type RuleContext, type RuleSink, statementsOf } from './rule';
 
 const KMS_ACTION_NAMES: readonly string[] = KMS_ACTIONS.map((action) => action.name);
@@ -66,15 +66,19 @@ const conditionKeyUnknown: Rule = {
 const operatorDoesNotFitKey: Rule = {
   code: 'KMS206',
   check(ctx, sink) {
-    for (const { operator, key, path } of conditionKeysOf(ctx)) {
+    for (const { operator, key, path, values } of conditionKeysOf(ctx)) {
       const known = findConditionKey(key);
       const parsed = parseOperator(operator);
       if (!known || !parsed || parsed.family === 'Null') continue;
-      const fitting = FAMILIES_FOR_KEY_TYPE[known.type];
+      const fitting = fittingFamilies(known.type, values);
       if (fitting.includes(parsed.family)) continue;
+      const arnNote =
+        parsed.family === 'Arn' && (known.type === 'String' || known.type === 'ArrayOfString')
+          ? ' (an ARN operator fits a string key only when every value is an ARN)'
+          : '';
       sink.add(
         path,
-        `${key} is a ${known.type} key, but ${operator} is a ${parsed.family} operator; use a ${fitting.join('/')} operator`,
+        `${key} is a ${known.type} key, but ${operator} is a ${parsed.family} operator; use a ${fitting.join('/')} operator${arnNote}`,
       );
     }
   },

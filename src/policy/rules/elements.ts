@@ -1,14 +1,15 @@
 /**
- * KMS101-KMS115, policy elements: the document and statement elements the grammar has, which ones a
- * key policy needs, and what Version, Effect, Resource and principals may be.
+ * KMS101-KMS116, policy elements: the document and statement elements the grammar has, which ones a
+ * key policy needs, and what Version, Effect, Resource (resources.ts) and principals may be.
  */
 import { PRINCIPAL_TYPES } from '../grammar';
 import { isRecord } from '../json/value';
-import { elementPath, elementStrings, hasElement, principalTypes } from '../shape/view';
+import { elementPath, hasElement, principalTypes } from '../shape/view';
 import { effectMessage, principalListMessage, SUPPORTED_VERSION, versionMessage } from '../shape/wording';
 import { closestName, didYouMean } from '../suggest';
 import type { JsonPath } from '../types';
 import { awsPrincipalKind } from './principals';
+import { resourceNamesThisKey, resourceNotThisKey } from './resources';
 import { documentOf, type Rule, shapeRule, statementsOf } from './rule';
 
 const PAIRS = [
@@ -63,20 +64,6 @@ const versionNotSupported: Rule = {
     const version = documentOf(ctx)?.Version;
     if (typeof version === 'string' && version !== SUPPORTED_VERSION) {
       sink.add('$.Version', versionMessage(version));
-    }
-  },
-};
-
-const resourceNotAnyKey: Rule = {
-  code: 'KMS104',
-  check(ctx, sink) {
-    for (const statement of statementsOf(ctx)) {
-      if (hasElement(statement, 'NotResource')) {
-        sink.add(elementPath(statement, 'NotResource'), 'A key policy uses "Resource": "*", not NotResource');
-      }
-      for (const { value, path } of elementStrings(statement, 'Resource')) {
-        if (value !== '*') sink.add(path, `Resource must be "*" in a key policy, not "${value}"`);
-      }
     }
   },
 };
@@ -185,7 +172,7 @@ export const ELEMENT_RULES: readonly Rule[] = [
   statementMissingOrEmpty,
   versionMissing,
   versionNotSupported,
-  resourceNotAnyKey,
+  resourceNotThisKey,
   missingElement('KMS105', ['Effect'], 'Statement has no Effect (Allow or Deny)'),
   effectNotAllowOrDeny,
   missingElement('KMS107', ['Principal', 'NotPrincipal'], 'Statement has no Principal'),
@@ -197,4 +184,5 @@ export const ELEMENT_RULES: readonly Rule[] = [
   malformedPrincipal,
   shapeRule('KMS114'),
   duplicateSid,
+  resourceNamesThisKey,
 ];

@@ -40,17 +40,41 @@ const OPERATORS_BY_LOWER_NAME: ReadonlyMap<string, { name: string; family: Opera
 );
 export const CANONICAL_OPERATOR_NAMES: readonly string[] = OPERATORS.map(([name]) => name);
 
-/** Which operator families AWS evaluates meaningfully for each key type (Null fits every key). */
+/**
+ * Which operator families AWS evaluates meaningfully for each key type (Null fits every key), as the
+ * IAM and KMS guides use them (test/fixtures/published/ holds their examples):
+ * - ARN keys take ARN and string operators (aws:PrincipalArn with StringLike);
+ * - Date keys take date and numeric operators: a date is also written as seconds since the epoch
+ *   (aws:EpochTime, and kms:ValidTo with NumericLessThanEquals in the KMS guide);
+ * - string keys whose values are ARNs take ARN operators too (`ARN_VALUED_STRING`): CloudWatch Logs
+ *   recommends ArnLike/ArnEquals on kms:EncryptionContext:aws:logs:arn.
+ */
 export const FAMILIES_FOR_KEY_TYPE: Record<ConditionKeyType, readonly OperatorFamily[]> = {
   String: ['String'],
   ArrayOfString: ['String'],
   Numeric: ['Numeric'],
   Bool: ['Bool'],
-  Date: ['Date'],
-  // AWS documents string operators as usable with ARN keys (e.g. aws:PrincipalArn with StringLike).
+  Date: ['Date', 'Numeric'],
   ARN: ['Arn', 'String'],
   IPAddress: ['IpAddress'],
 };
+
+/** Whether condition values are all ARNs (`arn:…`, wildcards allowed): what an ARN operator compares. */
+export function allArnValues(values: unknown): boolean {
+  const list = Array.isArray(values) ? values : [values];
+  return list.length > 0 && list.every((value) => typeof value === 'string' && value.startsWith('arn:'));
+}
+
+/**
+ * The operator families that fit a key of this type with these values: a string key that holds ARNs
+ * (every value an ARN) also takes ARN operators.
+ */
+export function fittingFamilies(type: ConditionKeyType, values: unknown): readonly OperatorFamily[] {
+  const families = FAMILIES_FOR_KEY_TYPE[type];
+  return (type === 'String' || type === 'ArrayOfString') && allArnValues(values)
+    ? [...families, 'Arn']
+    : families;
+}
 
 const SET_PREFIX = /^(ForAnyValue|ForAllValues):/i;
 const IF_EXISTS = /IfExists$/i;

@@ -8,10 +8,12 @@ import {
   accessModel,
   canCall,
   grantsEverything,
+  inferredAccountNote,
   isAnyone,
   type PrincipalEntry,
   type StatementModel,
   statementCoversAction,
+  unnamedAccountManagesKey,
 } from './access-model';
 import { accountOf, awsPrincipalKind, isAccountRoot } from './principals';
 import { documentOf, type Rule, type RuleContext, type RuleSink, statementsOf } from './rule';
@@ -34,7 +36,13 @@ function grantRule(
       if (!documentOf(ctx)) return;
       const model = accessModel(ctx);
       for (const statement of model.statements) {
-        if (statement.effect !== 'Allow' || statement.principalKind !== 'Principal') continue;
+        // A statement whose Resource is not this key grants nothing (KMS104 says so).
+        if (
+          statement.effect !== 'Allow' ||
+          statement.principalKind !== 'Principal' ||
+          !statement.appliesToKey
+        )
+          continue;
         for (const principal of statement.principals) {
           const account = principal.type === 'AWS' ? accountOf(principal.value) : undefined;
           const message = problem({ statement, principal, account }, model, ctx);
@@ -64,26 +72,34 @@ function isAdmin(principal: PrincipalEntry, ownAccounts: readonly string[], ctx:
   return isAccountRoot(principal.value) && ownAccounts.includes(accountOf(principal.value) ?? '');
 }
 
-const fullAccessToNonAdmin = grantRule('KMS303', ({ statement, principal }, { ownAccounts }, ctx) =>
-  grantsEverything(statement) && !isAdmin(principal, ownAccounts, ctx)
-    ? `${principal.value} is given every KMS action (kms:*) but is neither the key account root nor a named administrator`
+/** The note that a message depends on an inferred key account, or nothing when it is stated. */
+function accountNote(model: AccessModel): string {
+  return model.accountInferred ? inferredAccountNote(model.ownAccounts[0]) : '';
+}
+
+const fullAccessToNonAdmin = grantRule('KMS303', ({ statement, principal }, model, ctx) =>
+  grantsEverything(statement) && !isAdmin(principal, model.ownAccounts, ctx)
+    ? `${principal.value} is given every KMS action (kms:*) but is neither the key account root nor a named administrator${isAnyone(principal) ? '' : accountNote(model)}`
     : undefined,
 );
 
-const putKeyPolicyBroadly = grantRule('KMS304', ({ statement, principal, account }, { ownAccounts }) => {
+const putKeyPolicyBroadly = grantRule('KMS304', ({ statement, principal, account }, model) => {
+  const { ownAccounts } = model;
   const crossAccount = account !== undefined && ownAccounts.length > 0 && !ownAccounts.includes(account);
   if (!(isAnyone(principal) || crossAccount) || !statementCoversAction(statement, 'kms:PutKeyPolicy')) {
     return undefined;
   }
   const who = isAnyone(principal) ? 'Anyone (*)' : `${principal.value} (another account)`;
-  return `${who} may call kms:PutKeyPolicy, i.e. replace this key policy and take the key over`;
+  const note = isAnyone(principal) ? '' : accountNote(model);
+  return `${who} may call kms:PutKeyPolicy, i.e. replace this key policy and take the key over${note}`;
 });
 
 const lockoutRisk: Rule = {
   code: 'KMS305',
   check(ctx, sink) {
     if (!documentOf(ctx)) return;
-    const { statements, ownAccounts } = accessModel(ctx);
+    const model = accessModel(ctx);
+    const { statements, ownAccounts } = model;
     const partition = ctx.options.partition ?? 'aws';
     const named = [
       ...ownAccounts.map((account) => `arn:${partition}:iam::${account}:root`),
@@ -92,10 +108,18 @@ const lockoutRisk: Rule = {
     // With no account and no administrator known, only a grant to anyone (*) is known to reach the root.
     const keepers = named.length > 0 ? named : ['*'];
     if (keepers.some((principal) => canCall(statements, principal, 'kms:PutKeyPolicy', false))) return;
+    // Never on a guess: an inferred account is one whose root or administrators keep kms:PutKeyPolicy
+    // when any named account's do, so a lockout here holds for every account the policy names. It is
+    // not reported when an account the policy does not name could still manage the key.
+    if (model.accountInferred && unnamedAccountManagesKey(statements, partition)) return;
     const whom = named.length > 0 ? ` (${named.join(', ')})` : '';
+    const guess =
+      model.accountInferred && ownAccounts.length > 0
+        ? `; no other account the policy names keeps it either${accountNote(model)}`
+        : '';
     sink.add(
       '$.Statement',
-      `Lockout risk: no Allow statement keeps the account root or a named administrator${whom} able to call kms:PutKeyPolicy; the key could become unmanageable`,
+      `Lockout risk: no Allow statement keeps the account root or a named administrator${whom} able to call kms:PutKeyPolicy; the key could become unmanageable${guess}`,
     );
   },
 };

@@ -41,9 +41,19 @@ describe('kms-guard validate refuses lockout risks', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`✖ ${LOCKOUT}`);
     expect(result.stdout).toContain(
-      '  error  KMS305  $.Statement  Lockout risk: no Allow statement keeps the account root or a named administrator (arn:aws:iam::111122223333:root) able to call kms:PutKeyPolicy; the key could become unmanageable — refused',
+      "  error  KMS305  $.Statement  Lockout risk: no Allow statement keeps the account root or a named administrator (arn:aws:iam::111122223333:root) able to call kms:PutKeyPolicy; the key could become unmanageable; no other account the policy names keeps it either (the key's account 111122223333 was inferred from the policy; state it with --key-account or ValidateOptions.keyAccount) — refused",
     );
     expect(result.stdout).toContain('1 file checked, 0 valid, 1 invalid (1 error, 0 warnings)');
+  });
+
+  it('refuses KMS305 on a stated --key-account without the inferred-account note', async () => {
+    // Act
+    const result = await runCli(['validate', '--key-account', '111122223333', LOCKOUT]);
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      '  error  KMS305  $.Statement  Lockout risk: no Allow statement keeps the account root or a named administrator (arn:aws:iam::111122223333:root) able to call kms:PutKeyPolicy; the key could become unmanageable — refused',
+    );
   });
 
   it('refuses KMS305 in every mode, and accepts the policy once an --admin keeps kms:PutKeyPolicy', async () => {

@@ -24,7 +24,7 @@ describe('kms-guard validate', () => {
     expect(result.stdout).toContain(
       '  error  KMS104  $.Statement[0].Resource  Resource must be "*" in a key policy',
     );
-    expect(result.stdout).toContain('2 files checked, 1 valid, 1 invalid (1 error, 0 warnings)');
+    expect(result.stdout).toContain('2 files checked, 1 valid, 1 invalid (2 errors, 0 warnings)');
   });
 
   it('exits 0 when a policy has only warnings', async () => {

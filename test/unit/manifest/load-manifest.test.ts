@@ -518,6 +518,76 @@ describe('loadManifest validation of desired documents', () => {
       );
     },
   );
+
+  describe("lockout refusals are on the key's known account (issue 11.1)", () => {
+    const PARTNER_ROOT = 'arn:aws:iam::444455556666:root';
+    /** Literal accounts only: the key's owner 999988887777 is named once, the partner three times. */
+    const sharedKey = (owner: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${owner}:root` },
+            Action: 'kms:*',
+            Resource: '*',
+          },
+          {
+            Effect: 'Allow',
+            Principal: {
+              AWS: [PARTNER_ROOT, 'arn:aws:iam::444455556666:role/Etl', 'arn:aws:iam::444455556666:role/Bi'],
+            },
+            Action: ['kms:Decrypt', 'kms:DescribeKey'],
+            Resource: '*',
+          },
+        ],
+      });
+
+    it('a key matched by ARN is validated for the account of its ARN', () => {
+      // Prepare
+      files.write('a.json', sharedKey('999988887777'));
+      const file = files.write(
+        'manifest.yaml',
+        'keys:\n  - name: a\n    match: { keyArn: "arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab" }\n    mode: alert\n    policy: a.json\n',
+      );
+      // Act
+      const loaded = loadManifest(file);
+      // Assess: no KMS303/KMS304 against the owner either
+      expect(loaded.keys).toHaveLength(1);
+      expect(loaded.warnings).toEqual([]);
+    });
+
+    it('a key matched by ARN whose document leaves its own account no administrator is refused', () => {
+      // Prepare: the owner named in the document is not the account of the key's ARN
+      files.write('a.json', sharedKey('999988887777'));
+      const file = files.write(
+        'manifest.yaml',
+        'keys:\n  - name: a\n    match: { keyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }\n    mode: alert\n    policy: a.json\n',
+      );
+      // Act
+      const error = loadError(file);
+      // Assess
+      expect(error.problems).toContainEqual(
+        expect.stringContaining(
+          'KMS305 $.Statement: Lockout risk: no Allow statement keeps the account root or a named administrator (arn:aws:iam::123456789012:root)',
+        ),
+      );
+    });
+
+    it('a literal document matched by alias loads: its key account is inferred, never guessed into a refusal', () => {
+      // Prepare
+      files.write('a.json', sharedKey('999988887777'));
+      const file = files.write(
+        'manifest.yaml',
+        'keys:\n  - name: a\n    match: { alias: alias/a }\n    mode: alert\n    policy: a.json\n',
+      );
+      // Act
+      const loaded = loadManifest(file);
+      // Assess
+      expect(loaded.keys).toHaveLength(1);
+      expect(loaded.warnings).toEqual([]);
+    });
+  });
 });
 
 function escapeRegExp(text: string): string {

@@ -216,38 +216,128 @@ function writePolicy(specs: StatementSpec[], seed: number): Record<string, unkno
   return document;
 }
 
-type Mutation = 'add-principal' | 'drop-action' | 'change-condition-value';
+type Mutation = 'add-principal' | 'add-action' | 'add-condition';
 
-/** One real change to one statement: the result must always be drift. */
+const INTRUDER = 'arn:aws:iam::111122223333:role/Intruder';
+const FRESH_ACTION = 'kms:ImportKeyMaterial';
+const FRESH_CONDITION: ConditionSpec = {
+  operator: 'StringEquals',
+  key: 'kms:EncryptionContext:fresh',
+  values: ['999988887777'],
+};
+
+/**
+ * Whether the mutation is a real change in who may do what. Statements of one effect are atoms
+ * (principal, action, conditions) that cover each other (`*` covers every principal, `kms:*` every
+ * action, fewer conditions cover more): a change that another statement already covers is none.
+ */
+function isRealChange(specs: StatementSpec[], index: number, mutation: Mutation): boolean {
+  const target = specs[index % specs.length];
+  if (!target) return false;
+  const sameEffect = specs.filter((spec) => spec.effect === target.effect);
+  if (mutation === 'add-principal') return sameEffect.every((spec) => !spec.principals.includes('*'));
+  if (mutation === 'add-action') return sameEffect.every((spec) => !spec.actions.includes('kms:*'));
+  // add-condition narrows the target: real unless another statement of its effect shares a principal
+  // (or names *), whose atoms could still cover the target's.
+  if (target.conditions.some((condition) => condition.key === FRESH_CONDITION.key)) return false;
+  return sameEffect.every(
+    (spec) =>
+      spec === target ||
+      (!spec.principals.includes('*') &&
+        !target.principals.includes('*') &&
+        spec.principals.every((principal) => !target.principals.includes(principal))),
+  );
+}
+
+/** One real change to one statement (isRealChange): the result must always be drift. */
 function mutate(specs: StatementSpec[], index: number, mutation: Mutation): StatementSpec[] {
   const target = index % specs.length;
   return specs.map((spec, position) => {
     if (position !== target) return spec;
-    if (mutation === 'add-principal') {
-      return { ...spec, principals: [...spec.principals, 'arn:aws:iam::111122223333:role/Intruder'] };
-    }
-    if (mutation === 'drop-action') {
-      return spec.actions.length > 1
-        ? { ...spec, actions: spec.actions.slice(1) }
-        : { ...spec, actions: [spec.actions[0] === 'kms:Decrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] };
-    }
-    // change-condition-value (or add one where there is none)
-    const [first, ...rest] = spec.conditions;
-    if (!first) {
-      return {
-        ...spec,
-        conditions: [{ operator: 'StringEquals', key: 'kms:CallerAccount', values: ['999988887777'] }],
-      };
-    }
-    const changed: (string | number | boolean)[] =
-      first.operator === 'Bool'
-        ? [!first.values[0]]
-        : first.operator === 'NumericLessThan'
-          ? [12345]
-          : [...first.values.slice(1), 'changed-value'];
-    return { ...spec, conditions: [{ ...first, values: changed }, ...rest] };
+    if (mutation === 'add-principal') return { ...spec, principals: [...spec.principals, INTRUDER] };
+    if (mutation === 'add-action') return { ...spec, actions: [...spec.actions, FRESH_ACTION] };
+    return { ...spec, conditions: [...spec.conditions, FRESH_CONDITION] };
   });
 }
+
+type Rewrite = 'split-actions' | 'split-principals' | 'merge' | 'duplicate' | 'covered';
+
+function sameConditions(a: StatementSpec, b: StatementSpec): boolean {
+  return JSON.stringify(a.conditions) === JSON.stringify(b.conditions);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
+}
+
+/**
+ * Writes the same access with other statements: one statement split in two by its actions or its
+ * principals, two statements with the same effect, conditions and principals (or actions) merged,
+ * a statement repeated, or a statement added that a wider one covers (a subset of its principals
+ * and actions, under one more condition). Never a change in who may do what.
+ */
+function rewrite(specs: StatementSpec[], index: number, how: Rewrite): StatementSpec[] {
+  const position = index % specs.length;
+  const target = specs[position];
+  if (!target) return specs;
+  const others = specs.filter((_, at) => at !== position);
+  if (how === 'split-actions' && target.actions.length > 1) {
+    const cut = 1 + (index % (target.actions.length - 1));
+    return [
+      ...others,
+      { ...target, actions: target.actions.slice(0, cut) },
+      { ...target, actions: target.actions.slice(cut) },
+    ];
+  }
+  if (how === 'split-principals' && target.principals.length > 1) {
+    const cut = 1 + (index % (target.principals.length - 1));
+    return [
+      ...others,
+      { ...target, principals: target.principals.slice(0, cut) },
+      { ...target, principals: target.principals.slice(cut) },
+    ];
+  }
+  if (how === 'merge') {
+    const partner = others.findIndex(
+      (spec) =>
+        spec.effect === target.effect &&
+        sameConditions(spec, target) &&
+        (sameSet(spec.principals, target.principals) || sameSet(spec.actions, target.actions)),
+    );
+    const other = others[partner];
+    if (!other) return specs;
+    const merged: StatementSpec = sameSet(other.principals, target.principals)
+      ? { ...target, actions: [...new Set([...target.actions, ...other.actions])] }
+      : { ...target, principals: [...new Set([...target.principals, ...other.principals])] };
+    return [...others.filter((_, at) => at !== partner), merged];
+  }
+  if (how === 'duplicate') return [...specs, { ...target, sid: 'Copy' }];
+  if (how === 'covered') {
+    const extra: ConditionSpec = {
+      operator: 'StringEquals',
+      key: 'kms:EncryptionContext:extra',
+      values: ['x'],
+    };
+    return [
+      ...specs,
+      {
+        ...target,
+        principals: target.principals.slice(0, 1),
+        actions: target.actions.slice(-1),
+        conditions: [...target.conditions, extra],
+      },
+    ];
+  }
+  return specs;
+}
+
+const rewriteArb = fc.constantFrom<Rewrite>(
+  'split-actions',
+  'split-principals',
+  'merge',
+  'duplicate',
+  'covered',
+);
 
 describe('comparePolicies properties', () => {
   it('normalize is idempotent', () => {
@@ -307,17 +397,17 @@ describe('comparePolicies properties', () => {
     );
   });
 
-  it('a real change (add a principal, drop an action, change a condition value) is always drift', () => {
+  it('a real change (a principal or an action no statement covers, a narrower condition) is always drift', () => {
     fc.assert(
       fc.property(
         policyArb,
         fc.nat(),
-        fc.constantFrom<Mutation>('add-principal', 'drop-action', 'change-condition-value'),
+        fc.constantFrom<Mutation>('add-principal', 'add-action', 'add-condition'),
         fc.integer(),
         fc.integer(),
         (specs, index, mutation, seedA, seedB) => {
           fc.pre(
-            !specs[index % specs.length]?.principals.includes('arn:aws:iam::111122223333:role/Intruder'),
+            !specs.some((spec) => spec.principals.includes(INTRUDER)) && isRealChange(specs, index, mutation),
           );
           const result = comparePolicies(
             writePolicy(specs, seedA),
@@ -325,6 +415,58 @@ describe('comparePolicies properties', () => {
           );
           expect(result.status).toBe('drift');
           expect(result.diff.severity).not.toBe('info');
+          expect(result.diff.access.length + result.diff.statements.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('splitting, merging, repeating or covering statements is cosmetic: equivalent, no statement change', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        fc.nat(),
+        rewriteArb,
+        fc.integer(),
+        fc.integer(),
+        (specs, index, how, seedA, seedB) => {
+          const result = comparePolicies(
+            writePolicy(specs, seedA),
+            writePolicy(rewrite(specs, index, how), seedB),
+          );
+          expect(result.diff.statements).toEqual([]);
+          expect(result.diff.access).toEqual([]);
+          expect(result.status).toBe('equivalent');
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('random splits and merges never change the verdict against any other policy', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        policyArb,
+        fc.constantFrom('same', 'mutated', 'other'),
+        fc.nat(),
+        rewriteArb,
+        fc.constantFrom<Mutation>('add-principal', 'add-action', 'add-condition'),
+        fc.integer(),
+        (a, b, relation, index, how, mutation, seed) => {
+          const other = relation === 'same' ? a : relation === 'mutated' ? mutate(a, index, mutation) : b;
+          const verdict = comparePolicies(writePolicy(a, seed), writePolicy(other, seed + 1)).status;
+          const rewrittenDesired = comparePolicies(
+            writePolicy(rewrite(a, index, how), seed + 2),
+            writePolicy(other, seed + 1),
+          ).status;
+          const rewrittenLive = comparePolicies(
+            writePolicy(a, seed),
+            writePolicy(rewrite(other, index + 1, how), seed + 3),
+          ).status;
+          expect(rewrittenDesired).toBe(verdict);
+          expect(rewrittenLive).toBe(verdict);
         },
       ),
       { numRuns: NUM_RUNS },

@@ -14,6 +14,7 @@ const ROOT = 'arn:aws:iam::111122223333:root';
 const ROLE = 'arn:aws:iam::111122223333:role/ExampleRole';
 const OTHER_ROOT = 'arn:aws:iam::444455556666:root';
 const GUARD = 'arn:aws:iam::111122223333:role/kms-policy-guard';
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 type Statement = Record<string, unknown>;
 
@@ -142,12 +143,45 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
   ['KMS103', 'a numeric version', { Version: 2012, Statement: [adminStatement] }],
   [
     'KMS104',
-    'a key ARN as Resource',
+    "a key of another account than the key's",
+    policy(useStatement({ Resource: ['*', 'arn:aws:kms:us-east-1:444455556666:key/1234'] })),
+    undefined,
+    '$.Statement[1].Resource[1]',
+  ],
+  [
+    'KMS104',
+    'another key than the one whose ARN is known',
+    policy(useStatement({ Resource: 'arn:aws:kms:us-east-1:111122223333:key/other' })),
+    { keyArn: KEY_ARN },
+  ],
+  ['KMS104', 'an S3 bucket ARN', policy(useStatement({ Resource: 'arn:aws:s3:::amzn-s3-demo-bucket/*' }))],
+  [
+    'KMS104',
+    'an alias ARN',
+    policy(useStatement({ Resource: 'arn:aws:kms:us-east-1:111122223333:alias/a' })),
+  ],
+  ['KMS104', 'a word', policy(useStatement({ Resource: 'this-key' }))],
+  ['KMS104', 'NotResource', policy({ ...without(useStatement(), 'Resource'), NotResource: '*' })],
+  [
+    'KMS116',
+    "the key's own ARN, known",
+    policy(useStatement({ Resource: KEY_ARN })),
+    { keyArn: KEY_ARN },
+    '$.Statement[1].Resource',
+  ],
+  [
+    'KMS116',
+    "key/* of the key's account and Region",
+    policy(useStatement({ Resource: 'arn:aws:kms:us-east-1:111122223333:key/*' })),
+    { keyArn: KEY_ARN },
+  ],
+  [
+    'KMS116',
+    "a key ARN of the key's (inferred) account, the key's ARN not known",
     policy(useStatement({ Resource: ['*', 'arn:aws:kms:us-east-1:111122223333:key/1234'] })),
     undefined,
     '$.Statement[1].Resource[1]',
   ],
-  ['KMS104', 'NotResource', policy({ ...without(useStatement(), 'Resource'), NotResource: '*' })],
   ['KMS105', 'no Effect', policy(without(useStatement(), 'Effect')), undefined, '$.Statement[1]'],
   [
     'KMS106',
@@ -320,6 +354,16 @@ const triggering: (Case | [string, string, unknown, ValidateOptions | undefined,
     policy(useStatement({ Condition: { Bool: { 'kms:ViaService': 'true' } } })),
   ],
   [
+    'KMS206',
+    'an ARN operator on a string key whose value is not an ARN',
+    policy(useStatement({ Condition: { ArnLike: { 'kms:ViaService': 'logs.*.amazonaws.com' } } })),
+  ],
+  [
+    'KMS206',
+    'a Bool operator on a Date key',
+    policy(useStatement({ Condition: { Bool: { 'kms:ValidTo': 'true' } } })),
+  ],
+  [
     'KMS301',
     'Principal "*"',
     policy(useStatement({ Principal: '*' })),
@@ -450,6 +494,25 @@ const compliant: Case[] = [
   ['KMS102', 'Version present', policy()],
   ['KMS103', '2012-10-17', policy()],
   ['KMS104', 'Resource ["*"]', policy(useStatement({ Resource: ['*'] }))],
+  [
+    'KMS104',
+    "the key's own ARN (KMS116 instead)",
+    policy(useStatement({ Resource: KEY_ARN })),
+    { keyArn: KEY_ARN },
+  ],
+  [
+    'KMS104',
+    'a key of the stated account, its ARN not known (KMS116 instead)',
+    policy(useStatement({ Resource: 'arn:aws:kms:eu-west-1:111122223333:key/1234' })),
+    { keyAccount: '111122223333' },
+  ],
+  ['KMS116', 'Resource "*"', policy()],
+  [
+    'KMS116',
+    'another key (KMS104 instead)',
+    policy(useStatement({ Resource: 'arn:aws:kms:us-east-1:111122223333:key/other' })),
+    { keyArn: KEY_ARN },
+  ],
   ['KMS105', 'Effect present', policy(useStatement())],
   ['KMS106', 'Deny', policy(useStatement({ Effect: 'Deny' }))],
   [
@@ -545,6 +608,34 @@ const compliant: Case[] = [
           Bool: { 'kms:GrantIsForAWSResource': 'true' },
           StringLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/app-*' },
           Null: { 'kms:MultiRegion': 'false' },
+        },
+      }),
+    ),
+  ],
+  [
+    'KMS206',
+    'ArnLike/ArnEquals on an ARN-valued encryption context key (CloudWatch Logs)',
+    policy(
+      useStatement({
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:111122223333:log-group:*',
+          },
+          ArnEquals: {
+            'kms:EncryptionContext:aws:logs:arn': ['arn:aws:logs:us-east-1:111122223333:log-group:a'],
+          },
+        },
+      }),
+    ),
+  ],
+  [
+    'KMS206',
+    'numeric and date operators on kms:ValidTo (a Date key)',
+    policy(
+      useStatement({
+        Condition: {
+          NumericLessThanEquals: { 'kms:ValidTo': '1546257599.0' },
+          DateLessThan: { 'kms:ValidTo': '2026-12-31T23:59:59Z' },
         },
       }),
     ),
