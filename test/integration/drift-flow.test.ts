@@ -196,7 +196,7 @@ describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift h
       expect(findings).toHaveLength(1);
       const [notification] = findings;
       expect(notification?.topicArn).toBe(topic.topicArn);
-      expect(notification?.subject).toMatch(/drift.*by mallory/i);
+      expect(notification?.subject).toMatch(/drift.*by user\/mallory$/i);
       expect(notification?.finding).toMatchObject({
         kind: 'drift',
         mode: 'alert',

@@ -62,7 +62,7 @@ describe('e-mail text under attacker text', () => {
       // Prepare
       const { deps } = makeHarness(fixtureManifest(mode));
       const live = hostileLivePolicy();
-      if (mode === 'remediate') kmsRestoresDesiredAfter([live]);
+      if (mode === 'remediate') kmsRestoresDesiredAfter(live);
       else kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: live });
 
       // Act
