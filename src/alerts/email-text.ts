@@ -14,7 +14,6 @@
 import type { Finding } from '../core/finding';
 import { plainFinding } from '../core/plain-text';
 import { renderCompactDiff, renderDiffText, renderFindingsText } from '../policy/render';
-import { compareResultOf } from './finding-diff';
 
 export interface EmailTextOptions {
   /** Characters allowed for the diff section; beyond, lines are dropped with a count. Default: no limit. */
@@ -140,7 +139,7 @@ function documentLines(finding: Finding, options: EmailTextOptions): string[] {
 /** The readable email body of a finding, every value neutralised (`plainFinding`). */
 export function renderEmailText(untrusted: Finding, options: EmailTextOptions = {}): string {
   const finding = plainFinding(untrusted);
-  const comparison = compareResultOf(finding);
+  const comparison = finding.diff && { diff: finding.diff, cosmetic: finding.cosmetic ?? [] };
   const diffText = comparison
     ? options.diffMaxChars === undefined
       ? renderDiffText(comparison)

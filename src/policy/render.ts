@@ -4,7 +4,25 @@
  * statement changes, then what is merely cosmetic, orphaned principals and problems.
  */
 import { displayPrincipal } from './diff';
+import { SERVICE_DATA_DATE } from './service-data';
 import type { AccessChange, CompareResult, Severity, ValidationFinding } from './types';
+
+/**
+ * What the diff renderers read: a comparison's result, or the diff a finding recorded (whose status is
+ * drift and whose documents were both read, so `status`, `problems` and `serviceDataDate` default).
+ */
+export type DiffView = Pick<CompareResult, 'diff' | 'cosmetic'> &
+  Partial<Pick<CompareResult, 'status' | 'problems' | 'serviceDataDate'>>;
+
+function viewOf(view: DiffView): CompareResult {
+  return {
+    status: view.status ?? 'drift',
+    diff: view.diff,
+    cosmetic: view.cosmetic,
+    problems: view.problems ?? [],
+    serviceDataDate: view.serviceDataDate ?? SERVICE_DATA_DATE,
+  };
+}
 
 function tag(severity: Severity): string {
   return `[${severity.toUpperCase()}]`;
@@ -87,8 +105,8 @@ function sections(result: CompareResult): string[][] {
 }
 
 /** The full human diff: access view, statement changes, problems, orphans, cosmetic notes. */
-export function renderDiffText(result: CompareResult): string {
-  return sections(result).flat().join('\n');
+export function renderDiffText(view: DiffView): string {
+  return sections(viewOf(view)).flat().join('\n');
 }
 
 /** Cuts text to at most `maxChars` UTF-16 units without splitting a surrogate pair. */
@@ -105,8 +123,8 @@ function cutAt(text: string, maxChars: number): string {
  * Whole lines are kept in priority order; what does not fit is counted, never cut mid-word when a
  * line boundary is available.
  */
-export function renderCompactDiff(result: CompareResult, maxChars: number): string {
-  const lines = sections(result)
+export function renderCompactDiff(view: DiffView, maxChars: number): string {
+  const lines = sections(viewOf(view))
     .flat()
     .filter((line) => line !== '');
   const full = lines.join('\n');

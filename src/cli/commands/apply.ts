@@ -8,7 +8,6 @@
  * 2 usage error, invalid manifest, a key the manifest does not manage, or an AWS error.
  */
 import type { Command } from 'commander';
-import { compareResultOf } from '../../alerts/finding-diff';
 import type { Finding } from '../../core/finding';
 import { plainFinding } from '../../core/plain-text';
 import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
@@ -74,7 +73,7 @@ export function renderApplyText(outcome: ApplyOutcome, style: Style): string {
   const finding = outcome.finding && plainFinding(outcome.finding);
   const lines: string[] = [style.bold(keyLine(outcome, finding))];
   if (finding?.policyFile) lines.push(`Desired policy: ${finding.policyFile}`);
-  const comparison = finding ? compareResultOf(finding) : undefined;
+  const comparison = finding?.diff && { diff: finding.diff, cosmetic: finding.cosmetic ?? [] };
   if (comparison)
     lines.push(
       '',
