@@ -56,6 +56,18 @@ export interface SlackConfig {
   allowInsecureLocal: boolean;
 }
 
+/** An optional comma-separated list whose every item matches `pattern` (empty: unset). */
+function commaSeparated(name: string, pattern: RegExp, what: string) {
+  return z
+    .string()
+    .optional()
+    .refine(
+      (raw) =>
+        raw === undefined || raw.trim() === '' || raw.split(',').every((item) => pattern.test(item.trim())),
+      { error: (issue) => `${name} must be comma-separated ${what}, got ${JSON.stringify(issue.input)}` },
+    );
+}
+
 const optionalText = z
   .string()
   .optional()
@@ -74,19 +86,7 @@ const guardEnv = z.object({
   LAMBDA_TASK_ROOT: optionalText,
   GUARD_ROLE_ARN: optionalText,
   STATE_TABLE: optionalText,
-  GUARDED_REGIONS: z
-    .string()
-    .optional()
-    .refine(
-      (raw) =>
-        raw === undefined ||
-        raw.trim() === '' ||
-        raw.split(',').every((region) => REGION_PATTERN.test(region.trim())),
-      {
-        error: (issue) =>
-          `GUARDED_REGIONS must be comma-separated Regions (eu-west-1,us-east-1), got ${JSON.stringify(issue.input)}`,
-      },
-    ),
+  GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
 });
 
 /** A Lambda function ARN, unqualified (what a rule's target and GetAtt Arn are). */
@@ -120,19 +120,7 @@ const auditEnv = guardEnv.extend({
   AUDIT_RULE_NAME: required('AUDIT_RULE_NAME', "the audit's schedule rule to health-check"),
   AUDIT_FUNCTION_ARN: functionArn('AUDIT_FUNCTION_ARN', 'the audit function the schedule must target', true),
   AWS_LAMBDA_FUNCTION_NAME: optionalText,
-  FUNCTION_NAMES: z
-    .string()
-    .optional()
-    .refine(
-      (raw) =>
-        raw === undefined ||
-        raw.trim() === '' ||
-        raw.split(',').every((name) => FUNCTION_NAME.test(name.trim())),
-      {
-        error: (issue) =>
-          `FUNCTION_NAMES must be comma-separated Lambda function names, got ${JSON.stringify(issue.input)}`,
-      },
-    ),
+  FUNCTION_NAMES: commaSeparated('FUNCTION_NAMES', FUNCTION_NAME, 'Lambda function names'),
   AUDIT_CONCURRENCY: z
     .string()
     .optional()

@@ -23,10 +23,9 @@ export interface CommonCliOptions extends AwsCliOptions {
   concurrency?: string;
 }
 
-/** Adds --manifest, --region, --profile, --endpoint-url and --concurrency to a command. */
-export function addCommonOptions(command: Command): Command {
+/** Adds --region, --profile, --endpoint-url and --concurrency (what `what` keys do at once) to a command. */
+export function addAwsOptions(command: Command, what = 'keys checked'): Command {
   return command
-    .option('--manifest <path>', 'the manifest (keys -> desired policies and modes)', DEFAULT_MANIFEST)
     .option('--region <region>', 'AWS Region (default: AWS_REGION or the profile)')
     .option('--profile <name>', 'AWS shared-config profile for credentials and Region')
     .option(
@@ -35,9 +34,20 @@ export function addCommonOptions(command: Command): Command {
     )
     .option(
       '--concurrency <n>',
-      `keys checked at the same time (1..${MAX_AUDIT_CONCURRENCY})`,
+      `${what} at the same time (1..${MAX_AUDIT_CONCURRENCY})`,
       String(DEFAULT_AUDIT_CONCURRENCY),
     );
+}
+
+/** Adds --manifest and the AWS options to a command. */
+export function addCommonOptions(command: Command): Command {
+  return addAwsOptions(
+    command.option(
+      '--manifest <path>',
+      'the manifest (keys -> desired policies and modes)',
+      DEFAULT_MANIFEST,
+    ),
+  );
 }
 
 export function parseConcurrency(raw: string | undefined): number {

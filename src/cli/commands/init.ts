@@ -18,13 +18,12 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { GUARD_MODES, type GuardMode } from '../../core/key';
 import { AdoptionAbortedError, adoptKeys, BENIGN_NOT_ADOPTED } from '../../guard/adopt';
-import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../../guard/audit/report';
 import { loadManifest, ManifestError } from '../../manifest';
 import type { LoadedManifest } from '../../manifest/types';
 import { type AwsCliOptions, describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
-import { cliGuard, parseConcurrency } from '../guard-context';
+import { addAwsOptions, cliGuard, parseConcurrency } from '../guard-context';
 import { colourEnabled, createStyle, writeJson } from '../output';
 import { failingKeys, type InitRun, renderInitText, toInitJson } from '../report/init-report';
 import { ProgressBar } from '../report/progress';
@@ -107,7 +106,7 @@ function loadWritten(path: string): { problems: string[]; warnings?: number } {
 }
 
 export function registerInitCommand(program: Command, { io, rawStderr, setExitCode }: CommandContext): void {
-  program
+  const init = program
     .command('init')
     .description(
       'adopt every customer managed key as it is: write its live policy as a desired document, and a manifest',
@@ -117,69 +116,55 @@ export function registerInitCommand(program: Command, { io, rawStderr, setExitCo
       new Option('--mode <mode>', 'the mode of every manifest entry').choices(GUARD_MODES).default('alert'),
     )
     .option('--force', 'overwrite manifest.yaml and documents that already exist')
-    .option('--json', 'print the outcome as JSON')
-    .option('--region <region>', 'AWS Region (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS shared-config profile for credentials and Region')
-    .option(
-      '--endpoint-url <url>',
-      'an AWS-compatible endpoint, e.g. a local moto server (http://127.0.0.1:5000)',
-    )
-    .option(
-      '--concurrency <n>',
-      `keys read at the same time (1..${MAX_AUDIT_CONCURRENCY})`,
-      String(DEFAULT_AUDIT_CONCURRENCY),
-    )
-    .action(async (options: InitCliOptions) => {
-      const concurrency = parseConcurrency(options.concurrency);
-      const manifestPath = join(options.out, MANIFEST_FILE);
-      if (!options.force) refuseOverwrite([manifestPath]);
-      const clients = cliGuard(options, io.env, NO_MANIFEST);
-      const progress = io.stderrIsTTY
-        ? new ProgressBar((text) => rawStderr(text), undefined, 'Adopting')
-        : undefined;
-      let plan: Awaited<ReturnType<typeof adoptKeys>>;
-      try {
-        plan = await adoptKeys(clients.guard.deps.store, {
-          mode: options.mode,
-          concurrency,
-          ...(progress ? { progress } : {}),
-        });
-      } catch (error) {
-        if (error instanceof AdoptionAbortedError) {
-          throw new CliExitError(
-            `init stopped, nothing was written: ${describeAwsFailure(error.message, clients)}`,
-            EXIT_USAGE,
-            { cause: error },
-          );
-        }
-        throw error;
-      } finally {
-        progress?.finish();
-        clients.guard.destroy();
+    .option('--json', 'print the outcome as JSON');
+  addAwsOptions(init, 'keys read').action(async (options: InitCliOptions) => {
+    const concurrency = parseConcurrency(options.concurrency);
+    const manifestPath = join(options.out, MANIFEST_FILE);
+    if (!options.force) refuseOverwrite([manifestPath]);
+    const clients = cliGuard(options, io.env, NO_MANIFEST);
+    const progress = io.stderrIsTTY
+      ? new ProgressBar((text) => rawStderr(text), undefined, 'Adopting')
+      : undefined;
+    let plan: Awaited<ReturnType<typeof adoptKeys>>;
+    try {
+      plan = await adoptKeys(clients.guard.deps.store, {
+        mode: options.mode,
+        concurrency,
+        ...(progress ? { progress } : {}),
+      });
+    } catch (error) {
+      if (error instanceof AdoptionAbortedError) {
+        throw new CliExitError(
+          `init stopped, nothing was written: ${describeAwsFailure(error.message, clients)}`,
+          EXIT_USAGE,
+          { cause: error },
+        );
       }
+      throw error;
+    } finally {
+      progress?.finish();
+      clients.guard.destroy();
+    }
 
-      const run: InitRun = { plan, mode: options.mode, out: options.out, written: [], loadProblems: [] };
-      if (plan.manifest !== undefined) {
-        const documents = plan.adopted.map((key) => ({
-          path: join(options.out, key.policyFile),
-          text: key.document,
-        }));
-        if (!options.force) refuseOverwrite([...documents.map((file) => file.path), manifestPath]);
-        run.written = writeFiles(options.out, [...documents, { path: manifestPath, text: plan.manifest }]);
-        run.manifestPath = manifestPath;
-        const loaded = loadWritten(manifestPath);
-        run.loadProblems = loaded.problems;
-        if (loaded.warnings !== undefined) run.loadedWarnings = loaded.warnings;
-      }
+    const run: InitRun = { plan, mode: options.mode, out: options.out, written: [], loadProblems: [] };
+    if (plan.manifest !== undefined) {
+      const documents = plan.adopted.map((key) => ({
+        path: join(options.out, key.policyFile),
+        text: key.document,
+      }));
+      if (!options.force) refuseOverwrite([...documents.map((file) => file.path), manifestPath]);
+      run.written = writeFiles(options.out, [...documents, { path: manifestPath, text: plan.manifest }]);
+      run.manifestPath = manifestPath;
+      const loaded = loadWritten(manifestPath);
+      run.loadProblems = loaded.problems;
+      if (loaded.warnings !== undefined) run.loadedWarnings = loaded.warnings;
+    }
 
-      if (options.json) writeJson(io, toInitJson(run));
-      else io.stdout(renderInitText(run, createStyle(colourEnabled(io))));
-      const failing = failingKeys(plan, BENIGN_NOT_ADOPTED);
-      const fails =
-        failing.refused.length +
-        failing.notInSync.length +
-        failing.notAdopted.length +
-        run.loadProblems.length;
-      setExitCode(fails > 0 ? EXIT_FINDINGS : EXIT_OK);
-    });
+    if (options.json) writeJson(io, toInitJson(run));
+    else io.stdout(renderInitText(run, createStyle(colourEnabled(io))));
+    const failing = failingKeys(plan, BENIGN_NOT_ADOPTED);
+    const fails =
+      failing.refused.length + failing.notInSync.length + failing.notAdopted.length + run.loadProblems.length;
+    setExitCode(fails > 0 ? EXIT_FINDINGS : EXIT_OK);
+  });
 }
