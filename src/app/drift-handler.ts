@@ -20,7 +20,7 @@ import { classifyKmsEvent, type KmsEventClassification, type RejectionReason } f
 import { deliverHeld } from '../guard/outbox';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
-import { guardFromConfig } from './guard-deps';
+import { type Guard, guardFromConfig } from './guard-deps';
 
 export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
   /** Powertools Logger: injectLambdaContext adds the request ID and cold start to every line. */
@@ -203,11 +203,18 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
   return options.idempotency ? handler.use(driftIdempotencyMiddleware(options.idempotency)) : handler;
 }
 
-/** Production wiring from the environment, run once per container at module init. */
-export function initDriftHandler(env: Readonly<Record<string, string | undefined>>) {
+/**
+ * Production wiring from the environment, run once per container at module init. `instrument` sees the
+ * guard's SDK clients before the handler is built (npm run bench -- exposure times calls with middleware).
+ */
+export function initDriftHandler(
+  env: Readonly<Record<string, string | undefined>>,
+  instrument?: (guard: Guard) => void,
+) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readDriftConfig(env);
   const guard = guardFromConfig(config, logger);
+  instrument?.(guard);
   const { manifest } = guard.deps;
   logger.info('drift_guard_initialized', {
     manifest: config.manifestPath,
