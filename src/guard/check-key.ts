@@ -27,6 +27,7 @@ import {
   publish,
   publishFinding,
   quietOutcome,
+  startedEarly,
   title,
 } from './check/context';
 import { driftKind, evaluate } from './check/evaluation';
@@ -37,6 +38,7 @@ import { alertDrift, dryRun } from './check/report-drift';
 import { checkUnmanaged } from './check/unmanaged';
 import { KeyReferenceError, KeyUnavailableError, KmsAccessDeniedError, StateStoreError } from './errors';
 import type { GuardLogger, LogAttributes } from './logger';
+import type { KeyBinding } from './ports';
 
 export type { CheckKeyDeps, CheckKeyRequest, CheckOutcome, CheckResult } from './check/context';
 
@@ -73,8 +75,14 @@ function repoPath(deps: CheckKeyDeps, managed: ManagedKey): string {
   return relative.split(path.sep).join('/');
 }
 
-/** The entry to enforce: the walk's, unless a recorded binding holds the key (then a binding-changed finding). */
-async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
+/**
+ * The entry to enforce: the walk's, unless a recorded binding holds the key (then a binding-changed finding).
+ * `recordedRead` is the key's binding record, read together with DescribeKey.
+ */
+async function bindEntry(
+  ctx: CheckContext,
+  recordedRead: Promise<KeyBinding | undefined>,
+): Promise<ManagedKey | undefined> {
   const { deps } = ctx;
   const known = deps.store.peekAliases();
   const resolution = await resolveEntry(deps.manifest, {
@@ -84,7 +92,7 @@ async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
     tags: () => deps.store.listResourceTags(ctx.keyId),
   });
   ctx.aliases = resolution.aliases ?? (known ? aliasesOf(known, ctx.keyId) : []);
-  const recorded = await deps.bindings.get(ctx.keyArn);
+  const recorded = await recordedRead;
   const decision = decideBinding(deps.manifest, ctx.keyArn, resolution.entry, recorded, ctx.now);
   if (decision.release) {
     await deps.bindings.delete(ctx.keyArn);
@@ -275,18 +283,24 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
     return quietOutcome(ctx, 'not-served');
   }
   try {
-    const description: KeyDescription = await deps.store.describeKey(named.keyId);
+    // Independent reads, asked for at once (docs/architecture.md#the-check): the key's binding record and its
+    // live policy go out with DescribeKey. Each is taken only where the check uses it, so a failure surfaces
+    // where it always did, and nothing read this way is used for a key DescribeKey does not confirm.
+    const describing = deps.store.describeKey(named.keyId);
+    const recordedRead = startedEarly(deps.bindings.get(named.arn));
+    ctx.earlyPolicyRead = startedEarly(deps.store.getKeyPolicy(named.keyId));
+    const description: KeyDescription = await describing;
     ctx.description = description;
     if (description.arn !== named.arn) {
       // The request named one key, KMS knows this key ID as another: placeholders would be filled for the
-      // wrong account or Region (a forged event). Nothing is read or written.
+      // wrong account or Region (a forged event). Nothing read for it is used, and nothing is written.
       log('warn', 'key_not_served', {
         reason: 'the key ARN KMS returns differs from the one the event named',
         kmsArn: description.arn,
       });
       return quietOutcome(ctx, 'not-served');
     }
-    const managed = await bindEntry(ctx);
+    const managed = await bindEntry(ctx, recordedRead);
     await checkWriteIntent(ctx);
     if (!managed) return await checkUnmanaged(ctx);
     return await checkManagedKey(ctx, managed);

@@ -129,8 +129,27 @@ export interface CheckContext {
   findings: Finding[];
   /** The guard's role wrote the policy, but not a document the guard intended: treated as anyone's change. */
   impersonated?: boolean;
+  /**
+   * GetKeyPolicy, started together with DescribeKey (docs/architecture.md#the-check): the policy check takes it
+   * when nothing changed the key since; dropped (and never reported) when the check ends without reading the
+   * policy or restores the key's state first.
+   */
+  earlyPolicyRead?: Promise<string>;
   now: Date;
   log: (level: keyof GuardLogger, message: string, attributes?: LogAttributes) => void;
+}
+
+/** A read started before the check needs it: a failure surfaces where it is awaited, never as an unhandled rejection. */
+export function startedEarly<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
+/** The live key policy: the read started with DescribeKey, taken once, else a new GetKeyPolicy. */
+export function readLivePolicy(ctx: CheckContext): Promise<string> {
+  const early = ctx.earlyPolicyRead;
+  ctx.earlyPolicyRead = undefined;
+  return early ?? ctx.deps.store.getKeyPolicy(ctx.keyId);
 }
 
 export interface FindingParts {
