@@ -145,12 +145,6 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn,
       serves: deps.serves ?? ((location: KeyLocation) => sameLocation(location, served)),
     };
-    // Findings an earlier invocation held but could not publish go out first (docs/architecture.md#outbox);
-    // SNS still refusing fails this invocation too, so the event is retried rather than half-handled.
-    const held = await deliverHeld(deps.outbox, deps.publisher, served, logger);
-    const [stuck] = held.failed;
-    if (stuck)
-      throw new PublishFailedError(stuck.findingId, `still held in the outbox: ${stuck.error}`, undefined);
     // Alias and tag calls change what binds keys to entries: read them fresh, not from the lookup cache.
     if (classified.aliasName !== undefined) deps.store.forget();
     const keyRefs = await keysTouched(deps, classified, served);
@@ -176,6 +170,12 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         findings: outcome.findings.map(summaryOf),
       });
     }
+    // Then the findings an earlier invocation held but could not publish (docs/architecture.md#outbox): after
+    // the check, so no restore waits for them; SNS still refusing fails this invocation, so the event is retried.
+    const held = await deliverHeld(deps.outbox, deps.publisher, served, logger);
+    const [stuck] = held.failed;
+    if (stuck)
+      throw new PublishFailedError(stuck.findingId, `still held in the outbox: ${stuck.error}`, undefined);
     const [first] = keys;
     if (!first) {
       logger.info('event_touches_no_key', {
