@@ -5,9 +5,10 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
-import { REGION_PATTERN } from '../core/key-arn';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
+import type { HubSettings } from './hub-wiring';
 
 /** What the drift and audit functions share. */
 export interface GuardConfig {
@@ -24,11 +25,20 @@ export interface GuardConfig {
   taskRoot: string;
   /** Regions where a guard runs (GUARDED_REGIONS, comma-separated; default: this Region). */
   guardedRegions: string[];
+  /**
+   * The hub of an organization (ORGANIZATION_ID or MEMBER_ACCOUNTS set): every guarded account and Region
+   * from this one function (docs/architecture.md#the-hub-and-its-spokes); absent: this account and Region.
+   */
+  hub?: HubSettings;
 }
 
 export interface AuditConfig extends GuardConfig {
   /** The EventBridge rule whose health every audit checks (DRIFT_RULE_NAME). */
   driftRuleName: string;
+  /** The drift rule's bus (DRIFT_EVENT_BUS, the hub bus; default: `default`). */
+  driftEventBus?: string;
+  /** The rule that forwards this account's KMS events to the hub bus (FORWARD_RULE_NAME); absent: not checked. */
+  forwardRuleName?: string;
   /** The drift function, which the drift rule must target (DRIFT_FUNCTION_ARN). */
   driftFunctionArn: string;
   /** The audit's EventBridge schedule rule (AUDIT_RULE_NAME). */
@@ -74,6 +84,33 @@ const guardEnv = z.object({
   LAMBDA_TASK_ROOT: optionalText,
   GUARD_ROLE_ARN: optionalText,
   STATE_TABLE: optionalText,
+  ORGANIZATION_ID: z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || /^o-[a-z0-9]{10,32}$/.test(raw), {
+      error: (issue) =>
+        `ORGANIZATION_ID must be an organization ID (o-…), got ${JSON.stringify(issue.input)}`,
+    }),
+  MEMBER_ACCOUNTS: z
+    .string()
+    .optional()
+    .refine(
+      (raw) =>
+        raw === undefined ||
+        raw.trim() === '' ||
+        raw.split(',').every((account) => ACCOUNT_ID_PATTERN.test(account.trim())),
+      {
+        error: (issue) =>
+          `MEMBER_ACCOUNTS must be comma-separated 12-digit account IDs, got ${JSON.stringify(issue.input)}`,
+      },
+    ),
+  SPOKE_ROLE_NAME: z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || /^[A-Za-z0-9+=,.@_-]{1,64}$/.test(raw), {
+      error: (issue) => `SPOKE_ROLE_NAME must be an IAM role name, got ${JSON.stringify(issue.input)}`,
+    }),
+  SPOKE_EXTERNAL_ID: optionalText,
   GUARDED_REGIONS: z
     .string()
     .optional()
@@ -116,6 +153,8 @@ function functionArn(name: string, what: string, optional = false) {
 
 const auditEnv = guardEnv.extend({
   DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
+  DRIFT_EVENT_BUS: optionalText,
+  FORWARD_RULE_NAME: optionalText,
   DRIFT_FUNCTION_ARN: functionArn('DRIFT_FUNCTION_ARN', 'the drift function the drift rule must target'),
   AUDIT_RULE_NAME: required('AUDIT_RULE_NAME', "the audit's schedule rule to health-check"),
   AUDIT_FUNCTION_ARN: functionArn('AUDIT_FUNCTION_ARN', 'the audit function the schedule must target', true),
@@ -204,7 +243,33 @@ function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
   };
   if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
   if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;
+  const hub = hubSettingsOf(env, config);
+  if (hub) config.hub = hub;
   return config;
+}
+
+/** The hub's settings when ORGANIZATION_ID or MEMBER_ACCOUNTS is set; the hub's account is the guard role's. */
+function hubSettingsOf(env: z.output<typeof guardEnv>, config: GuardConfig): HubSettings | undefined {
+  const memberAccounts = listOf(env.MEMBER_ACCOUNTS);
+  const organizationId = env.ORGANIZATION_ID || undefined;
+  if (organizationId === undefined && memberAccounts.length === 0) return undefined;
+  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
+  if (hubAccountId === undefined) {
+    throw new GuardConfigError(
+      'GUARD_ROLE_ARN must be the guard role ARN when ORGANIZATION_ID or MEMBER_ACCOUNTS is set (the hub account is its account)',
+    );
+  }
+  const settings: HubSettings = {
+    hubAccountId,
+    // The function's own Region first: its own account's keys there use the guard's main clients.
+    regions: [...new Set([config.region, ...config.guardedRegions])],
+    memberAccounts,
+    spokeRoleName: env.SPOKE_ROLE_NAME || 'kms-policy-guard-spoke',
+    sessionName: 'kms-policy-guard-hub',
+  };
+  if (organizationId) settings.organizationId = organizationId;
+  if (env.SPOKE_EXTERNAL_ID) settings.externalId = env.SPOKE_EXTERNAL_ID;
+  return settings;
 }
 
 /** The drift function's configuration; throws GuardConfigError (failing init) when something is missing. */
@@ -227,6 +292,8 @@ export function readAuditConfig(env: Env): AuditConfig {
   const names = listOf(parsed.FUNCTION_NAMES);
   return {
     ...guardConfigOf(parsed),
+    ...(parsed.DRIFT_EVENT_BUS ? { driftEventBus: parsed.DRIFT_EVENT_BUS } : {}),
+    ...(parsed.FORWARD_RULE_NAME ? { forwardRuleName: parsed.FORWARD_RULE_NAME } : {}),
     driftRuleName: parsed.DRIFT_RULE_NAME ?? '',
     driftFunctionArn,
     auditRuleName: parsed.AUDIT_RULE_NAME ?? '',

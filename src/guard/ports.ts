@@ -126,3 +126,24 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/**
+ * The accounts the hub guards (docs/architecture.md#the-hub-and-its-spokes): which accounts are inside the
+ * guard's scope, where each account sits in the organization, and whether the guard can act there.
+ */
+export interface OrganizationDirectory {
+  /** Every account the guard guards besides the hub's own (Organizations ListAccounts, or the static list). */
+  accounts(): Promise<string[]>;
+  /** Whether the account is one of them (the hub's own account always is). */
+  isGuarded(accountId: string): Promise<boolean>;
+  /** The OUs above the account, nearest first (Organizations ListParents); the root is left out. */
+  ousOf(accountId: string): Promise<string[]>;
+}
+
+/** Credentials for an account: the hub's own, or its spoke role's (src/aws/spoke-access.ts). */
+export interface AccountAccess {
+  /** Assumes the account's spoke role now: SpokeAccessError when it cannot, RetryableAwsError when STS is unwell. */
+  ensure(accountId: string): Promise<void>;
+  /** The principal the guard acts as in the account (its spoke role ARN), or undefined for the hub's own. */
+  principalFor(accountId: string): string | undefined;
+}

@@ -157,13 +157,20 @@ function environmentOf(template: Template, functionId: string): Record<string, J
   return environment?.Variables ?? {};
 }
 
-/** The EventBridge rule that routes CloudTrail KMS events (the one with an event pattern). */
+/** The EventBridge rule that routes CloudTrail KMS events to the drift function (on the hub bus). */
 function driftRule(template: Template): Resource {
   const [, rule] = single(
-    resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern),
-    'event-pattern rule',
+    resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.EventPattern && rule.Properties.EventBusName,
+    ),
+    'drift rule',
   );
   return rule;
+}
+
+/** The rule that forwards this account's CloudTrail KMS events from the default bus to the hub bus. */
+function forwardRule(template: Template): Resource {
+  return resource(template, 'HubForwardRule');
 }
 
 /** The EventBridge rule that runs the audit (the one with a schedule). */
@@ -213,7 +220,7 @@ describe('serverless package (offline)', () => {
   });
 
   describe('least privilege', () => {
-    it('has exactly two roles: the guard role and the Slack notifier’s, and no other IAM policy resource', () => {
+    it('has exactly three roles: the guard role, the Slack notifier’s and the hub forwarder’s, and no other IAM policy resource', () => {
       // Act
       const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
       const otherPolicies = [
@@ -222,7 +229,11 @@ describe('serverless package (offline)', () => {
       ];
 
       // Assess
-      expect(roles.sort()).toEqual([GUARD_ROLE, SLACK_ROLE]);
+      // The forwarder role only lets EventBridge put this account's KMS events on the hub bus.
+      expect(roles.sort()).toEqual(['HubForwarderRole', GUARD_ROLE, SLACK_ROLE]);
+      expect(roleStatements(template, 'HubForwarderRole')).toEqual([
+        { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] } },
+      ]);
       expect(otherPolicies).toEqual([]);
     });
 
@@ -294,18 +305,20 @@ describe('serverless package (offline)', () => {
       expect(roleStatements(template, GUARD_ROLE)).toContain(single(writers, 'PutKeyPolicy statement'));
     });
 
-    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases and cloudtrail:DescribeTrails', () => {
+    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases, cloudtrail:DescribeTrails and the Organizations listings', () => {
       // Act
       const unscoped = allows(iamStatements(template)).filter((statement) =>
         JSON.stringify(statement.Resource).match(/^"\*"$|^\[.*"\*".*\]$/),
       );
 
       // Assess
-      // IAM supports no resource for these three; each only lists names and settings.
+      // IAM supports no resource for these; each only lists names and settings.
       expect(unscoped.flatMap(actionsOf).sort()).toEqual([
         'cloudtrail:DescribeTrails',
         'kms:ListAliases',
         'kms:ListKeys',
+        'organizations:ListAccounts',
+        'organizations:ListParents',
       ]);
     });
 
@@ -443,23 +456,33 @@ describe('serverless package (offline)', () => {
       ]);
     });
 
-    it('grants events:DescribeRule and ListTargetsByRule on the drift and audit rules only, and no other EventBridge action', () => {
+    it('grants events:DescribeRule and ListTargetsByRule on the drift, forward and audit rules only; the forwarder only PutEvents on the hub bus', () => {
       // Prepare
       const ruleArn = (name: Json | undefined) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${String(name)}`,
       });
 
       // Act
-      const events = withActionPrefix(iamStatements(template), 'events:');
+      const events = withActionPrefix(roleStatements(template, GUARD_ROLE), 'events:');
+      const others = withActionPrefix(iamStatements(template), 'events:').filter(
+        (statement) => !events.includes(statement),
+      );
 
       // Assess
       expect(events.map((statement) => [[...actionsOf(statement)].sort(), statement.Resource])).toEqual([
         [
           ['events:DescribeRule', 'events:ListTargetsByRule'],
-          [ruleArn(driftRule(template).Properties.Name), ruleArn(scheduleRule(template).Properties.Name)],
+          [
+            // A rule on a custom bus has the bus in its ARN.
+            ruleArn(`kms-policy-guard/${String(driftRule(template).Properties.Name)}`),
+            ruleArn(forwardRule(template).Properties.Name),
+            ruleArn(scheduleRule(template).Properties.Name),
+          ],
         ],
       ]);
-      expect(roleStatements(template, GUARD_ROLE)).toContain(single(events, 'events statement'));
+      expect(others.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+        [['events:PutEvents'], { 'Fn::GetAtt': ['HubEventBus', 'Arn'] }],
+      ]);
     });
 
     it('grants lambda:GetFunctionConcurrency on the guard’s four functions only, and no other Lambda action', () => {
@@ -534,9 +557,11 @@ describe('serverless package (offline)', () => {
         'kms',
         'lambda',
         'logs',
+        'organizations',
         'sns',
         'sqs',
         'ssm',
+        'sts',
       ]);
     });
   });
@@ -617,8 +642,69 @@ describe('serverless package (offline)', () => {
     // Assess
     expect(rule.Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
     expect(rule.Properties.Name).toBe('kms-policy-guard-dev-drift');
-    expect(rule.Properties.EventBusName).toBeUndefined();
+    // The drift rule listens on the hub bus; this account's own events reach it through the forward rule.
+    expect(rule.Properties.EventBusName).toEqual({ 'Fn::GetAtt': ['HubEventBus', 'Name'] });
     expect(rule.Properties.State).toBe('ENABLED');
+    expect(forwardRule(template).Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
+    expect(forwardRule(template).Properties.EventBusName).toBeUndefined();
+    expect(forwardRule(template).Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': ['HubForwarderRole', 'Arn'] },
+        DeadLetterConfig: { Arn: DEAD_LETTER_QUEUE },
+      }),
+    ]);
+    expect(resource(template, 'HubEventBus').Properties.Name).toBe('kms-policy-guard');
+  });
+
+  it('lets only the organization (aws:PrincipalOrgID) or the listed member accounts put events on the hub bus', () => {
+    // Act
+    const organization = resource(template, 'HubEventBusOrganizationPolicy');
+    const members = resource(template, 'HubEventBusMemberAccountsPolicy');
+
+    // Assess
+    // Neither policy exists without its parameter: a single-account hub takes events only from itself.
+    expect(organization.Condition).toBe('HasOrganizationId');
+    expect(organization.Properties.Statement).toEqual({
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } },
+    });
+    expect(members.Condition).toBe('HasMemberAccounts');
+    expect(members.Properties.Statement).toEqual({
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::Split': [',', { Ref: 'MemberAccounts' }] } },
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+    });
+    expect(template.Parameters?.OrganizationId?.Default).toBe('');
+    expect(template.Parameters?.MemberAccounts?.Default).toBe('');
+    expect(
+      new RegExp(String(template.Parameters?.MemberAccounts?.AllowedPattern)).test(
+        '111122223333,444455556666',
+      ),
+    ).toBe(true);
+    expect(new RegExp(String(template.Parameters?.MemberAccounts?.AllowedPattern)).test('1111,x')).toBe(
+      false,
+    );
+  });
+
+  it('lets the guard role assume only the spoke role by its name, and list the organization read-only', () => {
+    // Act
+    const sts = withActionPrefix(roleStatements(template, GUARD_ROLE), 'sts:');
+    const organizations = withActionPrefix(roleStatements(template, GUARD_ROLE), 'organizations:');
+
+    // Assess
+    expect(sts.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+      [['sts:AssumeRole'], { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/${SpokeRoleName}' }],
+    ]);
+    expect(template.Parameters?.SpokeRoleName?.Default).toBe('kms-policy-guard-spoke');
+    expect(organizations.flatMap(actionsOf).sort()).toEqual([
+      'organizations:ListAccounts',
+      'organizations:ListParents',
+    ]);
   });
 
   it('retries delivery and dead-letters what EventBridge and Lambda could not process', () => {
@@ -662,9 +748,14 @@ describe('serverless package (offline)', () => {
     expect(queuePolicy.Statement[0]?.Principal).toEqual({ Service: 'events.amazonaws.com' });
     expect(queuePolicy.Statement[0]?.Condition).toEqual({
       ArnEquals: {
-        'aws:SourceArn': {
-          'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${rule.Properties.Name}`,
-        },
+        'aws:SourceArn': [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/kms-policy-guard/${rule.Properties.Name}`,
+          },
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${forwardRule(template).Properties.Name}`,
+          },
+        ],
       },
     });
   });
@@ -727,10 +818,16 @@ describe('serverless package (offline)', () => {
       'GUARD_ROLE_ARN',
       'LOG_LEVEL',
       'MANIFEST_PATH',
+      'MEMBER_ACCOUNTS',
+      'ORGANIZATION_ID',
       'POWERTOOLS_SERVICE_NAME',
+      'SPOKE_EXTERNAL_ID',
+      'SPOKE_ROLE_NAME',
       'STATE_TABLE',
       'TOPIC_ARN',
     ]);
+    expect(variables.ORGANIZATION_ID).toEqual({ Ref: 'OrganizationId' });
+    expect(variables.MEMBER_ACCOUNTS).toEqual({ Ref: 'MemberAccounts' });
     expect(variables.GUARDED_REGIONS).toBe('');
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
     expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] });
@@ -764,7 +861,13 @@ describe('serverless package (offline)', () => {
       GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       STATE_TABLE: { Ref: 'StateTable' },
       GUARDED_REGIONS: '',
+      ORGANIZATION_ID: { Ref: 'OrganizationId' },
+      MEMBER_ACCOUNTS: { Ref: 'MemberAccounts' },
+      SPOKE_ROLE_NAME: { Ref: 'SpokeRoleName' },
+      SPOKE_EXTERNAL_ID: '',
       DRIFT_RULE_NAME: driftRule(template).Properties.Name,
+      DRIFT_EVENT_BUS: 'kms-policy-guard',
+      FORWARD_RULE_NAME: forwardRule(template).Properties.Name,
       DRIFT_FUNCTION_ARN: { 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] },
       AUDIT_RULE_NAME: schedule.Properties.Name,
       AUDIT_FUNCTION_ARN: {

@@ -82,6 +82,9 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'key-state-changed': 'Key state differs from the manifest (deletion, disabled, rotation)',
   'replica-unguarded': 'Key replicated into a Region where no guard runs',
   'guard-impersonated': "A key policy written with the guard's identity that the guard did not intend",
+  'account-not-guarded': 'A KMS change in an account or Region outside the guard (nothing read or written)',
+  'spoke-unreachable':
+    "The account's spoke role cannot be assumed: the guard can neither see nor restore its keys",
 };
 
 export interface SarifOptions {

@@ -38,6 +38,8 @@ const KIND_WORDS: Record<FindingKind, string> = {
   'key-state-changed': 'deletion, disabled or rotation changed',
   'replica-unguarded': 'replicated where no guard runs',
   'guard-impersonated': "written with the guard's identity, not by the guard",
+  'account-not-guarded': 'account or Region outside the guard',
+  'spoke-unreachable': 'spoke role cannot be assumed',
 };
 
 function cut(text: string, max: number): string {

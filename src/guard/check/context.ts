@@ -150,7 +150,7 @@ export interface FindingParts {
   idSuffix?: string;
 }
 
-const KIND_HEADLINES: Record<FindingKind, string> = {
+export const KIND_HEADLINES: Readonly<Record<FindingKind, string>> = {
   drift: 'Key policy drift',
   remediated: 'Key policy restored',
   'would-remediate': 'Dry run: would restore key policy',
@@ -173,6 +173,8 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'key-state-changed': 'Key state changed',
   'replica-unguarded': 'Key replicated where no guard runs',
   'guard-impersonated': "Key policy written with the guard's identity",
+  'account-not-guarded': 'KMS change in an account or Region the guard does not guard',
+  'spoke-unreachable': 'Spoke role cannot be assumed: the guard is blind in that account',
 };
 
 function label(ctx: CheckContext): string {
