@@ -139,6 +139,7 @@ export function buildGuard(wiring: GuardWiring): Guard {
   if (wiring.stabilization) deps.stabilization = wiring.stabilization;
   if (wiring.guardedRegions) deps.guardedRegions = wiring.guardedRegions;
   const hub = wiring.hub ? hubOf(wiring, wiring.hub, store, clock) : undefined;
+  if (hub) deps.ousOf = (accountId) => hub.scope.directory.ousOf(accountId);
   const guard: Guard = {
     deps,
     kms,

@@ -16,6 +16,7 @@ import type {
 } from '../../core/finding';
 import type { GuardMode, KeyDescription } from '../../core/key';
 import type { KeyLocation } from '../../core/key-arn';
+import type { OusOf } from '../../manifest/scope';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
 import type { CachingKeyStore } from '../caching-store';
@@ -60,6 +61,8 @@ export interface CheckKeyDeps {
   serves?: (location: KeyLocation) => boolean;
   /** Regions where a guard runs (a ReplicateKey into any other is critical); absent: not checked. */
   guardedRegions?: readonly string[];
+  /** The OUs above an account, for manifest entries scoped to OUs (docs/manifest.md#scope). */
+  ousOf?: OusOf;
 }
 
 export interface CheckKeyRequest {

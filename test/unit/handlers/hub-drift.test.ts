@@ -53,8 +53,7 @@ interface HubSetup {
   assumed: string[];
 }
 
-function setup(stsFailure?: Error): HubSetup {
-  const manifest = fixtureManifest('alert');
+function setup(stsFailure?: Error, manifest = fixtureManifest('alert')): HubSetup {
   const kms = new Map<string, InMemoryKms>();
   const kmsAt = (location: KeyLocation): InMemoryKms => {
     const key = `${location.accountId}#${location.region}`;
@@ -244,6 +243,30 @@ describe('drift handler as the hub', () => {
     // Assess
     expect(outcome).toBeInstanceOf(RetryableAwsError);
     expect(hub.findings).toEqual([]);
+  });
+
+  it('applies an entry scoped to a member account to its keys only: the same key ID in the hub is unmanaged', async () => {
+    // Prepare
+    const manifest = fixtureManifest('alert');
+    const scoped = {
+      ...manifest,
+      keys: manifest.keys.map((entry) =>
+        entry.name === 'payments-data' ? { ...entry, accounts: [MEMBER] } : entry,
+      ),
+    };
+    const hub = setup(undefined, scoped);
+    const memberKey = driftedKey(hub, at(MEMBER, 'eu-west-1'));
+    const hubKey = driftedKey(hub, at(HUB, 'eu-west-1'));
+
+    // Act
+    await hub.handler(putKeyPolicyEvent(memberKey), CONTEXT);
+    await hub.handler(putKeyPolicyEvent(hubKey), CONTEXT);
+
+    // Assess
+    expect(hub.findings.map((finding) => [finding.account, finding.kind, finding.keyName])).toEqual([
+      [MEMBER, 'drift', 'payments-data'],
+      [HUB, 'unmanaged-key', undefined],
+    ]);
   });
 
   it("checks the hub's own keys with its own credentials (no AssumeRole)", async () => {
