@@ -57,6 +57,24 @@ export interface AuditConfig extends GuardConfig {
   concurrency: number;
   /** Report keys no manifest entry matches (AUDIT_REPORT_UNMANAGED). */
   reportUnmanaged: boolean;
+  /**
+   * The organization audit's queue (AUDIT_QUEUE_URL): the audit fans out one message per account and Region
+   * to the audit workers instead of checking keys itself (docs/architecture.md#the-organization-audit).
+   */
+  queueUrl?: string;
+  /** Seconds after which units that never reported are listed as not checked (AUDIT_RUN_DEADLINE_SECONDS). */
+  runDeadlineSeconds: number;
+}
+
+/** The audit worker's configuration: the audit's key settings and the queue's redrive limit. */
+export interface AuditWorkerConfig extends GuardConfig {
+  hub: HubSettings;
+  queueUrl: string;
+  concurrency: number;
+  reportUnmanaged: boolean;
+  runDeadlineSeconds: number;
+  /** The queue's maxReceiveCount (AUDIT_MAX_RECEIVES): the last attempt records a failing unit as failed. */
+  maxReceives: number;
 }
 
 export interface SlackConfig {
@@ -151,7 +169,25 @@ function functionArn(name: string, what: string, optional = false) {
     );
 }
 
+const positiveInt = (name: string, max: number) =>
+  z
+    .string()
+    .optional()
+    .refine(
+      (raw) =>
+        raw === undefined || raw === '' || (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max),
+      {
+        error: (issue) => `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(issue.input)}`,
+      },
+    );
+
+const auditKeyEnv = {
+  AUDIT_QUEUE_URL: optionalText,
+  AUDIT_RUN_DEADLINE_SECONDS: positiveInt('AUDIT_RUN_DEADLINE_SECONDS', 86_400),
+};
+
 const auditEnv = guardEnv.extend({
+  ...auditKeyEnv,
   DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
   DRIFT_EVENT_BUS: optionalText,
   FORWARD_RULE_NAME: optionalText,
@@ -302,6 +338,52 @@ export function readAuditConfig(env: Env): AuditConfig {
       names.length > 0 ? names : [functionNameOf(driftFunctionArn), functionNameOf(auditFunctionArn)],
     concurrency: concurrency ? Number(concurrency) : DEFAULT_AUDIT_CONCURRENCY,
     reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
+    ...(parsed.AUDIT_QUEUE_URL ? { queueUrl: parsed.AUDIT_QUEUE_URL } : {}),
+    runDeadlineSeconds: Number(parsed.AUDIT_RUN_DEADLINE_SECONDS || DEFAULT_RUN_DEADLINE_SECONDS),
+  };
+}
+
+/** Default deadline of an organization audit run: before the next run of the default hourly schedule. */
+export const DEFAULT_RUN_DEADLINE_SECONDS = 3300;
+
+const workerEnv = guardEnv.extend({
+  ...auditKeyEnv,
+  AUDIT_QUEUE_URL: required('AUDIT_QUEUE_URL', "the organization audit's queue"),
+  AUDIT_CONCURRENCY: positiveInt('AUDIT_CONCURRENCY', MAX_AUDIT_CONCURRENCY),
+  AUDIT_REPORT_UNMANAGED: auditEnv.shape.AUDIT_REPORT_UNMANAGED,
+  AUDIT_MAX_RECEIVES: positiveInt('AUDIT_MAX_RECEIVES', 1000),
+});
+
+/**
+ * The hub the fan-out needs: the organization's when configured, else a hub of one account, this one (the
+ * account of GUARD_ROLE_ARN) in this Region: a single-account audit is a run of one unit.
+ */
+export function hubOrOwn(config: GuardConfig): HubSettings {
+  if (config.hub) return config.hub;
+  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
+  if (hubAccountId === undefined)
+    throw new GuardConfigError('GUARD_ROLE_ARN must be the guard role ARN when AUDIT_QUEUE_URL is set');
+  return {
+    hubAccountId,
+    regions: [config.region],
+    memberAccounts: [],
+    spokeRoleName: 'kms-policy-guard-spoke',
+    sessionName: 'kms-policy-guard-hub',
+  };
+}
+
+/** The audit worker's configuration; throws GuardConfigError when something is missing or malformed. */
+export function readAuditWorkerConfig(env: Env): AuditWorkerConfig {
+  const parsed = parseEnv(workerEnv, env);
+  const guard = guardConfigOf(parsed);
+  return {
+    ...guard,
+    hub: hubOrOwn(guard),
+    queueUrl: parsed.AUDIT_QUEUE_URL ?? '',
+    concurrency: Number(parsed.AUDIT_CONCURRENCY || DEFAULT_AUDIT_CONCURRENCY),
+    reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
+    runDeadlineSeconds: Number(parsed.AUDIT_RUN_DEADLINE_SECONDS || DEFAULT_RUN_DEADLINE_SECONDS),
+    maxReceives: Number(parsed.AUDIT_MAX_RECEIVES || 3),
   };
 }
 

@@ -240,18 +240,20 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   };
   await reportGuardHealth(findingContext, health);
   if (guardChecks) await reportGuardDegraded(findingContext, guardChecks);
-  await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
   const summary = summarize(keys, notChecked.length);
-  await reportSummary(findingContext, {
-    summary,
-    durationMs: durationMs(),
-    awsManagedSkipped,
-    notes,
-    notChecked,
-    ...(health ? { health } : {}),
-    ...(guardChecks ? { guardChecks } : {}),
-    ...(healthError !== undefined ? { healthError } : {}),
-  });
+  if (!options.unitOfRun) {
+    await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
+    await reportSummary(findingContext, {
+      summary,
+      durationMs: durationMs(),
+      awsManagedSkipped,
+      notes,
+      notChecked,
+      ...(health ? { health } : {}),
+      ...(guardChecks ? { guardChecks } : {}),
+      ...(healthError !== undefined ? { healthError } : {}),
+    });
+  }
 
   keys.sort(
     (a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.keyId.localeCompare(b.keyId),

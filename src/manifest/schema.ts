@@ -111,7 +111,9 @@ export const managedKeyEntrySchema = z.strictObject({
             `accounts: ${JSON.stringify(issue.input)} is neither a 12-digit account ID nor an OU ID (ou-ab12-34cd56ef)`,
         }),
     )
-    .min(1, { error: 'accounts must list at least one account ID or OU ID (leave it out to mean every account)' })
+    .min(1, {
+      error: 'accounts must list at least one account ID or OU ID (leave it out to mean every account)',
+    })
     .optional(),
   regions: z
     .array(

@@ -189,6 +189,7 @@ const FUNCTIONS = {
   audit: 'AuditLambdaFunction',
   notifySlack: 'NotifyDashslackLambdaFunction',
   notifySlackUrgent: 'NotifyDashslackDashurgentLambdaFunction',
+  auditWorker: 'AuditDashworkerLambdaFunction',
 } as const;
 const ALERTS_KEY = { 'Fn::GetAtt': ['AlertsKey', 'Arn'] };
 
@@ -414,6 +415,7 @@ describe('serverless package (offline)', () => {
         audit: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
         notifySlack: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
         notifySlackUrgent: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
+        auditWorker: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       });
     });
 
@@ -442,6 +444,7 @@ describe('serverless package (offline)', () => {
             'intent#*',
             'outbox#*',
             'fold#*',
+            'run#*',
           ]),
           ofGuard: true,
         },
@@ -450,7 +453,7 @@ describe('serverless package (offline)', () => {
           // guard's own role cannot rewrite or delete the evidence.
           actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
           resource: table,
-          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*']),
+          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*', 'run#*']),
           ofGuard: true,
         },
       ]);
@@ -485,7 +488,7 @@ describe('serverless package (offline)', () => {
       ]);
     });
 
-    it('grants lambda:GetFunctionConcurrency on the guard’s four functions only, and no other Lambda action', () => {
+    it('grants lambda:GetFunctionConcurrency on the guard’s five functions only, and no other Lambda action', () => {
       // Prepare
       const functionArns = Object.values(FUNCTIONS).map((id) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${String(resource(template, id).Properties.FunctionName)}`,
@@ -522,7 +525,7 @@ describe('serverless package (offline)', () => {
       }
     });
 
-    it('publishes only to the findings topic and sends only to the dead-letter queue', () => {
+    it('publishes only to the findings topic, sends only to the dead-letter queue and the audit-work queue, and the worker only consumes that queue', () => {
       // Prepare
       const statements = iamStatements(template);
 
@@ -538,8 +541,14 @@ describe('serverless package (offline)', () => {
       ]);
       for (const statement of sns) expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
       expect(sqs.length).toBeGreaterThan(0);
+      const workQueue = { 'Fn::GetAtt': ['AuditWorkQueue', 'Arn'] };
       for (const statement of sqs) {
-        expect([actionsOf(statement), statement.Resource]).toEqual([['sqs:SendMessage'], DEAD_LETTER_QUEUE]);
+        expect([
+          [['sqs:SendMessage'], DEAD_LETTER_QUEUE],
+          [['sqs:SendMessage'], workQueue],
+          // The framework's statement for the worker's SQS event source.
+          [['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [workQueue]],
+        ]).toContainEqual([actionsOf(statement), statement.Resource]);
       }
     });
 
@@ -800,6 +809,7 @@ describe('serverless package (offline)', () => {
       'handlers/audit.handler',
       'handlers/notify-slack.handler',
       'handlers/notify-slack.handler',
+      'handlers/audit-worker.handler',
     ]);
     for (const fn of functions) {
       expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
@@ -878,6 +888,42 @@ describe('serverless package (offline)', () => {
         .join(','),
       AUDIT_CONCURRENCY: '8',
       AUDIT_REPORT_UNMANAGED: 'true',
+      AUDIT_QUEUE_URL: { Ref: 'AuditWorkQueue' },
+    });
+  });
+
+  it('fans the audit out on SQS: one worker per unit, partial batch failures, bounded concurrency, a DLQ with an alarm', () => {
+    // Act
+    const worker = resource(template, FUNCTIONS.auditWorker).Properties;
+    const [, mapping] = single(
+      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'),
+      'event source mapping',
+    );
+    const queue = resource(template, 'AuditWorkQueue').Properties;
+    const variables = environmentOf(template, FUNCTIONS.auditWorker);
+    const alarm = resource(template, 'AuditWorkDeadLetterAlarm').Properties;
+
+    // Assess
+    expect(worker.Timeout).toBe(900);
+    expect(worker.ReservedConcurrentExecutions).toBe(5);
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['AuditWorkQueue', 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    // Visibility at least six times the worker's timeout; three receives, then the DLQ.
+    expect(Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * 900);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['AuditWorkDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(variables.AUDIT_MAX_RECEIVES).toBe('3');
+    expect(variables.AUDIT_QUEUE_URL).toEqual({ Ref: 'AuditWorkQueue' });
+    expect(alarm).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['AuditWorkDeadLetterQueue', 'QueueName'] } }],
+      AlarmActions: [{ Ref: 'FindingsTopic' }],
     });
   });
 

@@ -10,7 +10,7 @@ const A = '111122223333';
 const B = '444455556666';
 const OU = 'ou-ab12-prod0001';
 
-function problemsOf(file: string): string[] {
+function problemsOf(file: string): readonly string[] {
   try {
     loadManifest(file);
   } catch (error) {
