@@ -54,15 +54,18 @@ import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { StaticDirectory } from '../../src/aws/organization';
 import { SpokeAccess } from '../../src/aws/spoke-access';
 import { SqsAuditQueue } from '../../src/aws/sqs-audit-queue';
+import { run } from '../../src/cli/main';
+import { capturingIo } from '../../src/cli/output';
+import type { AuditJson } from '../../src/cli/report/audit-json';
 import { RetryableAwsError } from '../../src/guard/errors';
 import { loadManifest, renderDesiredPolicy } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
-import { motoClientConfig } from './moto-env';
+import { motoClientConfig, motoEndpoint } from './moto-env';
 import { recordingLogger, TEST_STABILIZATION } from './support/drift-guard';
 
 const HUB = '123456789012';
-const REGIONS = ['ap-south-1', 'ca-central-1'];
-const [HUB_REGION = 'ap-south-1'] = REGIONS;
+const REGIONS = ['ap-northeast-2', 'sa-east-1'];
+const [HUB_REGION = 'ap-northeast-2'] = REGIONS;
 const GUARD_ROLE_ARN = `arn:aws:iam::${HUB}:role/kms-policy-guard-${HUB_REGION}`;
 const SPOKE_ROLE = 'kms-policy-guard-spoke';
 const CONTEXT = {
@@ -97,6 +100,16 @@ interface Org {
 }
 
 let org: Org;
+
+async function kmsGuard(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { io, captured } = capturingIo({
+    env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  });
+  const code = await run(argv, io);
+  return { code, ...captured };
+}
 
 function keyOf(accountId: string, region: string): string {
   const arn = org.keys.get(`${accountId}#${region}`);
@@ -438,4 +451,38 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
     );
     expect(incomplete[1]?.finding.title).toMatch(/INCOMPLETE$/);
   }, 90_000);
+
+  it('audits the member accounts from a laptop with --accounts, --regions and --role-name; JSON and SARIF name each key’s account and Region', async () => {
+    // Prepare
+    const accounts = org.members.map((member) => member.accountId);
+    const argv = [
+      'audit',
+      '--manifest',
+      path.join(org.manifestDir, 'manifest.yaml'),
+      '--endpoint-url',
+      motoEndpoint(),
+      '--accounts',
+      accounts.join(','),
+      '--regions',
+      REGIONS.join(','),
+      '--role-name',
+      SPOKE_ROLE,
+    ];
+
+    // Act
+    const json = await kmsGuard([...argv, '--format', 'json']);
+    const sarif = await kmsGuard([...argv, '--format', 'sarif']);
+    const table = await kmsGuard(argv);
+
+    // Assess
+    expect(json.stderr).toBe('');
+    const report = JSON.parse(json.stdout) as AuditJson;
+    expect(report.keys.map((key) => `${key.account}/${key.region}:${key.result}`).sort()).toEqual(
+      accounts.flatMap((account) => REGIONS.map((region) => `${account}/${region}:in-sync`)).sort(),
+    );
+    expect(report.summary).toMatchObject({ checked: 4, inSync: 4, notChecked: 0 });
+    expect(JSON.parse(sarif.stdout)).toMatchObject({ version: '2.1.0' });
+    expect(table.stdout.split('\n')[0]).toMatch(/^ACCOUNT\/REGION\s+NAME\s+KEY/);
+    for (const account of accounts) expect(table.stdout).toContain(`${account}/${REGIONS[1]}`);
+  }, 60_000);
 });
