@@ -140,6 +140,19 @@ function cosmeticDifferences(
       message: `The live statement ${index} grants nothing the desired document does not (statements split, merged, repeated or covered by a wider one)`,
     });
   }
+  for (const index of matching.offKey.desired) {
+    cosmetic.push({
+      kind: 'value-form',
+      message: `The desired statement ${index} is left out: its Resource does not name this key, so it grants nothing on it (validate reports KMS104)`,
+    });
+  }
+  for (const index of matching.offKey.live) {
+    cosmetic.push({
+      kind: 'value-form',
+      path: `$.Statement[${index}].Resource`,
+      message: `The live statement ${index} is left out: its Resource does not name this key, so it grants nothing on it (validate reports KMS104)`,
+    });
+  }
   if (texts.desired !== undefined && texts.live !== undefined && texts.desired !== texts.live) {
     if (sameJson(desiredDoc, liveDoc)) {
       cosmetic.push({

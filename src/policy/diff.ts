@@ -15,7 +15,7 @@ import {
   renderCondition,
 } from './access';
 import { matchStatements, type StatementMatching } from './match-statements';
-import { ANYONE, conditionKey, isUniqueIdPrincipal } from './normalize';
+import { ANYONE, conditionKey, grantsOnKey, isUniqueIdPrincipal } from './normalize';
 import { findKmsAction, SERVICE_DATA_DATE } from './service-data';
 import type {
   DocumentChange,
@@ -306,10 +306,14 @@ function changedStatement(
   return change;
 }
 
-/** Unique-ID principals in the live document: the IAM role or user behind them was deleted. */
+/**
+ * Unique-ID principals in the live document: the IAM role or user behind them was deleted. A
+ * statement whose Resource does not name the key is left out, as everywhere in compare.
+ */
 export function orphanedPrincipals(live: NormalizedPolicy): OrphanedPrincipal[] {
   const orphans: OrphanedPrincipal[] = [];
   for (const statement of live.statements) {
+    if (!grantsOnKey(statement, live.keyArn)) continue;
     for (const principal of statement.principals) {
       if (!isUniqueIdPrincipal(principal)) continue;
       const id = principal.slice(4);

@@ -2,10 +2,12 @@
  * matchStatements: which statement of the desired document corresponds to which of the live one
  * (docs/architecture.md#comparing-two-key-policies). By content, never by Sid: identical ones first
  * (as a multiset of canonical keys, identical duplicates counting once), then the remaining ones
- * paired by similarity; leftovers are added (live only) or removed (desired only).
+ * paired by similarity; leftovers are added (live only) or removed (desired only). A statement
+ * that grants nothing on the key (its Resource does not name it) is left out unless the other
+ * document has it too.
  */
 import { atomIndex, statementCovered } from './atoms';
-import { conditionKey, statementKey } from './normalize';
+import { conditionKey, grantsOnKey, statementKey } from './normalize';
 import type { NormalizedPolicy, NormalizedStatement } from './types';
 
 /** How the statements of two documents correspond. Indices are into each document's statement list. */
@@ -25,6 +27,11 @@ export interface StatementMatching {
    * matched by similarity, and unpaired desired and live statements. Cosmetic, never drift.
    */
   regrouped: { pairs: [number, number][]; desired: number[]; live: number[] };
+  /**
+   * Statements of one document only whose Resource names no key that can be this one (normalize.ts
+   * grantsOnKey): they grant nothing on the key, so they are left out of the comparison. Cosmetic.
+   */
+  offKey: { desired: number[]; live: number[] };
 }
 
 function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
@@ -63,6 +70,20 @@ function similarity(desired: NormalizedStatement, live: NormalizedStatement): nu
   );
 }
 
+function appliesToKey(policy: NormalizedPolicy, index: number): boolean {
+  const statement = policy.statements[index];
+  return statement === undefined || grantsOnKey(statement, policy.keyArn);
+}
+
+function without(indices: number[], left: readonly number[]): number[] {
+  return indices.filter((index) => !left.includes(index));
+}
+
+/** The statements that can grant or deny something on the key. */
+function onKey(policy: NormalizedPolicy): NormalizedStatement[] {
+  return policy.statements.filter((statement) => grantsOnKey(statement, policy.keyArn));
+}
+
 /** Matches statements by content: identical first, then best-similarity pairs. */
 export function matchStatements(
   desired: NormalizedPolicy,
@@ -74,16 +95,22 @@ export function matchStatements(
   const desiredFirst = firstOccurrences(desiredKeys);
   const liveFirst = firstOccurrences(liveKeys);
   const identical: [number, number][] = [];
-  const removedCandidates: number[] = [];
+  let removedCandidates: number[] = [];
   for (const [key, desiredIndex] of desiredFirst.first) {
     const liveIndex = liveFirst.first.get(key);
     if (liveIndex === undefined) removedCandidates.push(desiredIndex);
     else identical.push([desiredIndex, liveIndex]);
   }
-  const addedCandidates: number[] = [];
+  let addedCandidates: number[] = [];
   for (const [key, liveIndex] of liveFirst.first) {
     if (!desiredFirst.first.has(key)) addedCandidates.push(liveIndex);
   }
+  const offKey = {
+    desired: removedCandidates.filter((index) => !appliesToKey(desired, index)),
+    live: addedCandidates.filter((index) => !appliesToKey(live, index)),
+  };
+  if (offKey.desired.length > 0) removedCandidates = without(removedCandidates, offKey.desired);
+  if (offKey.live.length > 0) addedCandidates = without(addedCandidates, offKey.live);
 
   const scored: { desiredIndex: number; liveIndex: number; score: number }[] = [];
   for (const desiredIndex of removedCandidates) {
@@ -115,6 +142,7 @@ export function matchStatements(
     desiredDuplicates: desiredFirst.duplicates,
     liveDuplicates: liveFirst.duplicates,
     regrouped: { pairs: [], desired: [], live: [] },
+    offKey,
   };
   if (removedCandidates.length + addedCandidates.length > 0) separateRegrouped(desired, live, matching);
   return matching;
@@ -130,8 +158,8 @@ function separateRegrouped(
   live: NormalizedPolicy,
   matching: StatementMatching,
 ): void {
-  const desiredIndex = atomIndex(desired.statements);
-  const liveIndex = atomIndex(live.statements);
+  const desiredIndex = atomIndex(onKey(desired));
+  const liveIndex = atomIndex(onKey(live));
   const desiredCovered = (index: number): boolean => {
     const statement = desired.statements[index];
     return statement !== undefined && statementCovered(statement, liveIndex);

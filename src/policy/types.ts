@@ -114,6 +114,8 @@ export interface NormalizedPolicy {
   statements: NormalizedStatement[];
   /** The key's own account, when the context states it (NormalizeContext). */
   keyAccount?: string;
+  /** The key's ARN, when the context states a valid one: which `Resource` values name the key. */
+  keyArn?: string;
 }
 
 export type CosmeticKind = 'sid' | 'id' | 'formatting' | 'statement-order' | 'value-form';
