@@ -23,6 +23,8 @@ interface Atom {
   resource: string;
   /** Canonical condition strings, sorted. */
   conditions: string[];
+  /** The index of the statement it comes from (NormalizedStatement.index). */
+  statement: number;
 }
 
 /** A document's atoms by `effect \0 principal`, and its opaque statements by canonical key. */
@@ -31,7 +33,8 @@ export interface AtomIndex {
   opaque: Set<string>;
 }
 
-function isOpaque(statement: NormalizedStatement): boolean {
+/** Whether the statement keeps its meaning only whole (NotPrincipal, NotAction, NotResource, both halves, another effect). */
+export function isOpaque(statement: NormalizedStatement): boolean {
   if (statement.effect !== 'Allow' && statement.effect !== 'Deny') return true;
   if (statement.principalKind !== 'Principal' || statement.actionKind !== 'Action') return true;
   if (statement.resourceKind !== 'Resource') return true;
@@ -66,7 +69,8 @@ export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex
         index.atoms.set(key, atoms);
       }
       for (const action of statement.actions) {
-        for (const resource of statement.resources) atoms.push({ action, resource, conditions });
+        for (const resource of statement.resources)
+          atoms.push({ action, resource, conditions, statement: statement.index });
       }
     }
   }
@@ -86,29 +90,67 @@ function isSubset(small: readonly string[], large: readonly string[]): boolean {
   return small.every((item) => large.includes(item));
 }
 
-function atomCovered(candidates: readonly Atom[] | undefined, atom: Atom): boolean {
+function atomCovered(
+  candidates: readonly Atom[] | undefined,
+  atom: Omit<Atom, 'statement'>,
+  except: number,
+): boolean {
   if (!candidates) return false;
   return candidates.some(
     (wide) =>
+      wide.statement !== except &&
       (wide.resource === atom.resource || wide.resource === '*') &&
       actionCovers(wide.action, atom.action) &&
       isSubset(wide.conditions, atom.conditions),
   );
 }
 
-/** Whether everything the statement grants or denies is granted or denied by the indexed document. */
-export function statementCovered(statement: NormalizedStatement, index: AtomIndex): boolean {
-  if (isOpaque(statement)) return index.opaque.has(statementKey(statement));
-  const conditions = conditionsOf(statement);
-  for (const principal of statement.principals) {
-    const own = index.atoms.get(`${statement.effect}\u0000${principal}`);
-    const anyone = principal === ANYONE ? undefined : index.atoms.get(`${statement.effect}\u0000${ANYONE}`);
-    for (const action of statement.actions) {
-      for (const resource of statement.resources) {
+/** Part of what a statement grants or denies: some of its principals and actions, its resources and conditions. */
+export interface AccessPart {
+  effect: string;
+  principals: readonly string[];
+  actions: readonly string[];
+  resources: readonly string[];
+  conditions: readonly NormalizedStatement['conditions'][number][];
+}
+
+/**
+ * Whether the indexed document grants (or denies) every principal of `part` every action on every
+ * resource whenever its conditions hold, leaving out the statement `except` (the one `part` is
+ * compared with: "another statement still grants it"). `part` must come from a transparent
+ * statement (isOpaque false).
+ */
+export function partCovered(part: AccessPart, index: AtomIndex, except = -1): boolean {
+  const conditions = part.conditions.map(conditionKey).sort();
+  for (const principal of part.principals) {
+    const own = index.atoms.get(`${part.effect}\u0000${principal}`);
+    const anyone = principal === ANYONE ? undefined : index.atoms.get(`${part.effect}\u0000${ANYONE}`);
+    for (const action of part.actions) {
+      for (const resource of part.resources) {
         const atom = { action, resource, conditions };
-        if (!atomCovered(own, atom) && !atomCovered(anyone, atom)) return false;
+        if (!atomCovered(own, atom, except) && !atomCovered(anyone, atom, except)) return false;
       }
     }
   }
   return true;
+}
+
+/**
+ * A test of parts of `statement` against another document's index, leaving out its statement
+ * `except` (the one `statement` is paired with): whether another statement there grants (or
+ * denies) that part the same. Always false for an opaque statement or without an index.
+ */
+export function grantedElsewhere(
+  statement: NormalizedStatement,
+  index: AtomIndex | undefined,
+  except = -1,
+): (change: Partial<AccessPart>) => boolean {
+  if (index === undefined || isOpaque(statement)) return () => false;
+  return (change) => partCovered({ ...statement, ...change }, index, except);
+}
+
+/** Whether everything the statement grants or denies is granted or denied by the indexed document. */
+export function statementCovered(statement: NormalizedStatement, index: AtomIndex): boolean {
+  if (isOpaque(statement)) return index.opaque.has(statementKey(statement));
+  return partCovered(statement, index);
 }

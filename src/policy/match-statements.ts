@@ -6,7 +6,7 @@
  * that grants nothing on the key (its Resource does not name it) is left out unless the other
  * document has it too.
  */
-import { atomIndex, statementCovered } from './atoms';
+import { type AtomIndex, atomIndex, statementCovered } from './atoms';
 import { conditionKey, grantsOnKey, statementKey } from './normalize';
 import type { NormalizedPolicy, NormalizedStatement } from './types';
 
@@ -32,6 +32,8 @@ export interface StatementMatching {
    * grantsOnKey): they grant nothing on the key, so they are left out of the comparison. Cosmetic.
    */
   offKey: { desired: number[]; live: number[] };
+  /** The atoms of both documents' statements that grant on the key, when some statement was left unmatched. */
+  atoms?: { desired: AtomIndex; live: AtomIndex };
 }
 
 function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
@@ -160,6 +162,7 @@ function separateRegrouped(
 ): void {
   const desiredIndex = atomIndex(onKey(desired));
   const liveIndex = atomIndex(onKey(live));
+  matching.atoms = { desired: desiredIndex, live: liveIndex };
   const desiredCovered = (index: number): boolean => {
     const statement = desired.statements[index];
     return statement !== undefined && statementCovered(statement, liveIndex);

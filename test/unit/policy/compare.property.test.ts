@@ -465,6 +465,37 @@ describe('comparePolicies properties', () => {
     );
   });
 
+  it('beside split, merged or covered statements, a change lists only the principal or action really added', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        fc.nat(),
+        rewriteArb,
+        fc.constantFrom<Mutation>('add-principal', 'add-action'),
+        fc.integer(),
+        fc.integer(),
+        (specs, index, how, mutation, seedA, seedB) => {
+          fc.pre(!specs.some((spec) => spec.principals.includes(INTRUDER)));
+          const live = rewrite(mutate(specs, index, mutation), index + 1, how);
+          const result = comparePolicies(writePolicy(specs, seedA), writePolicy(live, seedB));
+          const added = mutation === 'add-principal' ? `AWS:${INTRUDER}` : FRESH_ACTION;
+          for (const change of result.diff.statements) {
+            expect(change.principals?.removed).toEqual([]);
+            expect(change.actions?.removed).toEqual([]);
+            const listed = mutation === 'add-principal' ? change.principals?.added : change.actions?.added;
+            expect(listed?.filter((item) => item !== added)).toEqual([]);
+          }
+          // A Deny given the fresh action takes it away: lost, never anything else.
+          for (const access of result.diff.access) {
+            if (mutation === 'add-principal') expect(access.principal).toBe(`AWS:${INTRUDER}`);
+            else expect([...access.gained, ...access.lost]).toEqual([FRESH_ACTION]);
+          }
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('adding a statement whose Resource does not name the key is cosmetic: the same verdict and changes', () => {
     fc.assert(
       fc.property(
