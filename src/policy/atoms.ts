@@ -14,22 +14,33 @@
  * NotResource, both halves of a pair or an Effect other than Allow/Deny are opaque: they are
  * covered only by an identical statement.
  */
-import { ANYONE, conditionKey, SECONDARY_PREFIX, statementKey } from './normalize';
-import type { NormalizedStatement } from './types';
+import { ANYONE, SECONDARY_PREFIX, statementKey } from './normalize';
+import type { NormalizedCondition, NormalizedStatement } from './types';
 import { matchesWildcard } from './wildcard';
+
+/** A statement's conditions as sorted canonical strings, and joined (equal sets, one string compare). */
+interface ConditionSet {
+  keys: readonly string[];
+  joined: string;
+}
 
 interface Atom {
   action: string;
   resource: string;
-  /** Canonical condition strings, sorted. */
-  conditions: string[];
+  conditions: ConditionSet;
   /** The index of the statement it comes from (NormalizedStatement.index). */
   statement: number;
 }
 
-/** A document's atoms by `effect \0 principal`, and its opaque statements by canonical key. */
+/** One principal's atoms (of one effect) by action pattern, and those whose pattern has a wildcard. */
+interface PrincipalAtoms {
+  byAction: Map<string, Atom[]>;
+  wildcards: Atom[];
+}
+
+/** A document's atoms by effect and principal, and its opaque statements by canonical key. */
 export interface AtomIndex {
-  atoms: Map<string, Atom[]>;
+  atoms: Map<string, Map<string, PrincipalAtoms>>;
   opaque: Set<string>;
 }
 
@@ -40,17 +51,36 @@ export function isOpaque(statement: NormalizedStatement): boolean {
   if (statement.resourceKind !== 'Resource') return true;
   if (statement.principals.length === 0 || statement.actions.length === 0 || statement.resources.length === 0)
     return true;
-  const secondary = (value: string): boolean => value.startsWith(SECONDARY_PREFIX);
   return (
-    statement.principals.some(secondary) ||
-    statement.actions.some(secondary) ||
-    statement.resources.some(secondary)
+    hasSecondary(statement.principals) || hasSecondary(statement.actions) || hasSecondary(statement.resources)
   );
 }
 
-function conditionsOf(statement: NormalizedStatement): string[] {
-  return statement.conditions.map(conditionKey).sort();
+function hasSecondary(values: readonly string[]): boolean {
+  for (const value of values) if (value.startsWith(SECONDARY_PREFIX)) return true;
+  return false;
 }
+
+// A statement's conditions array is built once by normalize and never changed: its set is computed once.
+const conditionSets = new WeakMap<readonly NormalizedCondition[], ConditionSet>();
+
+/**
+ * Normalize sorts a statement's conditions (operator, key, values): mapped in order, two equal sets
+ * give equal lists. Each condition is written as in statementKey (separators a policy cannot hold).
+ */
+function conditionSetOf(conditions: readonly NormalizedCondition[]): ConditionSet {
+  let set = conditionSets.get(conditions);
+  if (!set) {
+    const keys = conditions.map(
+      (condition) => `${condition.operator}\u0002${condition.key}\u0002${condition.values.join('\u0001')}`,
+    );
+    set = { keys, joined: keys.join('\u0000') };
+    conditionSets.set(conditions, set);
+  }
+  return set;
+}
+
+const hasWildcard = (action: string): boolean => action.includes('*') || action.includes('?');
 
 /** The atom index of a document's statements. */
 export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex {
@@ -60,17 +90,29 @@ export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex
       index.opaque.add(statementKey(statement));
       continue;
     }
-    const conditions = conditionsOf(statement);
+    const conditions = conditionSetOf(statement.conditions);
+    let byPrincipal = index.atoms.get(statement.effect);
+    if (!byPrincipal) {
+      byPrincipal = new Map();
+      index.atoms.set(statement.effect, byPrincipal);
+    }
     for (const principal of statement.principals) {
-      const key = `${statement.effect}\u0000${principal}`;
-      let atoms = index.atoms.get(key);
+      let atoms = byPrincipal.get(principal);
       if (!atoms) {
-        atoms = [];
-        index.atoms.set(key, atoms);
+        atoms = { byAction: new Map(), wildcards: [] };
+        byPrincipal.set(principal, atoms);
       }
       for (const action of statement.actions) {
-        for (const resource of statement.resources)
-          atoms.push({ action, resource, conditions, statement: statement.index });
+        let sameAction = atoms.byAction.get(action);
+        if (!sameAction) {
+          sameAction = [];
+          atoms.byAction.set(action, sameAction);
+        }
+        for (const resource of statement.resources) {
+          const atom = { action, resource, conditions, statement: statement.index };
+          sameAction.push(atom);
+          if (hasWildcard(action)) atoms.wildcards.push(atom);
+        }
       }
     }
   }
@@ -86,22 +128,32 @@ export function actionCovers(wide: string, narrow: string): boolean {
   return matchesWildcard(wide, narrow);
 }
 
-function isSubset(small: readonly string[], large: readonly string[]): boolean {
-  return small.every((item) => large.includes(item));
+/** Whether `small` holds only conditions `large` holds (both in normalize's order, unique). */
+function isSubset(small: ConditionSet, large: ConditionSet): boolean {
+  if (small.keys.length === 0 || small.joined === large.joined) return true;
+  if (small.keys.length >= large.keys.length) return false;
+  return small.keys.every((item) => large.keys.includes(item));
+}
+
+function wideEnough(wide: Atom, atom: Omit<Atom, 'statement'>, except: number): boolean {
+  return (
+    wide.statement !== except &&
+    (wide.resource === atom.resource || wide.resource === '*') &&
+    isSubset(wide.conditions, atom.conditions)
+  );
 }
 
 function atomCovered(
-  candidates: readonly Atom[] | undefined,
+  candidates: PrincipalAtoms | undefined,
   atom: Omit<Atom, 'statement'>,
   except: number,
 ): boolean {
   if (!candidates) return false;
-  return candidates.some(
+  const sameAction = candidates.byAction.get(atom.action);
+  if (sameAction?.some((wide) => wideEnough(wide, atom, except))) return true;
+  return candidates.wildcards.some(
     (wide) =>
-      wide.statement !== except &&
-      (wide.resource === atom.resource || wide.resource === '*') &&
-      actionCovers(wide.action, atom.action) &&
-      isSubset(wide.conditions, atom.conditions),
+      wide.action !== atom.action && actionCovers(wide.action, atom.action) && wideEnough(wide, atom, except),
   );
 }
 
@@ -111,7 +163,7 @@ export interface AccessPart {
   principals: readonly string[];
   actions: readonly string[];
   resources: readonly string[];
-  conditions: readonly NormalizedStatement['conditions'][number][];
+  conditions: readonly NormalizedCondition[];
 }
 
 /**
@@ -121,10 +173,11 @@ export interface AccessPart {
  * statement (isOpaque false).
  */
 export function partCovered(part: AccessPart, index: AtomIndex, except = -1): boolean {
-  const conditions = part.conditions.map(conditionKey).sort();
+  const conditions = conditionSetOf(part.conditions);
+  const byPrincipal = index.atoms.get(part.effect);
   for (const principal of part.principals) {
-    const own = index.atoms.get(`${part.effect}\u0000${principal}`);
-    const anyone = principal === ANYONE ? undefined : index.atoms.get(`${part.effect}\u0000${ANYONE}`);
+    const own = byPrincipal?.get(principal);
+    const anyone = principal === ANYONE ? undefined : byPrincipal?.get(ANYONE);
     for (const action of part.actions) {
       for (const resource of part.resources) {
         const atom = { action, resource, conditions };

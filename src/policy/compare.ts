@@ -120,13 +120,6 @@ function cosmeticDifferences(
     }
   }
   const { regrouped } = matching;
-  for (const [desiredIndex, liveIndex] of regrouped.pairs) {
-    cosmetic.push({
-      kind: 'value-form',
-      path: `$.Statement[${liveIndex}]`,
-      message: `Statement ${liveIndex} differs from desired statement ${desiredIndex}, but with the other statements grants the same access (statements split, merged or covered by a wider one)`,
-    });
-  }
   for (const index of regrouped.desired) {
     cosmetic.push({
       kind: 'value-form',
