@@ -24,18 +24,23 @@ interface ConditionSet {
   joined: string;
 }
 
-interface Atom {
-  action: string;
-  resource: string;
-  conditions: ConditionSet;
-  /** The index of the statement it comes from (NormalizedStatement.index). */
+/**
+ * What one statement grants (or denies) each of its principals for each of its actions: its
+ * resources under its conditions. Shared by all the atoms of the statement (one per principal,
+ * action and resource), so that indexing a document allocates one object per statement.
+ */
+interface Grant {
+  /** The index of the statement (NormalizedStatement.index). */
   statement: number;
+  resources: readonly string[];
+  anyResource: boolean;
+  conditions: ConditionSet;
 }
 
-/** One principal's atoms (of one effect) by action pattern, and those whose pattern has a wildcard. */
+/** One principal's grants (of one effect) by action pattern, and those whose pattern has a wildcard. */
 interface PrincipalAtoms {
-  byAction: Map<string, Atom[]>;
-  wildcards: Atom[];
+  byAction: Map<string, Grant[]>;
+  wildcards: { action: string; grant: Grant }[];
 }
 
 /** A document's atoms by effect and principal, and its opaque statements by canonical key. */
@@ -90,7 +95,12 @@ export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex
       index.opaque.add(statementKey(statement));
       continue;
     }
-    const conditions = conditionSetOf(statement.conditions);
+    const grant: Grant = {
+      statement: statement.index,
+      resources: statement.resources,
+      anyResource: statement.resources.includes('*'),
+      conditions: conditionSetOf(statement.conditions),
+    };
     let byPrincipal = index.atoms.get(statement.effect);
     if (!byPrincipal) {
       byPrincipal = new Map();
@@ -103,16 +113,10 @@ export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex
         byPrincipal.set(principal, atoms);
       }
       for (const action of statement.actions) {
-        let sameAction = atoms.byAction.get(action);
-        if (!sameAction) {
-          sameAction = [];
-          atoms.byAction.set(action, sameAction);
-        }
-        for (const resource of statement.resources) {
-          const atom = { action, resource, conditions, statement: statement.index };
-          sameAction.push(atom);
-          if (hasWildcard(action)) atoms.wildcards.push(atom);
-        }
+        const sameAction = atoms.byAction.get(action);
+        if (sameAction) sameAction.push(grant);
+        else atoms.byAction.set(action, [grant]);
+        if (hasWildcard(action)) atoms.wildcards.push({ action, grant });
       }
     }
   }
@@ -132,29 +136,34 @@ export function actionCovers(wide: string, narrow: string): boolean {
 function isSubset(small: ConditionSet, large: ConditionSet): boolean {
   if (small.keys.length === 0 || small.joined === large.joined) return true;
   if (small.keys.length >= large.keys.length) return false;
-  return small.keys.every((item) => large.keys.includes(item));
+  for (const item of small.keys) if (!large.keys.includes(item)) return false;
+  return true;
 }
 
-function wideEnough(wide: Atom, atom: Omit<Atom, 'statement'>, except: number): boolean {
+interface Atom {
+  action: string;
+  resource: string;
+  conditions: ConditionSet;
+}
+
+function wideEnough(wide: Grant, atom: Atom, except: number): boolean {
   return (
     wide.statement !== except &&
-    (wide.resource === atom.resource || wide.resource === '*') &&
+    (wide.anyResource || wide.resources.includes(atom.resource)) &&
     isSubset(wide.conditions, atom.conditions)
   );
 }
 
-function atomCovered(
-  candidates: PrincipalAtoms | undefined,
-  atom: Omit<Atom, 'statement'>,
-  except: number,
-): boolean {
+// Plain loops: this runs for every atom of every statement left unmatched.
+function atomCovered(candidates: PrincipalAtoms | undefined, atom: Atom, except: number): boolean {
   if (!candidates) return false;
   const sameAction = candidates.byAction.get(atom.action);
-  if (sameAction?.some((wide) => wideEnough(wide, atom, except))) return true;
-  return candidates.wildcards.some(
-    (wide) =>
-      wide.action !== atom.action && actionCovers(wide.action, atom.action) && wideEnough(wide, atom, except),
-  );
+  if (sameAction) for (const wide of sameAction) if (wideEnough(wide, atom, except)) return true;
+  for (const { action, grant } of candidates.wildcards) {
+    if (action !== atom.action && actionCovers(action, atom.action) && wideEnough(grant, atom, except))
+      return true;
+  }
+  return false;
 }
 
 /** Part of what a statement grants or denies: some of its principals and actions, its resources and conditions. */

@@ -159,13 +159,17 @@ export function matchStatements(
     );
   const desiredCovered = coveredBy(desired, atoms.live, removedCandidates);
   const liveCovered = coveredBy(live, atoms.desired, addedCandidates);
-  matching.changed = pairBySimilarity(
-    desired,
-    live,
-    removedCandidates,
-    addedCandidates,
-    (desiredIndex, liveIndex) => !desiredCovered.has(desiredIndex) || !liveCovered.has(liveIndex),
-  );
+  const everyCovered =
+    desiredCovered.size === removedCandidates.length && liveCovered.size === addedCandidates.length;
+  matching.changed = everyCovered
+    ? []
+    : pairBySimilarity(
+        desired,
+        live,
+        removedCandidates,
+        addedCandidates,
+        (desiredIndex, liveIndex) => !desiredCovered.has(desiredIndex) || !liveCovered.has(liveIndex),
+      );
   const pairedDesired = new Set(matching.changed.map(([desiredIndex]) => desiredIndex));
   const pairedLive = new Set(matching.changed.map(([, liveIndex]) => liveIndex));
   for (const index of removedCandidates) {
