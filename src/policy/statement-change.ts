@@ -2,8 +2,9 @@
  * One statement-level change of a diff (docs/architecture.md#how-the-comparison-works): a statement
  * added or removed, or a pair of statements matched by similarity, with the exact principals,
  * actions, resources and conditions that differ and a severity from whether the change widens or
- * narrows access. Within a pair, a principal or action only moved to or from another statement
- * (docs/architecture.md#effective-access-atoms) is not listed as changed.
+ * narrows access. A principal or action only moved to or from another statement (another statement
+ * of the other document grants it the same, docs/architecture.md#effective-access-atoms) is not listed
+ * as added or removed and does not count for the severity: a note names it.
  */
 import {
   coversAllKmsActions,
