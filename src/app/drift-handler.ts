@@ -16,7 +16,13 @@ import type { ActionTaken, Finding, FindingKind } from '../core/finding';
 import { type KeyLocation, parseKeyArn, partitionOfRegion, sameLocation } from '../core/key-arn';
 import { type CheckKeyDeps, type CheckKeyRequest, type CheckResult, checkKey } from '../guard/check-key';
 import { PublishFailedError } from '../guard/errors';
-import { classifyKmsEvent, type KmsEventClassification, type RejectionReason } from '../guard/event';
+import {
+  type ClassifyOptions,
+  classifyKmsEvent,
+  type KmsEventClassification,
+  type RejectionReason,
+} from '../guard/event';
+import { type HubScope, routeLocation } from '../guard/hub';
 import { deliverHeld } from '../guard/outbox';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
@@ -29,6 +35,11 @@ export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
   region: string;
   /** The guard's role ARN; absent: derived per event from the account and Region. */
   guardRoleArn?: string;
+  /**
+   * The hub (docs/architecture.md#the-hub-and-its-spokes): keys of every guarded account and Region, each
+   * checked with the clients of its own location; absent: this function's own account and Region only.
+   */
+  hub?: HubScope;
 }
 
 export interface DriftHandlerOptions {
@@ -50,7 +61,7 @@ export interface DriftSummary {
   eventName?: string;
   /** The first key the event touched. */
   keyArn?: string;
-  reason?: RejectionReason | 'key-in-other-region';
+  reason?: RejectionReason | 'key-in-other-region' | 'account-not-guarded' | 'spoke-unreachable';
   /** The first key's policy finding (or its first finding). */
   finding?: FindingSummary;
   /** Every key the event touched (an alias move touches two) and what its check published. */
@@ -98,7 +109,16 @@ async function keysTouched(
 export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandlerOptions = {}) {
   const { logger } = deps;
   const handle = async (event: unknown, context: Context): Promise<DriftSummary> => {
-    const classified = classifyKmsEvent(event, { region: deps.region, guardRoleArn: deps.guardRoleArn });
+    const { hub } = deps;
+    const options: ClassifyOptions = { region: deps.region };
+    if (deps.guardRoleArn !== undefined) options.guardRoleArn = deps.guardRoleArn;
+    if (hub) {
+      // The key's account and Region come from the CloudTrail record, never from the envelope.
+      options.regions = hub.regions;
+      options.recordLocationOnly = true;
+      options.guardPrincipalFor = (accountId) => hub.principalFor(accountId) ?? deps.guardRoleArn;
+    }
+    const classified = classifyKmsEvent(event, options);
     if (classified.outcome === 'rejected') {
       logger.warn('event_rejected', {
         reason: classified.reason,
@@ -115,6 +135,28 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         eventId: classified.eventId,
         eventName: classified.eventName,
       };
+    }
+    if (classified.outcome === 'elsewhere' && hub) {
+      // A Region the hub does not guard: refused with a finding, nothing read.
+      const refused = await routeLocation(hub, deps, {
+        location: parseKeyArn(classified.keyArn) ?? {
+          partition: partitionOfRegion(classified.keyRegion),
+          region: classified.keyRegion,
+          accountId: classified.accountId,
+        },
+        keyArn: classified.keyArn,
+        eventId: classified.eventId,
+        trigger: 'event',
+        actor: classified.actor,
+      });
+      if (refused.outcome === 'refused') {
+        return {
+          status: 'rejected',
+          reason: refused.kind,
+          eventId: classified.eventId,
+          eventName: classified.eventName,
+        };
+      }
     }
     if (classified.outcome === 'elsewhere') {
       logger.info('event_for_other_region', {
@@ -136,20 +178,49 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       };
     }
     logger.appendKeys({ eventId: classified.eventId, actor: classified.actor.arn });
-    // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
-    const accountId =
-      LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
-    const served: KeyLocation = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
-    const checkDeps = {
+    let served: KeyLocation;
+    const checkDeps: CheckKeyDeps = {
       ...deps,
       guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn,
-      serves: deps.serves ?? ((location: KeyLocation) => sameLocation(location, served)),
     };
+    if (hub) {
+      // The hub: the record's account and Region (checked against the key ARN when classifying).
+      served = {
+        partition: partitionOfRegion(classified.recordRegion),
+        region: classified.recordRegion,
+        accountId: classified.recipientAccountId,
+      };
+      const route = await routeLocation(hub, deps, {
+        location: served,
+        ...(classified.keyRef !== undefined ? { keyArn: classified.keyRef } : {}),
+        eventId: classified.eventId,
+        trigger: 'event',
+        actor: classified.actor,
+      });
+      if (route.outcome === 'refused') {
+        return {
+          status: 'rejected',
+          reason: route.kind,
+          eventId: classified.eventId,
+          eventName: classified.eventName,
+        };
+      }
+      checkDeps.store = route.store;
+      const principal = route.guardPrincipalArn ?? checkDeps.guardPrincipalArn;
+      if (principal !== undefined) checkDeps.guardPrincipalArn = principal;
+    } else {
+      // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
+      const accountId =
+        LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
+      served = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
+    }
+    const here = served;
+    checkDeps.serves = deps.serves ?? ((location: KeyLocation) => sameLocation(location, here));
     // Alias and tag calls change what binds keys to entries: read them fresh, not from the lookup cache.
-    if (classified.aliasName !== undefined) deps.store.forget();
+    if (classified.aliasName !== undefined) checkDeps.store.forget();
     const keyRefs = await keysTouched(deps, classified, served);
     if (classified.eventName === 'TagResource' || classified.eventName === 'UntagResource') {
-      for (const keyRef of keyRefs) deps.store.forgetTags(parseKeyArn(keyRef)?.keyId ?? keyRef);
+      for (const keyRef of keyRefs) checkDeps.store.forgetTags(parseKeyArn(keyRef)?.keyId ?? keyRef);
     }
     const keys: NonNullable<DriftSummary['keys']> = [];
     for (const keyRef of keyRefs) {
@@ -222,7 +293,13 @@ export function initDriftHandler(
     unmanagedKeys: manifest.unmanagedKeys,
   });
   return createDriftHandler(
-    { ...guard.deps, logger, region: config.region, guardRoleArn: config.guardRoleArn },
+    {
+      ...guard.deps,
+      logger,
+      region: config.region,
+      guardRoleArn: config.guardRoleArn,
+      ...(guard.hub ? { hub: guard.hub.scope } : {}),
+    },
     // An event without an eventID is not deduplicated; the handler then rejects it as malformed.
     guard.stateTable
       ? { idempotency: { ...guard.stateTable, onMissingEventId: 'run-unprotected', logger } }

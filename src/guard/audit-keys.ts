@@ -98,7 +98,11 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     store.source,
     deps.bindings,
     deps.manifest,
-    { listAllKeys: reportUnmanaged || hasTagMatcher, ...(location ? { location } : {}) },
+    {
+      listAllKeys: reportUnmanaged || hasTagMatcher,
+      ...(location ? { location } : {}),
+      ...(deps.ousOf ? { ousOf: deps.ousOf } : {}),
+    },
     log,
   );
   store.primeAliases(inventory.aliasTargets);
@@ -208,7 +212,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   // Entries that found no key protect nothing: say so (the alias case was noted while listing).
   if (inventory.failure === undefined && notChecked.length === 0) {
     const checkedNames = new Set(keys.map((key) => key.name));
-    for (const entry of deps.manifest.keys) {
+    for (const entry of inventory.manifest.keys) {
       const { match } = entry;
       if (match.alias !== undefined || checkedNames.has(entry.name)) continue;
       notes.push(`manifest entry ${entry.name}: no key has ${describeMatcher(match)} here`);
@@ -236,18 +240,20 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   };
   await reportGuardHealth(findingContext, health);
   if (guardChecks) await reportGuardDegraded(findingContext, guardChecks);
-  await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
   const summary = summarize(keys, notChecked.length);
-  await reportSummary(findingContext, {
-    summary,
-    durationMs: durationMs(),
-    awsManagedSkipped,
-    notes,
-    notChecked,
-    ...(health ? { health } : {}),
-    ...(guardChecks ? { guardChecks } : {}),
-    ...(healthError !== undefined ? { healthError } : {}),
-  });
+  if (!options.unitOfRun) {
+    await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
+    await reportSummary(findingContext, {
+      summary,
+      durationMs: durationMs(),
+      awsManagedSkipped,
+      notes,
+      notChecked,
+      ...(health ? { health } : {}),
+      ...(guardChecks ? { guardChecks } : {}),
+      ...(healthError !== undefined ? { healthError } : {}),
+    });
+  }
 
   keys.sort(
     (a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.keyId.localeCompare(b.keyId),

@@ -16,7 +16,7 @@
 import path from 'node:path';
 import type { KeyDescription } from '../core/key';
 import { describeLocation, formatKeyArn, type KeyArn, parseKeyArn } from '../core/key-arn';
-import { resolveEntry } from '../manifest';
+import { resolveEntry, scopedManifest } from '../manifest';
 import type { ManagedKey } from '../manifest/types';
 import { decideBinding, describeBinding } from './bindings';
 import {
@@ -300,6 +300,9 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
       });
       return quietOutcome(ctx, 'not-served');
     }
+    // Only the entries whose scope holds the key's account and Region exist for it (docs/manifest.md#scope).
+    const manifest = await scopedManifest(deps.manifest, named, deps.ousOf);
+    if (manifest !== deps.manifest) ctx.deps = { ...deps, manifest };
     const managed = await bindEntry(ctx, recordedRead);
     await checkWriteIntent(ctx);
     if (!managed) return await checkUnmanaged(ctx);

@@ -157,13 +157,20 @@ function environmentOf(template: Template, functionId: string): Record<string, J
   return environment?.Variables ?? {};
 }
 
-/** The EventBridge rule that routes CloudTrail KMS events (the one with an event pattern). */
+/** The EventBridge rule that routes CloudTrail KMS events to the drift function (on the hub bus). */
 function driftRule(template: Template): Resource {
   const [, rule] = single(
-    resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern),
-    'event-pattern rule',
+    resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.EventPattern && rule.Properties.EventBusName,
+    ),
+    'drift rule',
   );
   return rule;
+}
+
+/** The rule that forwards this account's CloudTrail KMS events from the default bus to the hub bus. */
+function forwardRule(template: Template): Resource {
+  return resource(template, 'HubForwardRule');
 }
 
 /** The EventBridge rule that runs the audit (the one with a schedule). */
@@ -182,6 +189,7 @@ const FUNCTIONS = {
   audit: 'AuditLambdaFunction',
   notifySlack: 'NotifyDashslackLambdaFunction',
   notifySlackUrgent: 'NotifyDashslackDashurgentLambdaFunction',
+  auditWorker: 'AuditDashworkerLambdaFunction',
 } as const;
 const ALERTS_KEY = { 'Fn::GetAtt': ['AlertsKey', 'Arn'] };
 
@@ -213,7 +221,7 @@ describe('serverless package (offline)', () => {
   });
 
   describe('least privilege', () => {
-    it('has exactly two roles: the guard role and the Slack notifier’s, and no other IAM policy resource', () => {
+    it('has exactly three roles: the guard role, the Slack notifier’s and the hub forwarder’s, and no other IAM policy resource', () => {
       // Act
       const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
       const otherPolicies = [
@@ -222,7 +230,11 @@ describe('serverless package (offline)', () => {
       ];
 
       // Assess
-      expect(roles.sort()).toEqual([GUARD_ROLE, SLACK_ROLE]);
+      // The forwarder role only lets EventBridge put this account's KMS events on the hub bus.
+      expect(roles.sort()).toEqual(['HubForwarderRole', GUARD_ROLE, SLACK_ROLE]);
+      expect(roleStatements(template, 'HubForwarderRole')).toEqual([
+        { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] } },
+      ]);
       expect(otherPolicies).toEqual([]);
     });
 
@@ -294,18 +306,20 @@ describe('serverless package (offline)', () => {
       expect(roleStatements(template, GUARD_ROLE)).toContain(single(writers, 'PutKeyPolicy statement'));
     });
 
-    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases and cloudtrail:DescribeTrails', () => {
+    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases, cloudtrail:DescribeTrails and the Organizations listings', () => {
       // Act
       const unscoped = allows(iamStatements(template)).filter((statement) =>
         JSON.stringify(statement.Resource).match(/^"\*"$|^\[.*"\*".*\]$/),
       );
 
       // Assess
-      // IAM supports no resource for these three; each only lists names and settings.
+      // IAM supports no resource for these; each only lists names and settings.
       expect(unscoped.flatMap(actionsOf).sort()).toEqual([
         'cloudtrail:DescribeTrails',
         'kms:ListAliases',
         'kms:ListKeys',
+        'organizations:ListAccounts',
+        'organizations:ListParents',
       ]);
     });
 
@@ -401,6 +415,7 @@ describe('serverless package (offline)', () => {
         audit: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
         notifySlack: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
         notifySlackUrgent: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
+        auditWorker: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       });
     });
 
@@ -429,6 +444,7 @@ describe('serverless package (offline)', () => {
             'intent#*',
             'outbox#*',
             'fold#*',
+            'run#*',
           ]),
           ofGuard: true,
         },
@@ -437,32 +453,42 @@ describe('serverless package (offline)', () => {
           // guard's own role cannot rewrite or delete the evidence.
           actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
           resource: table,
-          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*']),
+          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*', 'run#*']),
           ofGuard: true,
         },
       ]);
     });
 
-    it('grants events:DescribeRule and ListTargetsByRule on the drift and audit rules only, and no other EventBridge action', () => {
+    it('grants events:DescribeRule and ListTargetsByRule on the drift, forward and audit rules only; the forwarder only PutEvents on the hub bus', () => {
       // Prepare
       const ruleArn = (name: Json | undefined) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${String(name)}`,
       });
 
       // Act
-      const events = withActionPrefix(iamStatements(template), 'events:');
+      const events = withActionPrefix(roleStatements(template, GUARD_ROLE), 'events:');
+      const others = withActionPrefix(iamStatements(template), 'events:').filter(
+        (statement) => !events.includes(statement),
+      );
 
       // Assess
       expect(events.map((statement) => [[...actionsOf(statement)].sort(), statement.Resource])).toEqual([
         [
           ['events:DescribeRule', 'events:ListTargetsByRule'],
-          [ruleArn(driftRule(template).Properties.Name), ruleArn(scheduleRule(template).Properties.Name)],
+          [
+            // A rule on a custom bus has the bus in its ARN.
+            ruleArn(`kms-policy-guard/${String(driftRule(template).Properties.Name)}`),
+            ruleArn(forwardRule(template).Properties.Name),
+            ruleArn(scheduleRule(template).Properties.Name),
+          ],
         ],
       ]);
-      expect(roleStatements(template, GUARD_ROLE)).toContain(single(events, 'events statement'));
+      expect(others.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+        [['events:PutEvents'], { 'Fn::GetAtt': ['HubEventBus', 'Arn'] }],
+      ]);
     });
 
-    it('grants lambda:GetFunctionConcurrency on the guard’s four functions only, and no other Lambda action', () => {
+    it('grants lambda:GetFunctionConcurrency on the guard’s five functions only, and no other Lambda action', () => {
       // Prepare
       const functionArns = Object.values(FUNCTIONS).map((id) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${String(resource(template, id).Properties.FunctionName)}`,
@@ -499,7 +525,7 @@ describe('serverless package (offline)', () => {
       }
     });
 
-    it('publishes only to the findings topic and sends only to the dead-letter queue', () => {
+    it('publishes only to the findings topic, sends only to the dead-letter queue and the audit-work queue, and the worker only consumes that queue', () => {
       // Prepare
       const statements = iamStatements(template);
 
@@ -515,8 +541,14 @@ describe('serverless package (offline)', () => {
       ]);
       for (const statement of sns) expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
       expect(sqs.length).toBeGreaterThan(0);
+      const workQueue = { 'Fn::GetAtt': ['AuditWorkQueue', 'Arn'] };
       for (const statement of sqs) {
-        expect([actionsOf(statement), statement.Resource]).toEqual([['sqs:SendMessage'], DEAD_LETTER_QUEUE]);
+        expect([
+          [['sqs:SendMessage'], DEAD_LETTER_QUEUE],
+          [['sqs:SendMessage'], workQueue],
+          // The framework's statement for the worker's SQS event source.
+          [['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [workQueue]],
+        ]).toContainEqual([actionsOf(statement), statement.Resource]);
       }
     });
 
@@ -534,9 +566,11 @@ describe('serverless package (offline)', () => {
         'kms',
         'lambda',
         'logs',
+        'organizations',
         'sns',
         'sqs',
         'ssm',
+        'sts',
       ]);
     });
   });
@@ -617,8 +651,69 @@ describe('serverless package (offline)', () => {
     // Assess
     expect(rule.Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
     expect(rule.Properties.Name).toBe('kms-policy-guard-dev-drift');
-    expect(rule.Properties.EventBusName).toBeUndefined();
+    // The drift rule listens on the hub bus; this account's own events reach it through the forward rule.
+    expect(rule.Properties.EventBusName).toEqual({ 'Fn::GetAtt': ['HubEventBus', 'Name'] });
     expect(rule.Properties.State).toBe('ENABLED');
+    expect(forwardRule(template).Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
+    expect(forwardRule(template).Properties.EventBusName).toBeUndefined();
+    expect(forwardRule(template).Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': ['HubForwarderRole', 'Arn'] },
+        DeadLetterConfig: { Arn: DEAD_LETTER_QUEUE },
+      }),
+    ]);
+    expect(resource(template, 'HubEventBus').Properties.Name).toBe('kms-policy-guard');
+  });
+
+  it('lets only the organization (aws:PrincipalOrgID) or the listed member accounts put events on the hub bus', () => {
+    // Act
+    const organization = resource(template, 'HubEventBusOrganizationPolicy');
+    const members = resource(template, 'HubEventBusMemberAccountsPolicy');
+
+    // Assess
+    // Neither policy exists without its parameter: a single-account hub takes events only from itself.
+    expect(organization.Condition).toBe('HasOrganizationId');
+    expect(organization.Properties.Statement).toEqual({
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } },
+    });
+    expect(members.Condition).toBe('HasMemberAccounts');
+    expect(members.Properties.Statement).toEqual({
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::Split': [',', { Ref: 'MemberAccounts' }] } },
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+    });
+    expect(template.Parameters?.OrganizationId?.Default).toBe('');
+    expect(template.Parameters?.MemberAccounts?.Default).toBe('');
+    expect(
+      new RegExp(String(template.Parameters?.MemberAccounts?.AllowedPattern)).test(
+        '111122223333,444455556666',
+      ),
+    ).toBe(true);
+    expect(new RegExp(String(template.Parameters?.MemberAccounts?.AllowedPattern)).test('1111,x')).toBe(
+      false,
+    );
+  });
+
+  it('lets the guard role assume only the spoke role by its name, and list the organization read-only', () => {
+    // Act
+    const sts = withActionPrefix(roleStatements(template, GUARD_ROLE), 'sts:');
+    const organizations = withActionPrefix(roleStatements(template, GUARD_ROLE), 'organizations:');
+
+    // Assess
+    expect(sts.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+      [['sts:AssumeRole'], { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/${SpokeRoleName}' }],
+    ]);
+    expect(template.Parameters?.SpokeRoleName?.Default).toBe('kms-policy-guard-spoke');
+    expect(organizations.flatMap(actionsOf).sort()).toEqual([
+      'organizations:ListAccounts',
+      'organizations:ListParents',
+    ]);
   });
 
   it('retries delivery and dead-letters what EventBridge and Lambda could not process', () => {
@@ -662,9 +757,14 @@ describe('serverless package (offline)', () => {
     expect(queuePolicy.Statement[0]?.Principal).toEqual({ Service: 'events.amazonaws.com' });
     expect(queuePolicy.Statement[0]?.Condition).toEqual({
       ArnEquals: {
-        'aws:SourceArn': {
-          'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${rule.Properties.Name}`,
-        },
+        'aws:SourceArn': [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/kms-policy-guard/${rule.Properties.Name}`,
+          },
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${forwardRule(template).Properties.Name}`,
+          },
+        ],
       },
     });
   });
@@ -709,6 +809,7 @@ describe('serverless package (offline)', () => {
       'handlers/audit.handler',
       'handlers/notify-slack.handler',
       'handlers/notify-slack.handler',
+      'handlers/audit-worker.handler',
     ]);
     for (const fn of functions) {
       expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
@@ -727,10 +828,16 @@ describe('serverless package (offline)', () => {
       'GUARD_ROLE_ARN',
       'LOG_LEVEL',
       'MANIFEST_PATH',
+      'MEMBER_ACCOUNTS',
+      'ORGANIZATION_ID',
       'POWERTOOLS_SERVICE_NAME',
+      'SPOKE_EXTERNAL_ID',
+      'SPOKE_ROLE_NAME',
       'STATE_TABLE',
       'TOPIC_ARN',
     ]);
+    expect(variables.ORGANIZATION_ID).toEqual({ Ref: 'OrganizationId' });
+    expect(variables.MEMBER_ACCOUNTS).toEqual({ Ref: 'MemberAccounts' });
     expect(variables.GUARDED_REGIONS).toBe('');
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
     expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] });
@@ -764,7 +871,13 @@ describe('serverless package (offline)', () => {
       GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       STATE_TABLE: { Ref: 'StateTable' },
       GUARDED_REGIONS: '',
+      ORGANIZATION_ID: { Ref: 'OrganizationId' },
+      MEMBER_ACCOUNTS: { Ref: 'MemberAccounts' },
+      SPOKE_ROLE_NAME: { Ref: 'SpokeRoleName' },
+      SPOKE_EXTERNAL_ID: '',
       DRIFT_RULE_NAME: driftRule(template).Properties.Name,
+      DRIFT_EVENT_BUS: 'kms-policy-guard',
+      FORWARD_RULE_NAME: forwardRule(template).Properties.Name,
       DRIFT_FUNCTION_ARN: { 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] },
       AUDIT_RULE_NAME: schedule.Properties.Name,
       AUDIT_FUNCTION_ARN: {
@@ -775,6 +888,42 @@ describe('serverless package (offline)', () => {
         .join(','),
       AUDIT_CONCURRENCY: '8',
       AUDIT_REPORT_UNMANAGED: 'true',
+      AUDIT_QUEUE_URL: { Ref: 'AuditWorkQueue' },
+    });
+  });
+
+  it('fans the audit out on SQS: one worker per unit, partial batch failures, bounded concurrency, a DLQ with an alarm', () => {
+    // Act
+    const worker = resource(template, FUNCTIONS.auditWorker).Properties;
+    const [, mapping] = single(
+      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'),
+      'event source mapping',
+    );
+    const queue = resource(template, 'AuditWorkQueue').Properties;
+    const variables = environmentOf(template, FUNCTIONS.auditWorker);
+    const alarm = resource(template, 'AuditWorkDeadLetterAlarm').Properties;
+
+    // Assess
+    expect(worker.Timeout).toBe(900);
+    expect(worker.ReservedConcurrentExecutions).toBe(5);
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['AuditWorkQueue', 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    // Visibility at least six times the worker's timeout; three receives, then the DLQ.
+    expect(Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * 900);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['AuditWorkDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(variables.AUDIT_MAX_RECEIVES).toBe('3');
+    expect(variables.AUDIT_QUEUE_URL).toEqual({ Ref: 'AuditWorkQueue' });
+    expect(alarm).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['AuditWorkDeadLetterQueue', 'QueueName'] } }],
+      AlarmActions: [{ Ref: 'FindingsTopic' }],
     });
   });
 

@@ -25,6 +25,7 @@ import {
   loadCliManifest,
   parseConcurrency,
 } from '../guard-context';
+import { cliSpokeAccess, cliTargets, mergeReports } from '../org-targets';
 import { colourEnabled, createStyle, writeJson } from '../output';
 import { toAuditJson } from '../report/audit-json';
 import { renderAuditHtml } from '../report/html';
@@ -79,24 +80,52 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       }
       const concurrency = parseConcurrency(options.concurrency);
       const manifest = loadCliManifest(options.manifest);
-      const clients = cliGuard(options, io.env, manifest, options.publish ? options.topicArn : undefined);
-      const deps: AuditDeps = { ...clients.guard.deps };
-      if (options.driftRule) {
-        deps.health = EventBridgeRuleHealth.create(awsClientConfig(options, io.env), options.driftRule);
-      }
+      const targets = cliTargets(options);
+      const access = cliSpokeAccess(options, io.env);
+      const runId = cliRunId(systemClock.now());
       const progress = io.stderrIsTTY ? new ProgressBar((text) => rawStderr(text)) : undefined;
-
-      const report = await auditKeys(deps, {
-        runId: cliRunId(systemClock.now()),
-        trigger: 'cli',
-        // A laptop or CI job only reports: remediate-mode keys are checked as dry-run.
-        readOnly: true,
-        concurrency,
-        reportUnmanaged: options.unmanaged,
-        ...(clients.region ? { region: clients.region } : {}),
-        ...(progress ? { progress } : {}),
-      });
+      const reports = [];
+      let clients: ReturnType<typeof cliGuard> | undefined;
+      for (const target of targets) {
+        // One account and Region at a time: each through its spoke role (--accounts), with its own clients.
+        const settings =
+          access && target.accountId !== undefined
+            ? access.settings(
+                {},
+                target.accountId,
+                target.region ?? awsClientConfig(options, io.env).region ?? '',
+              )
+            : target.region !== undefined
+              ? { region: target.region }
+              : undefined;
+        clients = cliGuard(
+          options,
+          io.env,
+          manifest,
+          options.publish ? options.topicArn : undefined,
+          settings,
+        );
+        const deps: AuditDeps = { ...clients.guard.deps };
+        if (options.driftRule) {
+          deps.health = EventBridgeRuleHealth.create(awsClientConfig(options, io.env), options.driftRule);
+        }
+        reports.push(
+          await auditKeys(deps, {
+            runId,
+            trigger: 'cli',
+            // A laptop or CI job only reports: remediate-mode keys are checked as dry-run.
+            readOnly: true,
+            concurrency,
+            reportUnmanaged: options.unmanaged,
+            ...(clients.region ? { region: clients.region } : {}),
+            ...(progress ? { progress } : {}),
+          }),
+        );
+        clients.guard.destroy();
+      }
       progress?.finish();
+      const report = mergeReports(runId, reports);
+      if (!clients) throw new CliExitError('no account or Region to audit', EXIT_USAGE);
 
       const nothingChecked = report.keys.length === 0 && !report.complete;
       if (format === 'json') writeJson(io, toAuditJson(report));

@@ -16,6 +16,7 @@ import type {
 } from '../../core/finding';
 import type { GuardMode, KeyDescription } from '../../core/key';
 import type { KeyLocation } from '../../core/key-arn';
+import type { OusOf } from '../../manifest/scope';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
 import type { CachingKeyStore } from '../caching-store';
@@ -60,6 +61,8 @@ export interface CheckKeyDeps {
   serves?: (location: KeyLocation) => boolean;
   /** Regions where a guard runs (a ReplicateKey into any other is critical); absent: not checked. */
   guardedRegions?: readonly string[];
+  /** The OUs above an account, for manifest entries scoped to OUs (docs/manifest.md#scope). */
+  ousOf?: OusOf;
 }
 
 export interface CheckKeyRequest {
@@ -169,7 +172,7 @@ export interface FindingParts {
   idSuffix?: string;
 }
 
-const KIND_HEADLINES: Record<FindingKind, string> = {
+export const KIND_HEADLINES: Readonly<Record<FindingKind, string>> = {
   drift: 'Key policy drift',
   remediated: 'Key policy restored',
   'would-remediate': 'Dry run: would restore key policy',
@@ -192,6 +195,8 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'key-state-changed': 'Key state changed',
   'replica-unguarded': 'Key replicated where no guard runs',
   'guard-impersonated': "Key policy written with the guard's identity",
+  'account-not-guarded': 'KMS change in an account or Region the guard does not guard',
+  'spoke-unreachable': 'Spoke role cannot be assumed: the guard is blind in that account',
 };
 
 function label(ctx: CheckContext): string {

@@ -8,7 +8,7 @@
 import type { Finding } from '../../../core/finding';
 import type { AuditedKey, AuditReport, NotCheckedKey } from '../../../guard/audit-keys';
 import { displayAction, displayPrincipal } from '../../../policy/diff';
-import type { Severity } from '../../../policy/types';
+import type { AccessChange, Severity } from '../../../policy/types';
 import { changeInWords } from '../table';
 
 /** A key's status in the report; `remediated` only comes from the scheduled audit (the CLI is read-only). */
@@ -33,16 +33,8 @@ export const STATUS_LABEL: Record<KeyStatus, string> = {
   'in-sync': 'In sync',
 };
 
-/** Who gained or lost what, as people write principals and actions. */
-export interface AccessRow {
-  principal: string;
-  gained: string[];
-  lost: string[];
-  conditions: string[];
-  anyone: boolean;
-  crossAccount: boolean;
-  severity: Severity;
-}
+/** Who gained or lost what, as people write principals and actions: the diff's own access change. */
+export type AccessRow = AccessChange;
 
 export interface KeyDetail {
   title: string;
