@@ -16,8 +16,16 @@ const SERVERLESS = join(ROOT, 'node_modules/.bin/serverless');
 const PACKAGE_TIMEOUT_MS = 300_000;
 
 export const BENCH_STAGE = 'bench';
-export const FUNCTION_NAMES = ['drift', 'audit', 'notify-slack'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+/** Every function of serverless.yml, with the entry file its zip holds (the two Slack functions share one). */
+export const FUNCTION_HANDLERS = {
+  drift: 'drift',
+  audit: 'audit',
+  'audit-worker': 'audit-worker',
+  'notify-slack': 'notify-slack',
+  'notify-slack-urgent': 'notify-slack',
+} as const;
+export type FunctionName = keyof typeof FUNCTION_HANDLERS;
+export const FUNCTION_NAMES = Object.keys(FUNCTION_HANDLERS) as FunctionName[];
 
 export class PackageBenchError extends Error {
   override readonly name = 'PackageBenchError';
@@ -68,6 +76,8 @@ function unzipInto(zip: Buffer, dir: string): void {
 
 export interface PackagedFunction {
   name: FunctionName;
+  /** The entry file's name: `handlers/<handler>.js`. */
+  handler: string;
   zipBytes: number;
   /** Every file in the zip. */
   entries: string[];
@@ -119,10 +129,11 @@ export async function packageFunctions(
     JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')),
   );
   const functions = FUNCTION_NAMES.map((name): PackagedFunction => {
+    const handler = FUNCTION_HANDLERS[name];
     const zip = readFileSync(join(packageDir, `${name}.zip`));
     const entries = zipEntries(zip);
-    const bundle = entries.find((entry) => entry.name === `handlers/${name}.js`);
-    if (!bundle) throw new PackageBenchError(`${name}.zip has no handlers/${name}.js`);
+    const bundle = entries.find((entry) => entry.name === `handlers/${handler}.js`);
+    if (!bundle) throw new PackageBenchError(`${name}.zip has no handlers/${handler}.js`);
     const dir = join(workDir, 'functions', name);
     unzipInto(zip, dir);
     const resource = Object.values(template.Resources).find(
@@ -136,15 +147,16 @@ export async function packageFunctions(
     );
     const packaged: PackagedFunction = {
       name,
+      handler,
       zipBytes: zip.length,
       entries: entries.map((entry) => entry.name),
       bundleZippedBytes: bundle.compressedSize,
       bundleBytes: bundle.size,
       dir,
-      bundlePath: join(dir, `handlers/${name}.js`),
+      bundlePath: join(dir, `handlers/${handler}.js`),
       environment,
     };
-    const sourceMap = join(packageDir, 'sourcemaps', `handlers/${name}.js.map`);
+    const sourceMap = join(packageDir, 'sourcemaps', `handlers/${handler}.js.map`);
     if (existsSync(sourceMap)) packaged.sourceMapBytes = readFileSync(sourceMap).length;
     return packaged;
   });

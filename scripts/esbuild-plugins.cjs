@@ -13,6 +13,11 @@
  * ini files, credential processes, web identity, container and instance metadata) and the STS, SSO and sign-in
  * clients they bring are never used in Lambda, and are about 45 KB of every zip and several ms of every cold
  * start (npm run bench -- lambda). The CLI, the tests and the demo do not use the bundles: they keep the chain.
+ *
+ * yaml-as-es-module: `yaml` resolves to the package's own ES module build (`yaml/browser/index.js`, the same
+ * version and code as its CommonJS `dist/`, which the `node` export condition picks), so esbuild can drop what
+ * the functions never call (stringifying documents): ~31 KB less of every guard bundle. The functions only parse
+ * the manifest; nothing in that build is browser-specific.
  */
 const { mkdirSync, renameSync, existsSync } = require('node:fs');
 const path = require('node:path');
@@ -67,7 +72,22 @@ function lambdaCredentialsFromEnvironment() {
   };
 }
 
+function yamlAsEsModule() {
+  return {
+    name: 'yaml-as-es-module',
+    setup(build) {
+      build.onResolve({ filter: /^yaml$/ }, (args) => ({
+        path: path.join(
+          path.dirname(require.resolve('yaml/package.json', { paths: [args.resolveDir] })),
+          'browser/index.js',
+        ),
+      }));
+    },
+  };
+}
+
 module.exports = (serverless) => [
   sourceMapsBesideThePackage(packageDirOf(serverless)),
   lambdaCredentialsFromEnvironment(),
+  yamlAsEsModule(),
 ];

@@ -1081,6 +1081,7 @@ describe('serverless package (offline)', () => {
   it.each([
     ['drift', 'drift', true],
     ['audit', 'audit', true],
+    ['audit-worker', 'audit-worker', true],
     ['notify-slack', 'notify-slack', false],
     ['notify-slack-urgent', 'notify-slack', false],
   ])(
