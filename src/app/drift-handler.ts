@@ -26,6 +26,7 @@ import { type HubScope, routeLocation } from '../guard/hub';
 import { deliverHeld } from '../guard/outbox';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
+import { DriftPrefetch, ownLocation } from './drift-prefetch';
 import { type Guard, guardFromConfig } from './guard-deps';
 
 export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
@@ -82,8 +83,6 @@ const POLICY_KINDS: ReadonlySet<FindingKind> = new Set([
   'unmanaged-key',
 ]);
 
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):function:/;
-
 function summaryOf(finding: Finding): FindingSummary {
   return { id: finding.id, kind: finding.kind, severity: finding.severity, action: finding.action };
 }
@@ -108,17 +107,20 @@ async function keysTouched(
 /** The Lambda handler around injected dependencies (middy + Powertools context injection). */
 export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandlerOptions = {}) {
   const { logger } = deps;
+  const classifyOptions: ClassifyOptions = { region: deps.region };
+  if (deps.guardRoleArn !== undefined) classifyOptions.guardRoleArn = deps.guardRoleArn;
+  const { hub: hubScope } = deps;
+  if (hubScope) {
+    // The key's account and Region come from the CloudTrail record, never from the envelope.
+    classifyOptions.regions = hubScope.regions;
+    classifyOptions.recordLocationOnly = true;
+    classifyOptions.guardPrincipalFor = (accountId) => hubScope.principalFor(accountId) ?? deps.guardRoleArn;
+  }
+  // With idempotency, a PutKeyPolicy event's key is read while its record is written (./drift-prefetch.ts).
+  const prefetch = options.idempotency && !hubScope ? new DriftPrefetch(deps, classifyOptions) : undefined;
   const handle = async (event: unknown, context: Context): Promise<DriftSummary> => {
     const { hub } = deps;
-    const options: ClassifyOptions = { region: deps.region };
-    if (deps.guardRoleArn !== undefined) options.guardRoleArn = deps.guardRoleArn;
-    if (hub) {
-      // The key's account and Region come from the CloudTrail record, never from the envelope.
-      options.regions = hub.regions;
-      options.recordLocationOnly = true;
-      options.guardPrincipalFor = (accountId) => hub.principalFor(accountId) ?? deps.guardRoleArn;
-    }
-    const classified = classifyKmsEvent(event, options);
+    const classified = classifyKmsEvent(event, classifyOptions);
     if (classified.outcome === 'rejected') {
       logger.warn('event_rejected', {
         reason: classified.reason,
@@ -209,10 +211,7 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       const principal = route.guardPrincipalArn ?? checkDeps.guardPrincipalArn;
       if (principal !== undefined) checkDeps.guardPrincipalArn = principal;
     } else {
-      // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
-      const accountId =
-        LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
-      served = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
+      served = ownLocation(deps.region, context, classified.recipientAccountId);
     }
     const here = served;
     checkDeps.serves = deps.serves ?? ((location: KeyLocation) => sameLocation(location, here));
@@ -234,6 +233,8 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       request.eventName = classified.eventName;
       if (classified.writtenPolicySha256 !== undefined)
         request.writtenPolicySha256 = classified.writtenPolicySha256;
+      const prefetched = prefetch?.take(event, keyRef);
+      if (prefetched) request.prefetched = prefetched;
       const outcome = await checkKey(checkDeps, request);
       keys.push({
         keyArn: outcome.keyArn,
@@ -270,8 +271,11 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
     injectLambdaContext(logger, { resetKeys: true }),
   );
   // After the logger: a duplicate answered early still has the request's log context, and Powertools'
-  // early-return cleanup resets the logger keys as the skipped `after` would.
-  return options.idempotency ? handler.use(driftIdempotencyMiddleware(options.idempotency)) : handler;
+  // early-return cleanup resets the logger keys as the skipped `after` would. The prefetch goes first, so
+  // its reads are on their way while the idempotency record is written.
+  if (!options.idempotency) return handler;
+  if (prefetch) handler.use(prefetch.middleware());
+  return handler.use(driftIdempotencyMiddleware(options.idempotency));
 }
 
 /**

@@ -27,7 +27,7 @@ import {
   publish,
   publishFinding,
   quietOutcome,
-  startedEarly,
+  startKeyReads,
   title,
 } from './check/context';
 import { driftKind, evaluate } from './check/evaluation';
@@ -284,12 +284,16 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
   }
   try {
     // Independent reads, asked for at once (docs/architecture.md#the-check): the key's binding record and its
-    // live policy go out with DescribeKey. Each is taken only where the check uses it, so a failure surfaces
-    // where it always did, and nothing read this way is used for a key DescribeKey does not confirm.
-    const describing = deps.store.describeKey(named.keyId);
-    const recordedRead = startedEarly(deps.bindings.get(named.arn));
-    ctx.earlyPolicyRead = startedEarly(deps.store.getKeyPolicy(named.keyId));
-    const description: KeyDescription = await describing;
+    // live policy go out with DescribeKey, or went out before the check (the drift handler starts them while
+    // the event's idempotency record is written). Each is taken only where the check uses it, so a failure
+    // surfaces where it always did, and nothing read this way is used for a key DescribeKey does not confirm.
+    const reads =
+      request.prefetched?.keyArn === named.arn
+        ? request.prefetched
+        : startKeyReads(deps, named.arn, named.keyId);
+    const recordedRead = reads.binding;
+    ctx.earlyPolicyRead = reads.policy;
+    const description: KeyDescription = await reads.description;
     ctx.description = description;
     if (description.arn !== named.arn) {
       // The request named one key, KMS knows this key ID as another: placeholders would be filled for the

@@ -28,6 +28,7 @@ import type {
   Clock,
   FindingOutbox,
   FindingPublisher,
+  KeyBinding,
   RemediationLedger,
   WriteIntents,
 } from '../ports';
@@ -82,6 +83,19 @@ export interface CheckKeyRequest {
   eventName?: string;
   /** PutKeyPolicy: SHA-256 of the document the call wrote (requestParameters.policy), to match a write intent. */
   writtenPolicySha256?: string;
+  /**
+   * The check's first reads of this key, started before the check (the drift handler starts them while the
+   * event's idempotency record is written): used only when `keyArn` is the key the check confirms.
+   */
+  prefetched?: PrefetchedReads;
+}
+
+/** The three reads a check starts with, asked for at once; nothing read this way is used unjudged. */
+export interface PrefetchedReads {
+  keyArn: string;
+  description: Promise<KeyDescription>;
+  binding: Promise<KeyBinding | undefined>;
+  policy: Promise<string>;
 }
 
 export type CheckResult =
@@ -146,6 +160,23 @@ export interface CheckContext {
 export function startedEarly<T>(read: Promise<T>): Promise<T> {
   read.catch(() => undefined);
   return read;
+}
+
+/**
+ * Starts the reads a check of `keyArn` begins with (docs/architecture.md#the-check): DescribeKey, the binding
+ * record and the policy, at once. They change nothing; each failure surfaces where the check awaits it.
+ */
+export function startKeyReads(
+  deps: Pick<CheckKeyDeps, 'store' | 'bindings'>,
+  keyArn: string,
+  keyId: string,
+): PrefetchedReads {
+  return {
+    keyArn,
+    description: startedEarly(deps.store.describeKey(keyId)),
+    binding: startedEarly(deps.bindings.get(keyArn)),
+    policy: startedEarly(deps.store.getKeyPolicy(keyId)),
+  };
 }
 
 /** The live key policy: the read started with DescribeKey, taken once, else a new GetKeyPolicy. */
