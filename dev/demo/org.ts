@@ -111,14 +111,15 @@ export interface OrgReport {
   /** Keys of the guarded entry, one per member account and Region (`<account>#<region>` → key ARN). */
   memberKeys: Map<string, string>;
   /** The member account's tampering event, as the hub drift handler ended it. */
-  memberDrift: { delivered: number; summary?: DriftSummary; notification?: FindingNotification };
+  memberDrift: { summary?: DriftSummary; notification?: FindingNotification };
+  /** Events the hub's drift rule delivered (the member's and the outsider's). */
+  delivered: number;
   /** The widened member key's live policy equals its desired policy again (read in the member account). */
   memberKeyRestored: boolean;
   /** AssumeRole calls of the hub's spoke access, in order (role ARN, external ID). */
   assumedRoles: { roleArn: string; externalId?: string }[];
   /** The event from the account outside the organization. */
   outsider: {
-    delivered: number;
     summary?: DriftSummary;
     notification?: FindingNotification;
     /** The outsider's widened key still has the widened policy: nothing was written there. */
@@ -153,6 +154,12 @@ function recordAssumeRoles(sts: STSClient): { roleArn: string; externalId?: stri
     { step: 'initialize', name: 'demoRecordAssumeRole' },
   );
   return calls;
+}
+
+function eventIdOf(event: unknown): string {
+  const detail =
+    typeof event === 'object' && event !== null ? (event as { detail?: unknown }).detail : undefined;
+  return typeof detail === 'object' && detail !== null && 'eventID' in detail ? String(detail.eventID) : '';
 }
 
 function entryOf(manifest: LoadedManifest, name: string): ManagedKey {
@@ -390,105 +397,109 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       { timeoutEarlyInMillis: 0 },
     );
 
-    say.step(`Someone widens ${entry.name} in member account ${ORG_TAMPER.accountId} (${ORG_TAMPER.region})`);
-    const tampered = await step('tamper with the member key', async () => {
-      const member = world.members.find((candidate) => candidate.accountId === ORG_TAMPER.accountId);
-      if (!member) throw new Error(`no member account ${ORG_TAMPER.accountId}`);
-      const clients = memberClients(member, ORG_TAMPER.region);
-      const keyArn = memberKeys.get(`${ORG_TAMPER.accountId}#${ORG_TAMPER.region}`) ?? '';
-      const { Policy = '' } = await clients.kms.send(
-        new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }),
-      );
-      const policy = policyWithStatement(Policy, PUBLIC_DECRYPT_STATEMENT);
-      await clients.kms.send(
-        new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: policy }),
-      );
-      // What CloudTrail does in the member account: the record on its own default bus, in the key's Region.
-      await putCloudTrailRecords(clients.events, 'default', [
-        putKeyPolicyRecord({
-          keyArn,
-          eventId: ORG_EVENT_IDS.memberTamper,
-          policy,
-          actorArn: `arn:aws:iam::${ORG_TAMPER.accountId}:user/mallory`,
-          sourceIPAddress: '203.0.113.66',
-        }),
-      ]);
-      return { keyArn, member, policy };
-    });
+    say.step(
+      `Two KMS changes reach the hub bus: one in member account ${ORG_TAMPER.accountId}, one from outside the organization`,
+    );
+    const member = world.members.find((candidate) => candidate.accountId === ORG_TAMPER.accountId);
+    if (!member) throw new Error(`no member account ${ORG_TAMPER.accountId}`);
+    const memberKeyArn = memberKeys.get(`${ORG_TAMPER.accountId}#${ORG_TAMPER.region}`) ?? '';
+    const outsiderKey = world.outsiderKey;
+    const widenedOutside = policyWithStatement(outsiderKey.policy, PUBLIC_DECRYPT_STATEMENT);
+    await step('tamper in the member and the outsider account', () =>
+      Promise.all([
+        (async () => {
+          const clients = memberClients(member, ORG_TAMPER.region);
+          const { Policy = '' } = await clients.kms.send(
+            new GetKeyPolicyCommand({ KeyId: memberKeyArn, PolicyName: 'default' }),
+          );
+          const policy = policyWithStatement(Policy, PUBLIC_DECRYPT_STATEMENT);
+          await clients.kms.send(
+            new PutKeyPolicyCommand({ KeyId: memberKeyArn, PolicyName: 'default', Policy: policy }),
+          );
+          // What CloudTrail does in the member account: the record on its own default bus, in the key's Region.
+          await putCloudTrailRecords(clients.events, 'default', [
+            putKeyPolicyRecord({
+              keyArn: memberKeyArn,
+              eventId: ORG_EVENT_IDS.memberTamper,
+              policy,
+              actorArn: `arn:aws:iam::${ORG_TAMPER.accountId}:user/mallory`,
+              sourceIPAddress: '203.0.113.66',
+            }),
+          ]);
+        })(),
+        (async () => {
+          await world.outsider.kms.send(
+            new PutKeyPolicyCommand({
+              KeyId: outsiderKey.keyArn,
+              PolicyName: 'default',
+              Policy: widenedOutside,
+            }),
+          );
+          await putCloudTrailRecords(world.outsider.events, 'default', [
+            putKeyPolicyRecord({
+              keyArn: outsiderKey.keyArn,
+              eventId: ORG_EVENT_IDS.outsider,
+              policy: widenedOutside,
+              actorArn: `arn:aws:iam::${ORG.outsider}:user/eve`,
+              sourceIPAddress: '198.51.100.99',
+            }),
+          ]);
+        })(),
+      ]),
+    );
     say.bad(
       `mallory adds "Principal": {"AWS": "*"} kms:Decrypt to ${entry.name} (${entry.mode}) in ${ORG_TAMPER.accountId}/${ORG_TAMPER.region}`,
     );
-    const memberDrift = await step('deliver the member event to the hub', async () => {
+    say.bad(
+      `eve adds the same statement to a key in ${ORG.outsider}/${ORG.hubRegion}, an account outside the organization list`,
+    );
+    const handled = await step('deliver the events to the hub', async () => {
       const delivered = await receiveDeliveredEvents(world.hub.sqs, world.driftQueueUrl);
-      let summary: DriftSummary | undefined;
-      for (const event of delivered) summary = await drift(event, lambdaContext('drift'));
-      return { delivered: delivered.length, ...(summary ? { summary } : {}) };
-    });
-    say.info(
-      `spoke forward rule (${ORG_TAMPER.accountId}, ${ORG_TAMPER.region}) → hub bus ${ORG.busName} (${ORG.securityAccountId}, ${ORG.hubRegion}) → drift rule: ${memberDrift.delivered} event delivered to the hub drift handler`,
-    );
-    const spokeOfA = spokeRoleArn(ORG_TAMPER.accountId);
-    const assumedA = assumedRoles.filter((call) => call.roleArn === spokeOfA);
-    say.ok(
-      `the hub took ${ORG_TAMPER.accountId}/${ORG_TAMPER.region} from the CloudTrail record and assumed ${spokeOfA} (external ID ${assumedA[0]?.externalId ?? '-'})`,
-    );
-    const memberKeyRestored = await step('read the member key', async () => {
-      const { Policy = '' } = await memberClients(tampered.member, ORG_TAMPER.region).kms.send(
-        new GetKeyPolicyCommand({ KeyId: tampered.keyArn, PolicyName: 'default' }),
-      );
+      const order: string[] = [ORG_EVENT_IDS.memberTamper, ORG_EVENT_IDS.outsider];
+      delivered.sort((x, y) => order.indexOf(eventIdOf(x)) - order.indexOf(eventIdOf(y)));
+      const summaries = new Map<string, DriftSummary>();
+      for (const event of delivered)
+        summaries.set(eventIdOf(event), await drift(event, lambdaContext('drift')));
+      const [memberPolicy, outsiderPolicy] = await Promise.all([
+        memberClients(member, ORG_TAMPER.region).kms.send(
+          new GetKeyPolicyCommand({ KeyId: memberKeyArn, PolicyName: 'default' }),
+        ),
+        world.outsider.kms.send(
+          new GetKeyPolicyCommand({ KeyId: outsiderKey.keyArn, PolicyName: 'default' }),
+        ),
+      ]);
       const desired = renderDesiredPolicy(entry, {
         partition: 'aws',
         region: ORG_TAMPER.region,
         accountId: ORG_TAMPER.accountId,
       });
-      return comparePolicies(desired, Policy, { partition: 'aws' }).status === 'equivalent';
-    });
-    const memberFinding = memberDrift.summary?.finding;
-    say.ok(
-      `${entry.name} in ${ORG_TAMPER.accountId}/${ORG_TAMPER.region}: ${
-        memberFinding
-          ? `${memberFinding.action === 'remediated' ? style.green('restored') : memberFinding.action} (${memberFinding.kind}, ${severityText(memberFinding.severity, style)})`
-          : (memberDrift.summary?.status ?? 'not handled')
-      } through the spoke role; live policy ${memberKeyRestored ? style.green('equals the desired one again') : style.red('still differs')}`,
-    );
-
-    say.step(`An event from account ${ORG.outsider}, outside the organization list`);
-    const outsiderKey = world.outsiderKey;
-    const widened = policyWithStatement(outsiderKey.policy, PUBLIC_DECRYPT_STATEMENT);
-    say.bad(`eve adds "Principal": {"AWS": "*"} kms:Decrypt to a key in ${ORG.outsider}/${ORG.hubRegion}`);
-    await step('tamper in the outsider account', async () => {
-      await world.outsider.kms.send(
-        new PutKeyPolicyCommand({ KeyId: outsiderKey.keyArn, PolicyName: 'default', Policy: widened }),
-      );
-      await putCloudTrailRecords(world.outsider.events, 'default', [
-        putKeyPolicyRecord({
-          keyArn: outsiderKey.keyArn,
-          eventId: ORG_EVENT_IDS.outsider,
-          policy: widened,
-          actorArn: `arn:aws:iam::${ORG.outsider}:user/eve`,
-          sourceIPAddress: '198.51.100.99',
-        }),
-      ]);
-    });
-    const outsiderDrift = await step('deliver the outsider event to the hub', async () => {
-      const delivered = await receiveDeliveredEvents(world.hub.sqs, world.driftQueueUrl);
-      let summary: DriftSummary | undefined;
-      for (const event of delivered) summary = await drift(event, lambdaContext('drift'));
-      const { Policy = '' } = await world.outsider.kms.send(
-        new GetKeyPolicyCommand({ KeyId: outsiderKey.keyArn, PolicyName: 'default' }),
-      );
       return {
         delivered: delivered.length,
-        ...(summary ? { summary } : {}),
-        keyUntouched: Policy === widened,
+        summaries,
+        memberKeyRestored:
+          comparePolicies(desired, memberPolicy.Policy ?? '', { partition: 'aws' }).status === 'equivalent',
+        outsiderKeyUntouched: outsiderPolicy.Policy === widenedOutside,
       };
     });
-    const outsiderAssumed = assumedRoles.some((call) => call.roleArn === spokeRoleArn(ORG.outsider));
     say.info(
-      `its forward rule → hub bus ${ORG.busName} → drift rule: ${outsiderDrift.delivered} event delivered to the hub drift handler (in AWS the bus policy refuses accounts outside the organization; the hub checks again)`,
+      `forward rules (${ORG_TAMPER.accountId} ${ORG_TAMPER.region}, ${ORG.outsider} ${ORG.hubRegion}) → hub bus ${ORG.busName} (${ORG.securityAccountId} ${ORG.hubRegion}) → drift rule: ${handled.delivered} events delivered to the hub drift handler`,
     );
+    const memberSummary = handled.summaries.get(ORG_EVENT_IDS.memberTamper);
+    const outsiderSummary = handled.summaries.get(ORG_EVENT_IDS.outsider);
+    const memberKeyRestored = handled.memberKeyRestored;
+    const spokeOfA = spokeRoleArn(ORG_TAMPER.accountId);
+    const assumedA = assumedRoles.filter((call) => call.roleArn === spokeOfA);
+    const memberFinding = memberSummary?.finding;
     say.ok(
-      `hub drift handler: ${outsiderDrift.summary?.status ?? 'not handled'} (${outsiderDrift.summary?.reason ?? '-'}), finding published; ${outsiderAssumed ? style.red(`an AssumeRole into ${ORG.outsider}`) : `no AssumeRole into ${ORG.outsider}`}, nothing written (its key keeps eve's policy)`,
+      `mallory's change: the hub took ${ORG_TAMPER.accountId}/${ORG_TAMPER.region} from the CloudTrail record, assumed ${spokeOfA} (external ID ${assumedA[0]?.externalId ?? '-'}) and ${
+        memberFinding
+          ? `${memberFinding.action === 'remediated' ? style.green('restored') : memberFinding.action} ${entry.name} (${memberFinding.kind}, ${severityText(memberFinding.severity, style)})`
+          : `ended it ${memberSummary?.status ?? 'unhandled'}`
+      }; its live policy ${memberKeyRestored ? style.green('equals the desired one again') : style.red('still differs')}`,
+    );
+    const outsiderAssumed = assumedRoles.some((call) => call.roleArn === spokeRoleArn(ORG.outsider));
+    say.ok(
+      `eve's change: ${outsiderSummary?.status ?? 'not handled'} (${outsiderSummary?.reason ?? '-'}), finding published; ${outsiderAssumed ? style.red(`an AssumeRole into ${ORG.outsider}`) : `no AssumeRole into ${ORG.outsider}`}, nothing written (its key keeps eve's policy). In AWS the hub bus policy already refuses accounts outside the organization; the hub checks again.`,
     );
 
     say.step(
@@ -521,7 +532,7 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
         context: lambdaContext('audit-worker'),
         timeoutMs: 30_000,
         batchSize: 1,
-        concurrency: 2,
+        concurrency: 3,
         done: async () => (await deps.runs.progress(runId))?.summary === 'published',
       });
       const units = await deps.runs.units(runId);
@@ -578,8 +589,8 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
 
     // The story's own checks.
     expect(
-      memberDrift.delivered === 1,
-      `the hub received ${memberDrift.delivered} member events, expected 1`,
+      handled.delivered === 2,
+      `the hub received ${handled.delivered} events, expected 2 (the member's and the outsider's)`,
     );
     expect(
       memberFinding?.kind === 'remediated' &&
@@ -596,7 +607,7 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       `the hub did not assume ${spokeOfA} with the external ID`,
     );
     expect(
-      outsiderDrift.summary?.status === 'rejected' && outsiderDrift.summary.reason === 'account-not-guarded',
+      outsiderSummary?.status === 'rejected' && outsiderSummary.reason === 'account-not-guarded',
       `the event from ${ORG.outsider} was not rejected as account-not-guarded`,
     );
     expect(
@@ -604,7 +615,7 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       `no account-not-guarded finding names ${ORG.outsider}`,
     );
     expect(
-      outsiderDrift.keyUntouched && !outsiderAssumed,
+      handled.outsiderKeyUntouched && !outsiderAssumed,
       `the guard acted in ${ORG.outsider}, outside the organization`,
     );
     const expectedUnits = (1 + world.members.length) * ORG.regions.length;
@@ -629,18 +640,17 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       memberAccounts: world.members.map((member) => member.accountId),
       regions: [...ORG.regions],
       memberKeys,
+      delivered: handled.delivered,
       memberDrift: {
-        delivered: memberDrift.delivered,
-        ...(memberDrift.summary ? { summary: memberDrift.summary } : {}),
+        ...(memberSummary ? { summary: memberSummary } : {}),
         ...(memberNotification ? { notification: memberNotification } : {}),
       },
       memberKeyRestored,
       assumedRoles,
       outsider: {
-        delivered: outsiderDrift.delivered,
-        ...(outsiderDrift.summary ? { summary: outsiderDrift.summary } : {}),
+        ...(outsiderSummary ? { summary: outsiderSummary } : {}),
         ...(outsiderNotification ? { notification: outsiderNotification } : {}),
-        keyUntouched: outsiderDrift.keyUntouched,
+        keyUntouched: handled.outsiderKeyUntouched,
       },
       audit: {
         runId: audit.runId,
