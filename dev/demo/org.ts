@@ -569,6 +569,13 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       (item) => item.finding.kind === 'audit-summary' && item.finding.id.startsWith(audit.runId),
     );
     for (const line of summaries[0]?.finding.details.slice(0, 2) ?? []) say.ok(line);
+    const assumedPerAccount = world.members.map(
+      (member) =>
+        `${member.accountId} ×${assumedRoles.filter((call) => call.roleArn === spokeRoleArn(member.accountId)).length}`,
+    );
+    say.ok(
+      `AssumeRole calls of the whole act: ${assumedPerAccount.join(', ')} (spoke credentials are cached per account, for every Region, until 5 minutes before they expire); none into ${ORG.securityAccountId}, the hub's own account`,
+    );
 
     say.step(`The security inbox: ${inbox.length} e-mails, each naming the account and Region`);
     const emailLine = (finding: FindingNotification) =>
@@ -631,8 +638,11 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       'the organization audit did not publish exactly one summary counting every unit',
     );
     expect(
-      assumedRoles.filter((call) => call.roleArn === spokeOfA).length === 1,
-      `the hub assumed ${spokeOfA} more than once (credentials are cached per account)`,
+      world.members.every(
+        (member) =>
+          assumedRoles.filter((call) => call.roleArn === spokeRoleArn(member.accountId)).length === 1,
+      ) && assumedRoles.length === world.members.length,
+      'the hub did not assume each member account’s spoke role exactly once (credentials are cached per account)',
     );
 
     return {

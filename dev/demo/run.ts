@@ -359,7 +359,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
   const say = createNarrator((text) => io.stdout(text), style);
   say.block(
     style.bold('kms-policy-guard demo') +
-      ` — account ${MOTO_ACCOUNT_ID}, ${WORLD_REGION}, on a local AWS (moto). Nothing here touches real AWS.`,
+      ` — account ${MOTO_ACCOUNT_ID}, ${WORLD_REGION}, then an organization (a hub and two member accounts), on a local AWS (moto). Nothing here touches real AWS.`,
   );
 
   let moto: MotoServer | undefined;

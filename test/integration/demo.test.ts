@@ -180,7 +180,7 @@ describe('npm start demo', () => {
     expect(assumedRoles.map((call) => call.roleArn).filter((arn) => arn.includes(ORG.outsider))).toEqual([]);
   });
 
-  it('fans the organization audit out over every account × Region on SQS and publishes one summary that counts every unit', () => {
+  it('fans the organization audit out over every account × Region on SQS with one AssumeRole per member account, and publishes one summary that counts every unit', () => {
     // Assess
     const { audit, hubAccountId, memberAccounts, regions } = report.org;
     const expected = [hubAccountId, ...memberAccounts].flatMap((account) =>
@@ -190,6 +190,9 @@ describe('npm start demo', () => {
     expect(audit.units).toBe(6);
     expect(audit.rows.map((row) => `${row.accountId}/${row.region}:${row.status}`).sort()).toEqual(
       expected.sort(),
+    );
+    expect(report.org.assumedRoles.map((call) => call.roleArn).sort()).toEqual(
+      memberAccounts.map((account) => `arn:aws:iam::${account}:role/${ORG.spokeRoleName}`).sort(),
     );
     expect(audit.summaries).toHaveLength(1);
     expect(audit.summaries[0]?.finding.details[0]).toContain(
