@@ -533,6 +533,8 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
         timeoutMs: 30_000,
         batchSize: 1,
         concurrency: 3,
+        // Lambda's event source polls continuously; a short pause keeps the demo from waiting on an idle poller.
+        idleMs: 50,
         done: async () => (await deps.runs.progress(runId))?.summary === 'published',
       });
       const units = await deps.runs.units(runId);
