@@ -370,9 +370,9 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
       logger,
       repoRoot: config.taskRoot,
       topicArn: config.topicArn,
-      stateTable: ORG.stateTable,
+      stateTable: config.stateTable ?? ORG.stateTable,
       guardedRegions: config.guardedRegions,
-      guardPrincipalArn: guardRole,
+      guardPrincipalArn: config.guardRoleArn ?? guardRole,
       hub: {
         settings: hubSettings,
         access: new SpokeAccess({
