@@ -121,10 +121,14 @@ export function cliGuard(
   env: Readonly<Record<string, string | undefined>>,
   manifest: LoadedManifest,
   topicArn?: string,
-  /** One account and Region of --accounts/--regions: its Region and the spoke role's credentials. */
-  target?: Pick<AwsClientSettings, 'region' | 'credentials'>,
+  /**
+   * One account and Region of --accounts/--regions: its Region, the spoke role's credentials and the spoke role's
+   * ARN, the principal the guard acts as there (what `{{GuardPrincipal}}` names, docs/manifest.md#placeholders).
+   */
+  target?: Pick<AwsClientSettings, 'region' | 'credentials'> & { guardPrincipalArn?: string },
 ): CliGuard {
-  const aws = { ...awsClientConfig(options, env), ...target };
+  const { guardPrincipalArn, ...settings } = target ?? {};
+  const aws = { ...awsClientConfig(options, env), ...settings };
   let publisher: CollectingPublisher | undefined;
   const guard = buildGuard({
     manifest,
@@ -133,6 +137,7 @@ export function cliGuard(
     repoRoot: process.cwd(),
     ledger: new InMemoryRemediationLedger(manifest.flapping),
     ...(topicArn ? { topicArn } : {}),
+    ...(guardPrincipalArn ? { guardPrincipalArn } : {}),
     publisher: (sns) => {
       publisher = new CollectingPublisher(sns);
       return publisher;

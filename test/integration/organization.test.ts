@@ -84,6 +84,13 @@ const DESIRED = JSON.stringify({
       Action: 'kms:*',
       Resource: '*',
     },
+    {
+      Sid: 'The guard reads and restores this policy',
+      Effect: 'Allow',
+      Principal: { AWS: '{{GuardPrincipal}}' },
+      Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy'],
+      Resource: '*',
+    },
   ],
 });
 
@@ -192,7 +199,11 @@ beforeAll(async () => {
   ];
   for (const owner of owners) {
     for (const region of REGIONS) {
-      const location = { partition: 'aws', region, accountId: owner.accountId };
+      // The principal the guard acts as there: its own role in the hub (whatever the key's Region), the spoke role
+      // in a member account.
+      const guardPrincipal =
+        owner.accountId === HUB ? GUARD_ROLE_ARN : `arn:aws:iam::${owner.accountId}:role/${SPOKE_ROLE}`;
+      const location = { partition: 'aws', region, accountId: owner.accountId, guardPrincipal };
       const clients = owner.clients.get(region);
       if (!clients) throw new Error('no clients');
       const key = await createKeyWithPolicy(clients.kms, {
@@ -333,12 +344,17 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
       const { Policy = '' } = await memberClients(member, item.region).kms.send(
         new GetKeyPolicyCommand({ KeyId: item.keyArn, PolicyName: 'default' }),
       );
+      const spokeRole = `arn:aws:iam::${item.member}:role/${SPOKE_ROLE}`;
       const desired = renderDesiredPolicy(org.guard.deps.manifest.keys[0] ?? (undefined as never), {
         partition: 'aws',
         region: item.region,
         accountId: item.member,
+        guardPrincipal: spokeRole,
       });
       expect(comparePolicies(desired, Policy).status).toBe('equivalent');
+      // {{GuardPrincipal}} is the member's own spoke role, a role that exists there (KMS refuses others).
+      expect(Policy).toContain(spokeRole);
+      expect(Policy).not.toContain(':role/kms-policy-guard-ap-northeast-2');
     }
   }, 60_000);
 

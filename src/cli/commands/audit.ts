@@ -88,13 +88,17 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       let clients: ReturnType<typeof cliGuard> | undefined;
       for (const target of targets) {
         // One account and Region at a time: each through its spoke role (--accounts), with its own clients.
+        const principal = target.accountId !== undefined ? access?.principalFor(target.accountId) : undefined;
         const settings =
           access && target.accountId !== undefined
-            ? access.settings(
-                {},
-                target.accountId,
-                target.region ?? awsClientConfig(options, io.env).region ?? '',
-              )
+            ? {
+                ...access.settings(
+                  {},
+                  target.accountId,
+                  target.region ?? awsClientConfig(options, io.env).region ?? '',
+                ),
+                ...(principal ? { guardPrincipalArn: principal } : {}),
+              }
             : target.region !== undefined
               ? { region: target.region }
               : undefined;
