@@ -24,6 +24,8 @@ export interface GuardConfig {
   taskRoot: string;
   /** Regions where a guard runs (GUARDED_REGIONS, comma-separated; default: this Region). */
   guardedRegions: string[];
+  /** Findings to AWS Security Hub too (SECURITY_HUB=true; default false). */
+  securityHub: boolean;
 }
 
 export interface AuditConfig extends GuardConfig {
@@ -68,6 +70,16 @@ function commaSeparated(name: string, pattern: RegExp, what: string) {
     );
 }
 
+/** An optional `true` | `false` (empty: unset). */
+function trueOrFalse(name: string) {
+  return z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || raw === 'true' || raw === 'false', {
+      error: (issue) => `${name} must be 'true' or 'false', got ${JSON.stringify(issue.input)}`,
+    });
+}
+
 const optionalText = z
   .string()
   .optional()
@@ -87,6 +99,7 @@ const guardEnv = z.object({
   GUARD_ROLE_ARN: optionalText,
   STATE_TABLE: optionalText,
   GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
+  SECURITY_HUB: trueOrFalse('SECURITY_HUB'),
 });
 
 /** A Lambda function ARN, unqualified (what a rule's target and GetAtt Arn are). */
@@ -135,13 +148,7 @@ const auditEnv = guardEnv.extend({
           `AUDIT_CONCURRENCY must be an integer from 1 to ${MAX_AUDIT_CONCURRENCY}, got ${JSON.stringify(issue.input)}`,
       },
     ),
-  AUDIT_REPORT_UNMANAGED: z
-    .string()
-    .optional()
-    .refine((raw) => raw === undefined || raw === '' || raw === 'true' || raw === 'false', {
-      error: (issue) =>
-        `AUDIT_REPORT_UNMANAGED must be 'true' or 'false', got ${JSON.stringify(issue.input)}`,
-    }),
+  AUDIT_REPORT_UNMANAGED: trueOrFalse('AUDIT_REPORT_UNMANAGED'),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -189,6 +196,7 @@ function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
     region,
     taskRoot,
     guardedRegions: regionsOf(env.GUARDED_REGIONS, region),
+    securityHub: env.SECURITY_HUB === 'true',
   };
   if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
   if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;

@@ -1,7 +1,8 @@
 /**
  * The drift function (docs/architecture.md#data-flow): EventBridge (CloudTrail PutKeyPolicy | CreateKey |
- * ReplicateKey from aws.kms) -> classify the event -> checkKey -> a small summary. Parsing is
- * src/guard/event.ts, deciding is src/guard/check-key.ts; handlers/drift.ts only calls initDriftHandler.
+ * ReplicateKey from aws.kms) -> classify the event -> checkKey -> a small summary, then (when on) the
+ * checks' findings to Security Hub in one flush. Parsing is src/guard/event.ts, deciding is
+ * src/guard/check-key.ts; handlers/drift.ts only calls initDriftHandler.
  *
  * Init (once per container): configuration from the environment (src/app/config.ts), the manifest loaded
  * and validated (an invalid manifest fails init loudly), the guard built by buildGuard. Tests build
@@ -176,6 +177,8 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         findings: outcome.findings.map(summaryOf),
       });
     }
+    // Security Hub (docs/architecture.md#security-hub), when on: what the checks found, in one go.
+    await deps.compliance?.flush();
     const [first] = keys;
     if (!first) {
       logger.info('event_touches_no_key', {

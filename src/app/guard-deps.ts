@@ -31,6 +31,7 @@ import type { StabilizationPolicy } from '../guard/stabilize';
 import { loadManifest } from '../manifest';
 import type { LoadedManifest } from '../manifest/types';
 import type { GuardConfig } from './config';
+import { buildSecurityHubSink, type SecurityHubWiring } from './security-hub';
 
 export interface GuardWiring {
   manifest: LoadedManifest;
@@ -65,6 +66,8 @@ export interface GuardWiring {
   bindings?: BindingStore;
   /** Regions where a guard runs (a ReplicateKey into another is critical). */
   guardedRegions?: readonly string[];
+  /** Findings to AWS Security Hub too (docs/architecture.md#security-hub): off unless given. */
+  securityHub?: Omit<SecurityHubWiring, 'aws' | 'logger' | 'clock' | 'publisher'>;
 }
 
 export interface Guard {
@@ -127,6 +130,10 @@ export function buildGuard(wiring: GuardWiring): Guard {
   if (wiring.guardPrincipalArn) deps.guardPrincipalArn = wiring.guardPrincipalArn;
   if (wiring.stabilization) deps.stabilization = wiring.stabilization;
   if (wiring.guardedRegions) deps.guardedRegions = wiring.guardedRegions;
+  const securityHub =
+    wiring.securityHub &&
+    buildSecurityHubSink({ ...wiring.securityHub, aws: wiring.aws, logger: wiring.logger, clock, publisher });
+  if (securityHub) deps.compliance = securityHub.sink;
   const guard: Guard = {
     deps,
     kms,
@@ -135,6 +142,7 @@ export function buildGuard(wiring: GuardWiring): Guard {
       kms.destroy();
       sns.destroy();
       stateTable?.client.destroy();
+      securityHub?.destroy();
     },
   };
   if (stateTable) guard.stateTable = stateTable;
@@ -151,5 +159,6 @@ export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard
     topicArn: config.topicArn,
     guardedRegions: config.guardedRegions,
     ...(config.stateTable ? { stateTable: config.stateTable } : {}),
+    ...(config.securityHub ? { securityHub: {} } : {}),
   });
 }

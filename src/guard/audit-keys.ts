@@ -38,6 +38,7 @@ import {
 } from './audit/report';
 import { CachingKeyStore } from './caching-store';
 import { type CheckKeyDeps, type CheckKeyRequest, checkKey } from './check-key';
+import { accountComplianceRecord } from './compliance';
 import { runPool } from './concurrency';
 import { type GuardHealthProbe, type HealthCheck, healthGaps, type RuleHealth } from './health';
 import { deliverHeld } from './outbox';
@@ -248,6 +249,19 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     ...(guardChecks ? { guardChecks } : {}),
     ...(healthError !== undefined ? { healthError } : {}),
   });
+  // The compliance view learns the account-level checks too, so a guard that is healthy again closes them.
+  if (here) {
+    deps.compliance?.record(
+      accountComplianceRecord({
+        location: here,
+        trigger,
+        time: started,
+        findings: accountFindings,
+        ruleChecked: health !== undefined,
+        healthChecked: guardChecks !== undefined,
+      }),
+    );
+  }
 
   keys.sort(
     (a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.keyId.localeCompare(b.keyId),

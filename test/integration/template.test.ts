@@ -175,6 +175,18 @@ function scheduleRule(template: Template): Resource {
   return rule;
 }
 
+/** The template as CloudFormation deploys it for the given condition values: resources of a false condition gone. */
+function deployedWith(template: Template, conditions: Record<string, boolean>): Template {
+  return {
+    ...template,
+    Resources: Object.fromEntries(
+      Object.entries(template.Resources).filter(
+        ([, resource]) => resource.Condition === undefined || conditions[resource.Condition] !== false,
+      ),
+    ),
+  };
+}
+
 const GUARD_ROLE = 'IamRoleLambdaExecution';
 const SLACK_ROLE = 'SlackNotifierRole';
 const FUNCTIONS = {
@@ -205,7 +217,8 @@ describe('serverless package (offline)', () => {
 
   beforeAll(async () => {
     defaultPackage = await packageService([]);
-    template = defaultPackage.template;
+    // What CloudFormation creates with the default parameters: Security Hub off.
+    template = deployedWith(defaultPackage.template, { SecurityHubEnabled: false });
   }, PACKAGE_TIMEOUT_MS);
 
   afterAll(() => {
@@ -728,10 +741,12 @@ describe('serverless package (offline)', () => {
       'LOG_LEVEL',
       'MANIFEST_PATH',
       'POWERTOOLS_SERVICE_NAME',
+      'SECURITY_HUB',
       'STATE_TABLE',
       'TOPIC_ARN',
     ]);
     expect(variables.GUARDED_REGIONS).toBe('');
+    expect(variables.SECURITY_HUB).toEqual({ Ref: 'SecurityHub' });
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
     expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] });
     expect(variables.STATE_TABLE).toEqual({ Ref: 'StateTable' });
@@ -764,6 +779,7 @@ describe('serverless package (offline)', () => {
       GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       STATE_TABLE: { Ref: 'StateTable' },
       GUARDED_REGIONS: '',
+      SECURITY_HUB: { Ref: 'SecurityHub' },
       DRIFT_RULE_NAME: driftRule(template).Properties.Name,
       DRIFT_FUNCTION_ARN: { 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] },
       AUDIT_RULE_NAME: schedule.Properties.Name,
@@ -956,6 +972,88 @@ describe('serverless package (offline)', () => {
       expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
     },
   );
+
+  describe('Security Hub (docs/architecture.md#security-hub)', () => {
+    const PRODUCT = {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default',
+    };
+    const HUB = {
+      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default',
+    };
+
+    it('is off by default: a stack parameter false, the functions told so, and no securityhub: permission at all', () => {
+      // Act
+      const parameter = defaultPackage.template.Parameters?.SecurityHub;
+      const securityHubActions = iamStatements(template)
+        .flatMap(actionsOf)
+        .filter((action) => action.startsWith('securityhub:'));
+
+      // Assess
+      expect(parameter).toMatchObject({ Type: 'String', Default: 'false', AllowedValues: ['true', 'false'] });
+      expect(defaultPackage.template.Conditions?.SecurityHubEnabled).toEqual({
+        'Fn::Equals': [{ Ref: 'SecurityHub' }, 'true'],
+      });
+      for (const fn of [FUNCTIONS.drift, FUNCTIONS.audit]) {
+        expect(environmentOf(template, fn).SECURITY_HUB).toEqual({ Ref: 'SecurityHub' });
+      }
+      expect(securityHubActions).toEqual([]);
+    });
+
+    it('grants the guard role, when on, exactly BatchImportFindings on this account’s default product and GetFindings on its hub', () => {
+      // Prepare
+      const on = deployedWith(defaultPackage.template, { SecurityHubEnabled: true });
+
+      // Act
+      const statements = withActionPrefix(iamStatements(on), 'securityhub:').map((statement) => ({
+        actions: actionsOf(statement),
+        resource: statement.Resource,
+        condition: statement.Condition,
+      }));
+      const policy = resource(on, 'GuardSecurityHubPolicy');
+
+      // Assess
+      expect(statements).toEqual([
+        { actions: ['securityhub:BatchImportFindings'], resource: PRODUCT, condition: undefined },
+        { actions: ['securityhub:GetFindings'], resource: HUB, condition: undefined },
+      ]);
+      expect(policy.Condition).toBe('SecurityHubEnabled');
+      expect(policy.Properties.Roles).toEqual([{ Ref: GUARD_ROLE }]);
+      for (const statement of withActionPrefix(iamStatements(on), 'securityhub:')) {
+        expect(roleStatements(on, GUARD_ROLE)).toContainEqual(statement);
+        expect(statement.Effect).toBe('Allow');
+      }
+    });
+
+    it('keeps every least-privilege rule with Security Hub on: no wildcard action, no Resource "*", one more service only', () => {
+      // Prepare
+      const on = deployedWith(defaultPackage.template, { SecurityHubEnabled: true });
+
+      // Act
+      const statements = iamStatements(on);
+      const services = new Set(
+        statements.flatMap((statement) => actionsOf(statement).map((a) => a.split(':')[0])),
+      );
+
+      // Assess
+      expect(statements.flatMap(actionsOf).filter((action) => /[*?]/.test(action))).toEqual([]);
+      expect(
+        withActionPrefix(statements, 'securityhub:').filter((statement) => statement.Resource === '*'),
+      ).toEqual([]);
+      expect([...services].sort()).toEqual([
+        'cloudtrail',
+        'dynamodb',
+        'events',
+        'kms',
+        'lambda',
+        'logs',
+        'securityhub',
+        'sns',
+        'sqs',
+        'ssm',
+      ]);
+    });
+  });
 
   it('passes cfn-lint', async () => {
     // Prepare

@@ -1,0 +1,36 @@
+/**
+ * Security Hub in the composition root (docs/architecture.md#security-hub): the sink buildGuard gives
+ * every check when the switch is on (`SECURITY_HUB=true`, the stack's `securityHub` param; `kms-guard audit
+ * --security-hub`), with its clients and what it does when Security Hub refuses the guard's records.
+ */
+import type { AwsClientSettings } from '../aws/clients';
+import { localSecurityHubClients, type SecurityHubClientFor } from '../aws/security-hub';
+import { SecurityHubSink } from '../aws/security-hub-sink';
+import { type ComplianceViewProblem, complianceViewProblemFinding } from '../guard/compliance';
+import type { GuardLogger } from '../guard/logger';
+import type { Clock, FindingPublisher } from '../guard/ports';
+
+export interface SecurityHubWiring {
+  aws: AwsClientSettings;
+  logger: GuardLogger;
+  clock: Clock;
+  /** Where the one finding about a refusing Security Hub goes (the findings topic). */
+  publisher: FindingPublisher;
+  /** The client of an account and Region (an organization's spoke credentials); default: the local client per Region. */
+  clientFor?: SecurityHubClientFor;
+  /** Instead of publishing a guard-degraded finding (the CLI prints the problem). */
+  report?: (problem: ComplianceViewProblem) => Promise<void>;
+}
+
+export function buildSecurityHubSink(wiring: SecurityHubWiring): { sink: SecurityHubSink; destroy(): void } {
+  const local = wiring.clientFor ? undefined : localSecurityHubClients(wiring.aws);
+  const clientFor = wiring.clientFor ?? local?.clientFor;
+  if (!clientFor) throw new TypeError('buildSecurityHubSink needs a client factory');
+  const sink = new SecurityHubSink({
+    clientFor,
+    logger: wiring.logger,
+    clock: wiring.clock,
+    report: wiring.report ?? ((problem) => wiring.publisher.publish(complianceViewProblemFinding(problem))),
+  });
+  return { sink, destroy: () => local?.destroy() };
+}
