@@ -4,7 +4,7 @@
  * process (forwarded to SNS only on request), a ledger in memory, no log lines, paths from the cwd.
  */
 import type { Command } from 'commander';
-import { buildGuard, type Guard } from '../app/guard-deps';
+import { buildGuard, type Guard, type GuardWiring } from '../app/guard-deps';
 import type { Finding } from '../core/finding';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import type { GuardLogger } from '../guard/logger';
@@ -103,12 +103,16 @@ export interface CliGuard extends CliAwsTarget {
   region?: string;
 }
 
-/** The guard on a laptop or in CI; `topicArn` forwards every finding to SNS as well (audit --publish). */
+/**
+ * The guard on a laptop or in CI; `topicArn` forwards every finding to SNS as well (audit --publish),
+ * `securityHub` sends them to AWS Security Hub (audit --security-hub).
+ */
 export function cliGuard(
   options: AwsCliOptions,
   env: Readonly<Record<string, string | undefined>>,
   manifest: LoadedManifest,
   topicArn?: string,
+  securityHub?: GuardWiring['securityHub'],
 ): CliGuard {
   const aws = awsClientConfig(options, env);
   let publisher: CollectingPublisher | undefined;
@@ -119,6 +123,7 @@ export function cliGuard(
     repoRoot: process.cwd(),
     ledger: new InMemoryRemediationLedger(manifest.flapping),
     ...(topicArn ? { topicArn } : {}),
+    ...(securityHub ? { securityHub } : {}),
     publisher: (sns) => {
       publisher = new CollectingPublisher(sns);
       return publisher;
