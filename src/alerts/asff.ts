@@ -15,6 +15,7 @@
 import type { AwsSecurityFinding, Partition, Resource, SeverityLabel } from '@aws-sdk/client-securityhub';
 import { actorName } from '../core/actor-name';
 import {
+  ACCOUNT_SUBJECTS,
   type ComplianceRecord,
   type ComplianceSubject,
   isRestored,
@@ -75,6 +76,8 @@ export const ASFF_TYPE: Readonly<Record<FindingKind, string>> = {
   'guard-degraded': `${BEST_PRACTICES}/kms-policy-guard health`,
   'audit-incomplete': `${BEST_PRACTICES}/kms-policy-guard health`,
   'audit-summary': `${BEST_PRACTICES}/kms-policy-guard health`,
+  'account-not-guarded': 'Unusual Behaviors/Application/KMS change outside the guarded accounts',
+  'spoke-unreachable': `${BEST_PRACTICES}/kms-policy-guard health`,
 };
 
 const SUBJECT_LABEL: Readonly<Record<ComplianceSubject, string>> = {
@@ -88,6 +91,8 @@ const SUBJECT_LABEL: Readonly<Record<ComplianceSubject, string>> = {
   'guard-disabled': "The guard's drift rule",
   'guard-degraded': "The guard's health",
   'audit-incomplete': 'The audit',
+  'spoke-access': "The guard's spoke role",
+  'account-scope': 'KMS changes outside the guard',
 };
 
 const ACTION_TEXT: Readonly<Record<ActionTaken, string>> = {
@@ -148,7 +153,9 @@ export function asffIdOf(
 export function asffIdOfFinding(finding: Finding): string | undefined {
   const subject = SUBJECT_OF_KIND[finding.kind];
   if (subject === undefined) return undefined;
-  const ref = { keyArn: finding.keyArn, keyId: finding.keyId, location: locationOf(finding) };
+  // An account's subject is one record per account and Region, whatever key the finding names.
+  const keyId = ACCOUNT_SUBJECTS.has(subject) ? '*' : finding.keyId;
+  const ref = { keyArn: finding.keyArn, keyId, location: locationOf(finding) };
   if (subject === 'grant') return asffIdOf(ref, subject, finding.grant?.grantId ?? finding.id);
   if (subject === 'replica-unguarded')
     return asffIdOf(ref, subject, finding.keyState?.replicaRegion ?? 'unknown');
@@ -242,13 +249,18 @@ function productFields(shown: Finding): Record<string, string> {
   );
 }
 
-/** The finding as an ASFF record; undefined for the audit's summary. */
-export function asffFinding(finding: Finding): AwsSecurityFinding | undefined {
+/**
+ * The finding as an ASFF record; undefined for the audit's summary. `home`: the account and Region whose
+ * Security Hub keeps it when not the finding's own (the hub's, for an account it cannot reach): product
+ * and AwsAccountId are the home's, the resource stays the finding's.
+ */
+export function asffFinding(finding: Finding, home?: KeyLocation): AwsSecurityFinding | undefined {
   const subject = SUBJECT_OF_KIND[finding.kind];
   const id = asffIdOfFinding(finding);
   if (subject === undefined || id === undefined) return undefined;
   const shown = plainFinding(finding);
   const location = locationOf(finding);
+  const keptIn = home ?? location;
   const passed = isRestored(finding);
   const severity = {
     Label: passed ? 'INFORMATIONAL' : ASFF_SEVERITY[finding.severity],
@@ -259,11 +271,11 @@ export function asffFinding(finding: Finding): AwsSecurityFinding | undefined {
   const asff: AwsSecurityFinding = {
     SchemaVersion: ASFF_SCHEMA_VERSION,
     Id: id,
-    ProductArn: productArnOf(location),
+    ProductArn: productArnOf(keptIn),
     ProductName: ASFF_PRODUCT_NAME,
     CompanyName: ASFF_PRODUCT_NAME,
     GeneratorId: `${ASFF_ID_PREFIX}${subject}`,
-    AwsAccountId: location.accountId,
+    AwsAccountId: keptIn.accountId,
     Types: types,
     CreatedAt: observed,
     FirstObservedAt: observed,
@@ -279,7 +291,7 @@ export function asffFinding(finding: Finding): AwsSecurityFinding | undefined {
       },
     },
     ProductFields: productFields(shown),
-    Resources: [resourceOf(finding, location)],
+    Resources: [resourceOf(ACCOUNT_SUBJECTS.has(subject) ? { ...finding, keyId: '*' } : finding, location)],
     Compliance: { Status: passed ? 'PASSED' : 'FAILED' },
     RecordState: passed ? 'ARCHIVED' : 'ACTIVE',
   };

@@ -24,7 +24,8 @@ import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
 import { flushCompliance } from '../guard/compliance';
 import { guardRoleArn } from '../manifest';
-import { readAuditConfig } from './config';
+import { createFanOutHandler, orgAuditDeps } from './audit-worker-handler';
+import { hubOrOwn, readAuditConfig } from './config';
 import { guardFromConfig } from './guard-deps';
 import { buildGuardHealth } from './guard-health';
 import { createGuardMetrics, publishAuditMetrics } from './metrics';
@@ -134,6 +135,18 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
 export function initAuditHandler(env: Readonly<Record<string, string | undefined>>) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditConfig(env);
+  if (config.queueUrl) {
+    // The organization audit: one SQS message per account and Region (a single account: one unit).
+    const guard = guardFromConfig({ ...config, hub: hubOrOwn(config) }, logger);
+    logger.info('audit_initialized', { fanOut: config.queueUrl, regions: guard.hub?.scope.regions });
+    return createFanOutHandler(
+      {
+        ...orgAuditDeps(guard, logger, config.queueUrl, config.region),
+        health: buildGuardHealth(config, { region: config.region }).probe,
+      },
+      { deadlineSeconds: config.runDeadlineSeconds },
+    );
+  }
   const guard = guardFromConfig(config, logger);
   const { manifest } = guard.deps;
   logger.info('audit_initialized', {

@@ -5,9 +5,10 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
-import { REGION_PATTERN } from '../core/key-arn';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
+import type { HubSettings } from './hub-wiring';
 
 /** What the drift and audit functions share. */
 export interface GuardConfig {
@@ -26,11 +27,20 @@ export interface GuardConfig {
   guardedRegions: string[];
   /** Findings to AWS Security Hub too (SECURITY_HUB=true; default false). */
   securityHub: boolean;
+  /**
+   * The hub of an organization (ORGANIZATION_ID or MEMBER_ACCOUNTS set): every guarded account and Region
+   * from this one function (docs/architecture.md#the-hub-and-its-spokes); absent: this account and Region.
+   */
+  hub?: HubSettings;
 }
 
 export interface AuditConfig extends GuardConfig {
   /** The EventBridge rule whose health every audit checks (DRIFT_RULE_NAME). */
   driftRuleName: string;
+  /** The drift rule's bus (DRIFT_EVENT_BUS, the hub bus; default: `default`). */
+  driftEventBus?: string;
+  /** The rule that forwards this account's KMS events to the hub bus (FORWARD_RULE_NAME); absent: not checked. */
+  forwardRuleName?: string;
   /** The drift function, which the drift rule must target (DRIFT_FUNCTION_ARN). */
   driftFunctionArn: string;
   /** The audit's EventBridge schedule rule (AUDIT_RULE_NAME). */
@@ -49,6 +59,24 @@ export interface AuditConfig extends GuardConfig {
   concurrency: number;
   /** Report keys no manifest entry matches (AUDIT_REPORT_UNMANAGED). */
   reportUnmanaged: boolean;
+  /**
+   * The organization audit's queue (AUDIT_QUEUE_URL): the audit fans out one message per account and Region
+   * to the audit workers instead of checking keys itself (docs/architecture.md#the-organization-audit).
+   */
+  queueUrl?: string;
+  /** Seconds after which units that never reported are listed as not checked (AUDIT_RUN_DEADLINE_SECONDS). */
+  runDeadlineSeconds: number;
+}
+
+/** The audit worker's configuration: the audit's key settings and the queue's redrive limit. */
+export interface AuditWorkerConfig extends GuardConfig {
+  hub: HubSettings;
+  queueUrl: string;
+  concurrency: number;
+  reportUnmanaged: boolean;
+  runDeadlineSeconds: number;
+  /** The queue's maxReceiveCount (AUDIT_MAX_RECEIVES): the last attempt records a failing unit as failed. */
+  maxReceives: number;
 }
 
 export interface SlackConfig {
@@ -98,6 +126,21 @@ const guardEnv = z.object({
   LAMBDA_TASK_ROOT: optionalText,
   GUARD_ROLE_ARN: optionalText,
   STATE_TABLE: optionalText,
+  ORGANIZATION_ID: z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || /^o-[a-z0-9]{10,32}$/.test(raw), {
+      error: (issue) =>
+        `ORGANIZATION_ID must be an organization ID (o-…), got ${JSON.stringify(issue.input)}`,
+    }),
+  MEMBER_ACCOUNTS: commaSeparated('MEMBER_ACCOUNTS', ACCOUNT_ID_PATTERN, '12-digit account IDs'),
+  SPOKE_ROLE_NAME: z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || /^[A-Za-z0-9+=,.@_-]{1,64}$/.test(raw), {
+      error: (issue) => `SPOKE_ROLE_NAME must be an IAM role name, got ${JSON.stringify(issue.input)}`,
+    }),
+  SPOKE_EXTERNAL_ID: optionalText,
   GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
   SECURITY_HUB: trueOrFalse('SECURITY_HUB'),
 });
@@ -127,8 +170,28 @@ function functionArn(name: string, what: string, optional = false) {
     );
 }
 
+const positiveInt = (name: string, max: number) =>
+  z
+    .string()
+    .optional()
+    .refine(
+      (raw) =>
+        raw === undefined || raw === '' || (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max),
+      {
+        error: (issue) => `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(issue.input)}`,
+      },
+    );
+
+const auditKeyEnv = {
+  AUDIT_QUEUE_URL: optionalText,
+  AUDIT_RUN_DEADLINE_SECONDS: positiveInt('AUDIT_RUN_DEADLINE_SECONDS', 86_400),
+};
+
 const auditEnv = guardEnv.extend({
+  ...auditKeyEnv,
   DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
+  DRIFT_EVENT_BUS: optionalText,
+  FORWARD_RULE_NAME: optionalText,
   DRIFT_FUNCTION_ARN: functionArn('DRIFT_FUNCTION_ARN', 'the drift function the drift rule must target'),
   AUDIT_RULE_NAME: required('AUDIT_RULE_NAME', "the audit's schedule rule to health-check"),
   AUDIT_FUNCTION_ARN: functionArn('AUDIT_FUNCTION_ARN', 'the audit function the schedule must target', true),
@@ -200,7 +263,33 @@ function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
   };
   if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
   if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;
+  const hub = hubSettingsOf(env, config);
+  if (hub) config.hub = hub;
   return config;
+}
+
+/** The hub's settings when ORGANIZATION_ID or MEMBER_ACCOUNTS is set; the hub's account is the guard role's. */
+function hubSettingsOf(env: z.output<typeof guardEnv>, config: GuardConfig): HubSettings | undefined {
+  const memberAccounts = listOf(env.MEMBER_ACCOUNTS);
+  const organizationId = env.ORGANIZATION_ID || undefined;
+  if (organizationId === undefined && memberAccounts.length === 0) return undefined;
+  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
+  if (hubAccountId === undefined) {
+    throw new GuardConfigError(
+      'GUARD_ROLE_ARN must be the guard role ARN when ORGANIZATION_ID or MEMBER_ACCOUNTS is set (the hub account is its account)',
+    );
+  }
+  const settings: HubSettings = {
+    hubAccountId,
+    // The function's own Region first: its own account's keys there use the guard's main clients.
+    regions: [...new Set([config.region, ...config.guardedRegions])],
+    memberAccounts,
+    spokeRoleName: env.SPOKE_ROLE_NAME || 'kms-policy-guard-spoke',
+    sessionName: 'kms-policy-guard-hub',
+  };
+  if (organizationId) settings.organizationId = organizationId;
+  if (env.SPOKE_EXTERNAL_ID) settings.externalId = env.SPOKE_EXTERNAL_ID;
+  return settings;
 }
 
 /** The drift function's configuration; throws GuardConfigError (failing init) when something is missing. */
@@ -223,6 +312,8 @@ export function readAuditConfig(env: Env): AuditConfig {
   const names = listOf(parsed.FUNCTION_NAMES);
   return {
     ...guardConfigOf(parsed),
+    ...(parsed.DRIFT_EVENT_BUS ? { driftEventBus: parsed.DRIFT_EVENT_BUS } : {}),
+    ...(parsed.FORWARD_RULE_NAME ? { forwardRuleName: parsed.FORWARD_RULE_NAME } : {}),
     driftRuleName: parsed.DRIFT_RULE_NAME ?? '',
     driftFunctionArn,
     auditRuleName: parsed.AUDIT_RULE_NAME ?? '',
@@ -231,6 +322,52 @@ export function readAuditConfig(env: Env): AuditConfig {
       names.length > 0 ? names : [functionNameOf(driftFunctionArn), functionNameOf(auditFunctionArn)],
     concurrency: concurrency ? Number(concurrency) : DEFAULT_AUDIT_CONCURRENCY,
     reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
+    ...(parsed.AUDIT_QUEUE_URL ? { queueUrl: parsed.AUDIT_QUEUE_URL } : {}),
+    runDeadlineSeconds: Number(parsed.AUDIT_RUN_DEADLINE_SECONDS || DEFAULT_RUN_DEADLINE_SECONDS),
+  };
+}
+
+/** Default deadline of an organization audit run: before the next run of the default hourly schedule. */
+export const DEFAULT_RUN_DEADLINE_SECONDS = 3300;
+
+const workerEnv = guardEnv.extend({
+  ...auditKeyEnv,
+  AUDIT_QUEUE_URL: required('AUDIT_QUEUE_URL', "the organization audit's queue"),
+  AUDIT_CONCURRENCY: positiveInt('AUDIT_CONCURRENCY', MAX_AUDIT_CONCURRENCY),
+  AUDIT_REPORT_UNMANAGED: auditEnv.shape.AUDIT_REPORT_UNMANAGED,
+  AUDIT_MAX_RECEIVES: positiveInt('AUDIT_MAX_RECEIVES', 1000),
+});
+
+/**
+ * The hub the fan-out needs: the organization's when configured, else a hub of one account, this one (the
+ * account of GUARD_ROLE_ARN) in this Region: a single-account audit is a run of one unit.
+ */
+export function hubOrOwn(config: GuardConfig): HubSettings {
+  if (config.hub) return config.hub;
+  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
+  if (hubAccountId === undefined)
+    throw new GuardConfigError('GUARD_ROLE_ARN must be the guard role ARN when AUDIT_QUEUE_URL is set');
+  return {
+    hubAccountId,
+    regions: [config.region],
+    memberAccounts: [],
+    spokeRoleName: 'kms-policy-guard-spoke',
+    sessionName: 'kms-policy-guard-hub',
+  };
+}
+
+/** The audit worker's configuration; throws GuardConfigError when something is missing or malformed. */
+export function readAuditWorkerConfig(env: Env): AuditWorkerConfig {
+  const parsed = parseEnv(workerEnv, env);
+  const guard = guardConfigOf(parsed);
+  return {
+    ...guard,
+    hub: hubOrOwn(guard),
+    queueUrl: parsed.AUDIT_QUEUE_URL ?? '',
+    concurrency: Number(parsed.AUDIT_CONCURRENCY || DEFAULT_AUDIT_CONCURRENCY),
+    reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
+    runDeadlineSeconds: Number(parsed.AUDIT_RUN_DEADLINE_SECONDS || DEFAULT_RUN_DEADLINE_SECONDS),
+    maxReceives: Number(parsed.AUDIT_MAX_RECEIVES || 3),
   };
 }
 

@@ -10,18 +10,26 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../aws/idempotency';
-import type { ActionTaken, Finding, FindingKind } from '../core/finding';
+import type { ActionTaken, Actor, Finding, FindingKind } from '../core/finding';
 import { type KeyLocation, parseKeyArn, partitionOfRegion, sameLocation } from '../core/key-arn';
 import { type CheckKeyDeps, type CheckKeyRequest, type CheckResult, checkKey } from '../guard/check-key';
 import { PublishFailedError } from '../guard/errors';
-import { classifyKmsEvent, type KmsEventClassification, type RejectionReason } from '../guard/event';
+import {
+  type ClassifyOptions,
+  classifyKmsEvent,
+  type KmsEventClassification,
+  type RejectionReason,
+} from '../guard/event';
+import { type HubScope, routeLocation } from '../guard/hub';
 import { deliverHeld } from '../guard/outbox';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
 import { guardFromConfig } from './guard-deps';
+import { createGuardMetrics, publishDriftMetrics } from './metrics';
 
 export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
   /** Powertools Logger: injectLambdaContext adds the request ID and cold start to every line. */
@@ -30,6 +38,13 @@ export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
   region: string;
   /** The guard's role ARN; absent: derived per event from the account and Region. */
   guardRoleArn?: string;
+  /**
+   * The hub (docs/architecture.md#the-hub-and-its-spokes): keys of every guarded account and Region, each
+   * checked with the clients of its own location; absent: this function's own account and Region only.
+   */
+  hub?: HubScope;
+  /** Where the invocation's metrics go (EMF log lines, ./metrics.ts); absent: none. */
+  metrics?: Metrics;
 }
 
 export interface DriftHandlerOptions {
@@ -51,11 +66,19 @@ export interface DriftSummary {
   eventName?: string;
   /** The first key the event touched. */
   keyArn?: string;
-  reason?: RejectionReason | 'key-in-other-region';
+  reason?: RejectionReason | 'key-in-other-region' | 'account-not-guarded' | 'spoke-unreachable';
   /** The first key's policy finding (or its first finding). */
   finding?: FindingSummary;
   /** Every key the event touched (an alias move touches two) and what its check published. */
   keys?: { keyArn: string; status: CheckResult; findings: FindingSummary[] }[];
+  /** The CloudTrail record's eventTime (the metrics' event-to-finding latency). */
+  eventTime?: string;
+}
+
+/** Every finding the invocation published (the scope refusal's, or each key's). */
+function findingsOf(summary: DriftSummary): FindingSummary[] {
+  if (summary.keys) return summary.keys.flatMap((key) => key.findings);
+  return summary.finding ? [summary.finding] : [];
 }
 
 /** The kinds a policy check ends in: the summary's `finding` prefers one of them. */
@@ -73,6 +96,10 @@ const POLICY_KINDS: ReadonlySet<FindingKind> = new Set([
 ]);
 
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):function:/;
+
+function eventTimeOf(actor: Actor): { eventTime?: string } {
+  return actor.eventTime !== undefined ? { eventTime: actor.eventTime } : {};
+}
 
 function summaryOf(finding: Finding): FindingSummary {
   return { id: finding.id, kind: finding.kind, severity: finding.severity, action: finding.action };
@@ -98,8 +125,46 @@ async function keysTouched(
 /** The Lambda handler around injected dependencies (middy + Powertools context injection). */
 export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandlerOptions = {}) {
   const { logger } = deps;
+  const metricsOf = (outcome: string, summary: DriftSummary | undefined, publishedAt: Date): void => {
+    if (!deps.metrics) return;
+    try {
+      publishDriftMetrics(deps.metrics, {
+        outcome,
+        findings: summary ? findingsOf(summary) : [],
+        publishedAt,
+        ...(summary?.eventTime !== undefined ? { eventTime: summary.eventTime } : {}),
+      });
+    } catch (error) {
+      // A metrics bug must never fail (or hide) the invocation's result.
+      logger.error('drift_metrics_failed', { error });
+    }
+  };
   const handle = async (event: unknown, context: Context): Promise<DriftSummary> => {
-    const classified = classifyKmsEvent(event, { region: deps.region, guardRoleArn: deps.guardRoleArn });
+    let summary: DriftSummary | undefined;
+    let publishedAt = deps.clock.now();
+    try {
+      summary = await route(event, context);
+      publishedAt = deps.clock.now();
+      // Security Hub (docs/architecture.md#security-hub), when on: what the checks found, in one go.
+      await deps.compliance?.flush();
+    } catch (error) {
+      metricsOf('error', summary, publishedAt);
+      throw error;
+    }
+    metricsOf(summary.status, summary, publishedAt);
+    return summary;
+  };
+  const route = async (event: unknown, context: Context): Promise<DriftSummary> => {
+    const { hub } = deps;
+    const options: ClassifyOptions = { region: deps.region };
+    if (deps.guardRoleArn !== undefined) options.guardRoleArn = deps.guardRoleArn;
+    if (hub) {
+      // The key's account and Region come from the CloudTrail record, never from the envelope.
+      options.regions = hub.regions;
+      options.recordLocationOnly = true;
+      options.guardPrincipalFor = (accountId) => hub.principalFor(accountId) ?? deps.guardRoleArn;
+    }
+    const classified = classifyKmsEvent(event, options);
     if (classified.outcome === 'rejected') {
       logger.warn('event_rejected', {
         reason: classified.reason,
@@ -116,6 +181,30 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         eventId: classified.eventId,
         eventName: classified.eventName,
       };
+    }
+    if (classified.outcome === 'elsewhere' && hub) {
+      // A Region the hub does not guard: refused with a finding, nothing read.
+      const refused = await routeLocation(hub, deps, {
+        location: parseKeyArn(classified.keyArn) ?? {
+          partition: partitionOfRegion(classified.keyRegion),
+          region: classified.keyRegion,
+          accountId: classified.accountId,
+        },
+        keyArn: classified.keyArn,
+        eventId: classified.eventId,
+        trigger: 'event',
+        actor: classified.actor,
+      });
+      if (refused.outcome === 'refused') {
+        return {
+          status: 'rejected',
+          reason: refused.kind,
+          eventId: classified.eventId,
+          eventName: classified.eventName,
+          finding: summaryOf(refused.finding),
+          ...eventTimeOf(classified.actor),
+        };
+      }
     }
     if (classified.outcome === 'elsewhere') {
       logger.info('event_for_other_region', {
@@ -137,15 +226,46 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       };
     }
     logger.appendKeys({ eventId: classified.eventId, actor: classified.actor.arn });
-    // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
-    const accountId =
-      LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
-    const served: KeyLocation = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
-    const checkDeps = {
+    let served: KeyLocation;
+    const checkDeps: CheckKeyDeps = {
       ...deps,
       guardPrincipalArn: deps.guardPrincipalArn ?? deps.guardRoleArn,
-      serves: deps.serves ?? ((location: KeyLocation) => sameLocation(location, served)),
     };
+    if (hub) {
+      // The hub: the record's account and Region (checked against the key ARN when classifying).
+      served = {
+        partition: partitionOfRegion(classified.recordRegion),
+        region: classified.recordRegion,
+        accountId: classified.recipientAccountId,
+      };
+      const route = await routeLocation(hub, deps, {
+        location: served,
+        ...(classified.keyRef !== undefined ? { keyArn: classified.keyRef } : {}),
+        eventId: classified.eventId,
+        trigger: 'event',
+        actor: classified.actor,
+      });
+      if (route.outcome === 'refused') {
+        return {
+          status: 'rejected',
+          reason: route.kind,
+          eventId: classified.eventId,
+          eventName: classified.eventName,
+          finding: summaryOf(route.finding),
+          ...eventTimeOf(classified.actor),
+        };
+      }
+      checkDeps.store = route.store;
+      const principal = route.guardPrincipalArn ?? checkDeps.guardPrincipalArn;
+      if (principal !== undefined) checkDeps.guardPrincipalArn = principal;
+    } else {
+      // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
+      const accountId =
+        LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
+      served = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
+    }
+    const here = served;
+    checkDeps.serves = deps.serves ?? ((location: KeyLocation) => sameLocation(location, here));
     // Findings an earlier invocation held but could not publish go out first (docs/architecture.md#outbox);
     // SNS still refusing fails this invocation too, so the event is retried rather than half-handled.
     const held = await deliverHeld(deps.outbox, deps.publisher, served, logger);
@@ -153,10 +273,10 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
     if (stuck)
       throw new PublishFailedError(stuck.findingId, `still held in the outbox: ${stuck.error}`, undefined);
     // Alias and tag calls change what binds keys to entries: read them fresh, not from the lookup cache.
-    if (classified.aliasName !== undefined) deps.store.forget();
+    if (classified.aliasName !== undefined) checkDeps.store.forget();
     const keyRefs = await keysTouched(deps, classified, served);
     if (classified.eventName === 'TagResource' || classified.eventName === 'UntagResource') {
-      for (const keyRef of keyRefs) deps.store.forgetTags(parseKeyArn(keyRef)?.keyId ?? keyRef);
+      for (const keyRef of keyRefs) checkDeps.store.forgetTags(parseKeyArn(keyRef)?.keyId ?? keyRef);
     }
     const keys: NonNullable<DriftSummary['keys']> = [];
     for (const keyRef of keyRefs) {
@@ -177,15 +297,19 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         findings: outcome.findings.map(summaryOf),
       });
     }
-    // Security Hub (docs/architecture.md#security-hub), when on: what the checks found, in one go.
-    await deps.compliance?.flush();
     const [first] = keys;
     if (!first) {
       logger.info('event_touches_no_key', {
         eventName: classified.eventName,
         aliasName: classified.aliasName,
       });
-      return { status: 'ignored', eventId: classified.eventId, eventName: classified.eventName, keys };
+      return {
+        status: 'ignored',
+        eventId: classified.eventId,
+        eventName: classified.eventName,
+        keys,
+        ...eventTimeOf(classified.actor),
+      };
     }
     const summary: DriftSummary = {
       status: keys.some((key) => key.findings.length > 0) ? 'published' : first.status,
@@ -193,6 +317,7 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       eventName: classified.eventName,
       keyArn: first.keyArn,
       keys,
+      ...eventTimeOf(classified.actor),
     };
     const finding = first.findings.find((item) => POLICY_KINDS.has(item.kind)) ?? first.findings[0];
     if (finding) summary.finding = finding;
@@ -218,7 +343,14 @@ export function initDriftHandler(env: Readonly<Record<string, string | undefined
     unmanagedKeys: manifest.unmanagedKeys,
   });
   return createDriftHandler(
-    { ...guard.deps, logger, region: config.region, guardRoleArn: config.guardRoleArn },
+    {
+      ...guard.deps,
+      logger,
+      region: config.region,
+      guardRoleArn: config.guardRoleArn,
+      metrics: createGuardMetrics(),
+      ...(guard.hub ? { hub: guard.hub.scope } : {}),
+    },
     // An event without an eventID is not deduplicated; the handler then rejects it as malformed.
     guard.stateTable
       ? { idempotency: { ...guard.stateTable, onMissingEventId: 'run-unprotected', logger } }

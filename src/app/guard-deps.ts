@@ -11,6 +11,7 @@ import { remediationLedgerFor, type StateTableClient, stateTableClientFor } from
 import { DynamoFoldStore, DynamoOutbox, DynamoWriteIntents } from '../aws/dynamo-state';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
 import { SnsFindingPublisher } from '../aws/sns-publisher';
+import { partitionOfRegion } from '../core/key-arn';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
 import { FoldingPublisher, type FoldStore, InMemoryFoldStore } from '../guard/folding';
@@ -31,6 +32,7 @@ import type { StabilizationPolicy } from '../guard/stabilize';
 import { loadManifest } from '../manifest';
 import type { LoadedManifest } from '../manifest/types';
 import type { GuardConfig } from './config';
+import { buildHub, type HubParts, type HubWiring } from './hub-wiring';
 import { buildSecurityHubSink, type SecurityHubWiring } from './security-hub';
 
 export interface GuardWiring {
@@ -68,6 +70,10 @@ export interface GuardWiring {
   guardedRegions?: readonly string[];
   /** Findings to AWS Security Hub too (docs/architecture.md#security-hub): off unless given. */
   securityHub?: Omit<SecurityHubWiring, 'aws' | 'logger' | 'clock' | 'publisher'>;
+  /** The hub of an organization: every guarded account and Region (./hub-wiring.ts). */
+  hub?: HubWiring;
+  /** The guard's own account (with `aws.region`: the location whose keys the main store reads). */
+  ownAccountId?: string;
 }
 
 export interface Guard {
@@ -76,6 +82,11 @@ export interface Guard {
   sns: SNSClient;
   /** The state table and its client, when one is configured (the drift handler's idempotency uses it). */
   stateTable?: StateTableClient;
+  /**
+   * The hub: its scope and the credentials per account (`access.settings(base, accountId, region)` builds
+   * any SDK client for a member account through its spoke role: src/aws/spoke-access.ts `clientsFor`).
+   */
+  hub?: HubParts;
   destroy(): void;
 }
 
@@ -130,9 +141,18 @@ export function buildGuard(wiring: GuardWiring): Guard {
   if (wiring.guardPrincipalArn) deps.guardPrincipalArn = wiring.guardPrincipalArn;
   if (wiring.stabilization) deps.stabilization = wiring.stabilization;
   if (wiring.guardedRegions) deps.guardedRegions = wiring.guardedRegions;
+  const hub = wiring.hub ? hubOf(wiring, wiring.hub, store, clock) : undefined;
+  if (hub) deps.ousOf = (accountId) => hub.scope.directory.ousOf(accountId);
   const securityHub =
     wiring.securityHub &&
-    buildSecurityHubSink({ ...wiring.securityHub, aws: wiring.aws, logger: wiring.logger, clock, publisher });
+    buildSecurityHubSink({
+      ...(hub ? { access: hub.access } : {}),
+      ...wiring.securityHub,
+      aws: wiring.aws,
+      logger: wiring.logger,
+      clock,
+      publisher,
+    });
   if (securityHub) deps.compliance = securityHub.sink;
   const guard: Guard = {
     deps,
@@ -143,10 +163,32 @@ export function buildGuard(wiring: GuardWiring): Guard {
       sns.destroy();
       stateTable?.client.destroy();
       securityHub?.destroy();
+      hub?.destroy();
     },
   };
   if (stateTable) guard.stateTable = stateTable;
+  if (hub) guard.hub = hub;
   return guard;
+}
+
+function hubOf(wiring: GuardWiring, hub: HubWiring, store: CachingKeyStore, clock: Clock): HubParts {
+  const ownAccountId = wiring.ownAccountId ?? hub.settings.hubAccountId;
+  const region = wiring.aws.region;
+  return buildHub(hub, {
+    aws: wiring.aws,
+    clock,
+    lookupTtlMs: wiring.lookupTtlMs ?? DEFAULT_LOOKUP_TTL_MS,
+    ...(wiring.wrapStore ? { wrapStore: wiring.wrapStore } : {}),
+    ...(wiring.guardPrincipalArn ? { guardRoleArn: wiring.guardPrincipalArn } : {}),
+    ...(region
+      ? {
+          own: {
+            location: { partition: partitionOfRegion(region), region, accountId: ownAccountId },
+            store,
+          },
+        }
+      : {}),
+  });
 }
 
 /** A Lambda function's guard from its configuration: the manifest loaded (failing init when invalid), SNS, the state table. */
@@ -160,5 +202,7 @@ export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard
     guardedRegions: config.guardedRegions,
     ...(config.stateTable ? { stateTable: config.stateTable } : {}),
     ...(config.securityHub ? { securityHub: {} } : {}),
+    ...(config.hub ? { hub: { settings: config.hub } } : {}),
+    ...(config.guardRoleArn ? { guardPrincipalArn: config.guardRoleArn } : {}),
   });
 }

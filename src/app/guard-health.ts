@@ -20,7 +20,14 @@ export type GuardHealthConfig = Pick<
   | 'auditRuleName'
   | 'auditFunctionArn'
   | 'functionNames'
->;
+> &
+  Partial<Pick<AuditConfig, 'driftEventBus' | 'forwardRuleName'>>;
+
+/** `arn:<partition>:events:<region>:<account>:event-bus/<name>` in the drift function's account and Region. */
+function busArnOf(config: GuardHealthConfig, bus: string): string {
+  const [, partition = 'aws', , region = config.region, account = ''] = config.driftFunctionArn.split(':');
+  return `arn:${partition}:events:${region}:${account}:event-bus/${bus}`;
+}
 
 export interface GuardHealthWiring {
   probe: GuardHealthProbe;
@@ -30,9 +37,14 @@ export interface GuardHealthWiring {
 
 export function buildGuardHealth(config: GuardHealthConfig, aws: AwsClientSettings): GuardHealthWiring {
   const settings = { ...aws, region: aws.region ?? config.region };
+  const bus = config.driftEventBus;
   const rules = EventBridgeRuleHealth.create(settings, config.driftRuleName, {
     driftFunctionArn: config.driftFunctionArn,
     auditRule: { name: config.auditRuleName, functionArn: config.auditFunctionArn },
+    ...(bus ? { eventBusName: bus } : {}),
+    ...(bus && config.forwardRuleName
+      ? { forwardRule: { name: config.forwardRuleName, busArn: busArnOf(config, bus) } }
+      : {}),
   });
   const functions = LambdaConcurrencyHealth.create(settings, config.functionNames);
   const trails = CloudTrailHealth.create(settings, settings.region);

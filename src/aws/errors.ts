@@ -8,8 +8,10 @@ import {
   KeyUnavailableError,
   KmsAccessDeniedError,
   type KmsOperation,
+  OrganizationLookupError,
   PolicyRejectedError,
   RetryableAwsError,
+  SpokeAccessError,
 } from '../guard/errors';
 
 /** What the SDK puts on a service exception (ServiceException / plain Error from the HTTP layer). */
@@ -152,4 +154,44 @@ export function toAwsError(error: unknown, operation: string): RetryableAwsError
 export function awsErrorCodeOf(error: unknown): string | undefined {
   const { name } = sdkErrorShape(error);
   return name !== 'Error' && name !== 'UnknownError' ? name : undefined;
+}
+
+/** STS refusals that no retry can change: the role is missing, does not trust us, or STS is off in the Region. */
+const STS_REFUSALS: Readonly<Record<string, 'denied' | 'region-disabled' | 'invalid'>> = {
+  AccessDenied: 'denied',
+  AccessDeniedException: 'denied',
+  RegionDisabledException: 'region-disabled',
+  ValidationError: 'invalid',
+  MalformedPolicyDocument: 'invalid',
+  PackedPolicyTooLarge: 'invalid',
+};
+
+/**
+ * An AssumeRole failure as the guard's typed error: a refusal (the spoke role cannot be assumed) is a
+ * SpokeAccessError, throttling and 5xx a RetryableAwsError (the invocation fails and is retried), anything
+ * else an AwsCallError.
+ */
+export function toStsError(
+  error: unknown,
+  accountId: string,
+  roleArn: string,
+): SpokeAccessError | RetryableAwsError | AwsCallError {
+  const shape = sdkErrorShape(error);
+  const refusal = STS_REFUSALS[shape.name];
+  if (refusal !== undefined)
+    return new SpokeAccessError(accountId, roleArn, refusal, shape.message, shape.name, { cause: error });
+  if (isTransientAwsError(error))
+    return new RetryableAwsError('AssumeRole', shape.message, shape.name, { cause: error });
+  return new AwsCallError('AssumeRole', shape.message, shape.name, { cause: error });
+}
+
+/** An Organizations failure: retryable when transient, else the lookup failed for good. */
+export function toOrganizationsError(
+  error: unknown,
+  operation: string,
+): RetryableAwsError | OrganizationLookupError {
+  const shape = sdkErrorShape(error);
+  if (isTransientAwsError(error) || shape.name === 'TooManyRequestsException')
+    return new RetryableAwsError(operation, shape.message, shape.name, { cause: error });
+  return new OrganizationLookupError(operation, shape.message, shape.name, { cause: error });
 }

@@ -25,8 +25,13 @@ import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 import { sdkErrorShape, toAwsError } from './errors';
 
 export interface EventBridgeHealthOptions {
-  /** The bus of both rules (default: `default`). */
+  /** The drift rule's bus (the hub bus `kms-policy-guard`; default: `default`). */
   eventBusName?: string;
+  /**
+   * The rule on the default bus that forwards this account's KMS events to the hub bus, and that bus's ARN:
+   * it must exist, be enabled, have the guard's pattern and target the bus. Absent: not checked.
+   */
+  forwardRule?: { name: string; busArn: string };
   /** The drift function's ARN, which the drift rule must target. Absent (the CLI): any target will do. */
   driftFunctionArn?: string;
   /** The audit's schedule rule and the function it must target. Absent (the CLI): not checked. */
@@ -73,11 +78,13 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
   async checkHealth(): Promise<GuardHealth> {
     const { auditRule } = this.options;
     // The two rules are independent: ask about both at once.
-    const [drift, schedule] = await Promise.all([
+    const { forwardRule } = this.options;
+    const [drift, forward, schedule] = await Promise.all([
       this.driftRuleChecks(),
+      forwardRule ? this.forwardRuleChecks(forwardRule) : Promise.resolve([]),
       auditRule ? this.auditScheduleChecks(auditRule) : Promise.resolve([]),
     ]);
-    return { driftRule: drift.driftRule, checks: [...drift.checks, ...schedule] };
+    return { driftRule: drift.driftRule, checks: [...drift.checks, ...forward, ...schedule] };
   }
 
   private async driftRuleChecks(): Promise<GuardHealth> {
@@ -93,8 +100,46 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
       this.ruleName,
       this.options.driftFunctionArn,
       'drift',
+      this.eventBusName,
     );
-    return { driftRule, checks: [this.patternCheck(rule.EventPattern), target] };
+    return {
+      driftRule,
+      checks: [this.patternCheck('drift rule pattern', this.ruleName, rule.EventPattern), target],
+    };
+  }
+
+  /** This account's own events reach the hub bus only through the forward rule on the default bus. */
+  private async forwardRuleChecks(forward: { name: string; busArn: string }): Promise<HealthCheck[]> {
+    const check = 'forward rule';
+    let rule: DescribeRuleCommandOutput;
+    try {
+      rule = await this.describe(forward.name, 'default');
+    } catch (error) {
+      if (sdkErrorShape(error).name !== 'ResourceNotFoundException')
+        return [uncheckable(check, toAwsError(error, 'DescribeRule'))];
+      return [
+        {
+          check,
+          ok: false,
+          problem: `the rule ${forward.name} that forwards this account's KMS events to the hub bus does not exist: changes to this account's keys never reach the drift function`,
+          fix: `${REDEPLOY}, then find who called events:DeleteRule on ${forward.name} in CloudTrail.`,
+        },
+      ];
+    }
+    const enabled: HealthCheck =
+      rule.State === 'ENABLED'
+        ? { check, ok: true }
+        : {
+            check,
+            ok: false,
+            problem: `the rule ${forward.name} that forwards this account's KMS events to the hub bus is ${rule.State ?? 'in no state'}`,
+            fix: `Enable it again: aws events enable-rule --name ${forward.name}`,
+          };
+    return [
+      enabled,
+      this.patternCheck('forward rule pattern', forward.name, rule.EventPattern),
+      await this.targetCheck('forward rule target', forward.name, forward.busArn, 'hub bus', 'default'),
+    ];
   }
 
   private async describeDriftRule(): Promise<DescribeRuleCommandOutput | undefined> {
@@ -106,31 +151,31 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     }
   }
 
-  private describe(name: string): Promise<DescribeRuleCommandOutput> {
-    return this.client.send(new DescribeRuleCommand({ Name: name, EventBusName: this.eventBusName }));
+  private describe(name: string, bus: string = this.eventBusName): Promise<DescribeRuleCommandOutput> {
+    // DescribeRule without EventBusName looks on the default bus only: a rule on the hub bus needs its name.
+    return this.client.send(new DescribeRuleCommand({ Name: name, EventBusName: bus }));
   }
 
-  private patternCheck(pattern: string | undefined): HealthCheck {
-    const check = 'drift rule pattern';
+  private patternCheck(check: string, ruleName: string, pattern: string | undefined): HealthCheck {
     const differences = eventPatternDifferences(pattern);
     if (differences.length === 0) return { check, ok: true };
     return {
       check,
       ok: false,
-      problem: `the event pattern of rule ${this.ruleName} is not the guard's, so KMS changes it does not match never reach the drift function: ${differences.join('; ')}`,
-      fix: `${REDEPLOY} (KMS_POLICY_CHANGE_EVENT_PATTERN), then find who called events:PutRule on ${this.ruleName} in CloudTrail.`,
+      problem: `the event pattern of rule ${ruleName} is not the guard's, so KMS changes it does not match never reach the drift function: ${differences.join('; ')}`,
+      fix: `${REDEPLOY} (KMS_POLICY_CHANGE_EVENT_PATTERN), then find who called events:PutRule on ${ruleName} in CloudTrail.`,
     };
   }
 
   /** Every target ARN of a rule (ListTargetsByRule, all pages). */
-  private async targetArns(ruleName: string): Promise<string[]> {
+  private async targetArns(ruleName: string, bus: string): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.client.send(
         new ListTargetsByRuleCommand({
           Rule: ruleName,
-          EventBusName: this.eventBusName,
+          EventBusName: bus,
           ...(nextToken ? { NextToken: nextToken } : {}),
         }),
       );
@@ -144,17 +189,21 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     check: string,
     ruleName: string,
     functionArn: string | undefined,
-    what: 'drift' | 'audit',
+    what: 'drift' | 'audit' | 'hub bus',
+    bus: string,
   ): Promise<HealthCheck> {
     let arns: string[];
     try {
-      arns = await this.targetArns(ruleName);
+      arns = await this.targetArns(ruleName, bus);
     } catch (error) {
       return uncheckable(check, toAwsError(error, 'ListTargetsByRule'));
     }
     const ok = functionArn === undefined ? arns.length > 0 : arns.includes(functionArn);
     if (ok) return { check, ok: true };
-    const wanted = functionArn === undefined ? `any target` : `the ${what} function ${functionArn}`;
+    const wanted =
+      functionArn === undefined
+        ? `any target`
+        : `the ${what}${what === 'hub bus' ? '' : ' function'} ${functionArn}`;
     const has = arns.length === 0 ? 'it has no target' : `its targets are ${arns.join(', ')}`;
     return {
       check,
@@ -171,7 +220,7 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     const check = 'audit schedule';
     let rule: DescribeRuleCommandOutput;
     try {
-      rule = await this.describe(auditRule.name);
+      rule = await this.describe(auditRule.name, 'default');
     } catch (error) {
       if (sdkErrorShape(error).name === 'ResourceNotFoundException') {
         return [
@@ -199,6 +248,7 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
       auditRule.name,
       auditRule.functionArn,
       'audit',
+      'default',
     );
     return [scheduled, target];
   }

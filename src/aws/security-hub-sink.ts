@@ -99,7 +99,7 @@ function matches(candidate: Candidate, id: string): boolean {
 function groupByLocation(records: readonly ComplianceRecord[]): Map<string, ComplianceRecord[]> {
   const groups = new Map<string, ComplianceRecord[]>();
   for (const record of records) {
-    const { partition, region, accountId } = record.location;
+    const { partition, region, accountId } = record.home ?? record.location;
     const key = `${partition}:${region}:${accountId}`;
     groups.set(key, [...(groups.get(key) ?? []), record]);
   }
@@ -136,13 +136,13 @@ export class SecurityHubSink implements ComplianceSink {
   async #flushLocation(records: readonly ComplianceRecord[]): Promise<void> {
     const [first] = records;
     if (!first) return;
-    const location = first.location;
+    const location = first.home ?? first.location;
     const client = await this.options.clientFor(location.accountId, location.region);
     const productArn = productArnOf(location);
     const imports = new Map<string, AwsSecurityFinding>();
     for (const record of records) {
       for (const finding of record.findings) {
-        const asff = asffFinding(finding);
+        const asff = asffFinding(finding, record.home);
         if (asff) keepLatest(imports, asff);
       }
     }

@@ -18,6 +18,7 @@ import { RetryableAwsError } from '../guard/errors';
 import type { AwsClientSettings } from './clients';
 import { AWS_RETRY_CONFIG } from './clients';
 import { isAccessRefusal, isTransientAwsError, sdkErrorShape, toAwsError } from './errors';
+import { clientsFor, type SpokeAccess } from './spoke-access';
 
 /** Security Hub's limit per BatchImportFindings call. */
 export const IMPORT_BATCH_SIZE = 100;
@@ -43,24 +44,31 @@ export function securityHubSdk(): Promise<SecurityHubSdk> {
   return sdk;
 }
 
-/** One client per Region with the guard's settings, for every account (a single-account guard). */
-export function localSecurityHubClients(settings: AwsClientSettings): {
-  clientFor: SecurityHubClientFor;
-  destroy(): void;
-} {
-  const clients = new Map<string, SecurityHubClient>();
+/**
+ * One client per account and Region, created on first use. With `access` (the hub: src/aws/spoke-access.ts),
+ * a member account's client carries its spoke role's credentials (`clientsFor`), and the hub's own account
+ * its own; without, every client has the guard's own credentials (a single account, or the CLI's target).
+ */
+export function securityHubClients(
+  settings: AwsClientSettings,
+  access?: Pick<SpokeAccess, 'settings'>,
+): { clientFor: SecurityHubClientFor; destroy(): void } {
+  const made: SecurityHubClient[] = [];
+  let clientOf: ((accountId: string, region: string) => SecurityHubClient) | undefined;
   return {
-    clientFor: async (_accountId, region) => {
-      const { SecurityHubClient: Client } = await securityHubSdk();
-      let client = clients.get(region);
-      if (!client) {
-        client = new Client({ ...AWS_RETRY_CONFIG, ...settings, region });
-        clients.set(region, client);
+    clientFor: async (accountId, region) => {
+      if (!clientOf) {
+        const { SecurityHubClient: Client } = await securityHubSdk();
+        clientOf ??= clientsFor(access, settings, (clientSettings) => {
+          const client = new Client({ ...AWS_RETRY_CONFIG, ...clientSettings });
+          made.push(client);
+          return client;
+        });
       }
-      return client;
+      return clientOf(access ? accountId : 'local', region);
     },
     destroy: () => {
-      for (const client of clients.values()) client.destroy();
+      for (const client of made) client.destroy();
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { buildGuard, type Guard, type GuardWiring } from '../app/guard-deps';
+import type { AwsClientSettings } from '../aws/clients';
 import type { Finding } from '../core/finding';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import type { GuardLogger } from '../guard/logger';
@@ -14,11 +15,13 @@ import { loadManifest, ManifestError } from '../manifest';
 import type { LoadedManifest } from '../manifest/types';
 import { type AwsCliOptions, awsClientConfig, type CliAwsTarget } from './aws-context';
 import { CliExitError, EXIT_USAGE } from './errors';
+import { collectValues } from './option-values';
+import type { OrgCliOptions } from './org-targets';
 
 export const DEFAULT_MANIFEST = 'policies/manifest.yaml';
 
 /** The options `audit` and `apply` share. */
-export interface CommonCliOptions extends AwsCliOptions {
+export interface CommonCliOptions extends AwsCliOptions, OrgCliOptions {
   manifest: string;
   concurrency?: string;
 }
@@ -39,14 +42,23 @@ export function addAwsOptions(command: Command, what = 'keys checked'): Command 
     );
 }
 
-/** Adds --manifest and the AWS options to a command. */
+/** Adds the cross-account options, --manifest and the AWS options to a command. */
 export function addCommonOptions(command: Command): Command {
   return addAwsOptions(
-    command.option(
-      '--manifest <path>',
-      'the manifest (keys -> desired policies and modes)',
-      DEFAULT_MANIFEST,
-    ),
+    command
+      .option(
+        '--accounts <ids>',
+        'work in these accounts through their spoke role (repeatable, comma-separated)',
+        collectValues,
+      )
+      .option('--regions <regions>', 'work in these Regions (repeatable, comma-separated)', collectValues)
+      .option(
+        '--role-name <name>',
+        'the spoke role to assume in each of --accounts',
+        'kms-policy-guard-spoke',
+      )
+      .option('--external-id <id>', 'the sts:ExternalId the spoke roles require')
+      .option('--manifest <path>', 'the manifest (keys -> desired policies and modes)', DEFAULT_MANIFEST),
   );
 }
 
@@ -112,9 +124,12 @@ export function cliGuard(
   env: Readonly<Record<string, string | undefined>>,
   manifest: LoadedManifest,
   topicArn?: string,
+  /** One account and Region of --accounts/--regions: its Region and the spoke role's credentials. */
+  target?: Pick<AwsClientSettings, 'region' | 'credentials'>,
+  /** Findings to Security Hub too, with these credentials (the target's account). */
   securityHub?: GuardWiring['securityHub'],
 ): CliGuard {
-  const aws = awsClientConfig(options, env);
+  const aws = { ...awsClientConfig(options, env), ...target };
   let publisher: CollectingPublisher | undefined;
   const guard = buildGuard({
     manifest,

@@ -27,6 +27,13 @@ export const COMPLIANCE_SUBJECTS = [
   'guard-disabled',
   'guard-degraded',
   'audit-incomplete',
+  /**
+   * The hub (an organization): whether it can assume a member account's spoke role (`spoke-unreachable`), and
+   * KMS changes of an account or Region outside its scope (`account-not-guarded`, closed by a person). One
+   * record per account and Region, kept in the hub's account: the guard cannot write in that account.
+   */
+  'spoke-access',
+  'account-scope',
 ] as const;
 export type ComplianceSubject = (typeof COMPLIANCE_SUBJECTS)[number];
 
@@ -53,8 +60,19 @@ export const SUBJECT_OF_KIND: Readonly<Record<FindingKind, ComplianceSubject | u
   'guard-disabled': 'guard-disabled',
   'guard-degraded': 'guard-degraded',
   'audit-incomplete': 'audit-incomplete',
+  'account-not-guarded': 'account-scope',
+  'spoke-unreachable': 'spoke-access',
   'audit-summary': undefined,
 };
+
+/** Subjects of a whole account and Region, whatever key a finding names (one record per account and Region). */
+export const ACCOUNT_SUBJECTS: ReadonlySet<ComplianceSubject> = new Set([
+  'guard-disabled',
+  'guard-degraded',
+  'audit-incomplete',
+  'spoke-access',
+  'account-scope',
+]);
 
 /** A finding that puts its subject back in its desired state: the guard restored (or revoked) it. */
 export function isRestored(finding: Finding): boolean {
@@ -68,6 +86,11 @@ export interface ComplianceRecord {
   /** The key's ID; `*` for the account-level record (as the audit's account findings). */
   keyId: string;
   location: KeyLocation;
+  /**
+   * Where the compliance view keeps the record, when not in the key's own account and Region: the hub's
+   * account (in its own Region) for an account it cannot reach or does not guard. Absent: `location`.
+   */
+  home?: KeyLocation;
   aliases: readonly string[];
   /** The manifest entry enforced on the key. */
   keyName?: string;

@@ -39,6 +39,8 @@ export const FINDING_KINDS = [
   'key-state-changed', // deletion scheduled, key disabled, or rotation changed against the manifest
   'replica-unguarded', // ReplicateKey into a Region where no guard runs: the replica shares the key material
   'guard-impersonated', // a PutKeyPolicy by the guard's role that the guard did not intend (no matching write intent)
+  'account-not-guarded', // the hub: an event or unit of an account or Region outside the guard's scope: nothing read or written
+  'spoke-unreachable', // the hub: a member account's spoke role cannot be assumed: the guard is blind there
   'audit-summary',
   'audit-incomplete',
 ] as const;

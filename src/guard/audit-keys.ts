@@ -99,7 +99,11 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
     store.source,
     deps.bindings,
     deps.manifest,
-    { listAllKeys: reportUnmanaged || hasTagMatcher, ...(location ? { location } : {}) },
+    {
+      listAllKeys: reportUnmanaged || hasTagMatcher,
+      ...(location ? { location } : {}),
+      ...(deps.ousOf ? { ousOf: deps.ousOf } : {}),
+    },
     log,
   );
   store.primeAliases(inventory.aliasTargets);
@@ -209,7 +213,7 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   // Entries that found no key protect nothing: say so (the alias case was noted while listing).
   if (inventory.failure === undefined && notChecked.length === 0) {
     const checkedNames = new Set(keys.map((key) => key.name));
-    for (const entry of deps.manifest.keys) {
+    for (const entry of inventory.manifest.keys) {
       const { match } = entry;
       if (match.alias !== undefined || checkedNames.has(entry.name)) continue;
       notes.push(`manifest entry ${entry.name}: no key has ${describeMatcher(match)} here`);
@@ -237,20 +241,23 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
   };
   await reportGuardHealth(findingContext, health);
   if (guardChecks) await reportGuardDegraded(findingContext, guardChecks);
-  await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
   const summary = summarize(keys, notChecked.length);
-  await reportSummary(findingContext, {
-    summary,
-    durationMs: durationMs(),
-    awsManagedSkipped,
-    notes,
-    notChecked,
-    ...(health ? { health } : {}),
-    ...(guardChecks ? { guardChecks } : {}),
-    ...(healthError !== undefined ? { healthError } : {}),
-  });
-  // The compliance view learns the account-level checks too, so a guard that is healthy again closes them.
-  if (here) {
+  if (!options.unitOfRun) {
+    await reportIncomplete(findingContext, notChecked, keys.length === 0 || inventory.failure !== undefined);
+    await reportSummary(findingContext, {
+      summary,
+      durationMs: durationMs(),
+      awsManagedSkipped,
+      notes,
+      notChecked,
+      ...(health ? { health } : {}),
+      ...(guardChecks ? { guardChecks } : {}),
+      ...(healthError !== undefined ? { healthError } : {}),
+    });
+  }
+  // The compliance view learns the account-level checks too, so a guard that is healthy again closes them
+  // (a unit of an organization audit decides no account-level subject: the run's close does).
+  if (here && !options.unitOfRun) {
     deps.compliance?.record(
       accountComplianceRecord({
         location: here,

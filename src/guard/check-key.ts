@@ -16,7 +16,7 @@
 import path from 'node:path';
 import type { KeyDescription } from '../core/key';
 import { describeLocation, formatKeyArn, type KeyArn, parseKeyArn } from '../core/key-arn';
-import { resolveEntry } from '../manifest';
+import { resolveEntry, scopedManifest } from '../manifest';
 import type { ManagedKey } from '../manifest/types';
 import { decideBinding, describeBinding } from './bindings';
 import { complianceRecordOf } from './check/compliance';
@@ -304,6 +304,9 @@ async function checkDescribedKey(ctx: CheckContext, named: KeyArn): Promise<Chec
     });
     return quietOutcome(ctx, 'not-served');
   }
+  // Only the entries whose scope holds the key's account and Region exist for it (docs/manifest.md#scope).
+  const manifest = await scopedManifest(ctx.deps.manifest, named, ctx.deps.ousOf);
+  if (manifest !== ctx.deps.manifest) ctx.deps = { ...ctx.deps, manifest };
   const managed = await bindEntry(ctx);
   ctx.checked.push('binding');
   await checkWriteIntent(ctx);

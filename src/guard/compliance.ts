@@ -78,9 +78,11 @@ export function accountComplianceRecord(input: {
   ruleChecked: boolean;
   /** The guard health checks ran. */
   healthChecked: boolean;
+  /** Whether this check decides the run's completeness (default true; the organization audit's fan-out: no). */
+  runLevel?: boolean;
 }): ComplianceRecord {
   const { partition, region, accountId } = input.location;
-  const checked: ComplianceSubject[] = ['audit-incomplete'];
+  const checked: ComplianceSubject[] = input.runLevel === false ? [] : ['audit-incomplete'];
   if (input.ruleChecked) checked.push('guard-disabled');
   if (input.healthChecked) checked.push('guard-degraded');
   return {

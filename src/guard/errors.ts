@@ -152,3 +152,36 @@ export class StateStoreError extends GuardError {
     super(`DynamoDB ${operation} on ${tableName} failed: ${message}`, awsErrorCode, options);
   }
 }
+
+/** Why the hub cannot act in a member account: the spoke role refused it, or STS is off in the Region. */
+export type SpokeAccessReason = 'denied' | 'region-disabled' | 'invalid';
+
+/**
+ * AssumeRole on a member account's spoke role failed for good (docs/architecture.md#the-hub-and-its-spokes):
+ * the role is missing, does not trust the hub guard role, or refuses the organization or external ID.
+ * Never retried: the check ends in a `spoke-unreachable` finding and nothing is read or written there.
+ */
+export class SpokeAccessError extends GuardError {
+  constructor(
+    readonly accountId: string,
+    readonly roleArn: string,
+    readonly reason: SpokeAccessReason,
+    message: string,
+    awsErrorCode: string | undefined,
+    options?: GuardErrorOptions,
+  ) {
+    super(`AssumeRole ${roleArn} failed (${reason}): ${message}`, awsErrorCode, options);
+  }
+}
+
+/** An AWS Organizations call failed for good (not throttling): the guard cannot tell which accounts it guards. */
+export class OrganizationLookupError extends GuardError {
+  constructor(
+    readonly operation: string,
+    message: string,
+    awsErrorCode: string | undefined,
+    options?: GuardErrorOptions,
+  ) {
+    super(`Organizations ${operation} failed: ${message}`, awsErrorCode, options);
+  }
+}

@@ -16,9 +16,26 @@
  * A key ID or ARN that is neither is rejected (`missing-key`), never retried.
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import type * as z from 'zod';
 import type { Actor } from '../core/finding';
-import { isKeyArn, KEY_ID_PATTERN, parseKeyArn, partitionOfRegion } from '../core/key-arn';
+import {
+  ACCOUNT_ID_PATTERN,
+  isKeyArn,
+  KEY_ID_PATTERN,
+  parseKeyArn,
+  partitionOfRegion,
+} from '../core/key-arn';
+import {
+  aliasParameterSchema,
+  createKeyResponseSchema,
+  type Detail,
+  detailSchema,
+  envelopeSchema,
+  keyIdParameterSchema,
+  MAX_EVENT_ID_LENGTH,
+  policyParameterSchema,
+  replicateKeyRequestSchema,
+} from './event-schema';
 
 /**
  * Every successful KMS call that moves access to a key or its protection (docs/architecture.md#event-kinds):
@@ -44,63 +61,7 @@ export type KmsEventName = (typeof KMS_EVENT_NAMES)[number];
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const KMS_EVENT_SOURCE = 'aws.kms';
 
-/** Longest event ID accepted (a UUID is 36 characters). */
-export const MAX_EVENT_ID_LENGTH = 128;
-
-const envelopeSchema = z.object({
-  // EventBridge event IDs and CloudTrail event IDs are UUIDs: anything far longer is forged, and would
-  // make the idempotency record and every finding ID as large as the attacker likes.
-  id: z.string().max(MAX_EVENT_ID_LENGTH),
-  'detail-type': z.string(),
-  source: z.string(),
-  account: z.string(),
-  time: z.string(),
-  region: z.string(),
-  detail: z.unknown(),
-});
-
-const userIdentitySchema = z.object({
-  type: z.string().optional(),
-  principalId: z.string().optional(),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  invokedBy: z.string().optional(),
-  sessionContext: z
-    .object({
-      sessionIssuer: z.object({ type: z.string().optional(), arn: z.string().optional() }).optional(),
-    })
-    .optional(),
-});
-
-const detailSchema = z.object({
-  eventVersion: z.string().optional(),
-  userIdentity: userIdentitySchema.optional(),
-  eventTime: z.string(),
-  eventSource: z.string().max(MAX_EVENT_ID_LENGTH),
-  eventName: z.string().max(MAX_EVENT_ID_LENGTH),
-  awsRegion: z.string().max(MAX_EVENT_ID_LENGTH),
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
-  errorCode: z.string().max(MAX_EVENT_ID_LENGTH).optional(),
-  errorMessage: z.string().optional(),
-  requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
-  responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
-  eventID: z.string().min(1).max(MAX_EVENT_ID_LENGTH),
-  recipientAccountId: z.string().optional(),
-  resources: z
-    .array(
-      z.object({ ARN: z.string().optional(), type: z.string().optional(), accountId: z.string().optional() }),
-    )
-    .optional(),
-});
-
-const keyIdParameterSchema = z.object({ keyId: z.string().min(1).max(2048) });
-const aliasParameterSchema = z.object({
-  aliasName: z.string().min(1).max(256),
-  targetKeyId: z.string().min(1).max(2048).optional(),
-});
-const createKeyResponseSchema = z.object({ keyMetadata: z.object({ arn: z.string().min(1) }) });
-const replicateKeyRequestSchema = z.object({ replicaRegion: z.string().min(1).max(64) });
+export { MAX_EVENT_ID_LENGTH };
 
 export type RejectionReason =
   | 'malformed-envelope'
@@ -109,7 +70,8 @@ export type RejectionReason =
   | 'malformed-detail'
   | 'unsupported-event-name'
   | 'api-call-failed'
-  | 'missing-key';
+  | 'missing-key'
+  | 'location-mismatch';
 
 export type KmsEventClassification =
   | {
@@ -124,6 +86,8 @@ export type KmsEventClassification =
       replicaRegion?: string;
       /** The account whose CloudTrail recorded the call (`recipientAccountId`). */
       recipientAccountId: string;
+      /** The Region the record was written in (`awsRegion`). */
+      recordRegion: string;
       /** PutKeyPolicy: SHA-256 of requestParameters.policy, the exact document the call wrote. */
       writtenPolicySha256?: string;
       actor: Actor;
@@ -136,6 +100,8 @@ export type KmsEventClassification =
       eventId: string;
       keyArn: string;
       keyRegion: string;
+      /** The account the record names (`recipientAccountId`, else the key ARN's). */
+      accountId: string;
       actor: Actor;
     }
   | {
@@ -152,11 +118,19 @@ export type KmsEventClassification =
 export interface ClassifyOptions {
   /** The Region this guard runs in (AWS_REGION). */
   region: string;
+  /** The Regions whose keys this guard checks (the hub: every guarded Region); default: `region` only. */
+  regions?: readonly string[];
   /** The guard's role ARN; absent: derived per event as `arn:<partition>:iam::<account>:role/kms-policy-guard-<region>`. */
   guardRoleArn?: string;
+  /** The hub: the principal the guard acts as in the record's account (its spoke role there), else `guardRoleArn`. */
+  guardPrincipalFor?: (accountId: string) => string | undefined;
+  /**
+   * The hub (docs/architecture.md#the-hub-and-its-spokes): the account and Region come from the record only
+   * (`recipientAccountId`, `awsRegion`), never from the envelope, and a key ARN that names another account or
+   * Region is a forged record (`location-mismatch`).
+   */
+  recordLocationOnly?: boolean;
 }
-
-const policyParameterSchema = z.object({ policy: z.string() });
 
 /** The document a PutKeyPolicy call wrote, as CloudTrail recorded it. */
 function writtenPolicyOf(requestParameters: unknown): string | undefined {
@@ -181,8 +155,6 @@ export function roleIdentity(arn: string): string | undefined {
   if (session) return `${session[1]}:${session[2]}:${session[3]}`;
   return undefined;
 }
-
-type Detail = z.infer<typeof detailSchema>;
 
 const ALIAS_EVENTS: ReadonlySet<KmsEventName> = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 
@@ -308,7 +280,16 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
     ? aliasParameterSchema.safeParse(detail.requestParameters)
     : undefined;
   const aliasName = alias?.success ? alias.data.aliasName : undefined;
-  const recipientAccountId = detail.recipientAccountId ?? envelope.data.account;
+  const recipientAccountId =
+    detail.recipientAccountId ?? (options.recordLocationOnly ? undefined : envelope.data.account);
+  if (recipientAccountId === undefined || !ACCOUNT_ID_PATTERN.test(recipientAccountId)) {
+    return {
+      outcome: 'rejected',
+      reason: 'malformed-detail',
+      message: `the record names no account (recipientAccountId ${JSON.stringify(recipientAccountId ?? null)})`,
+      ...common,
+    };
+  }
   // A bare key ID (PutKeyPolicy without resources) lives in the Region and account of the record.
   const keyRef =
     namedKey === undefined || namedKey.startsWith('arn:')
@@ -333,19 +314,36 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
       ...common,
     };
   }
+  const named = keyRef === undefined ? undefined : parseKeyArn(keyRef);
+  if (
+    options.recordLocationOnly &&
+    named !== undefined &&
+    (named.accountId !== recipientAccountId || named.region !== detail.awsRegion)
+  ) {
+    // CloudTrail writes a key's record in the key's own account and Region: anything else was forged.
+    return {
+      outcome: 'rejected',
+      reason: 'location-mismatch',
+      message: `the record was written in ${recipientAccountId}/${detail.awsRegion.slice(0, 64)} but names the key ${named.arn}`,
+      ...common,
+    };
+  }
   const guardRoleArn =
+    options.guardPrincipalFor?.(recipientAccountId) ??
     options.guardRoleArn ??
     `arn:${partitionOfRegion(options.region)}:iam::${recipientAccountId}:role/kms-policy-guard-${options.region}`;
   const actor = actorOf(detail, guardRoleArn);
-  const keyRegion = keyRef === undefined ? undefined : parseKeyArn(keyRef)?.region;
-  if (keyRef !== undefined && keyRegion !== undefined && keyRegion !== options.region) {
+  const keyRegion = named?.region ?? (options.recordLocationOnly ? detail.awsRegion : undefined);
+  const regions = options.regions ?? [options.region];
+  if (keyRegion !== undefined && !regions.includes(keyRegion)) {
     return {
       outcome: 'elsewhere',
       reason: 'key-in-other-region',
       eventName,
       eventId: detail.eventID,
-      keyArn: keyRef,
+      keyArn: keyRef ?? `arn:${partitionOfRegion(keyRegion)}:kms:${keyRegion}:${recipientAccountId}:key/*`,
       keyRegion,
+      accountId: named?.accountId ?? recipientAccountId,
       actor,
     };
   }
@@ -355,6 +353,7 @@ export function classifyKmsEvent(event: unknown, options: ClassifyOptions): KmsE
     eventId: detail.eventID,
     actor,
     recipientAccountId,
+    recordRegion: detail.awsRegion,
   };
   if (keyRef !== undefined) classified.keyRef = keyRef;
   if (aliasName !== undefined) classified.aliasName = aliasName;

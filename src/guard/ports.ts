@@ -126,3 +126,81 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/**
+ * The accounts the hub guards (docs/architecture.md#the-hub-and-its-spokes): which accounts are inside the
+ * guard's scope, where each account sits in the organization, and whether the guard can act there.
+ */
+export interface OrganizationDirectory {
+  /** Every account the guard guards besides the hub's own (Organizations ListAccounts, or the static list). */
+  accounts(): Promise<string[]>;
+  /** Whether the account is one of them (the hub's own account always is). */
+  isGuarded(accountId: string): Promise<boolean>;
+  /** The OUs above the account, nearest first (Organizations ListParents); the root is left out. */
+  ousOf(accountId: string): Promise<string[]>;
+}
+
+/** Credentials for an account: the hub's own, or its spoke role's (src/aws/spoke-access.ts). */
+export interface AccountAccess {
+  /** Assumes the account's spoke role now: SpokeAccessError when it cannot, RetryableAwsError when STS is unwell. */
+  ensure(accountId: string): Promise<void>;
+  /** The principal the guard acts as in the account (its spoke role ARN), or undefined for the hub's own. */
+  principalFor(accountId: string): string | undefined;
+}
+
+/** One unit of an organization audit: one account in one Region (docs/architecture.md#the-organization-audit). */
+export interface AuditUnit {
+  accountId: string;
+  region: string;
+  partition: string;
+}
+
+/** What a worker reports for its unit. */
+export interface UnitReport extends AuditUnit {
+  /** checked: every key checked; incomplete: some keys not; refused: out of scope or spoke unreachable; failed: the worker failed for good. */
+  status: 'checked' | 'incomplete' | 'refused' | 'failed';
+  checked: number;
+  inSync: number;
+  drift: number;
+  failed: number;
+  unmanaged: number;
+  notChecked: number;
+  /** Why keys (or the whole unit) were not checked: at most 20 lines. */
+  reasons: string[];
+  findings: number;
+}
+
+export interface RunProgress {
+  runId: string;
+  units: number;
+  reported: number;
+  startedAt: string;
+  /** After this the run is closed with whatever reported (the deadline message). */
+  deadlineAt: string;
+  /** claimed: a worker is publishing the summary; published: done (never again). */
+  summary?: 'claimed' | 'published';
+  /** The hub's own guard-health outcome, for the summary. */
+  health?: { passed: number; failed: number; driftRule: string };
+}
+
+/** Per-run progress in the state table (`run#<runId>`): conditional writes, so each unit counts once. */
+export interface AuditRuns {
+  /** Records the run and its units (a retried start changes nothing). */
+  start(progress: RunProgress, units: readonly AuditUnit[]): Promise<void>;
+  /** Records a unit's report; `first` is false when the unit had reported already (nothing counted). */
+  report(runId: string, report: UnitReport): Promise<{ first: boolean; progress: RunProgress | undefined }>;
+  progress(runId: string): Promise<RunProgress | undefined>;
+  /** Every unit of the run, with its report when it has one. */
+  units(runId: string): Promise<{ unit: AuditUnit; report?: UnitReport }[]>;
+  /** Takes the right to publish the summary: true for exactly one caller (or a retry after `claimed` went stale). */
+  claimSummary(runId: string, staleClaimBefore?: Date): Promise<boolean>;
+  summaryPublished(runId: string): Promise<void>;
+}
+
+/** The SQS queue the organization audit fans out on. */
+export interface AuditQueue {
+  /** One message per unit (SendMessageBatch, 10 at a time); throws when any could not be sent. */
+  sendUnits(runId: string, units: readonly AuditUnit[]): Promise<void>;
+  /** The run's deadline check, delivered after `delaySeconds` (at most 900). */
+  sendDeadline(runId: string, delaySeconds: number): Promise<void>;
+}

@@ -16,6 +16,7 @@ export {
   unknownPlaceholders,
 } from './placeholders';
 export { factsOf, type KeyFacts, type Resolution, resolveEntry } from './resolve';
+export { hasScope, inScope, type OusOf, scopedManifest } from './scope';
 export type * from './types';
 
 /** The key's desired document with `{{Partition}}`, `{{Region}}`, `{{AccountId}}` filled in; IAM variables untouched. */

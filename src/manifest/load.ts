@@ -198,6 +198,8 @@ function loadDesiredDocument(
     grants: entry.grants,
     state: entry.state,
   };
+  if (entry.accounts) key.accounts = [...new Set(entry.accounts)];
+  if (entry.regions) key.regions = [...new Set(entry.regions)];
   return { key, problems, warnings };
 }
 

@@ -56,13 +56,34 @@ function sharedTarget(a: KeyMatcher, b: KeyMatcher): string | undefined {
   return undefined;
 }
 
-/** Problems (one line each) for entries that can match the same key, naming both entries. */
-export function overlappingMatchers(entries: readonly { name: string; match: KeyMatcher }[]): string[] {
+type Scoped = { accounts?: readonly string[] | undefined; regions?: readonly string[] | undefined };
+
+/** Two scopes that can never hold the same key: disjoint Regions, or disjoint account IDs (OUs may overlap). */
+function disjointScopes(a: Scoped, b: Scoped): boolean {
+  const disjoint = (x: readonly string[], y: readonly string[]) => !x.some((item) => y.includes(item));
+  if (a.regions && b.regions && disjoint(a.regions, b.regions)) return true;
+  const idsOnly = (list: readonly string[]) => list.every((item) => !item.startsWith('ou-'));
+  return (
+    a.accounts !== undefined &&
+    b.accounts !== undefined &&
+    idsOnly(a.accounts) &&
+    idsOnly(b.accounts) &&
+    disjoint(a.accounts, b.accounts)
+  );
+}
+
+/**
+ * Problems (one line each) for entries that can match the same key, naming both entries. Entries whose scopes
+ * cannot meet (docs/manifest.md#scope) may share a matcher: one alias, a document per account or Region.
+ */
+export function overlappingMatchers(
+  entries: readonly ({ name: string; match: KeyMatcher } & Scoped)[],
+): string[] {
   const problems: string[] = [];
   entries.forEach((entry, index) => {
     for (let earlierIndex = 0; earlierIndex < index; earlierIndex += 1) {
       const earlier = entries[earlierIndex];
-      if (!earlier) continue;
+      if (!earlier || disjointScopes(earlier, entry)) continue;
       const target = sharedTarget(earlier.match, entry.match);
       if (target !== undefined) {
         problems.push(

@@ -3,7 +3,10 @@
  * prefixes them with the file and the path inside the manifest (`keys[2].match`).
  */
 import * as z from 'zod';
-import { ACCOUNT_ID_PATTERN, KEY_ID_PATTERN, parseKeyArn } from '../core/key-arn';
+import { ACCOUNT_ID_PATTERN, KEY_ID_PATTERN, parseKeyArn, REGION_PATTERN } from '../core/key-arn';
+
+/** An organizational unit ID as AWS Organizations writes it (`ou-` root part `-` OU part). */
+export const OU_ID_PATTERN = /^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/;
 
 const ALIAS_PATTERN = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 /** A manifest entry name (also the file name `kms-guard init` gives its document). */
@@ -97,6 +100,29 @@ export const managedKeyEntrySchema = z.strictObject({
     }),
   grants: grantsSchema.default({ allowServiceGrants: true, allow: [] }),
   state: keyStateSchema.default({ enabled: true }),
+  // Scope (docs/manifest.md#scope): the entry applies only to keys of these accounts (or of accounts in these
+  // OUs) and Regions; absent: everywhere the guard guards.
+  accounts: z
+    .array(
+      z
+        .string({ error: 'accounts must be quoted strings (YAML would turn 012345678901 into a number)' })
+        .refine((value) => ACCOUNT_ID_PATTERN.test(value) || OU_ID_PATTERN.test(value), {
+          error: (issue) =>
+            `accounts: ${JSON.stringify(issue.input)} is neither a 12-digit account ID nor an OU ID (ou-ab12-34cd56ef)`,
+        }),
+    )
+    .min(1, {
+      error: 'accounts must list at least one account ID or OU ID (leave it out to mean every account)',
+    })
+    .optional(),
+  regions: z
+    .array(
+      z.string().refine((value) => REGION_PATTERN.test(value), {
+        error: (issue) => `regions: ${JSON.stringify(issue.input)} is not a Region name (eu-west-1)`,
+      }),
+    )
+    .min(1, { error: 'regions must list at least one Region (leave it out to mean every guarded Region)' })
+    .optional(),
 });
 
 export const manifestSchema = z.strictObject({

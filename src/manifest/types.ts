@@ -55,6 +55,10 @@ export interface ManagedKey {
   policyTemplate: string;
   grants: GrantPolicy;
   state: DesiredKeyState;
+  /** Only keys of these accounts (12-digit IDs) or of accounts in these OUs (`ou-…`); absent: every account. */
+  accounts?: string[];
+  /** Only keys in these Regions; absent: every guarded Region. */
+  regions?: string[];
 }
 
 export interface FlappingLimit {

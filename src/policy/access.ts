@@ -8,7 +8,7 @@
  * document grants it at least as permissively. Unconditional Deny statements remove grants;
  * conditional Deny statements only show in the statement view.
  */
-import { ANYONE, isUniqueIdPrincipal, SECONDARY_PREFIX } from './normalize';
+import { ANYONE, grantsOnKey, isUniqueIdPrincipal, SECONDARY_PREFIX } from './normalize';
 import { expandActionPattern, hasAccessLevel, KMS_ACTIONS } from './service-data';
 import type {
   AccessChange,
@@ -77,6 +77,7 @@ export function principalAccount(principal: string): string | undefined {
 export function documentAccounts(policy: NormalizedPolicy): Set<string> {
   const accounts = new Set<string>(policy.keyAccount === undefined ? [] : [policy.keyAccount]);
   for (const statement of policy.statements) {
+    if (!grantsOnKey(statement, policy.keyArn)) continue;
     for (const principal of statement.principals) {
       const account = principalAccount(principal);
       if (account) accounts.add(account);
@@ -93,9 +94,11 @@ function notPrincipalLabel(statement: NormalizedStatement): string {
   return `* except ${excluded.join(', ')}`;
 }
 
+/** The grants of the statements that apply to the key (a Resource that does not name it grants nothing). */
 function grantTable(policy: NormalizedPolicy): GrantTable {
   const table: GrantTable = new Map();
-  for (const statement of policy.statements) {
+  const statements = policy.statements.filter((statement) => grantsOnKey(statement, policy.keyArn));
+  for (const statement of statements) {
     if (statement.effect !== 'Allow' || statement.resourceKind === 'none') continue;
     const actions = effectiveKmsActions(statement);
     if (actions.size === 0) continue;
@@ -120,7 +123,7 @@ function grantTable(policy: NormalizedPolicy): GrantTable {
       }
     }
   }
-  for (const statement of policy.statements) {
+  for (const statement of statements) {
     if (statement.effect !== 'Deny' || statement.conditions.length > 0) continue;
     const denied = effectiveKmsActions(statement);
     const excluded = new Set(statement.principals);

@@ -14,40 +14,78 @@
  * NotResource, both halves of a pair or an Effect other than Allow/Deny are opaque: they are
  * covered only by an identical statement.
  */
-import { ANYONE, conditionKey, SECONDARY_PREFIX, statementKey } from './normalize';
-import type { NormalizedStatement } from './types';
+import { ANYONE, SECONDARY_PREFIX, statementKey } from './normalize';
+import type { NormalizedCondition, NormalizedStatement } from './types';
 import { matchesWildcard } from './wildcard';
 
-interface Atom {
-  action: string;
-  resource: string;
-  /** Canonical condition strings, sorted. */
-  conditions: string[];
+/** A statement's conditions as sorted canonical strings, and joined (equal sets, one string compare). */
+interface ConditionSet {
+  keys: readonly string[];
+  joined: string;
 }
 
-/** A document's atoms by `effect \0 principal`, and its opaque statements by canonical key. */
+/**
+ * What one statement grants (or denies) each of its principals for each of its actions: its
+ * resources under its conditions. Shared by all the atoms of the statement (one per principal,
+ * action and resource), so that indexing a document allocates one object per statement.
+ */
+interface Grant {
+  /** The index of the statement (NormalizedStatement.index). */
+  statement: number;
+  resources: readonly string[];
+  anyResource: boolean;
+  conditions: ConditionSet;
+}
+
+/** One principal's grants (of one effect) by action pattern, and those whose pattern has a wildcard. */
+interface PrincipalAtoms {
+  byAction: Map<string, Grant[]>;
+  wildcards: { action: string; grant: Grant }[];
+}
+
+/** A document's atoms by effect and principal, and its opaque statements by canonical key. */
 export interface AtomIndex {
-  atoms: Map<string, Atom[]>;
+  atoms: Map<string, Map<string, PrincipalAtoms>>;
   opaque: Set<string>;
 }
 
-function isOpaque(statement: NormalizedStatement): boolean {
+/** Whether the statement keeps its meaning only whole (NotPrincipal, NotAction, NotResource, both halves, another effect). */
+export function isOpaque(statement: NormalizedStatement): boolean {
   if (statement.effect !== 'Allow' && statement.effect !== 'Deny') return true;
   if (statement.principalKind !== 'Principal' || statement.actionKind !== 'Action') return true;
   if (statement.resourceKind !== 'Resource') return true;
   if (statement.principals.length === 0 || statement.actions.length === 0 || statement.resources.length === 0)
     return true;
-  const secondary = (value: string): boolean => value.startsWith(SECONDARY_PREFIX);
   return (
-    statement.principals.some(secondary) ||
-    statement.actions.some(secondary) ||
-    statement.resources.some(secondary)
+    hasSecondary(statement.principals) || hasSecondary(statement.actions) || hasSecondary(statement.resources)
   );
 }
 
-function conditionsOf(statement: NormalizedStatement): string[] {
-  return statement.conditions.map(conditionKey).sort();
+function hasSecondary(values: readonly string[]): boolean {
+  for (const value of values) if (value.startsWith(SECONDARY_PREFIX)) return true;
+  return false;
 }
+
+// A statement's conditions array is built once by normalize and never changed: its set is computed once.
+const conditionSets = new WeakMap<readonly NormalizedCondition[], ConditionSet>();
+
+/**
+ * Normalize sorts a statement's conditions (operator, key, values): mapped in order, two equal sets
+ * give equal lists. Each condition is written as in statementKey (separators a policy cannot hold).
+ */
+function conditionSetOf(conditions: readonly NormalizedCondition[]): ConditionSet {
+  let set = conditionSets.get(conditions);
+  if (!set) {
+    const keys = conditions.map(
+      (condition) => `${condition.operator}\u0002${condition.key}\u0002${condition.values.join('\u0001')}`,
+    );
+    set = { keys, joined: keys.join('\u0000') };
+    conditionSets.set(conditions, set);
+  }
+  return set;
+}
+
+const hasWildcard = (action: string): boolean => action.includes('*') || action.includes('?');
 
 /** The atom index of a document's statements. */
 export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex {
@@ -57,16 +95,28 @@ export function atomIndex(statements: readonly NormalizedStatement[]): AtomIndex
       index.opaque.add(statementKey(statement));
       continue;
     }
-    const conditions = conditionsOf(statement);
+    const grant: Grant = {
+      statement: statement.index,
+      resources: statement.resources,
+      anyResource: statement.resources.includes('*'),
+      conditions: conditionSetOf(statement.conditions),
+    };
+    let byPrincipal = index.atoms.get(statement.effect);
+    if (!byPrincipal) {
+      byPrincipal = new Map();
+      index.atoms.set(statement.effect, byPrincipal);
+    }
     for (const principal of statement.principals) {
-      const key = `${statement.effect}\u0000${principal}`;
-      let atoms = index.atoms.get(key);
+      let atoms = byPrincipal.get(principal);
       if (!atoms) {
-        atoms = [];
-        index.atoms.set(key, atoms);
+        atoms = { byAction: new Map(), wildcards: [] };
+        byPrincipal.set(principal, atoms);
       }
       for (const action of statement.actions) {
-        for (const resource of statement.resources) atoms.push({ action, resource, conditions });
+        const sameAction = atoms.byAction.get(action);
+        if (sameAction) sameAction.push(grant);
+        else atoms.byAction.set(action, [grant]);
+        if (hasWildcard(action)) atoms.wildcards.push({ action, grant });
       }
     }
   }
@@ -82,33 +132,87 @@ export function actionCovers(wide: string, narrow: string): boolean {
   return matchesWildcard(wide, narrow);
 }
 
-function isSubset(small: readonly string[], large: readonly string[]): boolean {
-  return small.every((item) => large.includes(item));
+/** Whether `small` holds only conditions `large` holds (both in normalize's order, unique). */
+function isSubset(small: ConditionSet, large: ConditionSet): boolean {
+  if (small.keys.length === 0 || small.joined === large.joined) return true;
+  if (small.keys.length >= large.keys.length) return false;
+  for (const item of small.keys) if (!large.keys.includes(item)) return false;
+  return true;
 }
 
-function atomCovered(candidates: readonly Atom[] | undefined, atom: Atom): boolean {
-  if (!candidates) return false;
-  return candidates.some(
-    (wide) =>
-      (wide.resource === atom.resource || wide.resource === '*') &&
-      actionCovers(wide.action, atom.action) &&
-      isSubset(wide.conditions, atom.conditions),
+interface Atom {
+  action: string;
+  resource: string;
+  conditions: ConditionSet;
+}
+
+function wideEnough(wide: Grant, atom: Atom, except: number): boolean {
+  return (
+    wide.statement !== except &&
+    (wide.anyResource || wide.resources.includes(atom.resource)) &&
+    isSubset(wide.conditions, atom.conditions)
   );
+}
+
+// Plain loops: this runs for every atom of every statement left unmatched.
+function atomCovered(candidates: PrincipalAtoms | undefined, atom: Atom, except: number): boolean {
+  if (!candidates) return false;
+  const sameAction = candidates.byAction.get(atom.action);
+  if (sameAction) for (const wide of sameAction) if (wideEnough(wide, atom, except)) return true;
+  for (const { action, grant } of candidates.wildcards) {
+    if (action !== atom.action && actionCovers(action, atom.action) && wideEnough(grant, atom, except))
+      return true;
+  }
+  return false;
+}
+
+/** Part of what a statement grants or denies: some of its principals and actions, its resources and conditions. */
+export interface AccessPart {
+  effect: string;
+  principals: readonly string[];
+  actions: readonly string[];
+  resources: readonly string[];
+  conditions: readonly NormalizedCondition[];
+}
+
+/**
+ * Whether the indexed document grants (or denies) every principal of `part` every action on every
+ * resource whenever its conditions hold, leaving out the statement `except` (the one `part` is
+ * compared with: "another statement still grants it"). `part` must come from a transparent
+ * statement (isOpaque false).
+ */
+export function partCovered(part: AccessPart, index: AtomIndex, except = -1): boolean {
+  const conditions = conditionSetOf(part.conditions);
+  const byPrincipal = index.atoms.get(part.effect);
+  for (const principal of part.principals) {
+    const own = byPrincipal?.get(principal);
+    const anyone = principal === ANYONE ? undefined : byPrincipal?.get(ANYONE);
+    for (const action of part.actions) {
+      for (const resource of part.resources) {
+        const atom = { action, resource, conditions };
+        if (!atomCovered(own, atom, except) && !atomCovered(anyone, atom, except)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * A test of parts of `statement` against another document's index, leaving out its statement
+ * `except` (the one `statement` is paired with): whether another statement there grants (or
+ * denies) that part the same. Always false for an opaque statement or without an index.
+ */
+export function grantedElsewhere(
+  statement: NormalizedStatement,
+  index: AtomIndex | undefined,
+  except = -1,
+): (change: Partial<AccessPart>) => boolean {
+  if (index === undefined || isOpaque(statement)) return () => false;
+  return (change) => partCovered({ ...statement, ...change }, index, except);
 }
 
 /** Whether everything the statement grants or denies is granted or denied by the indexed document. */
 export function statementCovered(statement: NormalizedStatement, index: AtomIndex): boolean {
   if (isOpaque(statement)) return index.opaque.has(statementKey(statement));
-  const conditions = conditionsOf(statement);
-  for (const principal of statement.principals) {
-    const own = index.atoms.get(`${statement.effect}\u0000${principal}`);
-    const anyone = principal === ANYONE ? undefined : index.atoms.get(`${statement.effect}\u0000${ANYONE}`);
-    for (const action of statement.actions) {
-      for (const resource of statement.resources) {
-        const atom = { action, resource, conditions };
-        if (!atomCovered(own, atom) && !atomCovered(anyone, atom)) return false;
-      }
-    }
-  }
-  return true;
+  return partCovered(statement, index);
 }

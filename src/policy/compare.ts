@@ -120,13 +120,6 @@ function cosmeticDifferences(
     }
   }
   const { regrouped } = matching;
-  for (const [desiredIndex, liveIndex] of regrouped.pairs) {
-    cosmetic.push({
-      kind: 'value-form',
-      path: `$.Statement[${liveIndex}]`,
-      message: `Statement ${liveIndex} differs from desired statement ${desiredIndex}, but with the other statements grants the same access (statements split, merged or covered by a wider one)`,
-    });
-  }
   for (const index of regrouped.desired) {
     cosmetic.push({
       kind: 'value-form',
@@ -138,6 +131,19 @@ function cosmeticDifferences(
       kind: 'value-form',
       path: `$.Statement[${index}]`,
       message: `The live statement ${index} grants nothing the desired document does not (statements split, merged, repeated or covered by a wider one)`,
+    });
+  }
+  for (const index of matching.offKey.desired) {
+    cosmetic.push({
+      kind: 'value-form',
+      message: `The desired statement ${index} is left out: its Resource does not name this key, so it grants nothing on it (validate reports KMS104)`,
+    });
+  }
+  for (const index of matching.offKey.live) {
+    cosmetic.push({
+      kind: 'value-form',
+      path: `$.Statement[${index}].Resource`,
+      message: `The live statement ${index} is left out: its Resource does not name this key, so it grants nothing on it (validate reports KMS104)`,
     });
   }
   if (texts.desired !== undefined && texts.live !== undefined && texts.desired !== texts.live) {

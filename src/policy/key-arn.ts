@@ -29,3 +29,21 @@ export function keyArnParts(text: string): KeyArnParts | undefined {
 export function resourceNamesKey(resource: string, keyArn: string): boolean {
   return resource === '*' || resource === keyArn || matchesWildcard(resource, keyArn);
 }
+
+/** A KMS key ARN or pattern of any account and Region: `arn:<partition>:kms:<region>:<account>:key/<id>`. */
+const KMS_KEY_RESOURCE = /^arn:[^:]*:kms:[^:]*:[^:]*:key\/.+$/;
+
+/**
+ * Whether a statement whose `Resource` holds these values can apply to the key: one of them is
+ * `*` or names the key `keyArn`; without the key's ARN, one is `*` or any KMS key ARN or pattern
+ * (it may be this key). A statement none of whose values can grants or denies nothing on the key
+ * (validate reports KMS104, the security rules and compare leave it out). No values: applies (KMS110).
+ */
+export function resourcesCanNameKey(resources: readonly string[], keyArn: string | undefined): boolean {
+  if (resources.length === 0) return true;
+  return resources.some((resource) =>
+    keyArn === undefined
+      ? resource === '*' || KMS_KEY_RESOURCE.test(resource)
+      : resourceNamesKey(resource, keyArn),
+  );
+}

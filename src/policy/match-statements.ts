@@ -1,18 +1,21 @@
 /**
  * matchStatements: which statement of the desired document corresponds to which of the live one
  * (docs/architecture.md#comparing-two-key-policies). By content, never by Sid: identical ones first
- * (as a multiset of canonical keys, identical duplicates counting once), then the remaining ones
- * paired by similarity; leftovers are added (live only) or removed (desired only).
+ * (as a multiset of canonical keys, identical duplicates counting once). A statement that grants
+ * nothing on the key (its Resource does not name it) is left out unless the other document has it
+ * too. Of the rest, a statement whose access the other document grants as well changes no access
+ * (atoms.ts); the others are paired by similarity, each with a statement that changes access or
+ * not; leftovers are added (live only) or removed (desired only).
  */
-import { atomIndex, statementCovered } from './atoms';
-import { conditionKey, statementKey } from './normalize';
+import { type AtomIndex, atomIndex, statementCovered } from './atoms';
+import { conditionKey, grantsOnKey, statementKey } from './normalize';
 import type { NormalizedPolicy, NormalizedStatement } from './types';
 
 /** How the statements of two documents correspond. Indices are into each document's statement list. */
 export interface StatementMatching {
   /** Statements with identical canonical content: [desiredIndex, liveIndex]. */
   identical: [number, number][];
-  /** Desired-only and live-only statements paired by similarity: [desiredIndex, liveIndex]. */
+  /** Desired-only and live-only statements paired by similarity, one of each pair changing access: [desiredIndex, liveIndex]. */
   changed: [number, number][];
   removed: number[];
   added: number[];
@@ -20,11 +23,18 @@ export interface StatementMatching {
   desiredDuplicates: [number, number][];
   liveDuplicates: [number, number][];
   /**
-   * Statements that differ but change no access (atoms.ts): each grants nothing the other document
-   * does not, because statements were split, merged, repeated or covered by a wider one. Pairs
-   * matched by similarity, and unpaired desired and live statements. Cosmetic, never drift.
+   * Unpaired statements that differ but change no access (atoms.ts): each grants nothing the other
+   * document does not, because statements were split, merged, repeated or covered by a wider one.
+   * Cosmetic, never drift.
    */
-  regrouped: { pairs: [number, number][]; desired: number[]; live: number[] };
+  regrouped: { desired: number[]; live: number[] };
+  /**
+   * Statements of one document only whose Resource names no key that can be this one (normalize.ts
+   * grantsOnKey): they grant nothing on the key, so they are left out of the comparison. Cosmetic.
+   */
+  offKey: { desired: number[]; live: number[] };
+  /** The atoms of both documents' statements that grant on the key, when some statement was left unmatched. */
+  atoms?: { desired: AtomIndex; live: AtomIndex };
 }
 
 function firstOccurrences(keys: string[]): { first: Map<string, number>; duplicates: [number, number][] } {
@@ -39,28 +49,62 @@ function firstOccurrences(keys: string[]): { first: Map<string, number>; duplica
   return { first, duplicates };
 }
 
-function overlap(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 && b.length === 0) return 1;
-  const inB = new Set(b);
+/** What `similarity` compares of a statement, built once per statement: pairing compares every unmatched desired statement with every unmatched live one. */
+interface Traits {
+  statement: NormalizedStatement;
+  principals: ReadonlySet<string>;
+  actions: ReadonlySet<string>;
+  conditions: ReadonlySet<string>;
+  resources: ReadonlySet<string>;
+}
+
+function traitsOf(statement: NormalizedStatement): Traits {
+  return {
+    statement,
+    principals: new Set(statement.principals),
+    actions: new Set(statement.actions),
+    conditions: new Set(statement.conditions.map(conditionKey)),
+    resources: new Set(statement.resources),
+  };
+}
+
+/** Jaccard index of two sets; 1 for two empty ones. */
+function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  if (a.size === 0 && b.size === 0) return 1;
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let shared = 0;
-  for (const item of a) if (inB.has(item)) shared++;
-  return shared / (a.length + b.length - shared);
+  for (const item of small) if (large.has(item)) shared++;
+  return shared / (a.size + b.size - shared);
 }
 
 /** How alike two statements are; 0 means "nothing in common", never paired. */
-function similarity(desired: NormalizedStatement, live: NormalizedStatement): number {
+function similarity(desired: Traits, live: Traits): number {
   const who = overlap(desired.principals, live.principals);
   const what = overlap(desired.actions, live.actions);
   if (who === 0 && what === 0) return 0;
   return (
     who +
     what +
-    0.5 * overlap(desired.conditions.map(conditionKey), live.conditions.map(conditionKey)) +
+    0.5 * overlap(desired.conditions, live.conditions) +
     0.25 * overlap(desired.resources, live.resources) +
-    (desired.effect === live.effect ? 0.5 : 0) +
-    (desired.principalKind === live.principalKind ? 0.25 : 0) +
-    (desired.actionKind === live.actionKind ? 0.25 : 0)
+    (desired.statement.effect === live.statement.effect ? 0.5 : 0) +
+    (desired.statement.principalKind === live.statement.principalKind ? 0.25 : 0) +
+    (desired.statement.actionKind === live.statement.actionKind ? 0.25 : 0)
   );
+}
+
+function appliesToKey(policy: NormalizedPolicy, index: number): boolean {
+  const statement = policy.statements[index];
+  return statement === undefined || grantsOnKey(statement, policy.keyArn);
+}
+
+function without(indices: number[], left: readonly number[]): number[] {
+  return indices.filter((index) => !left.includes(index));
+}
+
+/** The statements that can grant or deny something on the key. */
+function onKey(policy: NormalizedPolicy): NormalizedStatement[] {
+  return policy.statements.filter((statement) => grantsOnKey(statement, policy.keyArn));
 }
 
 /** Matches statements by content: identical first, then best-similarity pairs. */
@@ -74,25 +118,102 @@ export function matchStatements(
   const desiredFirst = firstOccurrences(desiredKeys);
   const liveFirst = firstOccurrences(liveKeys);
   const identical: [number, number][] = [];
-  const removedCandidates: number[] = [];
+  let removedCandidates: number[] = [];
   for (const [key, desiredIndex] of desiredFirst.first) {
     const liveIndex = liveFirst.first.get(key);
     if (liveIndex === undefined) removedCandidates.push(desiredIndex);
     else identical.push([desiredIndex, liveIndex]);
   }
-  const addedCandidates: number[] = [];
+  let addedCandidates: number[] = [];
   for (const [key, liveIndex] of liveFirst.first) {
     if (!desiredFirst.first.has(key)) addedCandidates.push(liveIndex);
   }
+  const offKey = {
+    desired: removedCandidates.filter((index) => !appliesToKey(desired, index)),
+    live: addedCandidates.filter((index) => !appliesToKey(live, index)),
+  };
+  if (offKey.desired.length > 0) removedCandidates = without(removedCandidates, offKey.desired);
+  if (offKey.live.length > 0) addedCandidates = without(addedCandidates, offKey.live);
 
+  const matching: StatementMatching = {
+    identical,
+    changed: [],
+    removed: [],
+    added: [],
+    desiredDuplicates: desiredFirst.duplicates,
+    liveDuplicates: liveFirst.duplicates,
+    regrouped: { desired: [], live: [] },
+    offKey,
+  };
+  if (removedCandidates.length + addedCandidates.length === 0) return matching;
+
+  // Which unmatched statements change no access (atoms.ts): only a pair with one that does is a change.
+  const atoms = { desired: atomIndex(onKey(desired)), live: atomIndex(onKey(live)) };
+  matching.atoms = atoms;
+  const coveredBy = (policy: NormalizedPolicy, other: AtomIndex, indices: number[]): Set<number> =>
+    new Set(
+      indices.filter((index) => {
+        const statement = policy.statements[index];
+        return statement !== undefined && statementCovered(statement, other);
+      }),
+    );
+  const desiredCovered = coveredBy(desired, atoms.live, removedCandidates);
+  const liveCovered = coveredBy(live, atoms.desired, addedCandidates);
+  const everyCovered =
+    desiredCovered.size === removedCandidates.length && liveCovered.size === addedCandidates.length;
+  matching.changed = everyCovered
+    ? []
+    : pairBySimilarity(
+        desired,
+        live,
+        removedCandidates,
+        addedCandidates,
+        (desiredIndex, liveIndex) => !desiredCovered.has(desiredIndex) || !liveCovered.has(liveIndex),
+      );
+  const pairedDesired = new Set(matching.changed.map(([desiredIndex]) => desiredIndex));
+  const pairedLive = new Set(matching.changed.map(([, liveIndex]) => liveIndex));
+  for (const index of removedCandidates) {
+    if (pairedDesired.has(index)) continue;
+    (desiredCovered.has(index) ? matching.regrouped.desired : matching.removed).push(index);
+  }
+  for (const index of addedCandidates) {
+    if (pairedLive.has(index)) continue;
+    (liveCovered.has(index) ? matching.regrouped.live : matching.added).push(index);
+  }
+  return matching;
+}
+
+/**
+ * Pairs unmatched desired and live statements, most similar first, among the pairs `eligible`
+ * allows (a pair of two statements that change no access is none: each is cosmetic on its own).
+ */
+function pairBySimilarity(
+  desired: NormalizedPolicy,
+  live: NormalizedPolicy,
+  desiredIndices: readonly number[],
+  liveIndices: readonly number[],
+  eligible: (desiredIndex: number, liveIndex: number) => boolean,
+): [number, number][] {
   const scored: { desiredIndex: number; liveIndex: number; score: number }[] = [];
-  for (const desiredIndex of removedCandidates) {
+  // Traits are built on first use: when every statement is covered, no pair is eligible.
+  const liveTraits = new Map<number, Traits>();
+  const liveTraitsOf = (liveIndex: number, statement: NormalizedStatement): Traits => {
+    let traits = liveTraits.get(liveIndex);
+    if (!traits) {
+      traits = traitsOf(statement);
+      liveTraits.set(liveIndex, traits);
+    }
+    return traits;
+  };
+  for (const desiredIndex of desiredIndices) {
     const desiredStatement = desired.statements[desiredIndex];
     if (!desiredStatement) continue;
-    for (const liveIndex of addedCandidates) {
+    let desiredTraits: Traits | undefined;
+    for (const liveIndex of liveIndices) {
       const liveStatement = live.statements[liveIndex];
-      if (!liveStatement) continue;
-      const score = similarity(desiredStatement, liveStatement);
+      if (!liveStatement || !eligible(desiredIndex, liveIndex)) continue;
+      desiredTraits ??= traitsOf(desiredStatement);
+      const score = similarity(desiredTraits, liveTraitsOf(liveIndex, liveStatement));
       if (score > 0) scored.push({ desiredIndex, liveIndex, score });
     }
   }
@@ -106,54 +227,5 @@ export function matchStatements(
     pairedLive.add(liveIndex);
     changed.push([desiredIndex, liveIndex]);
   }
-  changed.sort((a, b) => a[0] - b[0]);
-  const matching: StatementMatching = {
-    identical,
-    changed,
-    removed: removedCandidates.filter((index) => !pairedDesired.has(index)),
-    added: addedCandidates.filter((index) => !pairedLive.has(index)),
-    desiredDuplicates: desiredFirst.duplicates,
-    liveDuplicates: liveFirst.duplicates,
-    regrouped: { pairs: [], desired: [], live: [] },
-  };
-  if (removedCandidates.length + addedCandidates.length > 0) separateRegrouped(desired, live, matching);
-  return matching;
-}
-
-/**
- * Moves the statements that change no access out of `changed`, `removed` and `added` (atoms.ts):
- * a desired statement whose access the live document grants, a live statement whose access the
- * desired document grants, and a pair of two such statements.
- */
-function separateRegrouped(
-  desired: NormalizedPolicy,
-  live: NormalizedPolicy,
-  matching: StatementMatching,
-): void {
-  const desiredIndex = atomIndex(desired.statements);
-  const liveIndex = atomIndex(live.statements);
-  const desiredCovered = (index: number): boolean => {
-    const statement = desired.statements[index];
-    return statement !== undefined && statementCovered(statement, liveIndex);
-  };
-  const liveCovered = (index: number): boolean => {
-    const statement = live.statements[index];
-    return statement !== undefined && statementCovered(statement, desiredIndex);
-  };
-  const { regrouped } = matching;
-  matching.changed = matching.changed.filter((pair) => {
-    const cosmetic = desiredCovered(pair[0]) && liveCovered(pair[1]);
-    if (cosmetic) regrouped.pairs.push(pair);
-    return !cosmetic;
-  });
-  matching.removed = matching.removed.filter((index) => {
-    const cosmetic = desiredCovered(index);
-    if (cosmetic) regrouped.desired.push(index);
-    return !cosmetic;
-  });
-  matching.added = matching.added.filter((index) => {
-    const cosmetic = liveCovered(index);
-    if (cosmetic) regrouped.live.push(index);
-    return !cosmetic;
-  });
+  return changed.sort((a, b) => a[0] - b[0]);
 }

@@ -4,7 +4,7 @@
  * (via normalizedToDocument) changes nothing.
  */
 
-import { keyArnParts, resourceNamesKey } from './key-arn';
+import { keyArnParts, resourceNamesKey, resourcesCanNameKey } from './key-arn';
 import type {
   ConditionBlock,
   ConditionValue,
@@ -201,6 +201,21 @@ function keyResourcesAsAny(resources: string[], keyArn: string | undefined): str
   );
 }
 
+/**
+ * Whether a statement can grant or deny anything on the key (docs/architecture.md#comparing-two-key-policies):
+ * false when its `Resource` names no key that can be this one (an S3 bucket, another key), as
+ * validate reads it (KMS104). `keyArn` is the policy's (NormalizedPolicy.keyArn): with it, the
+ * values that name the key are already `*`. NotResource, both halves of the pair and no resource
+ * at all count as applying: they stay statements to compare.
+ */
+export function grantsOnKey(statement: NormalizedStatement, keyArn: string | undefined): boolean {
+  if (statement.resourceKind !== 'Resource') return true;
+  const { resources } = statement;
+  if (resources[0] === ANYONE) return true;
+  if (resources.some((resource) => resource.startsWith(SECONDARY_PREFIX))) return true;
+  return resourcesCanNameKey(resources, keyArn);
+}
+
 export function normalizeStatement(
   statement: PolicyStatement,
   index: number,
@@ -255,6 +270,7 @@ export function normalizePolicy(doc: PolicyDocument, ctx?: NormalizeContext): No
   };
   if (doc.Version !== undefined) normalized.version = doc.Version;
   if (doc.Id !== undefined) normalized.id = doc.Id;
+  if (keyArn !== undefined) normalized.keyArn = keyArn;
   const keyAccount = ctx?.keyAccount ?? (keyArn === undefined ? undefined : keyArnParts(keyArn)?.account);
   if (keyAccount !== undefined) normalized.keyAccount = keyAccount;
   return normalized;

@@ -6,6 +6,8 @@
  *   normalize.ts  normalizePolicy(doc: PolicyDocument, ctx?: NormalizeContext): NormalizedPolicy
  *   compare.ts    comparePolicies(desired: string | unknown, live: string | unknown, ctx?: NormalizeContext): CompareResult
  *   diff.ts       diffPolicies(desired: NormalizedPolicy, live: NormalizedPolicy): PolicyDiff  (used by compare)
+ *   statement-change.ts  one statement-level change: added, removed or a changed pair     (used by diff)
+ *   atoms.ts      effective access as atoms: what covers what                             (used by match-statements, statement-change)
  *   match-statements.ts  matchStatements: which desired statement is which live one (used by diff)
  *   access.ts     accessChanges(desired, live): AccessChange[]                               (used by diff)
  *   validate.ts   validatePolicy(input: string | unknown, options?: ValidateOptions): ValidationResult
@@ -114,6 +116,8 @@ export interface NormalizedPolicy {
   statements: NormalizedStatement[];
   /** The key's own account, when the context states it (NormalizeContext). */
   keyAccount?: string;
+  /** The key's ARN, when the context states a valid one: which `Resource` values name the key. */
+  keyArn?: string;
 }
 
 export type CosmeticKind = 'sid' | 'id' | 'formatting' | 'statement-order' | 'value-form';

@@ -350,4 +350,31 @@ describe('the real-time guard on moto (CloudTrail -> EventBridge rule -> drift h
     );
     expect(findings[0]?.attributes).toMatchObject({ kind: 'would-remediate', action: 'alerted' });
   });
+
+  it('REMEDIATE: a live policy naming the key\'s own ARN as Resource is in sync with a desired "*": no finding, no write', async () => {
+    // Prepare: the desired document as the CloudTrail and Config guides write it, each Resource the key's ARN
+    const key = keyFor('remediate');
+    const desired = JSON.parse(desiredPolicy) as { Statement: Record<string, unknown>[] };
+    const document = JSON.stringify(
+      {
+        ...desired,
+        Statement: desired.Statement.map((statement) => ({ ...statement, Resource: key.keyArn })),
+      },
+      null,
+      2,
+    );
+    const { record, eventId } = await tamperIn(world, key, { document, actorArn: MALLORY_ARN });
+
+    // Act
+    const summary = await invokeOnDelivered(record);
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'in-sync', eventId });
+    expect(summary.finding).toBeUndefined();
+    expect(findings).toHaveLength(0);
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(0);
+    expect(await livePolicy(key)).toBe(document);
+    expect(guard.logs).toContainEqual(expect.objectContaining({ message: 'key_in_sync', eventId }));
+  });
 });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { findOnPath } from '../../dev/moto-server';
-import { GUARD_METRICS } from '../../src/app/metrics';
+import { EMITTED_METRICS, GUARD_METRICS } from '../../src/app/metrics';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
 import { GUARD_KMS_ACTIONS, GUARD_KMS_UNSCOPED_ACTIONS } from '../../src/guard/permissions';
 import { guardRoleArn, loadManifest } from '../../src/manifest';
@@ -157,13 +157,20 @@ function environmentOf(template: Template, functionId: string): Record<string, J
   return environment?.Variables ?? {};
 }
 
-/** The EventBridge rule that routes CloudTrail KMS events (the one with an event pattern). */
+/** The EventBridge rule that routes CloudTrail KMS events to the drift function (on the hub bus). */
 function driftRule(template: Template): Resource {
   const [, rule] = single(
-    resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern),
-    'event-pattern rule',
+    resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.EventPattern && rule.Properties.EventBusName,
+    ),
+    'drift rule',
   );
   return rule;
+}
+
+/** The rule that forwards this account's CloudTrail KMS events from the default bus to the hub bus. */
+function forwardRule(template: Template): Resource {
+  return resource(template, 'HubForwardRule');
 }
 
 /** The EventBridge rule that runs the audit (the one with a schedule). */
@@ -194,6 +201,7 @@ const FUNCTIONS = {
   audit: 'AuditLambdaFunction',
   notifySlack: 'NotifyDashslackLambdaFunction',
   notifySlackUrgent: 'NotifyDashslackDashurgentLambdaFunction',
+  auditWorker: 'AuditDashworkerLambdaFunction',
 } as const;
 const ALERTS_KEY = { 'Fn::GetAtt': ['AlertsKey', 'Arn'] };
 
@@ -226,7 +234,7 @@ describe('serverless package (offline)', () => {
   });
 
   describe('least privilege', () => {
-    it('has exactly two roles: the guard role and the Slack notifier’s, and no other IAM policy resource', () => {
+    it('has exactly three roles: the guard role, the Slack notifier’s and the hub forwarder’s, and no other IAM policy resource', () => {
       // Act
       const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
       const otherPolicies = [
@@ -235,7 +243,11 @@ describe('serverless package (offline)', () => {
       ];
 
       // Assess
-      expect(roles.sort()).toEqual([GUARD_ROLE, SLACK_ROLE]);
+      // The forwarder role only lets EventBridge put this account's KMS events on the hub bus.
+      expect(roles.sort()).toEqual(['HubForwarderRole', GUARD_ROLE, SLACK_ROLE]);
+      expect(roleStatements(template, 'HubForwarderRole')).toEqual([
+        { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] } },
+      ]);
       expect(otherPolicies).toEqual([]);
     });
 
@@ -307,18 +319,20 @@ describe('serverless package (offline)', () => {
       expect(roleStatements(template, GUARD_ROLE)).toContain(single(writers, 'PutKeyPolicy statement'));
     });
 
-    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases and cloudtrail:DescribeTrails', () => {
+    it('allows Resource "*" only for kms:ListKeys, kms:ListAliases, cloudtrail:DescribeTrails and the Organizations listings', () => {
       // Act
       const unscoped = allows(iamStatements(template)).filter((statement) =>
         JSON.stringify(statement.Resource).match(/^"\*"$|^\[.*"\*".*\]$/),
       );
 
       // Assess
-      // IAM supports no resource for these three; each only lists names and settings.
+      // IAM supports no resource for these; each only lists names and settings.
       expect(unscoped.flatMap(actionsOf).sort()).toEqual([
         'cloudtrail:DescribeTrails',
         'kms:ListAliases',
         'kms:ListKeys',
+        'organizations:ListAccounts',
+        'organizations:ListParents',
       ]);
     });
 
@@ -414,6 +428,7 @@ describe('serverless package (offline)', () => {
         audit: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
         notifySlack: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
         notifySlackUrgent: { 'Fn::Sub': `\${${SLACK_ROLE}.Arn}` },
+        auditWorker: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       });
     });
 
@@ -442,6 +457,7 @@ describe('serverless package (offline)', () => {
             'intent#*',
             'outbox#*',
             'fold#*',
+            'run#*',
           ]),
           ofGuard: true,
         },
@@ -450,32 +466,42 @@ describe('serverless package (offline)', () => {
           // guard's own role cannot rewrite or delete the evidence.
           actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
           resource: table,
-          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*']),
+          condition: leadingKeys(['idempotency#drift', 'bindings#*', 'outbox#*', 'fold#*', 'run#*']),
           ofGuard: true,
         },
       ]);
     });
 
-    it('grants events:DescribeRule and ListTargetsByRule on the drift and audit rules only, and no other EventBridge action', () => {
+    it('grants events:DescribeRule and ListTargetsByRule on the drift, forward and audit rules only; the forwarder only PutEvents on the hub bus', () => {
       // Prepare
       const ruleArn = (name: Json | undefined) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${String(name)}`,
       });
 
       // Act
-      const events = withActionPrefix(iamStatements(template), 'events:');
+      const events = withActionPrefix(roleStatements(template, GUARD_ROLE), 'events:');
+      const others = withActionPrefix(iamStatements(template), 'events:').filter(
+        (statement) => !events.includes(statement),
+      );
 
       // Assess
       expect(events.map((statement) => [[...actionsOf(statement)].sort(), statement.Resource])).toEqual([
         [
           ['events:DescribeRule', 'events:ListTargetsByRule'],
-          [ruleArn(driftRule(template).Properties.Name), ruleArn(scheduleRule(template).Properties.Name)],
+          [
+            // A rule on a custom bus has the bus in its ARN.
+            ruleArn(`kms-policy-guard/${String(driftRule(template).Properties.Name)}`),
+            ruleArn(forwardRule(template).Properties.Name),
+            ruleArn(scheduleRule(template).Properties.Name),
+          ],
         ],
       ]);
-      expect(roleStatements(template, GUARD_ROLE)).toContain(single(events, 'events statement'));
+      expect(others.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+        [['events:PutEvents'], { 'Fn::GetAtt': ['HubEventBus', 'Arn'] }],
+      ]);
     });
 
-    it('grants lambda:GetFunctionConcurrency on the guard’s four functions only, and no other Lambda action', () => {
+    it('grants lambda:GetFunctionConcurrency on the guard’s five functions only, and no other Lambda action', () => {
       // Prepare
       const functionArns = Object.values(FUNCTIONS).map((id) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${String(resource(template, id).Properties.FunctionName)}`,
@@ -512,7 +538,7 @@ describe('serverless package (offline)', () => {
       }
     });
 
-    it('publishes only to the findings topic and sends only to the dead-letter queue', () => {
+    it('publishes only to the findings topic, sends only to the dead-letter queue and the audit-work queue, and the worker only consumes that queue', () => {
       // Prepare
       const statements = iamStatements(template);
 
@@ -528,8 +554,14 @@ describe('serverless package (offline)', () => {
       ]);
       for (const statement of sns) expect(roleStatements(template, GUARD_ROLE)).toContain(statement);
       expect(sqs.length).toBeGreaterThan(0);
+      const workQueue = { 'Fn::GetAtt': ['AuditWorkQueue', 'Arn'] };
       for (const statement of sqs) {
-        expect([actionsOf(statement), statement.Resource]).toEqual([['sqs:SendMessage'], DEAD_LETTER_QUEUE]);
+        expect([
+          [['sqs:SendMessage'], DEAD_LETTER_QUEUE],
+          [['sqs:SendMessage'], workQueue],
+          // The framework's statement for the worker's SQS event source.
+          [['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [workQueue]],
+        ]).toContainEqual([actionsOf(statement), statement.Resource]);
       }
     });
 
@@ -547,9 +579,11 @@ describe('serverless package (offline)', () => {
         'kms',
         'lambda',
         'logs',
+        'organizations',
         'sns',
         'sqs',
         'ssm',
+        'sts',
       ]);
     });
   });
@@ -630,8 +664,69 @@ describe('serverless package (offline)', () => {
     // Assess
     expect(rule.Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
     expect(rule.Properties.Name).toBe('kms-policy-guard-dev-drift');
-    expect(rule.Properties.EventBusName).toBeUndefined();
+    // The drift rule listens on the hub bus; this account's own events reach it through the forward rule.
+    expect(rule.Properties.EventBusName).toEqual({ 'Fn::GetAtt': ['HubEventBus', 'Name'] });
     expect(rule.Properties.State).toBe('ENABLED');
+    expect(forwardRule(template).Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
+    expect(forwardRule(template).Properties.EventBusName).toBeUndefined();
+    expect(forwardRule(template).Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': ['HubForwarderRole', 'Arn'] },
+        DeadLetterConfig: { Arn: DEAD_LETTER_QUEUE },
+      }),
+    ]);
+    expect(resource(template, 'HubEventBus').Properties.Name).toBe('kms-policy-guard');
+  });
+
+  it('lets only the organization (aws:PrincipalOrgID) or the listed member accounts put events on the hub bus', () => {
+    // Act
+    const organization = resource(template, 'HubEventBusOrganizationPolicy');
+    const members = resource(template, 'HubEventBusMemberAccountsPolicy');
+
+    // Assess
+    // Neither policy exists without its parameter: a single-account hub takes events only from itself.
+    expect(organization.Condition).toBe('HasOrganizationId');
+    expect(organization.Properties.Statement).toEqual({
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } },
+    });
+    expect(members.Condition).toBe('HasMemberAccounts');
+    expect(members.Properties.Statement).toEqual({
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::Split': [',', { Ref: 'MemberAccounts' }] } },
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['HubEventBus', 'Arn'] },
+    });
+    expect(template.Parameters?.OrganizationId?.Default).toBe('');
+    expect(template.Parameters?.MemberAccounts?.Default).toBe('');
+    expect(
+      new RegExp(String(template.Parameters?.MemberAccounts?.AllowedPattern)).test(
+        '111122223333,444455556666',
+      ),
+    ).toBe(true);
+    expect(new RegExp(String(template.Parameters?.MemberAccounts?.AllowedPattern)).test('1111,x')).toBe(
+      false,
+    );
+  });
+
+  it('lets the guard role assume only the spoke role by its name, and list the organization read-only', () => {
+    // Act
+    const sts = withActionPrefix(roleStatements(template, GUARD_ROLE), 'sts:');
+    const organizations = withActionPrefix(roleStatements(template, GUARD_ROLE), 'organizations:');
+
+    // Assess
+    expect(sts.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+      [['sts:AssumeRole'], { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/${SpokeRoleName}' }],
+    ]);
+    expect(template.Parameters?.SpokeRoleName?.Default).toBe('kms-policy-guard-spoke');
+    expect(organizations.flatMap(actionsOf).sort()).toEqual([
+      'organizations:ListAccounts',
+      'organizations:ListParents',
+    ]);
   });
 
   it('retries delivery and dead-letters what EventBridge and Lambda could not process', () => {
@@ -675,9 +770,14 @@ describe('serverless package (offline)', () => {
     expect(queuePolicy.Statement[0]?.Principal).toEqual({ Service: 'events.amazonaws.com' });
     expect(queuePolicy.Statement[0]?.Condition).toEqual({
       ArnEquals: {
-        'aws:SourceArn': {
-          'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${rule.Properties.Name}`,
-        },
+        'aws:SourceArn': [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/kms-policy-guard/${rule.Properties.Name}`,
+          },
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${forwardRule(template).Properties.Name}`,
+          },
+        ],
       },
     });
   });
@@ -722,6 +822,7 @@ describe('serverless package (offline)', () => {
       'handlers/audit.handler',
       'handlers/notify-slack.handler',
       'handlers/notify-slack.handler',
+      'handlers/audit-worker.handler',
     ]);
     for (const fn of functions) {
       expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
@@ -740,11 +841,17 @@ describe('serverless package (offline)', () => {
       'GUARD_ROLE_ARN',
       'LOG_LEVEL',
       'MANIFEST_PATH',
+      'MEMBER_ACCOUNTS',
+      'ORGANIZATION_ID',
       'POWERTOOLS_SERVICE_NAME',
       'SECURITY_HUB',
+      'SPOKE_EXTERNAL_ID',
+      'SPOKE_ROLE_NAME',
       'STATE_TABLE',
       'TOPIC_ARN',
     ]);
+    expect(variables.ORGANIZATION_ID).toEqual({ Ref: 'OrganizationId' });
+    expect(variables.MEMBER_ACCOUNTS).toEqual({ Ref: 'MemberAccounts' });
     expect(variables.GUARDED_REGIONS).toBe('');
     expect(variables.SECURITY_HUB).toEqual({ Ref: 'SecurityHub' });
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
@@ -780,7 +887,13 @@ describe('serverless package (offline)', () => {
       STATE_TABLE: { Ref: 'StateTable' },
       GUARDED_REGIONS: '',
       SECURITY_HUB: { Ref: 'SecurityHub' },
+      ORGANIZATION_ID: { Ref: 'OrganizationId' },
+      MEMBER_ACCOUNTS: { Ref: 'MemberAccounts' },
+      SPOKE_ROLE_NAME: { Ref: 'SpokeRoleName' },
+      SPOKE_EXTERNAL_ID: '',
       DRIFT_RULE_NAME: driftRule(template).Properties.Name,
+      DRIFT_EVENT_BUS: 'kms-policy-guard',
+      FORWARD_RULE_NAME: forwardRule(template).Properties.Name,
       DRIFT_FUNCTION_ARN: { 'Fn::GetAtt': [FUNCTIONS.drift, 'Arn'] },
       AUDIT_RULE_NAME: schedule.Properties.Name,
       AUDIT_FUNCTION_ARN: {
@@ -791,6 +904,42 @@ describe('serverless package (offline)', () => {
         .join(','),
       AUDIT_CONCURRENCY: '8',
       AUDIT_REPORT_UNMANAGED: 'true',
+      AUDIT_QUEUE_URL: { Ref: 'AuditWorkQueue' },
+    });
+  });
+
+  it('fans the audit out on SQS: one worker per unit, partial batch failures, bounded concurrency, a DLQ with an alarm', () => {
+    // Act
+    const worker = resource(template, FUNCTIONS.auditWorker).Properties;
+    const [, mapping] = single(
+      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'),
+      'event source mapping',
+    );
+    const queue = resource(template, 'AuditWorkQueue').Properties;
+    const variables = environmentOf(template, FUNCTIONS.auditWorker);
+    const alarm = resource(template, 'AuditWorkDeadLetterAlarm').Properties;
+
+    // Assess
+    expect(worker.Timeout).toBe(900);
+    expect(worker.ReservedConcurrentExecutions).toBe(5);
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['AuditWorkQueue', 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    // Visibility at least six times the worker's timeout; three receives, then the DLQ.
+    expect(Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * 900);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['AuditWorkDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(variables.AUDIT_MAX_RECEIVES).toBe('3');
+    expect(variables.AUDIT_QUEUE_URL).toEqual({ Ref: 'AuditWorkQueue' });
+    expect(alarm).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['AuditWorkDeadLetterQueue', 'QueueName'] } }],
+      AlarmActions: [{ Ref: 'FindingsTopic' }],
     });
   });
 
@@ -973,6 +1122,145 @@ describe('serverless package (offline)', () => {
     },
   );
 
+  describe('the dashboard (docs/operations.md#the-dashboard)', () => {
+    interface NamedMetric {
+      namespace: string;
+      name: string;
+      dimensions: Record<string, string>;
+      /** A SEARCH expression: the dimension names only. */
+      search?: boolean;
+    }
+    const SEARCH = /^SEARCH\('\{([^}]+)\} MetricName="([^"]+)"', '[A-Za-z0-9.]+', \d+\)$/;
+
+    /** The dashboard body as CloudFormation renders it here (Region and queue names substituted). */
+    function dashboardBody(): { widgets: { type: string; properties: Record<string, unknown> }[] } {
+      const body = resource(template, 'GuardDashboard').Properties.DashboardBody as { 'Fn::Sub': string };
+      const queueNames: Record<string, string> = Object.fromEntries(
+        resourcesOfType(template, 'AWS::SQS::Queue').map(([id, queue]) => [
+          `${id}.QueueName`,
+          String(queue.Properties.QueueName),
+        ]),
+      );
+      const text = body['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+        name === 'AWS::Region' ? 'STACK_REGION' : (queueNames[name] ?? `UNRESOLVED(${name})`),
+      );
+      return JSON.parse(text);
+    }
+
+    /** Every metric a widget names: [namespace, name, dim, value, …, options?] rows and SEARCH expressions. */
+    function namedMetrics(): { widget: string; metric: NamedMetric; stat?: string }[] {
+      return dashboardBody().widgets.flatMap((widget) =>
+        ((widget.properties.metrics ?? []) as unknown[][]).map((row) => {
+          const title = String(widget.properties.title);
+          const [first] = row;
+          if (typeof first === 'object' && first !== null && 'expression' in first) {
+            const match = SEARCH.exec(String((first as { expression: string }).expression));
+            if (!match) throw new Error(`${title}: an expression that is not a SEARCH by metric name`);
+            const [namespace = '', ...dimensionNames] = (match[1] ?? '').split(',');
+            return {
+              widget: title,
+              metric: {
+                namespace,
+                name: match[2] ?? '',
+                dimensions: Object.fromEntries(dimensionNames.map((dimension) => [dimension, '*'])),
+                search: true,
+              },
+            };
+          }
+          const options = row.find((item) => typeof item === 'object') as { stat?: string } | undefined;
+          const [namespace, name, ...pairs] = row.filter((item) => typeof item === 'string') as string[];
+          const dimensions: Record<string, string> = {};
+          for (let index = 0; index < pairs.length; index += 2)
+            dimensions[pairs[index] ?? ''] = pairs[index + 1] ?? '';
+          const stat = options?.stat ?? (widget.properties.stat as string | undefined);
+          return {
+            widget: title,
+            metric: { namespace: namespace ?? '', name: name ?? '', dimensions },
+            ...(stat ? { stat } : {}),
+          };
+        }),
+      );
+    }
+
+    /** The stack's dead-letter queues: the functions' onFailure queue and every queue's redrive target. */
+    function deadLetterQueueNames(): string[] {
+      const targets = resourcesOfType(template, 'AWS::SQS::Queue').flatMap(([, queue]) => {
+        const redrive = queue.Properties.RedrivePolicy as
+          | { deadLetterTargetArn?: { 'Fn::GetAtt': string[] } }
+          | undefined;
+        return redrive?.deadLetterTargetArn ? [redrive.deadLetterTargetArn['Fn::GetAtt'][0] ?? ''] : [];
+      });
+      return [...new Set(['DeadLetterQueue', ...targets])].map((id) =>
+        String(resource(template, id).Properties.QueueName),
+      );
+    }
+
+    it('is one dashboard named kms-policy-guard-<stage>, in the Region of the stack', () => {
+      // Act
+      const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
+
+      // Assess
+      expect(dashboards.map(([id, dashboard]) => [id, dashboard.Properties.DashboardName])).toEqual([
+        ['GuardDashboard', 'kms-policy-guard-dev'],
+      ]);
+      for (const widget of dashboardBody().widgets) expect(widget.properties.region).toBe('STACK_REGION');
+    });
+
+    it("names only metrics the code emits: the guard's by namespace, name and dimension set (GUARD_METRICS), and the dead-letter queues' depth", () => {
+      // Act
+      const named = namedMetrics();
+
+      // Assess
+      expect(named.length).toBeGreaterThan(0);
+      for (const { widget, metric } of named) {
+        if (metric.namespace === 'AWS/SQS') {
+          expect([widget, metric.name]).toEqual([widget, 'ApproximateNumberOfMessagesVisible']);
+          expect(deadLetterQueueNames()).toContain(metric.dimensions.QueueName);
+          continue;
+        }
+        expect([widget, metric.namespace]).toEqual([widget, GUARD_METRICS.namespace]);
+        expect([widget, metric.name, Object.keys(metric.dimensions).sort()]).toEqual([
+          widget,
+          metric.name,
+          [...(EMITTED_METRICS[metric.name] ?? ['not a metric the code emits'])].sort(),
+        ]);
+        if (!metric.search)
+          expect(metric.dimensions[GUARD_METRICS.dimensions.service]).toBe(GUARD_METRICS.service);
+      }
+    });
+
+    it('shows events by outcome, findings by kind and severity, restores, refusals, the audit, every dead-letter queue and the p50/p99 event-to-finding latency', () => {
+      // Act
+      const named = namedMetrics();
+      const shown = (name: string) => named.filter(({ metric }) => metric.name === name);
+
+      // Assess
+      expect(shown(GUARD_METRICS.eventsHandled).map(({ metric }) => metric.search)).toEqual([true]);
+      expect(shown(GUARD_METRICS.eventFindings)).toHaveLength(1);
+      expect(shown(GUARD_METRICS.findings)).toHaveLength(1);
+      for (const name of [
+        GUARD_METRICS.restores,
+        GUARD_METRICS.refusals,
+        GUARD_METRICS.auditDurationMs,
+        GUARD_METRICS.keysChecked,
+      ]) {
+        expect([name, shown(name).length]).toEqual([name, 1]);
+      }
+      expect(
+        shown(GUARD_METRICS.eventToFindingMs)
+          .map(({ stat }) => stat)
+          .sort(),
+      ).toEqual(['p50', 'p99']);
+      const depth = shown('ApproximateNumberOfMessagesVisible').map(
+        ({ metric }) => metric.dimensions.QueueName,
+      );
+      expect(depth.sort()).toEqual(deadLetterQueueNames().sort());
+      expect(depth).toEqual(
+        expect.arrayContaining(['kms-policy-guard-dev-dlq', 'kms-policy-guard-dev-audit-work-dlq']),
+      );
+    });
+  });
+
   describe('Security Hub (docs/architecture.md#security-hub)', () => {
     const PRODUCT = {
       'Fn::Sub':
@@ -1034,24 +1322,17 @@ describe('serverless package (offline)', () => {
       const services = new Set(
         statements.flatMap((statement) => actionsOf(statement).map((a) => a.split(':')[0])),
       );
+      const servicesOff = new Set(
+        iamStatements(template).flatMap((statement) => actionsOf(statement).map((a) => a.split(':')[0])),
+      );
 
       // Assess
       expect(statements.flatMap(actionsOf).filter((action) => /[*?]/.test(action))).toEqual([]);
       expect(
         withActionPrefix(statements, 'securityhub:').filter((statement) => statement.Resource === '*'),
       ).toEqual([]);
-      expect([...services].sort()).toEqual([
-        'cloudtrail',
-        'dynamodb',
-        'events',
-        'kms',
-        'lambda',
-        'logs',
-        'securityhub',
-        'sns',
-        'sqs',
-        'ssm',
-      ]);
+      expect([...services].filter((service) => !servicesOff.has(service))).toEqual(['securityhub']);
+      expect(servicesOff.size).toBe(services.size - 1);
     });
   });
 

@@ -14,7 +14,7 @@ import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
 import { GuardError, KeyReferenceError } from '../../guard/errors';
 import { systemClock } from '../../guard/ports';
 import { renderDiffText } from '../../policy/render';
-import { describeAwsFailure } from '../aws-context';
+import { awsClientConfig, describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
 import { CliExitError, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors';
 import {
@@ -25,6 +25,7 @@ import {
   loadCliManifest,
   parseConcurrency,
 } from '../guard-context';
+import { cliSpokeAccess, cliTargets } from '../org-targets';
 import { colourDiffLine, colourEnabled, createStyle, type Style, writeJson } from '../output';
 
 interface ApplyCliOptions extends CommonCliOptions {
@@ -115,7 +116,22 @@ export function registerApplyCommand(program: Command, { io, setExitCode }: Comm
     .action(async (options: ApplyCliOptions) => {
       parseConcurrency(options.concurrency);
       const manifest = loadCliManifest(options.manifest);
-      const clients = cliGuard(options, io.env, manifest);
+      const [target, ...more] = cliTargets(options);
+      if (!target || more.length > 0)
+        throw new CliExitError(
+          'apply restores one key: give at most one --accounts and one --regions',
+          EXIT_USAGE,
+        );
+      // In another account, through its spoke role (--accounts, --role-name).
+      const access = cliSpokeAccess(options, io.env);
+      const region = target.region ?? awsClientConfig(options, io.env).region;
+      const settings =
+        access && target.accountId !== undefined && region !== undefined
+          ? access.settings({}, target.accountId, region)
+          : target.region !== undefined
+            ? { region: target.region }
+            : undefined;
+      const clients = cliGuard(options, io.env, manifest, undefined, settings);
       let outcome: ApplyOutcome;
       try {
         outcome = await applyDesired(clients.guard.deps, {

@@ -28,6 +28,7 @@ import {
   parseConcurrency,
   QUIET_LOGGER,
 } from '../guard-context';
+import { cliSpokeAccess, cliTargets, mergeReports } from '../org-targets';
 import { colourEnabled, createStyle, writeJson } from '../output';
 import { toAuditJson } from '../report/audit-json';
 import { renderAuditHtml } from '../report/html';
@@ -96,34 +97,60 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       }
       const concurrency = parseConcurrency(options.concurrency);
       const manifest = loadCliManifest(options.manifest);
+      const targets = cliTargets(options);
+      const access = cliSpokeAccess(options, io.env);
+      const runId = cliRunId(systemClock.now());
       const securityHubProblems: ComplianceViewProblem[] = [];
-      const clients = cliGuard(
-        options,
-        io.env,
-        manifest,
-        options.publish ? options.topicArn : undefined,
-        options.securityHub
-          ? { report: async (problem) => void securityHubProblems.push(problem) }
-          : undefined,
-      );
-      const deps: AuditDeps = { ...clients.guard.deps };
-      if (options.driftRule) {
-        deps.health = EventBridgeRuleHealth.create(awsClientConfig(options, io.env), options.driftRule);
-      }
+      const securityHubErrors: Error[] = [];
       const progress = io.stderrIsTTY ? new ProgressBar((text) => rawStderr(text)) : undefined;
-
-      const report = await auditKeys(deps, {
-        runId: cliRunId(systemClock.now()),
-        trigger: 'cli',
-        // A laptop or CI job only reports: remediate-mode keys are checked as dry-run.
-        readOnly: true,
-        concurrency,
-        reportUnmanaged: options.unmanaged,
-        ...(clients.region ? { region: clients.region } : {}),
-        ...(progress ? { progress } : {}),
-      });
+      const reports = [];
+      let clients: ReturnType<typeof cliGuard> | undefined;
+      for (const target of targets) {
+        // One account and Region at a time: each through its spoke role (--accounts), with its own clients.
+        const settings =
+          access && target.accountId !== undefined
+            ? access.settings(
+                {},
+                target.accountId,
+                target.region ?? awsClientConfig(options, io.env).region ?? '',
+              )
+            : target.region !== undefined
+              ? { region: target.region }
+              : undefined;
+        clients = cliGuard(
+          options,
+          io.env,
+          manifest,
+          options.publish ? options.topicArn : undefined,
+          settings,
+          options.securityHub
+            ? { report: async (problem) => void securityHubProblems.push(problem) }
+            : undefined,
+        );
+        const deps: AuditDeps = { ...clients.guard.deps };
+        if (options.driftRule) {
+          deps.health = EventBridgeRuleHealth.create(awsClientConfig(options, io.env), options.driftRule);
+        }
+        reports.push(
+          await auditKeys(deps, {
+            runId,
+            trigger: 'cli',
+            // A laptop or CI job only reports: remediate-mode keys are checked as dry-run.
+            readOnly: true,
+            concurrency,
+            reportUnmanaged: options.unmanaged,
+            ...(clients.region ? { region: clients.region } : {}),
+            ...(progress ? { progress } : {}),
+          }),
+        );
+        // Each account's findings go to Security Hub with that account's credentials, before its clients go.
+        const securityHubError = await flushCompliance(clients.guard.deps.compliance, QUIET_LOGGER);
+        if (securityHubError) securityHubErrors.push(securityHubError);
+        clients.guard.destroy();
+      }
       progress?.finish();
-      const securityHubError = await flushCompliance(clients.guard.deps.compliance, QUIET_LOGGER);
+      const report = mergeReports(runId, reports);
+      if (!clients) throw new CliExitError('no account or Region to audit', EXIT_USAGE);
 
       const nothingChecked = report.keys.length === 0 && !report.complete;
       if (format === 'json') writeJson(io, toAuditJson(report));
@@ -136,10 +163,10 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       for (const problem of securityHubProblems) {
         io.stderr(`kms-guard: ${problem.view}: ${problem.message}\n  Fix: ${problem.fix}\n`);
       }
-      if (securityHubError) {
-        io.stderr(`kms-guard: ${describeAwsFailure(securityHubError.message, clients)}\n`);
+      for (const error of securityHubErrors) {
+        io.stderr(`kms-guard: ${describeAwsFailure(error.message, clients)}\n`);
       }
-      if (securityHubProblems.length > 0 || securityHubError) code = EXIT_USAGE;
+      if (securityHubProblems.length > 0 || securityHubErrors.length > 0) code = EXIT_USAGE;
       if (code === EXIT_USAGE && !report.complete) {
         const reason = report.problems[0] ?? report.notChecked[0]?.reason ?? 'unknown failure';
         io.stderr(

@@ -6,7 +6,7 @@
  *   runId, startedAt, durationMs, complete,
  *   summary: { checked, inSync, drift, failed, notChecked, unmanaged },
  *   guard: { driftRule, state, delivering, error },
- *   keys: [{ keyArn, keyId, aliases, name, mode, result, severity, finding, reason }],
+ *   keys: [{ keyArn, account, region, keyId, aliases, name, mode, result, severity, finding, reason }],
  *   findings: [Finding...],            // every finding of the run, key findings first, the summary last
  *   awsManagedSkipped, notes, problems
  * }
@@ -17,11 +17,15 @@
 
 import type { Finding, FindingKind } from '../../core/finding';
 import type { GuardMode } from '../../core/key';
+import { parseKeyArn } from '../../core/key-arn';
 import type { AuditKeyResult, AuditReport, AuditSummary } from '../../guard/audit-keys';
 import type { Severity } from '../../policy/types';
 
 export interface AuditKeyJson {
   keyArn: string | null;
+  /** The key's account and Region (from its ARN; --accounts and --regions audit several). */
+  account: string | null;
+  region: string | null;
   keyId: string | null;
   aliases: string[];
   name: string | null;
@@ -49,6 +53,8 @@ export interface AuditJson {
 export function toAuditJson(report: AuditReport): AuditJson {
   const checked: AuditKeyJson[] = report.keys.map((key) => ({
     keyArn: key.keyArn,
+    account: parseKeyArn(key.keyArn)?.accountId ?? null,
+    region: parseKeyArn(key.keyArn)?.region ?? null,
     keyId: key.keyId,
     aliases: key.aliases,
     name: key.name ?? null,
@@ -67,6 +73,8 @@ export function toAuditJson(report: AuditReport): AuditJson {
   }));
   const notChecked: AuditKeyJson[] = report.notChecked.map((key) => ({
     keyArn: key.keyRef.startsWith('arn:') ? key.keyRef : null,
+    account: parseKeyArn(key.keyRef)?.accountId ?? null,
+    region: parseKeyArn(key.keyRef)?.region ?? null,
     keyId: key.keyId ?? null,
     aliases: [],
     name: key.name ?? null,

@@ -37,7 +37,15 @@ interface SarifResult {
     logicalLocations: { name: string; fullyQualifiedName: string; kind: string }[];
   }[];
   partialFingerprints: { findingId: string };
-  properties: { severity: Severity; action: string; keyArn: string; jsonPath?: string };
+  properties: {
+    severity: Severity;
+    action: string;
+    keyArn: string;
+    /** The key's account and Region (the finding's). */
+    account: string;
+    region: string;
+    jsonPath?: string;
+  };
 }
 
 /** GitHub reads `security-severity` (0–10) to rank security results. */
@@ -82,6 +90,9 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'key-state-changed': 'Key state differs from the manifest (deletion, disabled, rotation)',
   'replica-unguarded': 'Key replicated into a Region where no guard runs',
   'guard-impersonated': "A key policy written with the guard's identity that the guard did not intend",
+  'account-not-guarded': 'A KMS change in an account or Region outside the guard (nothing read or written)',
+  'spoke-unreachable':
+    "The account's spoke role cannot be assumed: the guard can neither see nor restore its keys",
 };
 
 export interface SarifOptions {
@@ -130,7 +141,13 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Sa
       message: { text: [finding.title, ...finding.details].join('\n') },
       locations: [location(finding, options.policyRoot)],
       partialFingerprints: { findingId: `${finding.keyArn}:${finding.kind}` },
-      properties: { severity: finding.severity, action: finding.action, keyArn: finding.keyArn },
+      properties: {
+        severity: finding.severity,
+        action: finding.action,
+        keyArn: finding.keyArn,
+        account: finding.account,
+        region: finding.region,
+      },
     });
     for (const validation of finding.validation?.desired ?? []) {
       results.push(validationResult(validation, finding, options, ruleFor));
@@ -173,6 +190,8 @@ function validationResult(
       severity: validation.level === 'error' ? 'high' : 'medium',
       action: finding.action,
       keyArn: finding.keyArn,
+      account: finding.account,
+      region: finding.region,
       jsonPath: validation.path,
     },
   };

@@ -6,6 +6,7 @@
  */
 
 import type { Finding, FindingKind } from '../../core/finding';
+import { parseKeyArn } from '../../core/key-arn';
 import { oneLine } from '../../core/plain-text';
 import type { AuditReport } from '../../guard/audit-keys';
 import { displayAction, displayPrincipal } from '../../policy/diff';
@@ -38,6 +39,8 @@ const KIND_WORDS: Record<FindingKind, string> = {
   'key-state-changed': 'deletion, disabled or rotation changed',
   'replica-unguarded': 'replicated where no guard runs',
   'guard-impersonated': "written with the guard's identity, not by the guard",
+  'account-not-guarded': 'account or Region outside the guard',
+  'spoke-unreachable': 'spoke role cannot be assumed',
 };
 
 function cut(text: string, max: number): string {
@@ -113,8 +116,20 @@ const RESULT_TEXT: Record<string, string> = {
   'not-checked': 'NOT CHECKED',
 };
 
+/** `111122223333/eu-west-1`, from a key ARN. */
+function locationOf(keyArn: string | undefined): string {
+  const location = keyArn === undefined ? undefined : parseKeyArn(keyArn);
+  return location ? `${location.accountId}/${location.region}` : '-';
+}
+
 export function renderAuditTable(report: AuditReport, style: Style): string {
   const plain = (text: string) => text;
+  // An audit of several accounts or Regions (--accounts, --regions) names each key's.
+  const locations = new Set([
+    ...report.keys.map((key) => locationOf(key.keyArn)),
+    ...report.notChecked.map((key) => locationOf(key.keyRef)),
+  ]);
+  const wide = [...locations].filter((location) => location !== '-').length > 1;
   const rows: Row[] = report.keys.map((key) => {
     const severity = key.finding?.severity;
     const resultColour =
@@ -150,12 +165,17 @@ export function renderAuditTable(report: AuditReport, style: Style): string {
       colour: [style.bold, plain, plain, plain, style.red, plain, style.dim],
     });
   }
+  if (wide) {
+    const where = [...report.keys.map((key) => key.keyArn), ...report.notChecked.map((key) => key.keyRef)];
+    rows.forEach((row, index) => {
+      row.cells.unshift(locationOf(where[index]));
+      row.colour.unshift(plain);
+    });
+  }
   const lines: string[] = [];
   if (rows.length > 0) {
-    lines.push(
-      ...renderRows(['NAME', 'KEY', 'ALIAS', 'MODE', 'RESULT', 'SEVERITY', 'CHANGE'], rows, style),
-      '',
-    );
+    const header = ['NAME', 'KEY', 'ALIAS', 'MODE', 'RESULT', 'SEVERITY', 'CHANGE'];
+    lines.push(...renderRows(wide ? ['ACCOUNT/REGION', ...header] : header, rows, style), '');
   }
   const { summary } = report;
   const totals = [

@@ -5,7 +5,7 @@
  * other accounts or Regions, which the guard deployed there audits.
  */
 import { formatKeyArn, type KeyLocation, parseKeyArn, sameLocation } from '../../core/key-arn';
-import { describeMatcher } from '../../manifest';
+import { describeMatcher, type OusOf, scopedManifest } from '../../manifest';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { BindingStore, KeyPolicyStore } from '../ports';
 import { errorMessage } from './report';
@@ -34,6 +34,8 @@ export interface Inventory {
   failure?: unknown;
   /** Manifest entries naming an alias no key has here. */
   notes: string[];
+  /** The manifest as this account and Region see it: the entries whose scope holds them. */
+  manifest: LoadedManifest;
 }
 
 type AuditLog = (
@@ -87,11 +89,11 @@ export async function takeInventory(
   store: KeyPolicyStore,
   bindings: BindingStore,
   manifest: LoadedManifest,
-  options: { listAllKeys: boolean; location?: KeyLocation },
+  options: { listAllKeys: boolean; location?: KeyLocation; ousOf?: OusOf },
   log: AuditLog,
 ): Promise<Inventory> {
   const notes: string[] = [];
-  const inventory: Inventory = { aliasTargets: new Map(), candidates: new Map(), notes };
+  const inventory: Inventory = { aliasTargets: new Map(), candidates: new Map(), notes, manifest };
   if (options.location) inventory.location = options.location;
   let listedKeyIds: string[];
   try {
@@ -101,13 +103,12 @@ export async function takeInventory(
     inventory.failure = error;
     return inventory;
   }
-  const candidates = namedCandidates(manifest, inventory.aliasTargets, notes);
-  for (const keyId of listedKeyIds) if (!candidates.has(keyId)) candidates.set(keyId, { keyId });
-  inventory.candidates = candidates;
-
   if (inventory.location === undefined) {
     try {
-      const learnt = await learnLocation(store, candidates, log);
+      // Any entry's key will do to learn where we are; scope is applied once the location is known.
+      const probes = namedCandidates(manifest, inventory.aliasTargets, []);
+      for (const keyId of listedKeyIds) if (!probes.has(keyId)) probes.set(keyId, { keyId });
+      const learnt = await learnLocation(store, probes, log);
       if (learnt) inventory.location = learnt;
     } catch (error) {
       inventory.failure = error;
@@ -115,6 +116,17 @@ export async function takeInventory(
     }
   }
   const here = inventory.location;
+  if (here) {
+    try {
+      inventory.manifest = await scopedManifest(manifest, here, options.ousOf);
+    } catch (error) {
+      inventory.failure = error;
+      return inventory;
+    }
+  }
+  const candidates = namedCandidates(inventory.manifest, inventory.aliasTargets, notes);
+  for (const keyId of listedKeyIds) if (!candidates.has(keyId)) candidates.set(keyId, { keyId });
+  inventory.candidates = candidates;
   if (here) {
     // Bound keys are audited whatever their aliases and tags say now; a binding whose key is gone is
     // reported by the key's own check (NotFound).

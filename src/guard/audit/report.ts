@@ -46,6 +46,11 @@ export interface AuditOptions {
   /** Default 20 s: enough to finish the keys in flight and publish the summary. */
   reserveMs?: number;
   progress?: AuditProgressListener;
+  /**
+   * One unit of an organization audit (docs/architecture.md#the-organization-audit): the run's summary is
+   * published once for every unit, so this unit publishes no audit-summary or audit-incomplete of its own.
+   */
+  unitOfRun?: boolean;
 }
 
 export type AuditKeyResult = 'in-sync' | 'drift' | 'remediated' | 'failed' | 'unmanaged';

@@ -17,6 +17,7 @@ import type {
 } from '../../core/finding';
 import type { GuardMode, KeyDescription } from '../../core/key';
 import type { KeyLocation } from '../../core/key-arn';
+import type { OusOf } from '../../manifest/scope';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
 import type { CachingKeyStore } from '../caching-store';
@@ -64,6 +65,8 @@ export interface CheckKeyDeps {
   guardedRegions?: readonly string[];
   /** Told every check's findings and what it found as desired (docs/architecture.md#security-hub); absent: none. */
   compliance?: ComplianceSink;
+  /** The OUs above an account, for manifest entries scoped to OUs (docs/manifest.md#scope). */
+  ousOf?: OusOf;
 }
 
 export interface CheckKeyRequest {
@@ -156,7 +159,7 @@ export interface FindingParts {
   idSuffix?: string;
 }
 
-const KIND_HEADLINES: Record<FindingKind, string> = {
+export const KIND_HEADLINES: Readonly<Record<FindingKind, string>> = {
   drift: 'Key policy drift',
   remediated: 'Key policy restored',
   'would-remediate': 'Dry run: would restore key policy',
@@ -179,6 +182,8 @@ const KIND_HEADLINES: Record<FindingKind, string> = {
   'key-state-changed': 'Key state changed',
   'replica-unguarded': 'Key replicated where no guard runs',
   'guard-impersonated': "Key policy written with the guard's identity",
+  'account-not-guarded': 'KMS change in an account or Region the guard does not guard',
+  'spoke-unreachable': 'Spoke role cannot be assumed: the guard is blind in that account',
 };
 
 function label(ctx: CheckContext): string {

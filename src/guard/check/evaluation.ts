@@ -9,6 +9,7 @@ import { comparePolicies } from '../../policy/compare';
 import { maxSeverity } from '../../policy/diff';
 import type {
   CompareResult,
+  NormalizeContext,
   Severity,
   ValidateOptions,
   ValidationFinding,
@@ -25,6 +26,14 @@ export interface Evaluation {
   liveValidation: ValidationResult;
 }
 
+/**
+ * What the guard knows of the key, for both documents: its ARN (a `Resource` naming it means `"*"`,
+ * docs/architecture.md#comparing-two-key-policies) and so its account, never a guess.
+ */
+function keyContext(ctx: CheckContext): NormalizeContext {
+  return { partition: ctx.location.partition, keyArn: ctx.keyArn, keyAccount: ctx.location.accountId };
+}
+
 function validationOptions(ctx: CheckContext): ValidateOptions {
   const { location } = ctx;
   // A dry run predicts remediation, so the desired document is judged by the remediate-mode rules.
@@ -32,6 +41,7 @@ function validationOptions(ctx: CheckContext): ValidateOptions {
   const options: ValidateOptions = {
     ...validationOptionsFor(ctx.deps.manifest, validationMode, location),
     keyAccount: location.accountId,
+    keyArn: ctx.keyArn,
   };
   if (ctx.deps.guardPrincipalArn) options.guardPrincipal = ctx.deps.guardPrincipalArn;
   return options;
@@ -49,7 +59,7 @@ function evaluationOf(
     guardPrincipal: undefined,
     mode: 'alert',
   });
-  const comparison = comparePolicies(desiredPolicy, livePolicy, { partition: ctx.location.partition });
+  const comparison = comparePolicies(desiredPolicy, livePolicy, keyContext(ctx));
   return { desiredPolicy, livePolicy, comparison, desiredValidation, liveValidation };
 }
 
@@ -66,10 +76,7 @@ export async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<
 
 /** Whether a live document is equivalent to the evaluated desired one (the re-reads after a write). */
 export function isEquivalentToDesired(ctx: CheckContext, evaluation: Evaluation, live: string): boolean {
-  return (
-    comparePolicies(evaluation.desiredPolicy, live, { partition: ctx.location.partition }).status ===
-    'equivalent'
-  );
+  return comparePolicies(evaluation.desiredPolicy, live, keyContext(ctx)).status === 'equivalent';
 }
 
 export function validationOf(evaluation: Evaluation): {

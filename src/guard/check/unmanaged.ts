@@ -7,7 +7,7 @@
  */
 import { renderPlaceholders } from '../../manifest';
 import { effectiveKmsActions, isPermissionsManagement } from '../../policy/access';
-import { ANYONE, normalizePolicy } from '../../policy/normalize';
+import { ANYONE, grantsOnKey, normalizePolicy } from '../../policy/normalize';
 import { parsePolicy } from '../../policy/parse';
 import type { Severity, ValidationFinding } from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
@@ -16,12 +16,17 @@ import { type CheckContext, type CheckOutcome, publish, quietOutcome, title } fr
 /** Actions that read what the key protects: anyone holding one without a condition can decrypt. */
 const DECRYPTING = /^kms:(decrypt|reencryptfrom|generatedatakey.*|\*)$/i;
 
-/** Allow statements with Principal `*` and no Condition, and the KMS actions they give everyone. */
-function anyoneCan(livePolicy: string, partition: string): Set<string> {
+/**
+ * Allow statements with Principal `*` and no Condition, and the KMS actions they give everyone on
+ * this key (a statement whose Resource does not name the key gives nothing).
+ */
+function anyoneCan(livePolicy: string, partition: string, keyArn: string): Set<string> {
   const parsed = parsePolicy(livePolicy);
   const actions = new Set<string>();
   if (!parsed.ok) return actions;
-  for (const statement of normalizePolicy(parsed.document, { partition }).statements) {
+  const policy = normalizePolicy(parsed.document, { partition, keyArn });
+  for (const statement of policy.statements) {
+    if (!grantsOnKey(statement, policy.keyArn)) continue;
     if (statement.effect !== 'Allow' || statement.principalKind !== 'Principal') continue;
     if (!statement.principals.includes(ANYONE) || statement.conditions.length > 0) continue;
     for (const action of effectiveKmsActions(statement)) actions.add(action);
@@ -48,11 +53,12 @@ export async function checkUnmanaged(ctx: CheckContext): Promise<CheckOutcome> {
       renderPlaceholders(principal, location, manifest.path),
     ),
     keyAccount: location.accountId,
+    keyArn: ctx.keyArn,
     partition: location.partition,
     mode: 'alert',
   });
   const risks = validation.findings.filter(isSecurityFinding);
-  const exposed = [...anyoneCan(livePolicy, location.partition)].filter(
+  const exposed = [...anyoneCan(livePolicy, location.partition, ctx.keyArn)].filter(
     (action) => DECRYPTING.test(action) || isPermissionsManagement(action),
   );
   if (risks.length === 0 && exposed.length === 0 && manifest.unmanagedKeys === 'ignore') {

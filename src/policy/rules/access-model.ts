@@ -3,7 +3,7 @@
  * effect, principals and actions, and whether a principal can call an action.
  */
 import { isRecord } from '../json/value';
-import { keyArnParts, resourceNamesKey } from '../key-arn';
+import { keyArnParts, resourcesCanNameKey } from '../key-arn';
 import { expandActionPattern } from '../service-data';
 import type { StatementAt } from '../shape/check';
 import { elementPath, elementStrings, hasElement, type LocatedString, principalTypes } from '../shape/view';
@@ -47,21 +47,15 @@ function principalEntries(statement: StatementAt, element: 'Principal' | 'NotPri
     .flatMap((entry) => entry.ids.map((id) => ({ type: entry.type, value: id.value, path: id.path })));
 }
 
-const KMS_KEY_RESOURCE = /^arn:[^:]*:kms:[^:]*:[^:]*:key\/.+$/;
-
 /**
- * Whether a statement can apply to the key: its Resource has `*`, this key's ARN (when known) or,
- * without the key's ARN, a KMS key ARN or pattern. NotResource and a missing Resource count as
- * applying (KMS104 and KMS110 report them).
+ * Whether a statement can apply to the key (resourcesCanNameKey): NotResource and a missing
+ * Resource count as applying (KMS104 and KMS110 report them).
  */
 function appliesToKey(statement: StatementAt, keyArn: string | undefined): boolean {
   if (!hasElement(statement, 'Resource')) return true;
-  const resources = elementStrings(statement, 'Resource').map((entry) => entry.value);
-  if (resources.length === 0) return true;
-  return resources.some((resource) =>
-    keyArn === undefined
-      ? resource === '*' || KMS_KEY_RESOURCE.test(resource)
-      : resourceNamesKey(resource, keyArn),
+  return resourcesCanNameKey(
+    elementStrings(statement, 'Resource').map((entry) => entry.value),
+    keyArn,
   );
 }
 

@@ -26,6 +26,8 @@ const ACCOUNT_KINDS: ReadonlySet<FindingKind> = new Set([
   'guard-degraded',
   'audit-incomplete',
   'audit-summary',
+  'account-not-guarded',
+  'spoke-unreachable',
 ]);
 const UNSAFE = new RegExp(unsafeCharacterSource(), 'u');
 
@@ -109,7 +111,9 @@ describe('asffFinding: every finding kind and severity', () => {
               Details: { AwsKmsKey: { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' } },
             },
       ]);
-      expect(asff?.Types?.[0]).toMatch(/^(Software and Configuration Checks|TTPs)\/[^/]+\/.+$/);
+      expect(asff?.Types?.[0]).toMatch(
+        /^(Software and Configuration Checks|TTPs|Unusual Behaviors)\/[^/]+\/.+$/,
+      );
       expect(asff?.ProductFields).toMatchObject({ 'kms-policy-guard/kind': kind });
     },
   );
@@ -185,6 +189,46 @@ describe('asffFinding: every finding kind and severity', () => {
     // Assess
     expect(asff?.CreatedAt).toBe('2026-05-04T10:11:14Z');
     expect(asff?.FirstObservedAt).toBe('2026-05-04T10:11:14Z');
+  });
+});
+
+describe('asffFinding: the hub keeps the records of accounts it cannot write in', () => {
+  const HUB = { partition: 'aws', region: 'us-east-1', accountId: '999988887777' };
+
+  it.each(['spoke-unreachable', 'account-not-guarded'] as const)(
+    "keeps a %s finding in the hub's account and Region, about the member account, one record per account and Region",
+    (kind) => {
+      // Prepare: an account-not-guarded finding may name the key the change was about
+      const finding = findingOf(kind);
+      const namingAKey = { ...finding, keyArn: KEY_ARN, keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' };
+
+      // Act
+      const asff = asffFinding(finding, HUB);
+      const keyed = asffFinding(namingAKey, HUB);
+
+      // Assess
+      expect(asff).toMatchObject({
+        Id: `kms-policy-guard/111122223333/eu-west-1/${SUBJECT_OF_KIND[kind]}`,
+        ProductArn: 'arn:aws:securityhub:us-east-1:999988887777:product/999988887777/default',
+        AwsAccountId: '999988887777',
+        Compliance: { Status: 'FAILED' },
+        RecordState: 'ACTIVE',
+      });
+      expect(asff?.Resources).toEqual([
+        { Type: 'AwsAccount', Id: 'AWS::::Account:111122223333', Region: 'eu-west-1', Partition: 'aws' },
+      ]);
+      expect(keyed?.Id).toBe(asff?.Id);
+      expect(keyed?.Resources).toEqual(asff?.Resources);
+    },
+  );
+
+  it("keeps a key's finding in the key's own account when no home is given", () => {
+    // Act
+    const asff = asffFinding(findingOf('drift'));
+
+    // Assess
+    expect(asff?.AwsAccountId).toBe('111122223333');
+    expect(asff?.ProductArn).toBe(PRODUCT_ARN);
   });
 });
 

@@ -275,6 +275,8 @@ describe('kms-guard audit --json', () => {
     const reports = json.keys.find((key) => key.keyId === REPORTS);
     expect(reports).toEqual({
       keyArn: arnOf(REPORTS),
+      account: ACCOUNT,
+      region: REGION,
       keyId: REPORTS,
       aliases: ['alias/reports'],
       name: 'reports',

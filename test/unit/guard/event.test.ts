@@ -25,6 +25,7 @@ describe('classifyKmsEvent', () => {
       eventId,
       keyRef: KEY_ARN,
       recipientAccountId: '111122223333',
+      recordRegion: 'us-west-2',
       ...(eventName === 'PutKeyPolicy'
         ? { writtenPolicySha256: expect.stringMatching(/^[0-9a-f]{64}$/) }
         : {}),
@@ -100,6 +101,7 @@ describe('classifyKmsEvent', () => {
       eventName,
       keyRef,
       recipientAccountId: '111122223333',
+      recordRegion: 'us-west-2',
     });
     expect(classified.outcome === 'check' && classified.aliasName).toBe(aliasName ?? undefined);
   });

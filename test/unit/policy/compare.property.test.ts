@@ -331,6 +331,27 @@ function rewrite(specs: StatementSpec[], index: number, how: Rewrite): Statement
   return specs;
 }
 
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** A Resource that names no key that can be this one (KEY_ARN): the statement grants nothing on it. */
+const offKeyResourceArb = fc.constantFrom<string | string[]>(
+  'arn:aws:s3:::my-bucket/*',
+  ['arn:aws:sns:us-east-1:111122223333:alerts', 'arn:aws:sqs:us-east-1:111122223333:queue'],
+  'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09ba-76dc-65fe-0987654321ba',
+  'arn:aws:kms:eu-west-1:444455556666:key/*',
+);
+
+/** The written policy with one more statement, on a Resource that is not the key, at the end. */
+function withOffKeyStatement(
+  written: Record<string, unknown>,
+  spec: StatementSpec,
+  resource: string | string[],
+  seed: number,
+): Record<string, unknown> {
+  const [extra] = writePolicy([spec], seed).Statement as Record<string, unknown>[];
+  return { ...written, Statement: [...(written.Statement as unknown[]), { ...extra, Resource: resource }] };
+}
+
 const rewriteArb = fc.constantFrom<Rewrite>(
   'split-actions',
   'split-principals',
@@ -438,6 +459,65 @@ describe('comparePolicies properties', () => {
           expect(result.diff.statements).toEqual([]);
           expect(result.diff.access).toEqual([]);
           expect(result.status).toBe('equivalent');
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('beside split, merged or covered statements, a change lists only the principal or action really added', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        fc.nat(),
+        rewriteArb,
+        fc.constantFrom<Mutation>('add-principal', 'add-action'),
+        fc.integer(),
+        fc.integer(),
+        (specs, index, how, mutation, seedA, seedB) => {
+          fc.pre(!specs.some((spec) => spec.principals.includes(INTRUDER)));
+          const live = rewrite(mutate(specs, index, mutation), index + 1, how);
+          const result = comparePolicies(writePolicy(specs, seedA), writePolicy(live, seedB));
+          const added = mutation === 'add-principal' ? `AWS:${INTRUDER}` : FRESH_ACTION;
+          for (const change of result.diff.statements) {
+            expect(change.principals?.removed).toEqual([]);
+            expect(change.actions?.removed).toEqual([]);
+            const listed = mutation === 'add-principal' ? change.principals?.added : change.actions?.added;
+            expect(listed?.filter((item) => item !== added)).toEqual([]);
+          }
+          // A Deny given the fresh action takes it away: lost, never anything else.
+          for (const access of result.diff.access) {
+            if (mutation === 'add-principal') expect(access.principal).toBe(`AWS:${INTRUDER}`);
+            else expect([...access.gained, ...access.lost]).toEqual([FRESH_ACTION]);
+          }
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('adding a statement whose Resource does not name the key is cosmetic: the same verdict and changes', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        policyArb,
+        fc.boolean(),
+        statementArb,
+        offKeyResourceArb,
+        fc.constantFrom('desired', 'live'),
+        fc.integer(),
+        (a, b, same, extra, resource, side, seed) => {
+          const desired = writePolicy(a, seed);
+          const live = writePolicy(same ? a : b, seed + 1);
+          const ctx = { keyArn: KEY_ARN };
+          const before = comparePolicies(desired, live, ctx);
+          const after =
+            side === 'desired'
+              ? comparePolicies(withOffKeyStatement(desired, extra, resource, seed + 2), live, ctx)
+              : comparePolicies(desired, withOffKeyStatement(live, extra, resource, seed + 2), ctx);
+          expect(after.status).toBe(before.status);
+          expect(after.diff).toEqual(before.diff);
+          expect(after.cosmetic).toEqual(expect.arrayContaining(before.cosmetic));
         },
       ),
       { numRuns: NUM_RUNS },

@@ -67,6 +67,30 @@ describe('matchStatements', () => {
     expect(matching).toMatchObject({ identical: [], changed: [], removed: [0], added: [0] });
   });
 
+  it('never pairs two statements that change no access: each is regrouped on its own', () => {
+    // Prepare: the use statement split by its actions
+    const live = normalized({ ...use, Action: 'kms:Decrypt' }, { ...use, Action: 'kms:Encrypt' });
+
+    // Act
+    const matching = matchStatements(normalized(use), live);
+
+    // Assess
+    expect(matching).toMatchObject({ changed: [], removed: [], added: [] });
+    expect(matching.regrouped).toEqual({ desired: [0], live: [0, 1] });
+  });
+
+  it('pairs a statement that changes access with the most similar one, even one that changes none', () => {
+    // Prepare: role B joins the use statement; the desired statement's access is still granted live
+    const live = normalized({ ...use, Principal: { AWS: [ROLE_A, ROLE_B] } });
+
+    // Act
+    const matching = matchStatements(normalized(use), live);
+
+    // Assess
+    expect(matching.changed).toEqual([[0, 0]]);
+    expect(matching.regrouped).toEqual({ desired: [], live: [] });
+  });
+
   it('records identical duplicates on either side', () => {
     // Act
     const matching = matchStatements(normalized(use, use), normalized(use, admin, use));

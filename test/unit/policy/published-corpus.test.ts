@@ -4,8 +4,9 @@
  * listed with why in index.json; a published example that is itself broken keeps its broken text
  * and its error names the breakage exactly.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { comparePolicies } from '../../../src/policy/compare';
 import type { ValidateOptions } from '../../../src/policy/types';
 import { validatePolicy } from '../../../src/policy/validate';
 
@@ -29,11 +30,11 @@ const DIR = join(__dirname, '../../fixtures/published');
 const INDEX: CorpusEntry[] = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8'));
 
 describe('the published key policies', () => {
-  it('holds 30 or more documents from the KMS guide and the service guides the issue names', () => {
+  it('holds 50 or more documents from the KMS guide, the service guides and the Terraform registry', () => {
     // Act
     const sources = new Set(INDEX.map((entry) => entry.source));
     // Assess
-    expect(INDEX.length).toBeGreaterThanOrEqual(30);
+    expect(INDEX.length).toBeGreaterThanOrEqual(50);
     expect([...sources].sort()).toEqual(
       expect.arrayContaining([
         'autoscaling',
@@ -42,12 +43,37 @@ describe('the published key policies', () => {
         'cloudwatch-logs',
         'config',
         'controltower',
+        'eventbridge',
         'guardduty',
         'kms-guide',
+        's3',
         'sns',
+        'sqs',
+        'systems-manager',
+        'terraform',
       ]),
     );
-    expect(INDEX.every((entry) => entry.url.startsWith('https://docs.aws.amazon.com/'))).toBe(true);
+  });
+
+  it('names where each document was published: an AWS guide, or the Terraform registry for Terraform', () => {
+    // Act
+    const elsewhere = INDEX.filter((entry) =>
+      entry.source === 'terraform'
+        ? !entry.url.startsWith('https://registry.terraform.io/providers/hashicorp/aws/')
+        : !entry.url.startsWith('https://docs.aws.amazon.com/'),
+    );
+    // Assess
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('lists each file once, and every file of the corpus', () => {
+    // Act
+    const listed = INDEX.map((entry) => entry.file).sort();
+    const files = readdirSync(DIR)
+      .filter((file) => file.endsWith('.json') && file !== 'index.json')
+      .sort();
+    // Assess
+    expect(listed).toEqual(files);
   });
 
   it.each(INDEX.map((entry) => [entry.file, entry] as const))(
@@ -79,6 +105,24 @@ describe('the published key policies', () => {
     );
     // Assess
     expect(found).toEqual([]);
+  });
+
+  it.each(
+    INDEX.filter((entry) => entry.options?.keyArn !== undefined).map((entry) => [entry.file, entry] as const),
+  )('%s naming its key as Resource compares equal to "*" when the key ARN is known', (_file, entry) => {
+    // Prepare: each Resource that names the key written "*", as a desired document would
+    const keyArn = entry.options?.keyArn ?? '';
+    const text = readFileSync(join(DIR, entry.file), 'utf8');
+    const document = JSON.parse(text) as { Statement: { Resource?: unknown }[] };
+    for (const statement of document.Statement) {
+      if (statement.Resource === keyArn) statement.Resource = '*';
+    }
+    // Act
+    const known = comparePolicies(document, text, { keyArn });
+    const unknown = comparePolicies(document, text);
+    // Assess
+    expect(known.status).toBe('equivalent');
+    expect(unknown.status).toBe('drift');
   });
 
   it.each([

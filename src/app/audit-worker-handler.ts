@@ -1,0 +1,201 @@
+/**
+ * The organization audit's two Lambda handlers (docs/architecture.md#the-organization-audit):
+ *
+ * - the scheduled audit with AUDIT_QUEUE_URL set (createFanOutHandler): the hub's health, one SQS message per
+ *   guarded account and Region, and the run's deadline check;
+ * - the audit worker (createAuditWorkerHandler), an SQS event source with partial batch responses: each unit
+ *   message is audited and recorded; the deadline message closes the run when its time has come. A unit that
+ *   fails is reported as a batch item failure (SQS delivers it again, then to the DLQ); on its last receive it
+ *   is first recorded as failed, so the run never waits on it. Retryable failures are never swallowed.
+ *
+ * handlers/audit-worker.ts only calls initAuditWorkerHandler; handlers/audit.ts picks the fan-out when the queue
+ * is configured.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { DynamoAuditRuns } from '../aws/dynamo-runs';
+import { SqsAuditQueue } from '../aws/sqs-audit-queue';
+import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
+import type { AuditReport } from '../guard/audit-keys';
+import { GuardConfigError } from '../guard/errors';
+import { parseAuditMessage } from '../guard/org-audit/messages';
+import {
+  auditUnit,
+  checkDeadline,
+  failedUnitReport,
+  type OrgAuditDeps,
+  recordUnit,
+  startOrganizationAudit,
+} from '../guard/org-audit/run';
+import type { RunOutcome } from '../guard/org-audit/summary';
+import { readAuditWorkerConfig } from './config';
+import type { Guard } from './guard-deps';
+import { guardFromConfig } from './guard-deps';
+import { createGuardMetrics, publishAuditMetrics } from './metrics';
+
+export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
+  logger: Logger;
+  metrics?: Metrics;
+  /** The hub's own location: the run's account-level findings are held and shown there. */
+  hubLocation: KeyLocation;
+}
+
+/** The run's end as the audit metrics want it: the heartbeat only for a complete run. */
+function emitRunMetrics(deps: OrgAuditHandlerDeps, outcome: RunOutcome): void {
+  if (!deps.metrics) return;
+  const report: AuditReport = {
+    runId: outcome.runId,
+    startedAt: new Date(deps.clock.now().getTime() - outcome.durationMs).toISOString(),
+    durationMs: outcome.durationMs,
+    complete: outcome.complete,
+    summary: outcome.summary,
+    keys: [],
+    notChecked: [],
+    awsManagedSkipped: 0,
+    problems: [],
+    notes: [],
+    findings: outcome.findings,
+  };
+  try {
+    publishAuditMetrics(deps.metrics, report);
+  } catch (error) {
+    deps.logger.error('audit_metrics_failed', { error });
+  }
+}
+
+const scheduledEventSchema = z.looseObject({ id: z.string().min(1).max(200).optional() });
+
+export function createFanOutHandler(
+  deps: OrgAuditHandlerDeps,
+  options: { deadlineSeconds: number; timeoutEarlyInMillis?: number },
+) {
+  const handle = async (event: unknown) => {
+    const parsed = scheduledEventSchema.safeParse(event);
+    const runId = (parsed.success ? parsed.data.id : undefined) ?? `audit-${deps.clock.now().toISOString()}`;
+    deps.logger.appendKeys({ runId });
+    const started = await startOrganizationAudit(deps, {
+      runId,
+      hubLocation: deps.hubLocation,
+      deadlineSeconds: options.deadlineSeconds,
+    });
+    // Security Hub (docs/architecture.md#security-hub), when on: the hub's health; transient failures throw.
+    await deps.compliance?.flush();
+    return { runId, units: started.units.length, findings: started.findings.map((finding) => finding.id) };
+  };
+  return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
+    injectLambdaContext(deps.logger, { resetKeys: true }),
+  );
+}
+
+export interface WorkerOptions {
+  concurrency: number;
+  reportUnmanaged: boolean;
+  /** The queue's maxReceiveCount: on the last receive a failing unit is recorded as failed first. */
+  maxReceives: number;
+  timeoutEarlyInMillis?: number;
+}
+
+export function createAuditWorkerHandler(deps: OrgAuditHandlerDeps, options: WorkerOptions) {
+  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      const message = parseAuditMessage(record.body);
+      if (!message) {
+        // Not ours: retrying can never make it so. Logged loudly and dropped.
+        deps.logger.error('audit_message_refused', {
+          messageId: record.messageId,
+          body: record.body.slice(0, 500),
+        });
+        continue;
+      }
+      deps.logger.appendKeys({ runId: message.runId });
+      try {
+        const outcome =
+          message.type === 'unit'
+            ? await recordUnit(
+                deps,
+                message.runId,
+                await auditUnit(deps, message, {
+                  concurrency: options.concurrency,
+                  reportUnmanaged: options.reportUnmanaged,
+                  timeLeftMs: () => context.getRemainingTimeInMillis(),
+                }),
+                deps.hubLocation,
+              )
+            : await checkDeadline(deps, message.runId, deps.hubLocation);
+        if (outcome) emitRunMetrics(deps, outcome);
+        // Security Hub, when on: the unit's findings in each key's account (a transient failure retries the
+        // message; recording the unit again is a no-op).
+        await deps.compliance?.flush();
+      } catch (error) {
+        const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+        deps.logger.error('audit_message_failed', { messageId: record.messageId, receives, message, error });
+        if (message.type === 'unit' && receives >= options.maxReceives) {
+          try {
+            const outcome = await recordUnit(
+              deps,
+              message.runId,
+              failedUnitReport(message, error),
+              deps.hubLocation,
+            );
+            if (outcome) emitRunMetrics(deps, outcome);
+          } catch (recordError) {
+            deps.logger.error('audit_unit_failure_not_recorded', { error: recordError });
+          }
+        }
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+  return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
+    injectLambdaContext(deps.logger, { resetKeys: true }),
+  );
+}
+
+/** What both handlers need from a guard built with a hub. */
+export function orgAuditDeps(
+  guard: Guard,
+  logger: Logger,
+  queueUrl: string,
+  region: string,
+): OrgAuditHandlerDeps {
+  const hub = guard.hub;
+  if (!hub) throw new GuardConfigError('the organization audit needs a hub (buildGuard with hub settings)');
+  if (!guard.stateTable)
+    throw new GuardConfigError('the organization audit needs STATE_TABLE (per-run progress lives there)');
+  return {
+    ...guard.deps,
+    logger,
+    hub: hub.scope,
+    runs: new DynamoAuditRuns(guard.stateTable.tableName, guard.stateTable.client, () =>
+      guard.deps.clock.now(),
+    ),
+    queue: SqsAuditQueue.create({ region }, queueUrl),
+    hubLocation: { partition: partitionOfRegion(region), region, accountId: hub.scope.hubAccountId },
+  };
+}
+
+/** Production wiring of the audit worker from the environment, once per container. */
+export function initAuditWorkerHandler(env: Readonly<Record<string, string | undefined>>) {
+  const logger = new Logger({ serviceName: 'kms-policy-guard' });
+  const config = readAuditWorkerConfig(env);
+  const guard = guardFromConfig(config, logger);
+  logger.info('audit_worker_initialized', {
+    manifest: config.manifestPath,
+    accounts: config.hub.organizationId ?? config.hub.memberAccounts,
+    regions: config.hub.regions,
+  });
+  return createAuditWorkerHandler(
+    { ...orgAuditDeps(guard, logger, config.queueUrl, config.region), metrics: createGuardMetrics() },
+    {
+      concurrency: config.concurrency,
+      reportUnmanaged: config.reportUnmanaged,
+      maxReceives: config.maxReceives,
+    },
+  );
+}

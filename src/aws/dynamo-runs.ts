@@ -1,0 +1,242 @@
+/**
+ * The organization audit's per-run progress in the state table (AuditRuns port,
+ * docs/architecture.md#the-organization-audit):
+ *
+ *   run#<runId>   meta                       units, reported, startedAt, deadlineAt, summary, health
+ *   run#<runId>   unit#<account>#<region>    the unit; its report once the worker sent one
+ *
+ * Every item expires after 14 days. A unit counts once: its report is a conditional update (only while the
+ * item has none), and only that update adds 1 to `reported` (ADD: atomic). The summary is claimed with a
+ * conditional update, so exactly one worker publishes it.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { AuditRuns, AuditUnit, RunProgress, UnitReport } from '../guard/ports';
+import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './dynamo-ledger';
+
+const RUN_TTL_SECONDS = 14 * 24 * 60 * 60;
+
+const unitSchema = z.object({ accountId: z.string(), region: z.string(), partition: z.string() });
+const reportSchema = unitSchema.extend({
+  status: z.enum(['checked', 'incomplete', 'refused', 'failed']),
+  checked: z.number(),
+  inSync: z.number(),
+  drift: z.number(),
+  failed: z.number(),
+  unmanaged: z.number(),
+  notChecked: z.number(),
+  reasons: z.array(z.string()),
+  findings: z.number(),
+});
+const metaSchema = z.object({
+  runId: z.string(),
+  units: z.number(),
+  reported: z.number(),
+  startedAt: z.string(),
+  deadlineAt: z.string(),
+  summary: z.enum(['claimed', 'published']).optional(),
+  claimedAt: z.string().optional(),
+  health: z.object({ passed: z.number(), failed: z.number(), driftRule: z.string() }).optional(),
+});
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoAuditRuns implements AuditRuns {
+  readonly #client: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient | DynamoDBDocumentClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.#client = client instanceof DynamoDBDocumentClient ? client : DynamoDBDocumentClient.from(client);
+  }
+
+  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw stateStoreError(
+        operation,
+        this.tableName,
+        error instanceof Error ? error.message : String(error),
+        error,
+      );
+    }
+  }
+
+  private expiresAt(): number {
+    return Math.floor(this.now().getTime() / 1000) + RUN_TTL_SECONDS;
+  }
+
+  async start(progress: RunProgress, units: readonly AuditUnit[]): Promise<void> {
+    const pk = `run#${progress.runId}`;
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk, sk: 'meta', ...progress, [STATE_TABLE_TTL_ATTRIBUTE]: this.expiresAt() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      // A retried start of the same run changes nothing.
+      if (isConditionFailure(error)) return;
+      throw stateStoreError(
+        'PutItem',
+        this.tableName,
+        error instanceof Error ? error.message : String(error),
+        error,
+      );
+    }
+    for (const unit of units) {
+      await this.send('PutItem', () =>
+        this.#client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk,
+              sk: `unit#${unit.accountId}#${unit.region}`,
+              unit,
+              [STATE_TABLE_TTL_ATTRIBUTE]: this.expiresAt(),
+            },
+          }),
+        ),
+      );
+    }
+  }
+
+  async report(
+    runId: string,
+    report: UnitReport,
+  ): Promise<{ first: boolean; progress: RunProgress | undefined }> {
+    const pk = `run#${runId}`;
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: `unit#${report.accountId}#${report.region}` },
+          UpdateExpression: 'SET #report = :report',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#report)',
+          ExpressionAttributeNames: { '#report': 'report' },
+          ExpressionAttributeValues: { ':report': report },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return { first: false, progress: await this.progress(runId) };
+      throw stateStoreError(
+        'UpdateItem',
+        this.tableName,
+        error instanceof Error ? error.message : String(error),
+        error,
+      );
+    }
+    const output = await this.send('UpdateItem', () =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: 'meta' },
+          UpdateExpression: 'ADD reported :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    const parsed = metaSchema.safeParse(output.Attributes);
+    return { first: true, progress: parsed.success ? parsed.data : undefined };
+  }
+
+  async progress(runId: string): Promise<RunProgress | undefined> {
+    const output = await this.send('GetItem', () =>
+      this.#client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: `run#${runId}`, sk: 'meta' },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const parsed = metaSchema.safeParse(output.Item);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async units(runId: string): Promise<{ unit: AuditUnit; report?: UnitReport }[]> {
+    const found: { unit: AuditUnit; report?: UnitReport }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send('Query', () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :unit)',
+            ExpressionAttributeValues: { ':pk': `run#${runId}`, ':unit': 'unit#' },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const unit = unitSchema.safeParse(item.unit);
+        if (!unit.success) continue;
+        const report = reportSchema.safeParse(item.report);
+        found.push(report.success ? { unit: unit.data, report: report.data } : { unit: unit.data });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+
+  async claimSummary(runId: string, staleClaimBefore?: Date): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `run#${runId}`, sk: 'meta' },
+          UpdateExpression: 'SET #summary = :claimed, claimedAt = :now',
+          ConditionExpression: staleClaimBefore
+            ? 'attribute_exists(pk) AND (attribute_not_exists(#summary) OR (#summary = :claimed AND claimedAt < :stale))'
+            : 'attribute_exists(pk) AND attribute_not_exists(#summary)',
+          ExpressionAttributeNames: { '#summary': 'summary' },
+          ExpressionAttributeValues: {
+            ':claimed': 'claimed',
+            ':now': this.now().toISOString(),
+            ...(staleClaimBefore ? { ':stale': staleClaimBefore.toISOString() } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw stateStoreError(
+        'UpdateItem',
+        this.tableName,
+        error instanceof Error ? error.message : String(error),
+        error,
+      );
+    }
+  }
+
+  async summaryPublished(runId: string): Promise<void> {
+    await this.send('UpdateItem', () =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `run#${runId}`, sk: 'meta' },
+          UpdateExpression: 'SET #summary = :published',
+          ExpressionAttributeNames: { '#summary': 'summary' },
+          ExpressionAttributeValues: { ':published': 'published' },
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The organization audit (docs/architecture.md#the-organization-audit): the scheduled audit plans one unit per
+ * guarded account and Region and sends one SQS message per unit; audit workers check a unit each (the same
+ * auditKeys, with the clients of the unit's account and Region) and record its report in the state table; the
+ * run's summary is published exactly once, by whichever worker records the last unit, or by the deadline
+ * check (a delayed SQS message, re-armed until the run's deadline) with every unit that never reported listed
+ * as not checked. No scheduler and no thread pool of our own: SQS, Lambda's event source and DynamoDB's
+ * conditional writes do the distributing, the retrying and the counting.
+ */
+import type { Finding } from '../../core/finding';
+import { describeLocation, type KeyLocation, partitionOfRegion, sameLocation } from '../../core/key-arn';
+import {
+  type AccountFindingContext,
+  reportGuardDegraded,
+  reportGuardHealth,
+} from '../audit/account-findings';
+import { errorMessage } from '../audit/report';
+import { type AuditDeps, auditKeys } from '../audit-keys';
+import { accountComplianceRecord } from '../compliance';
+import { healthGaps } from '../health';
+import { type HubScope, routeLocation } from '../hub';
+import type { AuditQueue, AuditRuns, AuditUnit, UnitReport } from '../ports';
+import { MAX_DELAY_SECONDS, type UnitMessage } from './messages';
+import { type RunOutcome, runFindings } from './summary';
+
+export interface OrgAuditDeps extends AuditDeps {
+  hub: HubScope;
+  runs: AuditRuns;
+  queue: AuditQueue;
+}
+
+/** Lines of reasons a unit report keeps (the summary lists units, not every key). */
+const MAX_REASONS = 20;
+
+/** Every guarded account (the hub's first) in every guarded Region. */
+export async function planUnits(hub: HubScope): Promise<AuditUnit[]> {
+  const accounts = [hub.hubAccountId, ...(await hub.directory.accounts())];
+  return accounts.flatMap((accountId) =>
+    hub.regions.map((region) => ({ accountId, region, partition: partitionOfRegion(region) })),
+  );
+}
+
+export interface StartOptions {
+  runId: string;
+  /** The hub's own location: where the run's account-level findings are held and shown. */
+  hubLocation: KeyLocation;
+  /** Seconds until units that never reported are listed as not checked (default 3300: before the next hourly run). */
+  deadlineSeconds: number;
+}
+
+/** The scheduled audit: health of the hub, the units, the deadline, one message per unit. */
+export async function startOrganizationAudit(
+  deps: OrgAuditDeps,
+  options: StartOptions,
+): Promise<{ runId: string; units: AuditUnit[]; findings: Finding[] }> {
+  const now = deps.clock.now();
+  const findings: Finding[] = [];
+  const problems: string[] = [];
+  const log = (level: 'error', message: string, attributes: Record<string, unknown>) =>
+    deps.logger[level](message, { runId: options.runId, ...attributes });
+  const context: AccountFindingContext = {
+    runId: options.runId,
+    trigger: 'audit',
+    location: options.hubLocation,
+    clock: deps.clock,
+    publisher: deps.publisher,
+    outbox: deps.outbox,
+    logger: deps.logger,
+    findings,
+    problems,
+    log,
+  };
+  let health: { passed: number; failed: number; driftRule: string } | undefined;
+  if (deps.health) {
+    // The hub's own health first: a blind hub is the most urgent thing the run can find.
+    const checked = await deps.health.checkHealth();
+    await reportGuardHealth(context, checked.driftRule);
+    await reportGuardDegraded(context, checked.checks);
+    const gaps = healthGaps(checked.checks).length;
+    health = {
+      passed: checked.checks.length - gaps,
+      failed: gaps,
+      driftRule: `${checked.driftRule.ruleName} ${checked.driftRule.state}`,
+    };
+  }
+  // The compliance view learns the hub's health checks, so a hub healthy again closes them.
+  if (health) {
+    deps.compliance?.record(
+      accountComplianceRecord({
+        location: options.hubLocation,
+        trigger: 'audit',
+        time: now,
+        findings,
+        ruleChecked: true,
+        healthChecked: true,
+        runLevel: false,
+      }),
+    );
+  }
+  const units = await planUnits(deps.hub);
+  const deadlineAt = new Date(now.getTime() + options.deadlineSeconds * 1000);
+  await deps.runs.start(
+    {
+      runId: options.runId,
+      units: units.length,
+      reported: 0,
+      startedAt: now.toISOString(),
+      deadlineAt: deadlineAt.toISOString(),
+      ...(health ? { health } : {}),
+    },
+    units,
+  );
+  // The deadline first: whatever happens to the units, the run is closed and summarised.
+  await deps.queue.sendDeadline(options.runId, Math.min(MAX_DELAY_SECONDS, options.deadlineSeconds));
+  await deps.queue.sendUnits(options.runId, units);
+  deps.logger.info('org_audit_started', { runId: options.runId, units: units.length, deadlineAt });
+  return { runId: options.runId, units, findings };
+}
+
+export interface UnitOptions {
+  concurrency: number;
+  reportUnmanaged: boolean;
+  timeLeftMs?: () => number;
+}
+
+/** One unit: routed (in scope, spoke role assumed), then audited like a single account. */
+export async function auditUnit(
+  deps: OrgAuditDeps,
+  message: UnitMessage,
+  options: UnitOptions,
+): Promise<UnitReport> {
+  const location: KeyLocation = {
+    partition: message.partition,
+    region: message.region,
+    accountId: message.accountId,
+  };
+  const base = { accountId: message.accountId, region: message.region, partition: message.partition };
+  const empty = { checked: 0, inSync: 0, drift: 0, failed: 0, unmanaged: 0, notChecked: 0, findings: 0 };
+  const route = await routeLocation(deps.hub, deps, {
+    location,
+    eventId: message.runId,
+    trigger: 'audit',
+  });
+  if (route.outcome === 'refused') {
+    return { ...base, ...empty, status: 'refused', reasons: [`${route.kind}: ${route.reason}`], findings: 1 };
+  }
+  const unitDeps: AuditDeps = {
+    ...deps,
+    store: route.store,
+    defaultLocation: location,
+    serves: (keyLocation) => sameLocation(keyLocation, location),
+  };
+  delete unitDeps.health;
+  if (route.guardPrincipalArn !== undefined) unitDeps.guardPrincipalArn = route.guardPrincipalArn;
+  const report = await auditKeys(unitDeps, {
+    runId: message.runId,
+    trigger: 'audit',
+    concurrency: options.concurrency,
+    reportUnmanaged: options.reportUnmanaged,
+    location,
+    unitOfRun: true,
+    ...(options.timeLeftMs ? { timeLeftMs: options.timeLeftMs } : {}),
+  });
+  const reasons = [
+    ...report.problems,
+    ...report.notChecked.map((key) => `${key.name ?? key.keyRef}: ${key.reason}`),
+  ].slice(0, MAX_REASONS);
+  return {
+    ...base,
+    ...report.summary,
+    status: report.complete ? 'checked' : 'incomplete',
+    reasons,
+    findings: report.findings.length,
+  };
+}
+
+/** A unit whose worker failed for good (its last receive): recorded so the run is never waiting on it. */
+export function failedUnitReport(message: UnitMessage, error: unknown): UnitReport {
+  return {
+    accountId: message.accountId,
+    region: message.region,
+    partition: message.partition,
+    status: 'failed',
+    checked: 0,
+    inSync: 0,
+    drift: 0,
+    failed: 0,
+    unmanaged: 0,
+    notChecked: 0,
+    reasons: [`the audit worker failed on every attempt: ${errorMessage(error)}`],
+    findings: 0,
+  };
+}
+
+/** Records a unit's report; the worker that records the last unit closes the run. */
+export async function recordUnit(
+  deps: OrgAuditDeps,
+  runId: string,
+  report: UnitReport,
+  hubLocation: KeyLocation,
+): Promise<RunOutcome | undefined> {
+  const { first, progress } = await deps.runs.report(runId, report);
+  deps.logger.info('org_audit_unit_reported', {
+    runId,
+    unit: describeLocation(report),
+    status: report.status,
+    first,
+    reported: progress?.reported,
+    units: progress?.units,
+  });
+  if (!progress || progress.summary === 'published' || progress.reported < progress.units) return undefined;
+  return closeRun(deps, runId, hubLocation);
+}
+
+/** The deadline check: re-armed until the deadline while units are missing, then the run is closed. */
+export async function checkDeadline(
+  deps: OrgAuditDeps,
+  runId: string,
+  hubLocation: KeyLocation,
+): Promise<RunOutcome | undefined> {
+  const progress = await deps.runs.progress(runId);
+  if (!progress || progress.summary === 'published') return undefined;
+  const left = (Date.parse(progress.deadlineAt) - deps.clock.now().getTime()) / 1000;
+  if (progress.reported < progress.units && left > 0) {
+    await deps.queue.sendDeadline(runId, Math.min(MAX_DELAY_SECONDS, Math.ceil(left)));
+    return undefined;
+  }
+  // A claim older than 5 minutes belongs to a worker that died before publishing: take it over.
+  return closeRun(deps, runId, hubLocation, new Date(deps.clock.now().getTime() - 5 * 60_000));
+}
+
+/** Claims the summary (exactly one caller wins), then publishes audit-incomplete and audit-summary. */
+async function closeRun(
+  deps: OrgAuditDeps,
+  runId: string,
+  hubLocation: KeyLocation,
+  staleClaimBefore?: Date,
+): Promise<RunOutcome | undefined> {
+  if (!(await deps.runs.claimSummary(runId, staleClaimBefore))) return undefined;
+  const [progress, units] = await Promise.all([deps.runs.progress(runId), deps.runs.units(runId)]);
+  if (!progress) return undefined;
+  const outcome = await runFindings(deps, { runId, progress, units, hubLocation });
+  // The run's audit-incomplete (or none: the hub's open one is closed) in the compliance view.
+  deps.compliance?.record(
+    accountComplianceRecord({
+      location: hubLocation,
+      trigger: 'audit',
+      time: deps.clock.now(),
+      findings: outcome.findings,
+      ruleChecked: false,
+      healthChecked: false,
+    }),
+  );
+  await deps.runs.summaryPublished(runId);
+  deps.logger.info('org_audit_finished', { runId, complete: outcome.complete, summary: outcome.summary });
+  return outcome;
+}
