@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
 import {
   actAs,
@@ -213,6 +214,8 @@ beforeAll(async () => {
     stabilization: TEST_STABILIZATION,
     guardPrincipalArn: GUARD_ROLE_ARN,
     guardedRegions: REGIONS,
+    // Security Hub on: each finding lands in its key's account through the spoke role (docs/architecture.md#security-hub).
+    securityHub: {},
     hub: {
       settings: {
         hubAccountId: HUB,
@@ -276,7 +279,7 @@ async function findingsOfKind(kind: string): Promise<FindingNotification[]> {
 }
 
 describe('one guard for an organization (moto: a hub and two member accounts × two Regions)', () => {
-  it('catches a drift in each member account and Region through the spoke forward rule and restores it through the spoke role', async () => {
+  it('catches a drift in each member account and Region through the spoke forward rule, restores it through the spoke role, and archives its Security Hub finding in that account', async () => {
     // Prepare
     const { logger } = recordingLogger();
     const hub = org.guard.hub;
@@ -339,6 +342,23 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
         accountId: item.member,
       });
       expect(comparePolicies(desired, Policy).status).toBe('equivalent');
+      // Security Hub of the key's own account (read with that account's credentials): its one finding, restored.
+      const securityHub = new SecurityHubClient(
+        await actAs(motoClientConfig(HUB_REGION), item.member, item.region),
+      );
+      const { Findings = [] } = await securityHub.send(new GetFindingsCommand({ MaxResults: 100 }));
+      securityHub.destroy();
+      const ours = Findings.filter((finding) => finding.Id?.startsWith(`kms-policy-guard/${item.keyArn}/`));
+      expect(
+        ours.map((finding) => [finding.Id, finding.AwsAccountId, finding.ProductArn, finding.RecordState]),
+      ).toEqual([
+        [
+          `kms-policy-guard/${item.keyArn}/key-policy`,
+          item.member,
+          `arn:aws:securityhub:${item.region}:${item.member}:product/${item.member}/default`,
+          'ARCHIVED',
+        ],
+      ]);
     }
   }, 60_000);
 

@@ -11,12 +11,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { asffFinding } from '../../../src/alerts/asff';
 import { buildGuard } from '../../../src/app/guard-deps';
+import type { AwsClientSettings } from '../../../src/aws/clients';
+import { securityHubClients } from '../../../src/aws/security-hub';
 import { SecurityHubSink } from '../../../src/aws/security-hub-sink';
 import type { ComplianceRecord } from '../../../src/core/compliance';
 import type { Finding } from '../../../src/core/finding';
 import type { ComplianceViewProblem } from '../../../src/guard/compliance';
 import { RetryableAwsError } from '../../../src/guard/errors';
 import { SPOKE_SECURITY_HUB_ACTIONS } from '../../../src/guard/permissions';
+import { scopeFinding } from '../../../src/guard/scope-findings';
 import { driftFinding } from '../alerts/slack-fixtures';
 import {
   awsError,
@@ -465,6 +468,124 @@ describe('SecurityHubSink: partial failures and errors', () => {
       ],
     ]);
     expect(securityHub.commandCalls(BatchImportFindingsCommand)).toHaveLength(0);
+  });
+});
+
+describe('SecurityHubSink: the hub keeps what it cannot write in a member account', () => {
+  const HUB = { partition: 'aws', region: 'us-east-1', accountId: '999988887777' };
+  const MEMBER = { partition: 'aws', region: REGION, accountId: '444455556666' };
+  const MEMBER_RECORD = {
+    keyArn: `arn:aws:kms:${REGION}:444455556666:key/*`,
+    keyId: '*',
+    location: MEMBER,
+    home: HUB,
+    aliases: [],
+    trigger: 'audit' as const,
+    time: CHECKED_AT,
+  };
+  const ID = `kms-policy-guard/444455556666/${REGION}/spoke-access`;
+
+  it("imports a spoke-unreachable finding through the hub's own client, in the hub's account and Region, about the member account", async () => {
+    // Prepare
+    const { sink, clients } = sinkWith();
+    const finding = scopeFinding(
+      {
+        kind: 'spoke-unreachable',
+        location: MEMBER,
+        eventId: 'run-1',
+        trigger: 'audit',
+        details: ['AssumeRole failed'],
+      },
+      new Date(CHECKED_AT),
+    );
+    sink.record({ ...MEMBER_RECORD, findings: [finding], checked: [] });
+
+    // Act
+    await sink.flush();
+
+    // Assess
+    expect(clients).toEqual([[HUB.accountId, HUB.region]]);
+    expect(securityHub.commandCalls(BatchImportFindingsCommand)).toHaveLength(1);
+    expect(securityHub.commandCalls(GetFindingsCommand)).toHaveLength(0);
+    expect(imported(0)).toEqual([
+      expect.objectContaining({
+        Id: ID,
+        AwsAccountId: HUB.accountId,
+        ProductArn: 'arn:aws:securityhub:us-east-1:999988887777:product/999988887777/default',
+        Resources: [
+          { Type: 'AwsAccount', Id: 'AWS::::Account:444455556666', Region: REGION, Partition: 'aws' },
+        ],
+        Compliance: { Status: 'FAILED' },
+      }),
+    ]);
+  });
+
+  it("archives the member's open spoke-unreachable record once an audit unit reached the account again", async () => {
+    // Prepare
+    const { sink } = sinkWith();
+    const finding = scopeFinding(
+      { kind: 'spoke-unreachable', location: MEMBER, eventId: 'run-0', trigger: 'audit', details: [] },
+      new Date('2026-05-05T07:00:00.000Z'),
+    );
+    const open = asffFinding(finding, HUB);
+    securityHub.on(GetFindingsCommand).resolves({ Findings: open ? [open] : [] });
+    sink.record({ ...MEMBER_RECORD, findings: [], checked: ['spoke-access'] });
+
+    // Act
+    await sink.flush();
+
+    // Assess
+    const query = securityHub.commandCalls(GetFindingsCommand)[0]?.args[0].input.Filters;
+    expect(query?.AwsAccountId).toEqual([{ Value: HUB.accountId, Comparison: 'EQUALS' }]);
+    expect(query?.ResourceId).toEqual([{ Value: 'AWS::::Account:444455556666', Comparison: 'EQUALS' }]);
+    expect(imported(0).map((record) => [record.Id, record.Compliance?.Status, record.RecordState])).toEqual([
+      [ID, 'PASSED', 'ARCHIVED'],
+    ]);
+  });
+});
+
+describe('securityHubClients: the client of each account', () => {
+  it("builds a member account's client with its spoke role's credentials and the hub's own with its own, each once", async () => {
+    // Prepare
+    const spoke = { accessKeyId: 'spoke', secretAccessKey: 'secret' };
+    const asked: string[] = [];
+    const access = {
+      settings: (base: AwsClientSettings, accountId: string, region: string): AwsClientSettings => {
+        asked.push(`${accountId}/${region}`);
+        return {
+          ...base,
+          region,
+          ...(accountId === '999988887777' ? {} : { credentials: async () => spoke }),
+        };
+      },
+    };
+    const { clientFor, destroy } = securityHubClients({ region: 'us-east-1' }, access);
+
+    // Act
+    const member = await clientFor('444455556666', REGION);
+    const again = await clientFor('444455556666', REGION);
+    const hub = await clientFor('999988887777', 'us-east-1');
+
+    // Assess
+    expect(again).toBe(member);
+    expect(asked).toEqual([`444455556666/${REGION}`, '999988887777/us-east-1']);
+    expect(await member.config.credentials()).toMatchObject(spoke);
+    expect(await member.config.region()).toBe(REGION);
+    expect(await hub.config.region()).toBe('us-east-1');
+    destroy();
+  });
+
+  it("builds one client per Region with the guard's own settings when there is no hub", async () => {
+    // Prepare
+    const { clientFor, destroy } = securityHubClients({ region: 'us-east-1' });
+
+    // Act
+    const first = await clientFor('111122223333', REGION);
+    const other = await clientFor('444455556666', REGION);
+
+    // Assess
+    expect(other).toBe(first);
+    destroy();
   });
 });
 
