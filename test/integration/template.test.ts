@@ -1262,12 +1262,12 @@ describe('serverless package (offline)', () => {
   });
 
   describe('Security Hub (docs/architecture.md#security-hub)', () => {
+    // Any Region of this account only: a hub guards its own account in every guarded Region.
     const PRODUCT = {
-      'Fn::Sub':
-        'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default',
+      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default',
     };
     const HUB = {
-      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default',
+      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default',
     };
 
     it('is off by default: a stack parameter false, the functions told so, and no securityhub: permission at all', () => {
