@@ -20,7 +20,8 @@
  *   throttled or broken) alarms;
  * - `KeysChecked` (Count) and `AuditDurationMs` (Milliseconds), complete or not;
  * - `Findings` (Count) once per finding kind and severity seen in the run, with those two as extra
- *   dimensions (the summary is not counted). Dimensions are kept to that: a few kinds per run.
+ *   dimensions (the summary is not counted). Dimensions are kept to that: a few kinds per run;
+ * - `Restores` and `Refusals` (Count) as for the drift function below, when the run had any.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ActionTaken, FindingKind } from '../core/finding';
@@ -95,6 +96,11 @@ export function publishAuditMetrics(metrics: Metrics, report: AuditReport): void
     single.addMetric(GUARD_METRICS.findings, MetricUnit.Count, count);
   }
   metrics.setTimestamp(timestamp);
+  // The audit restores too (remediate mode): its restores and refusals count with the drift function's.
+  const restores = report.findings.filter((finding) => finding.action === 'remediated').length;
+  const refusals = report.findings.filter((finding) => finding.action === 'failed').length;
+  if (restores > 0) metrics.addMetric(GUARD_METRICS.restores, MetricUnit.Count, restores);
+  if (refusals > 0) metrics.addMetric(GUARD_METRICS.refusals, MetricUnit.Count, refusals);
   if (report.complete) metrics.addMetric(GUARD_METRICS.auditHeartbeat, MetricUnit.Count, 1);
   metrics.addMetric(GUARD_METRICS.keysChecked, MetricUnit.Count, report.summary.checked);
   metrics.addMetric(GUARD_METRICS.auditDurationMs, MetricUnit.Milliseconds, report.durationMs);

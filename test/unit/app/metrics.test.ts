@@ -168,6 +168,28 @@ function emitted(lines: readonly EmfLine[]): { name: string; dimensions: string[
   );
 }
 
+describe('publishAuditMetrics: restores and refusals', () => {
+  it("counts the run's restores (action remediated) and refusals (action failed) with the drift function's", () => {
+    // Prepare
+    const findings = [
+      { ...finding('remediated', 'critical'), action: 'remediated' as const },
+      { ...finding('grant-not-allowed', 'high'), action: 'remediated' as const },
+      { ...finding('lockout-risk', 'critical'), action: 'failed' as const },
+    ];
+
+    // Act
+    const lines = emfLines(() => publishAuditMetrics(createGuardMetrics(), report(true, findings)));
+
+    // Assess
+    expect(emitted(lines)).toEqual(
+      expect.arrayContaining([
+        { name: GUARD_METRICS.restores, dimensions: ['service'], value: 2 },
+        { name: GUARD_METRICS.refusals, dimensions: ['service'], value: 1 },
+      ]),
+    );
+  });
+});
+
 describe('publishDriftMetrics', () => {
   const PUBLISHED_AT = new Date(Date.parse(STARTED_AT) + 1_500);
   const drift = { kind: 'drift' as const, severity: 'critical' as const, action: 'alerted' as const };
