@@ -163,6 +163,8 @@ export interface DriveOptions {
   batchSize?: number;
   /** Invocations at once (the event source's maximum concurrency). */
   concurrency?: number;
+  /** How long a poller waits after an empty receive before it looks again (default 200 ms). */
+  idleMs?: number;
 }
 
 /**
@@ -192,7 +194,7 @@ export async function driveQueue(
       );
       if (Messages.length === 0) {
         if (await options.done()) return;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, options.idleMs ?? 200));
         continue;
       }
       const records: SQSRecord[] = Messages.map((message) => ({

@@ -44,6 +44,7 @@ import {
   worldClientConfig,
 } from '../world';
 import { createDemoGuard, type DemoGuard, type DriftSummary, demoLambdaContext, REPO_ROOT } from './guard';
+import { type OrgReport, prepareOrganization, runOrgStory } from './org';
 import { createNarrator, type Narrator, renderEmail, renderTable, seconds, severityText } from './print';
 import {
   ALERTED_KEY,
@@ -127,6 +128,8 @@ export interface DemoReport {
   audit: AuditReport;
   /** What reached the inbox queue through SNS, in the order the guard published it. */
   emails: DemoEmail[];
+  /** The organization act: the hub in a security account, two member accounts, an outsider (./org.ts). */
+  org: OrgReport;
 }
 
 /** The story could not be told (a step failed); the report is incomplete. */
@@ -356,13 +359,14 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
   const say = createNarrator((text) => io.stdout(text), style);
   say.block(
     style.bold('kms-policy-guard demo') +
-      ` — account ${MOTO_ACCOUNT_ID}, ${WORLD_REGION}, on a local AWS (moto). Nothing here touches real AWS.`,
+      ` — account ${MOTO_ACCOUNT_ID}, ${WORLD_REGION}, then an organization (a hub and two member accounts), on a local AWS (moto). Nothing here touches real AWS.`,
   );
 
   let moto: MotoServer | undefined;
   let clients: WorldClients | undefined;
   let guard: DemoGuard | undefined;
   let restoreEnv: (() => void) | undefined;
+  let orgWorld: ReturnType<typeof prepareOrganization> | undefined;
   try {
     say.step('A local AWS account');
     let endpoint = options.endpoint;
@@ -381,6 +385,10 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
     clients = createWorldClients(config);
     const run = new DemoRun(clients, say, style);
     const manifest = loadManifest(options.manifestPath ?? path.join(REPO_ROOT, 'policies', 'manifest.yaml'));
+
+    // The organization of the second act is built on the same moto server while the first act runs.
+    orgWorld = prepareOrganization(config, manifest, REMEDIATED_KEY);
+    orgWorld.catch(() => undefined); // awaited (and its failure reported) by the organization step
 
     const keys = await step('create the keys', () => run.createKeys(manifest));
     const keyNamed = (name: string): CreatedKey => {
@@ -595,6 +603,18 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
       `${MISTAGGED_KEY}: its tag no longer says ${tampered.tag.key}=${tampered.tag.value}, but the binding is sticky: the guard raised a critical binding-changed finding at once and keeps enforcing ${MISTAGGED_KEY}. Only Git releases a binding.`,
     );
 
+    const org = await runOrgStory({
+      prepared: orgWorld,
+      manifest,
+      manifestPath: manifest.path,
+      repoRoot: REPO_ROOT,
+      entryName: REMEDIATED_KEY,
+      say,
+      style,
+      expect: (condition, problem) => run.expect(condition, problem),
+      step,
+    });
+
     // The story's own checks: a demo that stopped demonstrating must not exit 0.
     const statusOf = (name: string) => statuses.find((status) => status.name === name);
     const outcomeOf = (eventId: string) => events.find((outcome) => outcome.eventId === eventId)?.summary;
@@ -673,8 +693,14 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<Dem
       ledgerEntries,
       audit,
       emails: inbox,
+      org,
     };
   } finally {
+    // Even when the demo failed early: the organization's setup ends (or fails) before moto stops.
+    await orgWorld?.then(
+      (world) => world.destroy(),
+      () => undefined,
+    );
     guard?.destroy();
     if (clients) destroyWorldClients(clients);
     if (moto) {

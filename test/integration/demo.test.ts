@@ -4,6 +4,7 @@
  * must be what really happened on the local AWS, and nothing may be left running afterwards.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { ORG, ORG_TAMPER } from '../../dev/demo/org';
 import { type DemoReport, runDemo } from '../../dev/demo/run';
 import { ALERTED_KEY, FOREIGN_ACCOUNT_ID, MISTAGGED_KEY, REMEDIATED_KEY } from '../../dev/demo/scenario';
 import { MotoServerError } from '../../dev/moto-server';
@@ -145,6 +146,60 @@ describe('npm start demo', () => {
     expect(output).toMatch(new RegExp(`${ALERTED_KEY}\\s+\\S+\\s+DIFFERENT\\s+watched`));
     expect(output).toContain('drift rule kms-policy-guard-drift: ENABLED');
     expect(output.includes(String.fromCharCode(27))).toBe(false);
+  });
+
+  it('restores the key widened in a member account through that account’s spoke role, after the event crossed to the hub bus; the alert names the account and Region', () => {
+    // Assess
+    const { org } = report;
+    expect(org.delivered).toBe(2);
+    expect(org.memberDrift.summary?.finding).toMatchObject({ kind: 'remediated', action: 'remediated' });
+    expect(org.memberKeyRestored).toBe(true);
+    expect(org.assumedRoles).toContainEqual({
+      roleArn: `arn:aws:iam::${ORG_TAMPER.accountId}:role/${ORG.spokeRoleName}`,
+      externalId: ORG.externalId,
+    });
+    expect(org.memberDrift.notification?.finding).toMatchObject({
+      account: ORG_TAMPER.accountId,
+      region: ORG_TAMPER.region,
+    });
+    const email = org.sent.find((sent) => sent.findingId === org.memberDrift.summary?.finding?.id);
+    expect(email?.emailText).toMatch(
+      new RegExp(`Account:\\s+${ORG_TAMPER.accountId}\\s+Region: ${ORG_TAMPER.region}`),
+    );
+  });
+
+  it('rejects an event from an account outside the organization list with a finding, and neither assumes a role there nor writes', () => {
+    // Assess
+    const { outsider, assumedRoles } = report.org;
+    expect(outsider.summary).toMatchObject({ status: 'rejected', reason: 'account-not-guarded' });
+    expect(outsider.notification?.finding).toMatchObject({
+      kind: 'account-not-guarded',
+      account: ORG.outsider,
+    });
+    expect(outsider.keyUntouched).toBe(true);
+    expect(assumedRoles.map((call) => call.roleArn).filter((arn) => arn.includes(ORG.outsider))).toEqual([]);
+  });
+
+  it('fans the organization audit out over every account × Region on SQS with one AssumeRole per member account, and publishes one summary that counts every unit', () => {
+    // Assess
+    const { audit, hubAccountId, memberAccounts, regions } = report.org;
+    const expected = [hubAccountId, ...memberAccounts].flatMap((account) =>
+      regions.map((region) => `${account}/${region}:checked`),
+    );
+    expect(expected).toHaveLength(6);
+    expect(audit.units).toBe(6);
+    expect(audit.rows.map((row) => `${row.accountId}/${row.region}:${row.status}`).sort()).toEqual(
+      expected.sort(),
+    );
+    expect(report.org.assumedRoles.map((call) => call.roleArn).sort()).toEqual(
+      memberAccounts.map((account) => `arn:aws:iam::${account}:role/${ORG.spokeRoleName}`).sort(),
+    );
+    expect(audit.summaries).toHaveLength(1);
+    expect(audit.summaries[0]?.finding.details[0]).toContain(
+      '6 units (accounts × Regions), 6 reported, 0 not reported',
+    );
+    expect(audit.summaries[0]?.finding.details[1]).toMatch(/^Keys: 4 checked, 4 in sync, 0 drift/);
+    expect(output).toContain('The organization audit fans out on SQS: 3 accounts × 2 Regions');
   });
 
   it('stops its moto server and puts the environment back', async () => {

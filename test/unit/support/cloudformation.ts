@@ -76,6 +76,11 @@ const CLOUDFORMATION_TAGS: (ScalarTag | CollectionTag)[] = Object.entries(SHORT_
   ],
 );
 
+/** Any YAML with CloudFormation's short-form tags (serverless.yml too), as JSON. */
+export function parseCloudFormationYaml(text: string): Json {
+  return asJson(parse(text, { customTags: CLOUDFORMATION_TAGS }));
+}
+
 export function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
