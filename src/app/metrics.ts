@@ -21,7 +21,7 @@
  * - `KeysChecked` (Count) and `AuditDurationMs` (Milliseconds), complete or not;
  * - `Findings` (Count) once per finding kind and severity seen in the run, with those two as extra
  *   dimensions (the summary is not counted). Dimensions are kept to that: a few kinds per run;
- * - `Restores` and `Refusals` (Count) as for the drift function below, when the run had any.
+ * - `Restores` and `Refusals` (Count) as for the drift function above, when the run had any.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ActionTaken, FindingKind } from '../core/finding';
