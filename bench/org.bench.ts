@@ -1,0 +1,359 @@
+/**
+ * The organization audit at scale (issue 14, item 8; docs/benchmarks.md#organization-audit), on a local moto
+ * server, through the real SQS fan-out and the real audit-worker handler: the scheduled audit's fan-out
+ * handler sends one message per unit (an account in a Region) to the audit-work queue; a stand-in for
+ * Lambda's SQS event source (POLLERS concurrent pollers, batch size 1) receives them and invokes the worker
+ * handler with SQS events; the worker assumes the spoke role of the unit's account (moto: AssumeRole acts in
+ * that account), audits its keys and records its report; the last report publishes the run summary once.
+ *
+ * Two sizes: 20 accounts × 2 Regions × 25 keys (1,000 keys) and 80 × 2 × 25 (4,000 keys), one key in 25
+ * drifted. Prints keys/s, KMS calls per key by operation, the 4,000/1,000 time ratio (goal <= 4.4) and the
+ * run summary's counts. Then two small runs prove that no unit is lost: one worker invocation fails and SQS
+ * delivers its unit again; one unit's message is removed and the run lists it as not checked.
+ *
+ * Usage: npm run bench -- org                  (both sizes; about 5 minutes, most of it creating keys)
+ *        BENCH_ORG_ACCOUNTS=4,16 npm run bench -- org   (other sizes, for a quick look)
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startMoto } from '../dev/moto-server';
+import { uniqueSuffix } from '../dev/world';
+import { createAuditWorkerHandler, createFanOutHandler } from '../src/app/audit-worker-handler';
+import { DEFAULT_AUDIT_CONCURRENCY } from '../src/guard/audit/report';
+import { RetryableAwsError } from '../src/guard/errors';
+import {
+  addAccounts,
+  BENCH_REGIONS,
+  type BenchOrg,
+  type CallCounter,
+  createBenchOrg,
+  createHubRun,
+  type Delivery,
+  destroyBenchOrg,
+  type HubRun,
+  pollLikeLambda,
+  runFindings,
+  type SqsHandler,
+  WORKER_CONTEXT,
+} from './org-fixture';
+import { printAlignedTable } from './text-table';
+
+const KEYS_PER_UNIT = 25;
+const DRIFTED_PER_UNIT = 1;
+/** serverless.yml `auditWorkers` (the event source's maximumConcurrency and the worker's reserved concurrency). */
+const POLLERS = 5;
+/** AUDIT_CONCURRENCY's default: keys checked at once inside one unit. */
+const UNIT_CONCURRENCY = DEFAULT_AUDIT_CONCURRENCY;
+const SETUP_CONCURRENCY = 16;
+const TARGET_RATIO = 4.4;
+const RUN_TIMEOUT_MS = 20 * 60_000;
+const MAX_RECEIVES = 3;
+
+function sizes(): number[] {
+  const raw = process.env.BENCH_ORG_ACCOUNTS;
+  if (!raw) return [20, 80];
+  const parsed = raw.split(',').map((item) => Number(item.trim()));
+  if (parsed.some((item) => !Number.isInteger(item) || item < 1))
+    throw new Error(`BENCH_ORG_ACCOUNTS must list account counts, got ${raw}`);
+  return parsed.sort((a, b) => a - b);
+}
+
+interface Measured {
+  accounts: number;
+  units: number;
+  keys: number;
+  setupMs: number;
+  wallMs: number;
+  invocations: number;
+  publications: number;
+  counter: CallCounter;
+  summaryTitle: string;
+  summaryLines: string[];
+  counts: { checked: number; inSync: number; drift: number; notChecked: number; failed: number };
+  driftFindings: number;
+}
+
+function keyCounts(line: string | undefined): Measured['counts'] {
+  const match =
+    /Keys: (\d+) checked, (\d+) in sync, (\d+) drift, (\d+) failed, \d+ unmanaged, (\d+) not checked/.exec(
+      line ?? '',
+    );
+  if (!match) throw new Error(`no key counts in the summary: ${line}`);
+  const [, checked, inSync, drift, failed, notChecked] = match.map(Number);
+  return {
+    checked: checked ?? 0,
+    inSync: inSync ?? 0,
+    drift: drift ?? 0,
+    failed: failed ?? 0,
+    notChecked: notChecked ?? 0,
+  };
+}
+
+function workerOf(run: HubRun): SqsHandler {
+  return createAuditWorkerHandler(run.deps, {
+    concurrency: UNIT_CONCURRENCY,
+    reportUnmanaged: true,
+    maxReceives: MAX_RECEIVES,
+    timeoutEarlyInMillis: 0,
+  });
+}
+
+/** One scheduled run over `accounts`, timed from the schedule's invocation to the summary marked published. */
+async function measure(org: BenchOrg, accountCount: number, setupMs: number): Promise<Measured> {
+  const accounts = org.accounts.slice(0, accountCount);
+  const run = await createHubRun(org, accounts, { visibilitySeconds: 300, maxReceives: MAX_RECEIVES });
+  const poller = new SQSClient(org.base); // the event source's own requests: not the guard's, not counted
+  try {
+    const fanOut = createFanOutHandler(run.deps, { deadlineSeconds: 3300, timeoutEarlyInMillis: 0 });
+    const runId = `bench-org-${accountCount}-${uniqueSuffix()}`;
+    const started = performance.now();
+    const start = await fanOut({ id: runId }, WORKER_CONTEXT);
+    const driven = await pollLikeLambda(poller, run.workQueue.url, workerOf(run), {
+      pollers: POLLERS,
+      timeoutMs: RUN_TIMEOUT_MS,
+      done: () => run.publishedAt() !== undefined,
+    });
+    const publishedAt = run.publishedAt();
+    if (publishedAt === undefined) throw new Error(`run ${runId}: no summary published`);
+    const findings = await runFindings(org, run, runId);
+    const summaries = findings.filter((item) => item.finding.kind === 'audit-summary');
+    if (summaries.length !== 1) throw new Error(`run ${runId}: ${summaries.length} audit-summary findings`);
+    const summary = summaries[0]?.finding;
+    return {
+      accounts: accountCount,
+      units: start.units,
+      keys: accountCount * BENCH_REGIONS.length * org.keysPerUnit,
+      setupMs,
+      wallMs: publishedAt - started,
+      invocations: driven.invocations,
+      publications: run.summaryPublications(),
+      counter: run.counter,
+      summaryTitle: summary?.title ?? '',
+      summaryLines: summary?.details ?? [],
+      counts: keyCounts(summary?.details[1]),
+      driftFindings: findings.filter((item) => item.finding.kind === 'drift').length,
+    };
+  } finally {
+    poller.destroy();
+    run.destroy();
+  }
+}
+
+function perKey(counter: CallCounter, service: string, keys: number): string {
+  return (
+    [...counter.of(service)]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, count]) => `${name} ${(count / keys).toFixed(2)}`)
+      .join(', ') || '—'
+  );
+}
+
+function report(results: Measured[]): void {
+  console.log(
+    `\nOrganization audit: ${POLLERS} pollers (auditWorkers), batch size 1, ${UNIT_CONCURRENCY} keys at a time per unit (AUDIT_CONCURRENCY)`,
+  );
+  printAlignedTable(
+    [
+      'accounts',
+      'units',
+      'keys',
+      'setup (s)',
+      'audit wall (s)',
+      'keys/s',
+      'invocations',
+      'KMS calls/key',
+      'checked',
+      'in sync',
+      'drifted',
+      'not checked',
+      'summaries',
+    ],
+    results.map((item) => [
+      String(item.accounts),
+      String(item.units),
+      item.keys.toLocaleString('en-US'),
+      (item.setupMs / 1000).toFixed(1),
+      (item.wallMs / 1000).toFixed(2),
+      (item.keys / (item.wallMs / 1000)).toFixed(0),
+      String(item.invocations),
+      (item.counter.total('kms') / item.keys).toFixed(2),
+      String(item.counts.checked),
+      String(item.counts.inSync),
+      String(item.counts.drift),
+      String(item.counts.notChecked),
+      String(item.publications),
+    ]),
+  );
+  console.log("\nRequests per key, by operation (the guard's clients, before retries):");
+  printAlignedTable(
+    ['keys', 'KMS', 'STS', 'DynamoDB', 'SNS', 'SQS (fan-out)'],
+    results.map((item) => [
+      item.keys.toLocaleString('en-US'),
+      perKey(item.counter, 'kms', item.keys),
+      String(item.counter.total('sts')),
+      (item.counter.total('dynamodb') / item.keys).toFixed(2),
+      String(item.counter.total('sns')),
+      String(item.counter.total('sqs')),
+    ]),
+  );
+  console.log('(STS, SNS and SQS: totals per run, not per key.)');
+  for (const item of results) {
+    console.log(`\nSummary of the ${item.keys.toLocaleString('en-US')}-key run: ${item.summaryTitle}`);
+    for (const line of item.summaryLines) console.log(`  ${line}`);
+    console.log(`  (${item.driftFindings} drift findings published)`);
+  }
+  const small = results[0];
+  const large = results[results.length - 1];
+  if (small && large && large !== small) {
+    const ratio = large.wallMs / small.wallMs;
+    const keys = large.keys / small.keys;
+    console.log(
+      `\n${large.keys.toLocaleString('en-US')}/${small.keys.toLocaleString('en-US')} keys (${keys.toFixed(0)}x): audit wall-time ratio ${ratio.toFixed(2)} (goal <= ${keys === 4 ? TARGET_RATIO : (keys * 1.1).toFixed(1)}, linear: ${ratio <= keys * 1.1 ? 'met' : 'NOT met'})`,
+    );
+  }
+}
+
+function describe(deliveries: readonly Delivery[], unit: string, since: number): string {
+  return deliveries
+    .filter((item) => item.unit === unit)
+    .sort((a, b) => a.at - b.at)
+    .map(
+      (item) =>
+        `receive ${item.receiveCount} at +${((item.at - since) / 1000).toFixed(1)} s: ${item.outcome}`,
+    )
+    .join('; ');
+}
+
+/** Run 3: one invocation fails (a batch item failure); SQS delivers the unit again after its visibility timeout. */
+async function failedInvocation(org: BenchOrg, accountCount: number): Promise<void> {
+  const visibilitySeconds = 10;
+  const run = await createHubRun(org, org.accounts.slice(0, accountCount), {
+    visibilitySeconds,
+    maxReceives: MAX_RECEIVES,
+  });
+  const poller = new SQSClient(org.base);
+  try {
+    const target = org.accounts[1];
+    const region = BENCH_REGIONS[1];
+    if (!target) throw new Error('no member account');
+    const unit = `${target}/${region}`;
+    let failOnce = true;
+    const at = run.deps.hub.at.bind(run.deps.hub);
+    run.deps.hub = {
+      ...run.deps.hub,
+      at: async (location) => {
+        if (failOnce && location.accountId === target && location.region === region) {
+          failOnce = false;
+          throw new RetryableAwsError('AssumeRole', 'Rate exceeded (simulated by the bench)', 'Throttling');
+        }
+        return at(location);
+      },
+    };
+    const fanOut = createFanOutHandler(run.deps, { deadlineSeconds: 3300, timeoutEarlyInMillis: 0 });
+    const runId = `bench-org-fail-${uniqueSuffix()}`;
+    const started = performance.now();
+    const start = await fanOut({ id: runId }, WORKER_CONTEXT);
+    const driven = await pollLikeLambda(poller, run.workQueue.url, workerOf(run), {
+      pollers: POLLERS,
+      timeoutMs: 120_000,
+      done: () => run.publishedAt() !== undefined,
+    });
+    const findings = await runFindings(org, run, runId);
+    const summary = findings.find((item) => item.finding.kind === 'audit-summary')?.finding;
+    const units = await run.deps.runs.units(runId);
+    console.log(
+      `\nRun 3, a failed invocation (${start.units} units, ${accountCount * BENCH_REGIONS.length * org.keysPerUnit} keys, visibility timeout ${visibilitySeconds} s, maxReceiveCount ${MAX_RECEIVES}):`,
+    );
+    const others = driven.deliveries.filter((item) => item.unit !== unit && item.unit !== '(deadline)');
+    const recorded = run.reports.filter((item) => item.unit === unit);
+    console.log(`  unit ${unit}: ${describe(driven.deliveries, unit, started)}`);
+    console.log(
+      `  its reports recorded: ${recorded.length} (${recorded.filter((item) => item.first).length} counted; a later duplicate delivery would not count twice)`,
+    );
+    console.log(
+      `  the ${start.units - 1} other units: ${others.length} deliveries, ${others.filter((item) => item.outcome === 'ok' && item.receiveCount === 1).length} ok on receive 1`,
+    );
+    console.log(
+      `  units reported in the state table: ${units.filter((item) => item.report).length} of ${units.length} (${units.filter((item) => item.report?.status === 'checked').length} checked)`,
+    );
+    console.log(`  summaries published: ${run.summaryPublications()}; ${summary?.title ?? 'NO SUMMARY'}`);
+    for (const line of (summary?.details ?? []).slice(0, 2)) console.log(`    ${line}`);
+  } finally {
+    poller.destroy();
+    run.destroy();
+  }
+}
+
+/** Run 4: one unit's message is removed (it never reports); at the deadline the run lists it as not checked. */
+async function lostUnit(org: BenchOrg, accountCount: number): Promise<void> {
+  const deadlineSeconds = 5;
+  const run = await createHubRun(org, org.accounts.slice(0, accountCount), {
+    visibilitySeconds: 2,
+    maxReceives: MAX_RECEIVES,
+  });
+  const poller = new SQSClient(org.base);
+  try {
+    const target = org.accounts[2] ?? org.accounts[1];
+    const region = BENCH_REGIONS[0];
+    if (!target) throw new Error('no member account');
+    const unit = `${target}/${region}`;
+    const fanOut = createFanOutHandler(run.deps, { deadlineSeconds, timeoutEarlyInMillis: 0 });
+    const runId = `bench-org-lost-${uniqueSuffix()}`;
+    const started = performance.now();
+    const start = await fanOut({ id: runId }, WORKER_CONTEXT);
+    const driven = await pollLikeLambda(poller, run.workQueue.url, workerOf(run), {
+      pollers: POLLERS,
+      timeoutMs: 120_000,
+      done: () => run.publishedAt() !== undefined,
+      remove: (body) => {
+        const parsed = JSON.parse(body) as { type?: string; accountId?: string; region?: string };
+        return parsed.type === 'unit' && `${parsed.accountId}/${parsed.region}` === unit;
+      },
+    });
+    const findings = await runFindings(org, run, runId);
+    const summary = findings.find((item) => item.finding.kind === 'audit-summary')?.finding;
+    const incomplete = findings.find((item) => item.finding.kind === 'audit-incomplete')?.finding;
+    console.log(
+      `\nRun 4, a unit that never reports (${start.units} units, its message removed from the queue, run deadline ${deadlineSeconds} s):`,
+    );
+    console.log(`  unit ${unit}: ${describe(driven.deliveries, unit, started)}`);
+    console.log(`  deadline check: ${describe(driven.deliveries, '(deadline)', started)}`);
+    console.log(`  summaries published: ${run.summaryPublications()}; ${summary?.title ?? 'NO SUMMARY'}`);
+    for (const line of (summary?.details ?? []).slice(0, 2)) console.log(`    ${line}`);
+    console.log(`  ${incomplete?.title ?? 'NO audit-incomplete FINDING'}`);
+    for (const line of incomplete?.details ?? []) console.log(`    ${line}`);
+  } finally {
+    poller.destroy();
+    run.destroy();
+  }
+}
+
+export async function run(): Promise<void> {
+  // moto wants credentials in the usual places; these never leave the loopback interface.
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  delete process.env.AWS_PROFILE;
+  const moto = await startMoto();
+  const org = createBenchOrg(moto.endpoint, { keysPerUnit: KEYS_PER_UNIT, driftedPerUnit: DRIFTED_PER_UNIT });
+  try {
+    const results: Measured[] = [];
+    for (const accounts of sizes()) {
+      const before = org.accounts.length;
+      const setupMs = await addAccounts(org, accounts, SETUP_CONCURRENCY);
+      console.log(
+        `setup: ${accounts - before} accounts, ${(accounts - before) * BENCH_REGIONS.length * KEYS_PER_UNIT} keys in ${(setupMs / 1000).toFixed(1)} s (${SETUP_CONCURRENCY} requests in parallel; not measured)`,
+      );
+      const measured = await measure(org, accounts, setupMs);
+      console.log(
+        `audit of ${measured.keys} keys in ${measured.units} units: ${(measured.wallMs / 1000).toFixed(2)} s`,
+      );
+      results.push(measured);
+    }
+    report(results);
+    const small = Math.min(3, org.accounts.length);
+    await failedInvocation(org, small);
+    await lostUnit(org, small);
+  } finally {
+    destroyBenchOrg(org);
+    await moto.stop();
+  }
+}
