@@ -9,12 +9,13 @@
  * Only for the bench: dev/org-world.ts serves the tests and the demo.
  */
 import { randomInt } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient, QueryCommand, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
@@ -236,6 +237,100 @@ export async function addAccounts(org: BenchOrg, total: number, concurrency: num
   return performance.now() - started;
 }
 
+/**
+ * The moto server's process (found by its port in /proc; Linux only), to read its CPU time: how much of a
+ * run moto itself spends.
+ */
+export function motoProcess(port: number): { cpuSeconds: () => number | undefined } {
+  let pid: string | undefined;
+  try {
+    pid = readdirSync('/proc').find((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        return argv.some((arg) => arg.endsWith('moto_server')) && argv.includes(String(port));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    pid = undefined;
+  }
+  return {
+    cpuSeconds: () => {
+      if (!pid) return undefined;
+      try {
+        // Fields after the command name: utime and stime are the 14th and 15th fields, in clock ticks (100/s).
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * Milliseconds per request of one cheap call (ListKeys in a Region with no keys), sent one at a time: moto's
+ * fixed cost per request.
+ */
+export async function probeRequestMs(org: BenchOrg, requests: number): Promise<number> {
+  const kms = new KMSClient({ ...org.base, region: 'ap-southeast-2' });
+  try {
+    await kms.send(new ListKeysCommand({}));
+    const started = performance.now();
+    for (let index = 0; index < requests; index += 1) await kms.send(new ListKeysCommand({}));
+    return (performance.now() - started) / requests;
+  } finally {
+    kms.destroy();
+  }
+}
+
+/**
+ * Milliseconds per DynamoDB Query of an empty partition of `tableName`, one at a time: on AWS it reads only
+ * that partition; moto scans every item of the table.
+ */
+export async function probeQueryMs(org: BenchOrg, tableName: string, requests: number): Promise<number> {
+  const dynamodb = new DynamoDBClient(org.base);
+  try {
+    const query = new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'bindings#000000000000#us-east-1' } },
+    });
+    await dynamodb.send(query);
+    const started = performance.now();
+    for (let index = 0; index < requests; index += 1) await dynamodb.send(query);
+    return (performance.now() - started) / requests;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+/** Items in a table (DescribeTable's count is not live in moto: a paginated Scan, Select COUNT). */
+export async function countItems(org: BenchOrg, tableName: string): Promise<number> {
+  const dynamodb = new DynamoDBClient(org.base);
+  try {
+    let count = 0;
+    let start: ScanCommandOutput['LastEvaluatedKey'];
+    do {
+      const page: ScanCommandOutput = await dynamodb.send(
+        new ScanCommand({
+          TableName: tableName,
+          Select: 'COUNT',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
 export function destroyBenchOrg(org: BenchOrg): void {
   destroyWorldClients(org.hub);
 }
@@ -255,6 +350,11 @@ export class CallCounter {
         .filter(([name]) => name.startsWith(prefix))
         .map(([name, count]) => [name.slice(prefix.length), count]),
     );
+  }
+
+  /** Every request counted, of every service. */
+  all(): number {
+    return [...this.counts.values()].reduce((sum, count) => sum + count, 0);
   }
 
   total(service: string): number {
@@ -289,6 +389,7 @@ export interface HubRun {
   counter: CallCounter;
   workQueue: { url: string; dlqUrl: string };
   inboxUrl: string;
+  tableName: string;
   destroy(): void;
 }
 
@@ -402,6 +503,7 @@ export async function createHubRun(
     counter,
     workQueue,
     inboxUrl: topic.queue.url,
+    tableName,
     destroy: () => {
       guard.destroy();
       sts.destroy();

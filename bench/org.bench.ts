@@ -25,12 +25,16 @@ import {
   BENCH_REGIONS,
   type BenchOrg,
   type CallCounter,
+  countItems,
   createBenchOrg,
   createHubRun,
   type Delivery,
   destroyBenchOrg,
   type HubRun,
+  motoProcess,
   pollLikeLambda,
+  probeQueryMs,
+  probeRequestMs,
   runFindings,
   type SqsHandler,
   WORKER_CONTEXT,
@@ -47,6 +51,8 @@ const SETUP_CONCURRENCY = 16;
 const TARGET_RATIO = 4.4;
 const RUN_TIMEOUT_MS = 20 * 60_000;
 const MAX_RECEIVES = 3;
+const PROBE_REQUESTS = 200;
+const PROBE_QUERIES = 50;
 
 function sizes(): number[] {
   const raw = process.env.BENCH_ORG_ACCOUNTS;
@@ -70,6 +76,20 @@ interface Measured {
   summaryLines: string[];
   counts: { checked: number; inSync: number; drift: number; notChecked: number; failed: number };
   driftFindings: number;
+  /** Accounts moto held at the time (every account set up so far, not only the audited ones). */
+  motoAccounts: number;
+  /** moto's fixed cost per request then (ms, one cheap request at a time). */
+  probeMs: number;
+  /** ms per Query of an empty partition of the run's state table, after the run (moto scans the table). */
+  queryMs: number;
+  tableItems: number;
+  nodeCpuSeconds: number;
+  motoCpuSeconds: number | undefined;
+  label: string;
+}
+
+interface Moto {
+  cpuSeconds: () => number | undefined;
 }
 
 function keyCounts(line: string | undefined): Measured['counts'] {
@@ -98,13 +118,22 @@ function workerOf(run: HubRun): SqsHandler {
 }
 
 /** One scheduled run over `accounts`, timed from the schedule's invocation to the summary marked published. */
-async function measure(org: BenchOrg, accountCount: number, setupMs: number): Promise<Measured> {
+async function measure(
+  org: BenchOrg,
+  moto: Moto,
+  accountCount: number,
+  setupMs: number,
+  label: string,
+): Promise<Measured> {
+  const probeMs = await probeRequestMs(org, PROBE_REQUESTS);
   const accounts = org.accounts.slice(0, accountCount);
   const run = await createHubRun(org, accounts, { visibilitySeconds: 300, maxReceives: MAX_RECEIVES });
   const poller = new SQSClient(org.base); // the event source's own requests: not the guard's, not counted
   try {
     const fanOut = createFanOutHandler(run.deps, { deadlineSeconds: 3300, timeoutEarlyInMillis: 0 });
     const runId = `bench-org-${accountCount}-${uniqueSuffix()}`;
+    const motoCpu = moto.cpuSeconds();
+    const nodeCpu = process.cpuUsage();
     const started = performance.now();
     const start = await fanOut({ id: runId }, WORKER_CONTEXT);
     const driven = await pollLikeLambda(poller, run.workQueue.url, workerOf(run), {
@@ -112,8 +141,12 @@ async function measure(org: BenchOrg, accountCount: number, setupMs: number): Pr
       timeoutMs: RUN_TIMEOUT_MS,
       done: () => run.publishedAt() !== undefined,
     });
+    const nodeCpuUsed = process.cpuUsage(nodeCpu);
+    const motoCpuAfter = moto.cpuSeconds();
     const publishedAt = run.publishedAt();
     if (publishedAt === undefined) throw new Error(`run ${runId}: no summary published`);
+    const queryMs = await probeQueryMs(org, run.tableName, PROBE_QUERIES);
+    const tableItems = await countItems(org, run.tableName);
     const findings = await runFindings(org, run, runId);
     const summaries = findings.filter((item) => item.finding.kind === 'audit-summary');
     if (summaries.length !== 1) throw new Error(`run ${runId}: ${summaries.length} audit-summary findings`);
@@ -131,6 +164,14 @@ async function measure(org: BenchOrg, accountCount: number, setupMs: number): Pr
       summaryLines: summary?.details ?? [],
       counts: keyCounts(summary?.details[1]),
       driftFindings: findings.filter((item) => item.finding.kind === 'drift').length,
+      motoAccounts: org.accounts.length,
+      probeMs,
+      queryMs,
+      tableItems,
+      nodeCpuSeconds: (nodeCpuUsed.user + nodeCpuUsed.system) / 1e6,
+      motoCpuSeconds:
+        motoCpu === undefined || motoCpuAfter === undefined ? undefined : motoCpuAfter - motoCpu,
+      label,
     };
   } finally {
     poller.destroy();
@@ -153,6 +194,7 @@ function report(results: Measured[]): void {
   );
   printAlignedTable(
     [
+      'run',
       'accounts',
       'units',
       'keys',
@@ -168,6 +210,7 @@ function report(results: Measured[]): void {
       'summaries',
     ],
     results.map((item) => [
+      item.label,
       String(item.accounts),
       String(item.units),
       item.keys.toLocaleString('en-US'),
@@ -185,29 +228,83 @@ function report(results: Measured[]): void {
   );
   console.log("\nRequests per key, by operation (the guard's clients, before retries):");
   printAlignedTable(
-    ['keys', 'KMS', 'STS', 'DynamoDB', 'SNS', 'SQS (fan-out)'],
+    ['run', 'KMS', 'STS', 'DynamoDB', 'SNS', 'SQS (fan-out)'],
     results.map((item) => [
-      item.keys.toLocaleString('en-US'),
+      item.label,
       perKey(item.counter, 'kms', item.keys),
       String(item.counter.total('sts')),
-      (item.counter.total('dynamodb') / item.keys).toFixed(2),
+      perKey(item.counter, 'dynamodb', item.keys),
       String(item.counter.total('sns')),
       String(item.counter.total('sqs')),
     ]),
   );
   console.log('(STS, SNS and SQS: totals per run, not per key.)');
   for (const item of results) {
-    console.log(`\nSummary of the ${item.keys.toLocaleString('en-US')}-key run: ${item.summaryTitle}`);
+    console.log(`\nSummary of run ${item.label}: ${item.summaryTitle}`);
     for (const line of item.summaryLines) console.log(`  ${line}`);
     console.log(`  (${item.driftFindings} drift findings published)`);
   }
+  console.log('\nWhere the time goes (moto and this process share the 2 cores):');
+  printAlignedTable(
+    [
+      'run',
+      'accounts in moto',
+      'moto ms/request (probe)',
+      'state table items',
+      'moto ms/Query (probe)',
+      'guard requests',
+      'requests/s',
+      'moto CPU (s)',
+      'moto CPU ms/request',
+      'node CPU ms/key',
+    ],
+    results.map((item) => {
+      const requests = item.counter.all();
+      return [
+        item.label,
+        String(item.motoAccounts),
+        item.probeMs.toFixed(2),
+        String(item.tableItems),
+        item.queryMs.toFixed(2),
+        String(requests),
+        (requests / (item.wallMs / 1000)).toFixed(0),
+        item.motoCpuSeconds === undefined ? '?' : item.motoCpuSeconds.toFixed(1),
+        item.motoCpuSeconds === undefined ? '?' : ((item.motoCpuSeconds * 1000) / requests).toFixed(2),
+        ((item.nodeCpuSeconds * 1000) / item.keys).toFixed(2),
+      ];
+    }),
+  );
+  console.log(
+    `(probes, one request at a time: ${PROBE_REQUESTS} KMS ListKeys in a Region with no keys, before the run; ${PROBE_QUERIES} Query of an empty partition of the run's state table, after it. Guard requests: KMS, STS, DynamoDB, SNS and the fan-out's SQS, not the pollers'.)`,
+  );
   const small = results[0];
-  const large = results[results.length - 1];
+  const large = results.reduce<Measured | undefined>(
+    (best, item) => (best === undefined || item.keys > best.keys ? item : best),
+    undefined,
+  );
+  const again = results.find((item) => item !== small && small && item.keys === small.keys);
   if (small && large && large !== small) {
-    const ratio = large.wallMs / small.wallMs;
     const keys = large.keys / small.keys;
+    const goal = keys === 4 ? TARGET_RATIO : keys * 1.1;
+    const line = (base: Measured, what: string) => {
+      const ratio = large.wallMs / base.wallMs;
+      console.log(
+        `${large.keys.toLocaleString('en-US')}/${base.keys.toLocaleString('en-US')} keys (${keys.toFixed(0)}x), ${what}: audit wall-time ratio ${ratio.toFixed(2)} (goal <= ${goal.toFixed(1)}, linear: ${ratio <= goal ? 'met' : 'NOT met'})`,
+      );
+    };
+    console.log('');
+    line(
+      small,
+      `the ${small.keys.toLocaleString('en-US')}-key run first (moto holding ${small.motoAccounts} accounts)`,
+    );
+    if (again)
+      line(
+        again,
+        `the ${again.keys.toLocaleString('en-US')}-key run again last (moto holding ${again.motoAccounts} accounts, as for the ${large.keys.toLocaleString('en-US')})`,
+      );
+    const cpu = (item: Measured) => (item.motoCpuSeconds ?? Number.NaN) + item.nodeCpuSeconds;
     console.log(
-      `\n${large.keys.toLocaleString('en-US')}/${small.keys.toLocaleString('en-US')} keys (${keys.toFixed(0)}x): audit wall-time ratio ${ratio.toFixed(2)} (goal <= ${keys === 4 ? TARGET_RATIO : (keys * 1.1).toFixed(1)}, linear: ${ratio <= keys * 1.1 ? 'met' : 'NOT met'})`,
+      `CPU seconds spent (moto + this process), ${large.keys.toLocaleString('en-US')}/${small.keys.toLocaleString('en-US')}: ${(cpu(large) / cpu(small)).toFixed(2)} against the first run${again ? `, ${(cpu(large) / cpu(again)).toFixed(2)} against the run again` : ''}`,
     );
   }
 }
@@ -333,6 +430,7 @@ export async function run(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY = 'testing';
   delete process.env.AWS_PROFILE;
   const moto = await startMoto();
+  const motoCpu = motoProcess(moto.port);
   const org = createBenchOrg(moto.endpoint, { keysPerUnit: KEYS_PER_UNIT, driftedPerUnit: DRIFTED_PER_UNIT });
   try {
     const results: Measured[] = [];
@@ -342,9 +440,30 @@ export async function run(): Promise<void> {
       console.log(
         `setup: ${accounts - before} accounts, ${(accounts - before) * BENCH_REGIONS.length * KEYS_PER_UNIT} keys in ${(setupMs / 1000).toFixed(1)} s (${SETUP_CONCURRENCY} requests in parallel; not measured)`,
       );
-      const measured = await measure(org, accounts, setupMs);
+      const measured = await measure(
+        org,
+        motoCpu,
+        accounts,
+        setupMs,
+        `${accounts * BENCH_REGIONS.length * KEYS_PER_UNIT}`,
+      );
       console.log(
         `audit of ${measured.keys} keys in ${measured.units} units: ${(measured.wallMs / 1000).toFixed(2)} s`,
+      );
+      results.push(measured);
+    }
+    const [first] = sizes();
+    if (first !== undefined && org.accounts.length > first) {
+      // The smallest size again, on the moto that now holds every account: the same server state as the largest.
+      const measured = await measure(
+        org,
+        motoCpu,
+        first,
+        0,
+        `${first * BENCH_REGIONS.length * KEYS_PER_UNIT} again`,
+      );
+      console.log(
+        `audit of ${measured.keys} keys in ${measured.units} units, again: ${(measured.wallMs / 1000).toFixed(2)} s`,
       );
       results.push(measured);
     }
