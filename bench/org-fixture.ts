@@ -624,5 +624,3 @@ export async function pollLikeLambda(
   await Promise.all(Array.from({ length: options.pollers }, () => poller()));
   return { invocations, deliveries };
 }
-
-export { SQSClient };

@@ -7,11 +7,12 @@
  * that account), audits its keys and records its report; the last report publishes the run summary once.
  *
  * Two sizes: 20 accounts × 2 Regions × 25 keys (1,000 keys) and 80 × 2 × 25 (4,000 keys), one key in 25
- * drifted. Prints keys/s, KMS calls per key by operation, the 4,000/1,000 time ratio (goal <= 4.4) and the
- * run summary's counts. Then two small runs prove that no unit is lost: one worker invocation fails and SQS
+ * drifted; then the 1,000 again on the same moto. Prints keys/s, KMS calls per key by operation, the
+ * 4,000/1,000 time ratio (goal <= 4.4), the run summary's counts, and where the time goes (moto's cost per
+ * request and per DynamoDB Query, moto's and this process's CPU). Then two small runs prove that no unit is lost: one worker invocation fails and SQS
  * delivers its unit again; one unit's message is removed and the run lists it as not checked.
  *
- * Usage: npm run bench -- org                  (both sizes; about 5 minutes, most of it creating keys)
+ * Usage: npm run bench -- org                  (both sizes and the 1,000 again; about 4 minutes on 2 cores)
  *        BENCH_ORG_ACCOUNTS=4,16 npm run bench -- org   (other sizes, for a quick look)
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -154,10 +155,14 @@ async function measure(
     const summaries = findings.filter((item) => item.finding.kind === 'audit-summary');
     if (summaries.length !== 1) throw new Error(`run ${runId}: ${summaries.length} audit-summary findings`);
     const summary = summaries[0]?.finding;
+    const keys = accountCount * BENCH_REGIONS.length * org.keysPerUnit;
+    const counts = keyCounts(summary?.details[1]);
+    if (counts.checked !== keys || counts.drift !== start.units * org.driftedPerUnit)
+      throw new Error(`run ${runId}: the summary counts ${JSON.stringify(counts)} for ${keys} keys`);
     return {
       accounts: accountCount,
       units: start.units,
-      keys: accountCount * BENCH_REGIONS.length * org.keysPerUnit,
+      keys,
       setupMs,
       wallMs: publishedAt - started,
       fanOutMs,
@@ -166,7 +171,7 @@ async function measure(
       counter: run.counter,
       summaryTitle: summary?.title ?? '',
       summaryLines: summary?.details ?? [],
-      counts: keyCounts(summary?.details[1]),
+      counts,
       driftFindings: findings.filter((item) => item.finding.kind === 'drift').length,
       motoAccounts: org.accounts.length,
       probeMs,
@@ -380,6 +385,14 @@ async function failedInvocation(org: BenchOrg, accountCount: number): Promise<vo
     );
     console.log(`  summaries published: ${run.summaryPublications()}; ${summary?.title ?? 'NO SUMMARY'}`);
     for (const line of (summary?.details ?? []).slice(0, 2)) console.log(`    ${line}`);
+    const redelivered = driven.deliveries.filter((item) => item.unit === unit).map((item) => item.outcome);
+    if (
+      redelivered[0] !== 'batch item failure' ||
+      !redelivered.includes('ok') ||
+      units.some((item) => item.report?.status !== 'checked') ||
+      run.summaryPublications() !== 1
+    )
+      throw new Error(`run ${runId}: the failed unit was not redelivered and counted once`);
   } finally {
     poller.destroy();
     run.destroy();
@@ -424,6 +437,11 @@ async function lostUnit(org: BenchOrg, accountCount: number): Promise<void> {
     for (const line of (summary?.details ?? []).slice(0, 2)) console.log(`    ${line}`);
     console.log(`  ${incomplete?.title ?? 'NO audit-incomplete FINDING'}`);
     for (const line of incomplete?.details ?? []) console.log(`    ${line}`);
+    if (
+      !incomplete?.details.some((line) => line.includes(`${unit}: not checked`)) ||
+      !summary?.title.endsWith('INCOMPLETE')
+    )
+      throw new Error(`run ${runId}: the lost unit is not listed as not checked`);
   } finally {
     poller.destroy();
     run.destroy();
