@@ -237,7 +237,8 @@ export async function prepareOrganization(
       });
       members.push(member);
       for (const region of ORG.regions) {
-        const location = { partition: 'aws', region, accountId };
+        // {{GuardPrincipal}} in a member account is its spoke role, the role the hub acts as there.
+        const location = { partition: 'aws', region, accountId, guardPrincipal: spokeRoleArn(accountId) };
         const key = await createKeyWithPolicy(memberClients(member, region).kms, {
           policy: renderDesiredPolicy(entry, location),
           ...(entry.match.alias ? { alias: entry.match.alias } : {}),
@@ -294,6 +295,10 @@ export async function prepareOrganization(
 
 function guardRoleArn(): string {
   return `arn:aws:iam::${ORG.securityAccountId}:role/kms-policy-guard-${ORG.hubRegion}`;
+}
+
+function spokeRoleArn(accountId: string): string {
+  return `arn:aws:iam::${accountId}:role/${ORG.spokeRoleName}`;
 }
 
 export interface OrgStoryOptions {
@@ -472,6 +477,7 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
         partition: 'aws',
         region: ORG_TAMPER.region,
         accountId: ORG_TAMPER.accountId,
+        guardPrincipal: spokeRoleArn(ORG_TAMPER.accountId),
       });
       return {
         delivered: delivered.length,

@@ -8,7 +8,6 @@
  */
 
 import type { Finding } from '../core/finding';
-import { KEY_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import type {
   AccessChange,
   NormalizedCondition,
@@ -16,6 +15,7 @@ import type {
   StatementChange,
   ValidationFinding,
 } from '../policy/types';
+import { consoleUrl } from './console-url';
 import {
   ACTION_LABEL,
   codeList,
@@ -217,14 +217,7 @@ function lineGroups(finding: Finding): LineGroup[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Console link, context, fallback text
-
-/** A console link only when every part is a well-formed identifier of the commercial partition. */
-export function consoleUrl(finding: Finding): string | undefined {
-  if (!finding.keyArn.startsWith('arn:aws:kms:')) return undefined;
-  if (!REGION_PATTERN.test(finding.region) || !KEY_ID_PATTERN.test(finding.keyId)) return undefined;
-  return `https://${finding.region}.console.aws.amazon.com/kms/home?region=${finding.region}#/kms/keys/${finding.keyId}`;
-}
+// Context, fallback text (the console link: ./console-url.ts)
 
 function fallbackText(finding: Finding): string {
   const key = finding.aliases[0] ?? finding.keyId;
@@ -373,4 +366,5 @@ export function renderAlarmMessage(alarm: CloudWatchAlarmNotification): SlackMes
   };
 }
 
+export { consoleUrl } from './console-url';
 export { SEVERITY_EMOJI, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-blocks';

@@ -22,6 +22,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
+import { flushCompliance } from '../guard/compliance';
 import { guardRoleArn } from '../manifest';
 import { createFanOutHandler, orgAuditDeps } from './audit-worker-handler';
 import { hubOrOwn, readAuditConfig } from './config';
@@ -104,6 +105,8 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
       region: deps.region,
       timeLeftMs: () => context.getRemainingTimeInMillis(),
     });
+    // Security Hub (docs/architecture.md#security-hub), when on; a transient failure is thrown below.
+    const complianceError = await flushCompliance(deps.compliance, logger);
     if (deps.metrics) {
       try {
         publishAuditMetrics(deps.metrics, report);
@@ -120,6 +123,7 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
       });
       throw new AuditIncompleteError(report);
     }
+    if (complianceError) throw complianceError;
     return { runId, complete: true, summary: report.summary, durationMs: report.durationMs };
   };
   return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(

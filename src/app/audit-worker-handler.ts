@@ -82,6 +82,8 @@ export function createFanOutHandler(
       hubLocation: deps.hubLocation,
       deadlineSeconds: options.deadlineSeconds,
     });
+    // Security Hub (docs/architecture.md#security-hub), when on: the hub's health; transient failures throw.
+    await deps.compliance?.flush();
     return { runId, units: started.units.length, findings: started.findings.map((finding) => finding.id) };
   };
   return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
@@ -126,6 +128,9 @@ export function createAuditWorkerHandler(deps: OrgAuditHandlerDeps, options: Wor
               )
             : await checkDeadline(deps, message.runId, deps.hubLocation);
         if (outcome) emitRunMetrics(deps, outcome);
+        // Security Hub, when on: the unit's findings in each key's account (a transient failure retries the
+        // message; recording the unit again is a no-op).
+        await deps.compliance?.flush();
       } catch (error) {
         const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
         deps.logger.error('audit_message_failed', { messageId: record.messageId, receives, message, error });

@@ -25,6 +25,8 @@ export interface GuardConfig {
   taskRoot: string;
   /** Regions where a guard runs (GUARDED_REGIONS, comma-separated; default: this Region). */
   guardedRegions: string[];
+  /** Findings to AWS Security Hub too (SECURITY_HUB=true; default false). */
+  securityHub: boolean;
   /**
    * The hub of an organization (ORGANIZATION_ID or MEMBER_ACCOUNTS set): every guarded account and Region
    * from this one function (docs/architecture.md#the-hub-and-its-spokes); absent: this account and Region.
@@ -96,6 +98,16 @@ function commaSeparated(name: string, pattern: RegExp, what: string) {
     );
 }
 
+/** An optional `true` | `false` (empty: unset). */
+function trueOrFalse(name: string) {
+  return z
+    .string()
+    .optional()
+    .refine((raw) => raw === undefined || raw === '' || raw === 'true' || raw === 'false', {
+      error: (issue) => `${name} must be 'true' or 'false', got ${JSON.stringify(issue.input)}`,
+    });
+}
+
 const optionalText = z
   .string()
   .optional()
@@ -130,6 +142,7 @@ const guardEnv = z.object({
     }),
   SPOKE_EXTERNAL_ID: optionalText,
   GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
+  SECURITY_HUB: trueOrFalse('SECURITY_HUB'),
 });
 
 /** A Lambda function ARN, unqualified (what a rule's target and GetAtt Arn are). */
@@ -198,13 +211,7 @@ const auditEnv = guardEnv.extend({
           `AUDIT_CONCURRENCY must be an integer from 1 to ${MAX_AUDIT_CONCURRENCY}, got ${JSON.stringify(issue.input)}`,
       },
     ),
-  AUDIT_REPORT_UNMANAGED: z
-    .string()
-    .optional()
-    .refine((raw) => raw === undefined || raw === '' || raw === 'true' || raw === 'false', {
-      error: (issue) =>
-        `AUDIT_REPORT_UNMANAGED must be 'true' or 'false', got ${JSON.stringify(issue.input)}`,
-    }),
+  AUDIT_REPORT_UNMANAGED: trueOrFalse('AUDIT_REPORT_UNMANAGED'),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -252,6 +259,7 @@ function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
     region,
     taskRoot,
     guardedRegions: regionsOf(env.GUARDED_REGIONS, region),
+    securityHub: env.SECURITY_HUB === 'true',
   };
   if (env.GUARD_ROLE_ARN) config.guardRoleArn = env.GUARD_ROLE_ARN;
   if (env.STATE_TABLE) config.stateTable = env.STATE_TABLE;

@@ -1,7 +1,8 @@
 /**
  * The drift function (docs/architecture.md#data-flow): EventBridge (CloudTrail PutKeyPolicy | CreateKey |
- * ReplicateKey from aws.kms) -> classify the event -> checkKey -> a small summary. Parsing is
- * src/guard/event.ts, deciding is src/guard/check-key.ts; handlers/drift.ts only calls initDriftHandler.
+ * ReplicateKey from aws.kms) -> classify the event -> checkKey -> a small summary, then (when on) the
+ * checks' findings to Security Hub in one flush. Parsing is src/guard/event.ts, deciding is
+ * src/guard/check-key.ts; handlers/drift.ts only calls initDriftHandler.
  *
  * Init (once per container): configuration from the environment (src/app/config.ts), the manifest loaded
  * and validated (an invalid manifest fails init loudly), the guard built by buildGuard. Tests build
@@ -9,10 +10,11 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type DriftIdempotencyMiddlewareOptions, driftIdempotencyMiddleware } from '../aws/idempotency';
-import type { ActionTaken, Finding, FindingKind } from '../core/finding';
+import type { ActionTaken, Actor, Finding, FindingKind } from '../core/finding';
 import { type KeyLocation, parseKeyArn, partitionOfRegion, sameLocation } from '../core/key-arn';
 import { type CheckKeyDeps, type CheckKeyRequest, type CheckResult, checkKey } from '../guard/check-key';
 import { PublishFailedError } from '../guard/errors';
@@ -28,6 +30,7 @@ import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
 import { DriftPrefetch, ownLocation } from './drift-prefetch';
 import { type Guard, guardFromConfig } from './guard-deps';
+import { createGuardMetrics, publishDriftMetrics } from './metrics';
 
 export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
   /** Powertools Logger: injectLambdaContext adds the request ID and cold start to every line. */
@@ -41,6 +44,8 @@ export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
    * checked with the clients of its own location; absent: this function's own account and Region only.
    */
   hub?: HubScope;
+  /** Where the invocation's metrics go (EMF log lines, ./metrics.ts); absent: none. */
+  metrics?: Metrics;
 }
 
 export interface DriftHandlerOptions {
@@ -67,6 +72,14 @@ export interface DriftSummary {
   finding?: FindingSummary;
   /** Every key the event touched (an alias move touches two) and what its check published. */
   keys?: { keyArn: string; status: CheckResult; findings: FindingSummary[] }[];
+  /** The CloudTrail record's eventTime (the metrics' event-to-finding latency). */
+  eventTime?: string;
+}
+
+/** Every finding the invocation published (the scope refusal's, or each key's). */
+function findingsOf(summary: DriftSummary): FindingSummary[] {
+  if (summary.keys) return summary.keys.flatMap((key) => key.findings);
+  return summary.finding ? [summary.finding] : [];
 }
 
 /** The kinds a policy check ends in: the summary's `finding` prefers one of them. */
@@ -82,6 +95,10 @@ const POLICY_KINDS: ReadonlySet<FindingKind> = new Set([
   'lockout-risk',
   'unmanaged-key',
 ]);
+
+function eventTimeOf(actor: Actor): { eventTime?: string } {
+  return actor.eventTime !== undefined ? { eventTime: actor.eventTime } : {};
+}
 
 function summaryOf(finding: Finding): FindingSummary {
   return { id: finding.id, kind: finding.kind, severity: finding.severity, action: finding.action };
@@ -118,7 +135,36 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
   }
   // With idempotency, a PutKeyPolicy event's key is read while its record is written (./drift-prefetch.ts).
   const prefetch = options.idempotency && !hubScope ? new DriftPrefetch(deps, classifyOptions) : undefined;
+  const metricsOf = (outcome: string, summary: DriftSummary | undefined, publishedAt: Date): void => {
+    if (!deps.metrics) return;
+    try {
+      publishDriftMetrics(deps.metrics, {
+        outcome,
+        findings: summary ? findingsOf(summary) : [],
+        publishedAt,
+        ...(summary?.eventTime !== undefined ? { eventTime: summary.eventTime } : {}),
+      });
+    } catch (error) {
+      // A metrics bug must never fail (or hide) the invocation's result.
+      logger.error('drift_metrics_failed', { error });
+    }
+  };
   const handle = async (event: unknown, context: Context): Promise<DriftSummary> => {
+    let summary: DriftSummary | undefined;
+    let publishedAt = deps.clock.now();
+    try {
+      summary = await route(event, context);
+      publishedAt = deps.clock.now();
+      // Security Hub (docs/architecture.md#security-hub), when on: what the checks found, in one go.
+      await deps.compliance?.flush();
+    } catch (error) {
+      metricsOf('error', summary, publishedAt);
+      throw error;
+    }
+    metricsOf(summary.status, summary, publishedAt);
+    return summary;
+  };
+  const route = async (event: unknown, context: Context): Promise<DriftSummary> => {
     const { hub } = deps;
     const classified = classifyKmsEvent(event, classifyOptions);
     if (classified.outcome === 'rejected') {
@@ -157,6 +203,8 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
           reason: refused.kind,
           eventId: classified.eventId,
           eventName: classified.eventName,
+          finding: summaryOf(refused.finding),
+          ...eventTimeOf(classified.actor),
         };
       }
     }
@@ -205,6 +253,8 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
           reason: route.kind,
           eventId: classified.eventId,
           eventName: classified.eventName,
+          finding: summaryOf(route.finding),
+          ...eventTimeOf(classified.actor),
         };
       }
       checkDeps.store = route.store;
@@ -254,7 +304,13 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         eventName: classified.eventName,
         aliasName: classified.aliasName,
       });
-      return { status: 'ignored', eventId: classified.eventId, eventName: classified.eventName, keys };
+      return {
+        status: 'ignored',
+        eventId: classified.eventId,
+        eventName: classified.eventName,
+        keys,
+        ...eventTimeOf(classified.actor),
+      };
     }
     const summary: DriftSummary = {
       status: keys.some((key) => key.findings.length > 0) ? 'published' : first.status,
@@ -262,6 +318,7 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       eventName: classified.eventName,
       keyArn: first.keyArn,
       keys,
+      ...eventTimeOf(classified.actor),
     };
     const finding = first.findings.find((item) => POLICY_KINDS.has(item.kind)) ?? first.findings[0];
     if (finding) summary.finding = finding;
@@ -302,6 +359,7 @@ export function initDriftHandler(
       logger,
       region: config.region,
       guardRoleArn: config.guardRoleArn,
+      metrics: createGuardMetrics(),
       ...(guard.hub ? { hub: guard.hub.scope } : {}),
     },
     // An event without an eventID is not deduplicated; the handler then rejects it as malformed.

@@ -33,6 +33,7 @@ import { loadManifest } from '../manifest';
 import type { LoadedManifest } from '../manifest/types';
 import type { GuardConfig } from './config';
 import { buildHub, type HubParts, type HubWiring } from './hub-wiring';
+import { buildSecurityHubSink, type SecurityHubWiring } from './security-hub';
 
 export interface GuardWiring {
   manifest: LoadedManifest;
@@ -67,6 +68,8 @@ export interface GuardWiring {
   bindings?: BindingStore;
   /** Regions where a guard runs (a ReplicateKey into another is critical). */
   guardedRegions?: readonly string[];
+  /** Findings to AWS Security Hub too (docs/architecture.md#security-hub): off unless given. */
+  securityHub?: Omit<SecurityHubWiring, 'aws' | 'logger' | 'clock' | 'publisher'>;
   /** The hub of an organization: every guarded account and Region (./hub-wiring.ts). */
   hub?: HubWiring;
   /** The guard's own account (with `aws.region`: the location whose keys the main store reads). */
@@ -140,6 +143,17 @@ export function buildGuard(wiring: GuardWiring): Guard {
   if (wiring.guardedRegions) deps.guardedRegions = wiring.guardedRegions;
   const hub = wiring.hub ? hubOf(wiring, wiring.hub, store, clock) : undefined;
   if (hub) deps.ousOf = (accountId) => hub.scope.directory.ousOf(accountId);
+  const securityHub =
+    wiring.securityHub &&
+    buildSecurityHubSink({
+      ...(hub ? { access: hub.access } : {}),
+      ...wiring.securityHub,
+      aws: wiring.aws,
+      logger: wiring.logger,
+      clock,
+      publisher,
+    });
+  if (securityHub) deps.compliance = securityHub.sink;
   const guard: Guard = {
     deps,
     kms,
@@ -148,6 +162,7 @@ export function buildGuard(wiring: GuardWiring): Guard {
       kms.destroy();
       sns.destroy();
       stateTable?.client.destroy();
+      securityHub?.destroy();
       hub?.destroy();
     },
   };
@@ -186,6 +201,7 @@ export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard
     topicArn: config.topicArn,
     guardedRegions: config.guardedRegions,
     ...(config.stateTable ? { stateTable: config.stateTable } : {}),
+    ...(config.securityHub ? { securityHub: {} } : {}),
     ...(config.hub ? { hub: { settings: config.hub } } : {}),
     ...(config.guardRoleArn ? { guardPrincipalArn: config.guardRoleArn } : {}),
   });

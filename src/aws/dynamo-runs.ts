@@ -50,6 +50,9 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** Unit items written at once when a run starts: far under DynamoDB's per-partition write rate. */
+const UNIT_WRITE_CONCURRENCY = 16;
+
 export class DynamoAuditRuns implements AuditRuns {
   readonly #client: DynamoDBDocumentClient;
 
@@ -78,13 +81,38 @@ export class DynamoAuditRuns implements AuditRuns {
     return Math.floor(this.now().getTime() / 1000) + RUN_TTL_SECONDS;
   }
 
+  /**
+   * The run's units first, then its meta item, conditionally: a start retried after a failure part-way writes the
+   * same unit items again (idempotent) and stops at the meta item once it exists, so no unit is left unrecorded.
+   * The unit items are written UNIT_WRITE_CONCURRENCY at a time (an organization has thousands of units).
+   */
   async start(progress: RunProgress, units: readonly AuditUnit[]): Promise<void> {
     const pk = `run#${progress.runId}`;
+    const expiresAt = this.expiresAt();
+    for (let next = 0; next < units.length; next += UNIT_WRITE_CONCURRENCY) {
+      await Promise.all(
+        units.slice(next, next + UNIT_WRITE_CONCURRENCY).map((unit) =>
+          this.send('PutItem', () =>
+            this.#client.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: {
+                  pk,
+                  sk: `unit#${unit.accountId}#${unit.region}`,
+                  unit,
+                  [STATE_TABLE_TTL_ATTRIBUTE]: expiresAt,
+                },
+              }),
+            ),
+          ),
+        ),
+      );
+    }
     try {
       await this.#client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk, sk: 'meta', ...progress, [STATE_TABLE_TTL_ATTRIBUTE]: this.expiresAt() },
+          Item: { pk, sk: 'meta', ...progress, [STATE_TABLE_TTL_ATTRIBUTE]: expiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -96,21 +124,6 @@ export class DynamoAuditRuns implements AuditRuns {
         this.tableName,
         error instanceof Error ? error.message : String(error),
         error,
-      );
-    }
-    for (const unit of units) {
-      await this.send('PutItem', () =>
-        this.#client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              pk,
-              sk: `unit#${unit.accountId}#${unit.region}`,
-              unit,
-              [STATE_TABLE_TTL_ATTRIBUTE]: this.expiresAt(),
-            },
-          }),
-        ),
       );
     }
   }

@@ -57,6 +57,9 @@ const THROTTLING_NAMES: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'LimitExceededException',
   'SlowDown',
+  // Security Hub's per-finding codes (BatchImportFindings FailedFindings[].ErrorCode).
+  'LimitExceeded',
+  'TooManyRequests',
 ]);
 const SERVER_ERROR_NAMES: ReadonlySet<string> = new Set([
   'KMSInternalException',
@@ -67,6 +70,8 @@ const SERVER_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'KMSThrottlingException',
+  // Security Hub: its 500, thrown or as a per-finding code.
+  'InternalException',
 ]);
 const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
@@ -77,6 +82,21 @@ const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'EAI_AGAIN',
   'ECONNABORTED',
 ]);
+
+/**
+ * The service refuses this caller outright: IAM denies the call, or (Security Hub) the account is not
+ * subscribed (`InvalidAccessException`, per finding `InvalidAccess`). Another attempt cannot help.
+ */
+const ACCESS_REFUSED_NAMES: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'InvalidAccessException',
+  'InvalidAccess',
+]);
+
+export function isAccessRefusal(error: unknown): boolean {
+  return ACCESS_REFUSED_NAMES.has(sdkErrorShape(error).name);
+}
 
 /** Throttling, a 5xx, a timeout or a network failure: worth another attempt later. */
 export function isTransientAwsError(error: unknown): boolean {

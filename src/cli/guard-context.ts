@@ -4,7 +4,7 @@
  * process (forwarded to SNS only on request), a ledger in memory, no log lines, paths from the cwd.
  */
 import type { Command } from 'commander';
-import { buildGuard, type Guard } from '../app/guard-deps';
+import { buildGuard, type Guard, type GuardWiring } from '../app/guard-deps';
 import type { AwsClientSettings } from '../aws/clients';
 import type { Finding } from '../core/finding';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
@@ -115,16 +115,25 @@ export interface CliGuard extends CliAwsTarget {
   region?: string;
 }
 
-/** The guard on a laptop or in CI; `topicArn` forwards every finding to SNS as well (audit --publish). */
+/**
+ * The guard on a laptop or in CI; `topicArn` forwards every finding to SNS as well (audit --publish),
+ * `securityHub` sends them to AWS Security Hub (audit --security-hub).
+ */
 export function cliGuard(
   options: AwsCliOptions,
   env: Readonly<Record<string, string | undefined>>,
   manifest: LoadedManifest,
   topicArn?: string,
-  /** One account and Region of --accounts/--regions: its Region and the spoke role's credentials. */
-  target?: Pick<AwsClientSettings, 'region' | 'credentials'>,
+  /**
+   * One account and Region of --accounts/--regions: its Region, the spoke role's credentials and the spoke role's
+   * ARN, the principal the guard acts as there (what `{{GuardPrincipal}}` names, docs/manifest.md#placeholders).
+   */
+  target?: Pick<AwsClientSettings, 'region' | 'credentials'> & { guardPrincipalArn?: string },
+  /** Findings to Security Hub too, with these credentials (the target's account). */
+  securityHub?: GuardWiring['securityHub'],
 ): CliGuard {
-  const aws = { ...awsClientConfig(options, env), ...target };
+  const { guardPrincipalArn, ...settings } = target ?? {};
+  const aws = { ...awsClientConfig(options, env), ...settings };
   let publisher: CollectingPublisher | undefined;
   const guard = buildGuard({
     manifest,
@@ -133,6 +142,8 @@ export function cliGuard(
     repoRoot: process.cwd(),
     ledger: new InMemoryRemediationLedger(manifest.flapping),
     ...(topicArn ? { topicArn } : {}),
+    ...(guardPrincipalArn ? { guardPrincipalArn } : {}),
+    ...(securityHub ? { securityHub } : {}),
     publisher: (sns) => {
       publisher = new CollectingPublisher(sns);
       return publisher;

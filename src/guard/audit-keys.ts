@@ -38,6 +38,7 @@ import {
 } from './audit/report';
 import { CachingKeyStore } from './caching-store';
 import { type CheckKeyDeps, type CheckKeyRequest, checkKey } from './check-key';
+import { accountComplianceRecord } from './compliance';
 import { runPool } from './concurrency';
 import { type GuardHealthProbe, type HealthCheck, healthGaps, type RuleHealth } from './health';
 import { deliverHeld } from './outbox';
@@ -253,6 +254,20 @@ export async function auditKeys(deps: AuditDeps, options: AuditOptions): Promise
       ...(guardChecks ? { guardChecks } : {}),
       ...(healthError !== undefined ? { healthError } : {}),
     });
+  }
+  // The compliance view learns the account-level checks too, so a guard that is healthy again closes them
+  // (a unit of an organization audit decides no account-level subject: the run's close does).
+  if (here && !options.unitOfRun) {
+    deps.compliance?.record(
+      accountComplianceRecord({
+        location: here,
+        trigger,
+        time: started,
+        findings: accountFindings,
+        ruleChecked: health !== undefined,
+        healthChecked: guardChecks !== undefined,
+      }),
+    );
   }
 
   keys.sort(

@@ -19,6 +19,7 @@ import { describeLocation, formatKeyArn, type KeyArn, parseKeyArn } from '../cor
 import { resolveEntry, scopedManifest } from '../manifest';
 import type { ManagedKey } from '../manifest/types';
 import { decideBinding, describeBinding } from './bindings';
+import { complianceRecordOf } from './check/compliance';
 import {
   type CheckContext,
   type CheckKeyDeps,
@@ -201,12 +202,15 @@ async function checkManagedKey(ctx: CheckContext, managed: ManagedKey): Promise<
   ctx.policyFile = repoPath(ctx.deps, managed);
   await checkReplicaRegion(ctx);
   const readable = await checkKeyState(ctx, managed);
+  ctx.checked.push('key-state');
   if (!readable) {
     ctx.log('warn', 'policy_not_checked', { state: ctx.description?.state });
     return quietOutcome(ctx, ctx.findings.length > 0 ? 'published' : 'in-sync');
   }
   const policy = await checkPolicy(ctx, managed);
+  if (policy.result !== 'deferred') ctx.checked.push('key-policy');
   await checkGrants(ctx, managed);
+  ctx.checked.push('grant');
   const outcome = quietOutcome(
     ctx,
     policy.result === 'in-sync' && ctx.findings.length > 0 ? 'published' : policy.result,
@@ -274,6 +278,7 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
     aliases: [],
     mode: request.modeOverride ?? 'alert',
     findings: [],
+    checked: [],
     now,
     log,
   };
@@ -282,38 +287,48 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
     log('warn', 'key_not_served', { keyLocation: describeLocation(named) });
     return quietOutcome(ctx, 'not-served');
   }
+  let outcome: CheckOutcome;
   try {
-    // Independent reads, asked for at once (docs/architecture.md#the-check): the key's binding record and its
-    // live policy go out with DescribeKey, or went out before the check (the drift handler starts them while
-    // the event's idempotency record is written). Each is taken only where the check uses it, so a failure
-    // surfaces where it always did, and nothing read this way is used for a key DescribeKey does not confirm.
-    const reads =
-      request.prefetched?.keyArn === named.arn
-        ? request.prefetched
-        : startKeyReads(deps, named.arn, named.keyId);
-    const recordedRead = reads.binding;
-    ctx.earlyPolicyRead = reads.policy;
-    const description: KeyDescription = await reads.description;
-    ctx.description = description;
-    if (description.arn !== named.arn) {
-      // The request named one key, KMS knows this key ID as another: placeholders would be filled for the
-      // wrong account or Region (a forged event). Nothing read for it is used, and nothing is written.
-      log('warn', 'key_not_served', {
-        reason: 'the key ARN KMS returns differs from the one the event named',
-        kmsArn: description.arn,
-      });
-      return quietOutcome(ctx, 'not-served');
-    }
-    // Only the entries whose scope holds the key's account and Region exist for it (docs/manifest.md#scope).
-    const manifest = await scopedManifest(deps.manifest, named, deps.ousOf);
-    if (manifest !== deps.manifest) ctx.deps = { ...deps, manifest };
-    const managed = await bindEntry(ctx, recordedRead);
-    await checkWriteIntent(ctx);
-    if (!managed) return await checkUnmanaged(ctx);
-    return await checkManagedKey(ctx, managed);
+    outcome = await checkDescribedKey(ctx, named);
   } catch (error) {
-    const outcome = findingForKmsError(ctx, error);
-    if (outcome) return outcome;
-    throw error;
+    const reported = findingForKmsError(ctx, error);
+    if (!reported) throw error;
+    outcome = await reported;
   }
+  if (outcome.result !== 'not-served') deps.compliance?.record(complianceRecordOf(ctx));
+  return outcome;
+}
+
+/** DescribeKey, then the entry, then the key's own checks; every subject looked at to the end is noted. */
+async function checkDescribedKey(ctx: CheckContext, named: KeyArn): Promise<CheckOutcome> {
+  // Independent reads, asked for at once (docs/architecture.md#the-check): the key's binding record and its
+  // live policy go out with DescribeKey, or went out before the check (the drift handler starts them while
+  // the event's idempotency record is written). Each is taken only where the check uses it, so a failure
+  // surfaces where it always did, and nothing read this way is used for a key DescribeKey does not confirm.
+  const reads =
+    ctx.request.prefetched?.keyArn === named.arn
+      ? ctx.request.prefetched
+      : startKeyReads(ctx.deps, named.arn, named.keyId);
+  ctx.earlyPolicyRead = reads.policy;
+  const description: KeyDescription = await reads.description;
+  ctx.description = description;
+  if (description.arn !== named.arn) {
+    // The request named one key, KMS knows this key ID as another: placeholders would be filled for the
+    // wrong account or Region (a forged event). Nothing read for it is used, and nothing is written.
+    ctx.log('warn', 'key_not_served', {
+      reason: 'the key ARN KMS returns differs from the one the event named',
+      kmsArn: description.arn,
+    });
+    return quietOutcome(ctx, 'not-served');
+  }
+  // Only the entries whose scope holds the key's account and Region exist for it (docs/manifest.md#scope).
+  const manifest = await scopedManifest(ctx.deps.manifest, named, ctx.deps.ousOf);
+  if (manifest !== ctx.deps.manifest) ctx.deps = { ...ctx.deps, manifest };
+  const managed = await bindEntry(ctx, reads.binding);
+  ctx.checked.push('binding');
+  await checkWriteIntent(ctx);
+  const outcome = managed ? await checkManagedKey(ctx, managed) : await checkUnmanaged(ctx);
+  if (!managed && outcome.result !== 'aws-managed') ctx.checked.push('key-policy');
+  ctx.checked.push('access');
+  return outcome;
 }

@@ -7,11 +7,16 @@
  * read or written. Retryable failures (STS or Organizations throttling) are thrown.
  */
 import type { Actor, Finding, Trigger } from '../core/finding';
-import { describeLocation, type KeyLocation } from '../core/key-arn';
+import { describeLocation, type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import type { CachingKeyStore } from './caching-store';
 import { SpokeAccessError } from './errors';
 import type { OrganizationDirectory } from './ports';
-import { publishScopeRefusal, type ScopeFindingDeps, type ScopeRefusalKind } from './scope-findings';
+import {
+  publishScopeRefusal,
+  recordScope,
+  type ScopeFindingDeps,
+  type ScopeRefusalKind,
+} from './scope-findings';
 
 /** What a check needs that depends on the key's location. */
 export interface LocationDeps {
@@ -51,11 +56,36 @@ export async function isGuardedLocation(hub: HubScope, location: KeyLocation): P
   return hub.regions.includes(location.region) && (await hub.directory.isGuarded(location.accountId));
 }
 
+/** Where the hub keeps its records about other accounts: its own account, in its own (first) Region. */
+export function hubHome(hub: HubScope, location: KeyLocation): KeyLocation {
+  const region = hub.regions[0] ?? location.region;
+  return { partition: partitionOfRegion(region), region, accountId: hub.hubAccountId };
+}
+
 export async function routeLocation(
   hub: HubScope,
   deps: ScopeFindingDeps,
   request: RouteRequest,
 ): Promise<HubRoute> {
+  const route = await routeOnce(hub, deps, request);
+  const { location } = request;
+  // The compliance view (docs/architecture.md#security-hub): a refusal opens its record; an audit unit that
+  // reached a member account closes that account's spoke-unreachable (an event is not a full check of it).
+  const served = route.outcome === 'served';
+  if (!served || (request.trigger === 'audit' && location.accountId !== hub.hubAccountId)) {
+    recordScope(deps, {
+      location,
+      home: hubHome(hub, location),
+      trigger: request.trigger,
+      time: deps.clock.now(),
+      ...(served ? {} : { finding: route.finding }),
+      ...(request.actor ? { actor: request.actor } : {}),
+    });
+  }
+  return route;
+}
+
+async function routeOnce(hub: HubScope, deps: ScopeFindingDeps, request: RouteRequest): Promise<HubRoute> {
   const { location } = request;
   const where = describeLocation(location);
   const base = {

@@ -43,8 +43,13 @@ export const SPOKE_HEALTH_ACTIONS = [
   'sqs:GetQueueAttributes',
 ] as const;
 
-/** Granted only with the spoke template's `SecurityHubFindings=true`: the guard's findings in that account. */
+/**
+ * Granted only with the spoke template's `SecurityHubFindings=true`: exactly what the Security Hub sink
+ * (src/aws/security-hub.ts) calls in that account. BatchImportFindings creates, updates and archives the
+ * guard's own findings (a finding provider never uses BatchUpdateFindings, which is for people's workflow);
+ * GetFindings lists those still open, so a key back in sync archives only what exists.
+ */
 export const SPOKE_SECURITY_HUB_ACTIONS = [
   'securityhub:BatchImportFindings',
-  'securityhub:BatchUpdateFindings',
+  'securityhub:GetFindings',
 ] as const;

@@ -9,6 +9,7 @@ import type { Actor, Finding, Trigger } from '../core/finding';
 import { describeLocation, type KeyLocation, parseKeyArn } from '../core/key-arn';
 import type { Severity } from '../policy/types';
 import { KIND_HEADLINES } from './check/context';
+import type { ComplianceSink } from './compliance';
 import { PublishFailedError } from './errors';
 import type { GuardLogger } from './logger';
 import { publishThroughOutbox } from './outbox';
@@ -34,6 +35,8 @@ export interface ScopeFindingDeps {
   outbox: FindingOutbox;
   clock: Pick<Clock, 'now'>;
   logger: Pick<GuardLogger, 'warn' | 'error'>;
+  /** Told the refusal, and (audit) a spoke reached again (docs/architecture.md#security-hub); absent: none. */
+  compliance?: ComplianceSink;
 }
 
 const SEVERITY: Record<ScopeRefusalKind, Severity> = {
@@ -93,4 +96,36 @@ export async function publishScopeRefusal(deps: ScopeFindingDeps, refusal: Scope
     );
   }
   return finding;
+}
+
+/**
+ * The hub's record about an account and Region (docs/architecture.md#security-hub): the refusal's finding, or
+ * (no finding) the spoke role reached, which closes an open `spoke-unreachable`. Kept in the hub's own account
+ * in its own Region (`home`): the guard cannot write in the account it could not reach or does not guard.
+ */
+export function recordScope(
+  deps: Pick<ScopeFindingDeps, 'compliance'>,
+  input: {
+    location: KeyLocation;
+    home: KeyLocation;
+    trigger: Trigger;
+    time: Date;
+    finding?: Finding;
+    actor?: Actor;
+  },
+): void {
+  if (!deps.compliance) return;
+  const { partition, region, accountId } = input.location;
+  deps.compliance.record({
+    keyArn: `arn:${partition}:kms:${region}:${accountId}:key/*`,
+    keyId: '*',
+    location: input.location,
+    home: input.home,
+    aliases: [],
+    trigger: input.trigger,
+    ...(input.actor ? { actor: input.actor } : {}),
+    time: input.time.toISOString(),
+    findings: input.finding ? [input.finding] : [],
+    checked: input.finding ? [] : ['spoke-access'],
+  });
 }

@@ -8,7 +8,9 @@ export { loadManifest, validationOptionsFor } from './load';
 export { describeMatcher, matchesKey } from './match';
 export {
   GUARD_ROLE_ARN_TEMPLATE,
+  guardPrincipalOf,
   guardRoleArn,
+  KNOWN_PLACEHOLDERS,
   PLACEHOLDER_NAMES,
   placeholderValuesFromArn,
   renderPlaceholders,
@@ -19,7 +21,7 @@ export { factsOf, type KeyFacts, type Resolution, resolveEntry } from './resolve
 export { hasScope, inScope, type OusOf, scopedManifest } from './scope';
 export type * from './types';
 
-/** The key's desired document with `{{Partition}}`, `{{Region}}`, `{{AccountId}}` filled in; IAM variables untouched. */
+/** The key's desired document with its placeholders filled in (docs/manifest.md#placeholders); IAM variables untouched. */
 export function renderDesiredPolicy(key: ManagedKey, target: PlaceholderValues): string {
   return renderPlaceholders(key.policyTemplate, target, key.policyFile);
 }

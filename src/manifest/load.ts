@@ -15,7 +15,8 @@ import { checkDesiredDocument, refusalMessage, refusesDesiredDocument } from './
 import { ManifestError } from './errors';
 import { overlappingMatchers } from './match';
 import {
-  guardRoleArn,
+  guardPrincipalOf,
+  KNOWN_PLACEHOLDERS,
   placeholderValuesFromArn,
   renderPlaceholders,
   SAMPLE_PLACEHOLDER_VALUES,
@@ -105,7 +106,7 @@ export function validationOptionsFor(
     adminPrincipals: manifest.adminPrincipals.map((principal) =>
       renderPlaceholders(principal, values, manifest.path),
     ),
-    guardPrincipal: guardRoleArn(values),
+    guardPrincipal: guardPrincipalOf(values),
     mode,
     partition: values.partition,
   };
@@ -167,9 +168,7 @@ function loadDesiredDocument(
   const unknown = unknownPlaceholders(template);
   if (unknown.length > 0) {
     return {
-      problems: [
-        `${policyPath}: unknown placeholder ${unknown.join(', ')} (known: {{Partition}}, {{Region}}, {{AccountId}})`,
-      ],
+      problems: [`${policyPath}: unknown placeholder ${unknown.join(', ')} (known: ${KNOWN_PLACEHOLDERS})`],
       warnings: [],
     };
   }

@@ -10,7 +10,7 @@
  *   `arn:{{Partition}}:iam::{{AccountId}}:root`): its partition and account fields, and its Region field
  *   when that is the key's Region. An ARN of any other account (or of the same digits in another
  *   partition) stays literal, whole. The guard's own role in the key's Region
- *   (`…:role/kms-policy-guard-eu-west-1`) becomes GUARD_ROLE_ARN_TEMPLATE, as the shipped documents name it;
+ *   (`…:role/kms-policy-guard-eu-west-1`) becomes `{{GuardPrincipal}}`, as the shipped documents name it;
  * - a bare 12-digit `AWS` principal equal to the key's account;
  * - a condition value equal to the key's account under a condition key that holds an account ID
  *   (`aws:PrincipalAccount`, `aws:SourceAccount`, `aws:ResourceAccount`, `kms:CallerAccount`);
@@ -22,7 +22,7 @@
  * replaced only when it equals the key's value exactly, so a `${…}` field never is.
  */
 import type { KeyLocation } from '../core/key-arn';
-import { GUARD_ROLE_ARN_TEMPLATE, guardRoleArn } from './placeholders';
+import { guardRoleArn } from './placeholders';
 
 /** Condition keys whose values are account IDs (compared case-insensitively, as AWS does). */
 const ACCOUNT_CONDITION_KEYS: ReadonlySet<string> = new Set([
@@ -83,7 +83,7 @@ class Templater {
 
   /** An ARN of the key's account and partition, with placeholders; any other text unchanged. */
   arn: Rewrite = (value) => {
-    if (value === this.guardRole) return this.changed(GUARD_ROLE_ARN_TEMPLATE);
+    if (value === this.guardRole) return this.changed('{{GuardPrincipal}}');
     const match = ARN.exec(value);
     if (!match) return value;
     const [, partition = '', service = '', region = '', account = '', resource = ''] = match;

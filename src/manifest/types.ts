@@ -11,8 +11,13 @@ import type { GuardMode } from '../core/key';
 import type { KeyLocation } from '../core/key-arn';
 import type { ValidationFinding } from '../policy/types';
 
-/** Values substituted for `{{Partition}}`, `{{Region}}`, `{{AccountId}}` (IAM variables like `${aws:PrincipalTag/team}` pass through): where the key lives. */
-export type PlaceholderValues = KeyLocation;
+/**
+ * Values substituted for `{{Partition}}`, `{{Region}}`, `{{AccountId}}` (where the key lives) and `{{GuardPrincipal}}`
+ * (the principal the guard acts as in the key's account: the spoke role in an organization's member account; when
+ * absent, the guard's own role `kms-policy-guard-<region>` in the key's account). IAM variables like
+ * `${aws:PrincipalTag/team}` pass through.
+ */
+export type PlaceholderValues = KeyLocation & { guardPrincipal?: string };
 
 export interface KeyMatcher {
   keyId?: string;

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
 import {
   actAs,
@@ -49,6 +50,7 @@ import {
 } from '../../src/app/audit-worker-handler';
 import { createDriftHandler } from '../../src/app/drift-handler';
 import { buildGuard, type Guard } from '../../src/app/guard-deps';
+import { createGuardMetrics, GUARD_METRICS } from '../../src/app/metrics';
 import { createStateTable } from '../../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { StaticDirectory } from '../../src/aws/organization';
@@ -60,6 +62,7 @@ import type { AuditJson } from '../../src/cli/report/audit-json';
 import { RetryableAwsError } from '../../src/guard/errors';
 import { loadManifest, renderDesiredPolicy } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
+import { emfLinesOf } from '../unit/support/emf';
 import { motoClientConfig, motoEndpoint } from './moto-env';
 import { recordingLogger, TEST_STABILIZATION } from './support/drift-guard';
 
@@ -82,6 +85,13 @@ const DESIRED = JSON.stringify({
       Effect: 'Allow',
       Principal: { AWS: 'arn:{{Partition}}:iam::{{AccountId}}:root' },
       Action: 'kms:*',
+      Resource: '*',
+    },
+    {
+      Sid: 'The guard reads and restores this policy',
+      Effect: 'Allow',
+      Principal: { AWS: '{{GuardPrincipal}}' },
+      Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy'],
       Resource: '*',
     },
   ],
@@ -192,7 +202,11 @@ beforeAll(async () => {
   ];
   for (const owner of owners) {
     for (const region of REGIONS) {
-      const location = { partition: 'aws', region, accountId: owner.accountId };
+      // The principal the guard acts as there: its own role in the hub (whatever the key's Region), the spoke role
+      // in a member account.
+      const guardPrincipal =
+        owner.accountId === HUB ? GUARD_ROLE_ARN : `arn:aws:iam::${owner.accountId}:role/${SPOKE_ROLE}`;
+      const location = { partition: 'aws', region, accountId: owner.accountId, guardPrincipal };
       const clients = owner.clients.get(region);
       if (!clients) throw new Error('no clients');
       const key = await createKeyWithPolicy(clients.kms, {
@@ -213,6 +227,8 @@ beforeAll(async () => {
     stabilization: TEST_STABILIZATION,
     guardPrincipalArn: GUARD_ROLE_ARN,
     guardedRegions: REGIONS,
+    // Security Hub on: each finding lands in its key's account through the spoke role (docs/architecture.md#security-hub).
+    securityHub: {},
     hub: {
       settings: {
         hubAccountId: HUB,
@@ -276,7 +292,7 @@ async function findingsOfKind(kind: string): Promise<FindingNotification[]> {
 }
 
 describe('one guard for an organization (moto: a hub and two member accounts × two Regions)', () => {
-  it('catches a drift in each member account and Region through the spoke forward rule and restores it through the spoke role', async () => {
+  it('catches a drift in each member account and Region through the spoke forward rule, restores it through the spoke role, and archives its Security Hub finding in that account', async () => {
     // Prepare
     const { logger } = recordingLogger();
     const hub = org.guard.hub;
@@ -333,16 +349,38 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
       const { Policy = '' } = await memberClients(member, item.region).kms.send(
         new GetKeyPolicyCommand({ KeyId: item.keyArn, PolicyName: 'default' }),
       );
+      const spokeRole = `arn:aws:iam::${item.member}:role/${SPOKE_ROLE}`;
       const desired = renderDesiredPolicy(org.guard.deps.manifest.keys[0] ?? (undefined as never), {
         partition: 'aws',
         region: item.region,
         accountId: item.member,
+        guardPrincipal: spokeRole,
       });
       expect(comparePolicies(desired, Policy).status).toBe('equivalent');
+      // {{GuardPrincipal}} is the member's own spoke role, a role that exists there (KMS refuses others).
+      expect(Policy).toContain(spokeRole);
+      expect(Policy).not.toContain(':role/kms-policy-guard-ap-northeast-2');
+      // Security Hub of the key's own account (read with that account's credentials): its one finding, restored.
+      const securityHub = new SecurityHubClient(
+        await actAs(motoClientConfig(HUB_REGION), item.member, item.region),
+      );
+      const { Findings = [] } = await securityHub.send(new GetFindingsCommand({ MaxResults: 100 }));
+      securityHub.destroy();
+      const ours = Findings.filter((finding) => finding.Id?.startsWith(`kms-policy-guard/${item.keyArn}/`));
+      expect(
+        ours.map((finding) => [finding.Id, finding.AwsAccountId, finding.ProductArn, finding.RecordState]),
+      ).toEqual([
+        [
+          `kms-policy-guard/${item.keyArn}/key-policy`,
+          item.member,
+          `arn:aws:securityhub:${item.region}:${item.member}:product/${item.member}/default`,
+          'ARCHIVED',
+        ],
+      ]);
     }
   }, 60_000);
 
-  it('fans an audit out over every account and Region through SQS; a failed worker invocation is retried and the one summary counts every unit', async () => {
+  it("fans an audit out over every account and Region through SQS; a failed worker invocation is retried, the one summary counts every unit, and the closing worker emits the run's metrics", async () => {
     // Prepare
     const deps = orgDeps();
     const [member] = org.members;
@@ -359,6 +397,7 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
         return at(location);
       },
     };
+    deps.metrics = createGuardMetrics();
     const fanOut = createFanOutHandler(deps, { deadlineSeconds: 120, timeoutEarlyInMillis: 0 });
     const worker = createAuditWorkerHandler(deps, {
       concurrency: 4,
@@ -367,15 +406,23 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
       timeoutEarlyInMillis: 0,
     });
     const runId = `org-audit-${uniqueSuffix()}`;
+    const metricsDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 
     // Act
     const started = await fanOut({ id: runId }, CONTEXT);
-    const driven = await driveQueue(org.hub.sqs, org.work.url, worker, {
-      context: CONTEXT,
-      timeoutMs: 45_000,
-      concurrency: 2,
-      done: async () => (await deps.runs.progress(runId))?.summary === 'published',
-    });
+    const { lines, outcome } = await emfLinesOf(() =>
+      driveQueue(org.hub.sqs, org.work.url, worker, {
+        context: CONTEXT,
+        timeoutMs: 45_000,
+        concurrency: 2,
+        done: async () => (await deps.runs.progress(runId))?.summary === 'published',
+      }),
+    );
+    if (metricsDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = metricsDisabled;
+    if (outcome.status === 'rejected') throw outcome.reason;
+    const driven = outcome.value;
 
     // Assess
     expect(started).toMatchObject({ runId, units: 6 });
@@ -397,6 +444,12 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
     );
     expect(summaries[0]?.finding.details[1]).toMatch(/^Keys: 6 checked, 6 in sync, 0 drift/);
     expect(summaries[0]?.finding.account).toBe(HUB);
+    // The run's audit metrics, once, from the worker that closed it (the dashboard's audit widget).
+    const runMetrics = lines.filter((line) => GUARD_METRICS.keysChecked in line);
+    expect(runMetrics).toHaveLength(1);
+    expect(runMetrics[0]?.[GUARD_METRICS.keysChecked]).toBe(6);
+    expect(runMetrics[0]?.[GUARD_METRICS.auditHeartbeat]).toBe(1);
+    expect(typeof runMetrics[0]?.[GUARD_METRICS.auditDurationMs]).toBe('number');
   }, 90_000);
 
   it('lists a unit whose worker fails on every attempt, and a unit that never reports, as not checked: the run is never clean', async () => {

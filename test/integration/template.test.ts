@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { findOnPath } from '../../dev/moto-server';
-import { GUARD_METRICS } from '../../src/app/metrics';
+import { EMITTED_METRICS, GUARD_METRICS } from '../../src/app/metrics';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
 import { GUARD_KMS_ACTIONS, GUARD_KMS_UNSCOPED_ACTIONS } from '../../src/guard/permissions';
 import { guardRoleArn, loadManifest } from '../../src/manifest';
@@ -182,6 +182,18 @@ function scheduleRule(template: Template): Resource {
   return rule;
 }
 
+/** The template as CloudFormation deploys it for the given condition values: resources of a false condition gone. */
+function deployedWith(template: Template, conditions: Record<string, boolean>): Template {
+  return {
+    ...template,
+    Resources: Object.fromEntries(
+      Object.entries(template.Resources).filter(
+        ([, resource]) => resource.Condition === undefined || conditions[resource.Condition] !== false,
+      ),
+    ),
+  };
+}
+
 const GUARD_ROLE = 'IamRoleLambdaExecution';
 const SLACK_ROLE = 'SlackNotifierRole';
 const FUNCTIONS = {
@@ -213,7 +225,8 @@ describe('serverless package (offline)', () => {
 
   beforeAll(async () => {
     defaultPackage = await packageService([]);
-    template = defaultPackage.template;
+    // What CloudFormation creates with the default parameters: Security Hub off.
+    template = deployedWith(defaultPackage.template, { SecurityHubEnabled: false });
   }, PACKAGE_TIMEOUT_MS);
 
   afterAll(() => {
@@ -831,6 +844,7 @@ describe('serverless package (offline)', () => {
       'MEMBER_ACCOUNTS',
       'ORGANIZATION_ID',
       'POWERTOOLS_SERVICE_NAME',
+      'SECURITY_HUB',
       'SPOKE_EXTERNAL_ID',
       'SPOKE_ROLE_NAME',
       'STATE_TABLE',
@@ -839,6 +853,7 @@ describe('serverless package (offline)', () => {
     expect(variables.ORGANIZATION_ID).toEqual({ Ref: 'OrganizationId' });
     expect(variables.MEMBER_ACCOUNTS).toEqual({ Ref: 'MemberAccounts' });
     expect(variables.GUARDED_REGIONS).toBe('');
+    expect(variables.SECURITY_HUB).toEqual({ Ref: 'SecurityHub' });
     expect(variables.TOPIC_ARN).toEqual({ Ref: 'FindingsTopic' });
     expect(variables.GUARD_ROLE_ARN).toEqual({ 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] });
     expect(variables.STATE_TABLE).toEqual({ Ref: 'StateTable' });
@@ -871,6 +886,7 @@ describe('serverless package (offline)', () => {
       GUARD_ROLE_ARN: { 'Fn::GetAtt': [GUARD_ROLE, 'Arn'] },
       STATE_TABLE: { Ref: 'StateTable' },
       GUARDED_REGIONS: '',
+      SECURITY_HUB: { Ref: 'SecurityHub' },
       ORGANIZATION_ID: { Ref: 'OrganizationId' },
       MEMBER_ACCOUNTS: { Ref: 'MemberAccounts' },
       SPOKE_ROLE_NAME: { Ref: 'SpokeRoleName' },
@@ -1111,6 +1127,220 @@ describe('serverless package (offline)', () => {
       expect(map.sources.filter((source) => /(^|\/)src\//.test(source)).length).toBeGreaterThan(0);
     },
   );
+
+  describe('the dashboard (docs/operations.md#the-dashboard)', () => {
+    interface NamedMetric {
+      namespace: string;
+      name: string;
+      dimensions: Record<string, string>;
+      /** A SEARCH expression: the dimension names only. */
+      search?: boolean;
+    }
+    const SEARCH = /^SEARCH\('\{([^}]+)\} MetricName="([^"]+)"', '[A-Za-z0-9.]+', \d+\)$/;
+
+    /** The dashboard body as CloudFormation renders it here (Region and queue names substituted). */
+    function dashboardBody(): { widgets: { type: string; properties: Record<string, unknown> }[] } {
+      const body = resource(template, 'GuardDashboard').Properties.DashboardBody as { 'Fn::Sub': string };
+      const queueNames: Record<string, string> = Object.fromEntries(
+        resourcesOfType(template, 'AWS::SQS::Queue').map(([id, queue]) => [
+          `${id}.QueueName`,
+          String(queue.Properties.QueueName),
+        ]),
+      );
+      const text = body['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+        name === 'AWS::Region' ? 'STACK_REGION' : (queueNames[name] ?? `UNRESOLVED(${name})`),
+      );
+      return JSON.parse(text);
+    }
+
+    /** Every metric a widget names: [namespace, name, dim, value, …, options?] rows and SEARCH expressions. */
+    function namedMetrics(): { widget: string; metric: NamedMetric; stat?: string }[] {
+      return dashboardBody().widgets.flatMap((widget) =>
+        ((widget.properties.metrics ?? []) as unknown[][]).map((row) => {
+          const title = String(widget.properties.title);
+          const [first] = row;
+          if (typeof first === 'object' && first !== null && 'expression' in first) {
+            const match = SEARCH.exec(String((first as { expression: string }).expression));
+            if (!match) throw new Error(`${title}: an expression that is not a SEARCH by metric name`);
+            const [namespace = '', ...dimensionNames] = (match[1] ?? '').split(',');
+            return {
+              widget: title,
+              metric: {
+                namespace,
+                name: match[2] ?? '',
+                dimensions: Object.fromEntries(dimensionNames.map((dimension) => [dimension, '*'])),
+                search: true,
+              },
+            };
+          }
+          const options = row.find((item) => typeof item === 'object') as { stat?: string } | undefined;
+          const [namespace, name, ...pairs] = row.filter((item) => typeof item === 'string') as string[];
+          const dimensions: Record<string, string> = {};
+          for (let index = 0; index < pairs.length; index += 2)
+            dimensions[pairs[index] ?? ''] = pairs[index + 1] ?? '';
+          const stat = options?.stat ?? (widget.properties.stat as string | undefined);
+          return {
+            widget: title,
+            metric: { namespace: namespace ?? '', name: name ?? '', dimensions },
+            ...(stat ? { stat } : {}),
+          };
+        }),
+      );
+    }
+
+    /** The stack's dead-letter queues: the functions' onFailure queue and every queue's redrive target. */
+    function deadLetterQueueNames(): string[] {
+      const targets = resourcesOfType(template, 'AWS::SQS::Queue').flatMap(([, queue]) => {
+        const redrive = queue.Properties.RedrivePolicy as
+          | { deadLetterTargetArn?: { 'Fn::GetAtt': string[] } }
+          | undefined;
+        return redrive?.deadLetterTargetArn ? [redrive.deadLetterTargetArn['Fn::GetAtt'][0] ?? ''] : [];
+      });
+      return [...new Set(['DeadLetterQueue', ...targets])].map((id) =>
+        String(resource(template, id).Properties.QueueName),
+      );
+    }
+
+    it('is one dashboard named kms-policy-guard-<stage>, in the Region of the stack', () => {
+      // Act
+      const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
+
+      // Assess
+      expect(dashboards.map(([id, dashboard]) => [id, dashboard.Properties.DashboardName])).toEqual([
+        ['GuardDashboard', 'kms-policy-guard-dev'],
+      ]);
+      for (const widget of dashboardBody().widgets) expect(widget.properties.region).toBe('STACK_REGION');
+    });
+
+    it("names only metrics the code emits: the guard's by namespace, name and dimension set (GUARD_METRICS), and the dead-letter queues' depth", () => {
+      // Act
+      const named = namedMetrics();
+
+      // Assess
+      expect(named.length).toBeGreaterThan(0);
+      for (const { widget, metric } of named) {
+        if (metric.namespace === 'AWS/SQS') {
+          expect([widget, metric.name]).toEqual([widget, 'ApproximateNumberOfMessagesVisible']);
+          expect(deadLetterQueueNames()).toContain(metric.dimensions.QueueName);
+          continue;
+        }
+        expect([widget, metric.namespace]).toEqual([widget, GUARD_METRICS.namespace]);
+        expect([widget, metric.name, Object.keys(metric.dimensions).sort()]).toEqual([
+          widget,
+          metric.name,
+          [...(EMITTED_METRICS[metric.name] ?? ['not a metric the code emits'])].sort(),
+        ]);
+        if (!metric.search)
+          expect(metric.dimensions[GUARD_METRICS.dimensions.service]).toBe(GUARD_METRICS.service);
+      }
+    });
+
+    it('shows events by outcome, findings by kind and severity, restores, refusals, the audit, every dead-letter queue and the p50/p99 event-to-finding latency', () => {
+      // Act
+      const named = namedMetrics();
+      const shown = (name: string) => named.filter(({ metric }) => metric.name === name);
+
+      // Assess
+      expect(shown(GUARD_METRICS.eventsHandled).map(({ metric }) => metric.search)).toEqual([true]);
+      expect(shown(GUARD_METRICS.eventFindings)).toHaveLength(1);
+      expect(shown(GUARD_METRICS.findings)).toHaveLength(1);
+      for (const name of [
+        GUARD_METRICS.restores,
+        GUARD_METRICS.refusals,
+        GUARD_METRICS.auditDurationMs,
+        GUARD_METRICS.keysChecked,
+      ]) {
+        expect([name, shown(name).length]).toEqual([name, 1]);
+      }
+      expect(
+        shown(GUARD_METRICS.eventToFindingMs)
+          .map(({ stat }) => stat)
+          .sort(),
+      ).toEqual(['p50', 'p99']);
+      const depth = shown('ApproximateNumberOfMessagesVisible').map(
+        ({ metric }) => metric.dimensions.QueueName,
+      );
+      expect(depth.sort()).toEqual(deadLetterQueueNames().sort());
+      expect(depth).toEqual(
+        expect.arrayContaining(['kms-policy-guard-dev-dlq', 'kms-policy-guard-dev-audit-work-dlq']),
+      );
+    });
+  });
+
+  describe('Security Hub (docs/architecture.md#security-hub)', () => {
+    // Any Region of this account only: a hub guards its own account in every guarded Region.
+    const PRODUCT = {
+      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default',
+    };
+    const HUB = {
+      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default',
+    };
+
+    it('is off by default: a stack parameter false, the functions told so, and no securityhub: permission at all', () => {
+      // Act
+      const parameter = defaultPackage.template.Parameters?.SecurityHub;
+      const securityHubActions = iamStatements(template)
+        .flatMap(actionsOf)
+        .filter((action) => action.startsWith('securityhub:'));
+
+      // Assess
+      expect(parameter).toMatchObject({ Type: 'String', Default: 'false', AllowedValues: ['true', 'false'] });
+      expect(defaultPackage.template.Conditions?.SecurityHubEnabled).toEqual({
+        'Fn::Equals': [{ Ref: 'SecurityHub' }, 'true'],
+      });
+      for (const fn of [FUNCTIONS.drift, FUNCTIONS.audit]) {
+        expect(environmentOf(template, fn).SECURITY_HUB).toEqual({ Ref: 'SecurityHub' });
+      }
+      expect(securityHubActions).toEqual([]);
+    });
+
+    it('grants the guard role, when on, exactly BatchImportFindings on this account’s default product and GetFindings on its hub', () => {
+      // Prepare
+      const on = deployedWith(defaultPackage.template, { SecurityHubEnabled: true });
+
+      // Act
+      const statements = withActionPrefix(iamStatements(on), 'securityhub:').map((statement) => ({
+        actions: actionsOf(statement),
+        resource: statement.Resource,
+        condition: statement.Condition,
+      }));
+      const policy = resource(on, 'GuardSecurityHubPolicy');
+
+      // Assess
+      expect(statements).toEqual([
+        { actions: ['securityhub:BatchImportFindings'], resource: PRODUCT, condition: undefined },
+        { actions: ['securityhub:GetFindings'], resource: HUB, condition: undefined },
+      ]);
+      expect(policy.Condition).toBe('SecurityHubEnabled');
+      expect(policy.Properties.Roles).toEqual([{ Ref: GUARD_ROLE }]);
+      for (const statement of withActionPrefix(iamStatements(on), 'securityhub:')) {
+        expect(roleStatements(on, GUARD_ROLE)).toContainEqual(statement);
+        expect(statement.Effect).toBe('Allow');
+      }
+    });
+
+    it('keeps every least-privilege rule with Security Hub on: no wildcard action, no Resource "*", one more service only', () => {
+      // Prepare
+      const on = deployedWith(defaultPackage.template, { SecurityHubEnabled: true });
+
+      // Act
+      const statements = iamStatements(on);
+      const services = new Set(
+        statements.flatMap((statement) => actionsOf(statement).map((a) => a.split(':')[0])),
+      );
+      const servicesOff = new Set(
+        iamStatements(template).flatMap((statement) => actionsOf(statement).map((a) => a.split(':')[0])),
+      );
+
+      // Assess
+      expect(statements.flatMap(actionsOf).filter((action) => /[*?]/.test(action))).toEqual([]);
+      expect(
+        withActionPrefix(statements, 'securityhub:').filter((statement) => statement.Resource === '*'),
+      ).toEqual([]);
+      expect([...services].filter((service) => !servicesOff.has(service))).toEqual(['securityhub']);
+      expect(servicesOff.size).toBe(services.size - 1);
+    });
+  });
 
   it('passes cfn-lint', async () => {
     // Prepare

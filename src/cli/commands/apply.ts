@@ -8,6 +8,7 @@
  * 2 usage error, invalid manifest, a key the manifest does not manage, or an AWS error.
  */
 import type { Command } from 'commander';
+import type { SpokeAccess } from '../../aws/spoke-access';
 import type { Finding } from '../../core/finding';
 import { plainFinding } from '../../core/plain-text';
 import { type ApplyOutcome, applyDesired } from '../../guard/apply-desired';
@@ -127,7 +128,11 @@ export function registerApplyCommand(program: Command, { io, setExitCode }: Comm
       const region = target.region ?? awsClientConfig(options, io.env).region;
       const settings =
         access && target.accountId !== undefined && region !== undefined
-          ? access.settings({}, target.accountId, region)
+          ? {
+              ...access.settings({}, target.accountId, region),
+              // {{GuardPrincipal}} in that account is its spoke role, as when the hub restores the key.
+              ...spokePrincipal(access, target.accountId),
+            }
           : target.region !== undefined
             ? { region: target.region }
             : undefined;
@@ -151,4 +156,10 @@ export function registerApplyCommand(program: Command, { io, setExitCode }: Comm
       else io.stdout(renderApplyText(outcome, createStyle(colourEnabled(io))));
       setExitCode(EXIT_BY_STATUS[outcome.status]);
     });
+}
+
+/** The spoke role the CLI acts as in another account: `{{GuardPrincipal}}` there, as when the hub restores a key. */
+function spokePrincipal(access: SpokeAccess, accountId: string): { guardPrincipalArn?: string } {
+  const principal = access.principalFor(accountId);
+  return principal ? { guardPrincipalArn: principal } : {};
 }

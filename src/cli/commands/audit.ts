@@ -1,18 +1,20 @@
 /**
  * `kms-guard audit`: the scheduled audit, run from a laptop or CI against any account (or an
  * AWS-compatible endpoint such as moto). Findings are collected and printed; nothing is published
- * unless `--publish --topic-arn <arn>` says so.
+ * unless `--publish --topic-arn <arn>` (SNS) or `--security-hub` (AWS Security Hub) says so.
  *
  * Read-only: keys in remediate mode are checked as dry-run (`kms-guard apply --key … --yes` writes).
  *
  * Exit: 0 every checked key in sync (unmanaged keys are listed, not a failure), 1 drift, a failed key,
  * a disabled drift rule or a degraded one (--drift-rule: its pattern, no target), 2 usage error,
- * invalid manifest, or an AWS error that left keys unchecked.
+ * invalid manifest, an AWS error that left keys unchecked, or (--security-hub) Security Hub refusing
+ * or failing to take the findings.
  */
 import { type Command, Option } from 'commander';
 import packageJson from '../../../package.json';
 import { EventBridgeRuleHealth } from '../../aws/rule-health';
 import { type AuditDeps, type AuditReport, auditKeys } from '../../guard/audit-keys';
+import { type ComplianceViewProblem, flushCompliance } from '../../guard/compliance';
 import { systemClock } from '../../guard/ports';
 import { awsClientConfig, describeAwsFailure } from '../aws-context';
 import type { CommandContext } from '../context';
@@ -24,6 +26,7 @@ import {
   cliRunId,
   loadCliManifest,
   parseConcurrency,
+  QUIET_LOGGER,
 } from '../guard-context';
 import { cliSpokeAccess, cliTargets, mergeReports } from '../org-targets';
 import { colourEnabled, createStyle, writeJson } from '../output';
@@ -40,6 +43,7 @@ interface AuditCliOptions extends CommonCliOptions {
   driftRule?: string;
   publish?: boolean;
   topicArn?: string;
+  securityHub?: boolean;
 }
 
 function exitCodeOf(report: AuditReport): number {
@@ -68,33 +72,52 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       '--drift-rule <name>',
       "also check that the guard's EventBridge drift rule exists, is enabled, has the guard's pattern and a target",
     )
-    .option('--publish', 'also publish every finding to --topic-arn (default: print only)')
+    .option(
+      '--publish',
+      'also publish every finding to --topic-arn and/or --security-hub (default: print only)',
+    )
     .option('--topic-arn <arn>', 'the SNS topic for --publish')
+    .option(
+      '--security-hub',
+      "also send every finding to AWS Security Hub (in the key's account and Region), and archive the ones back in their desired state (with or without --publish)",
+    )
     .action(async (options: AuditCliOptions) => {
       if (options.json && options.format !== 'table' && options.format !== 'json') {
         throw new CliExitError(`--json and --format ${options.format} contradict each other`, EXIT_USAGE);
       }
       const format = options.json ? 'json' : options.format;
-      if (options.publish && !options.topicArn?.startsWith('arn:')) {
-        throw new CliExitError('--publish needs --topic-arn <SNS topic ARN>', EXIT_USAGE);
+      if (options.topicArn !== undefined && !options.topicArn.startsWith('arn:')) {
+        throw new CliExitError('--topic-arn needs an SNS topic ARN', EXIT_USAGE);
+      }
+      if (options.publish && !options.topicArn && !options.securityHub) {
+        throw new CliExitError(
+          '--publish needs --topic-arn <SNS topic ARN>, --security-hub, or both',
+          EXIT_USAGE,
+        );
       }
       const concurrency = parseConcurrency(options.concurrency);
       const manifest = loadCliManifest(options.manifest);
       const targets = cliTargets(options);
       const access = cliSpokeAccess(options, io.env);
       const runId = cliRunId(systemClock.now());
+      const securityHubProblems: ComplianceViewProblem[] = [];
+      const securityHubErrors: Error[] = [];
       const progress = io.stderrIsTTY ? new ProgressBar((text) => rawStderr(text)) : undefined;
       const reports = [];
       let clients: ReturnType<typeof cliGuard> | undefined;
       for (const target of targets) {
         // One account and Region at a time: each through its spoke role (--accounts), with its own clients.
+        const principal = target.accountId !== undefined ? access?.principalFor(target.accountId) : undefined;
         const settings =
           access && target.accountId !== undefined
-            ? access.settings(
-                {},
-                target.accountId,
-                target.region ?? awsClientConfig(options, io.env).region ?? '',
-              )
+            ? {
+                ...access.settings(
+                  {},
+                  target.accountId,
+                  target.region ?? awsClientConfig(options, io.env).region ?? '',
+                ),
+                ...(principal ? { guardPrincipalArn: principal } : {}),
+              }
             : target.region !== undefined
               ? { region: target.region }
               : undefined;
@@ -104,6 +127,9 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
           manifest,
           options.publish ? options.topicArn : undefined,
           settings,
+          options.securityHub
+            ? { report: async (problem) => void securityHubProblems.push(problem) }
+            : undefined,
         );
         const deps: AuditDeps = { ...clients.guard.deps };
         if (options.driftRule) {
@@ -121,6 +147,9 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
             ...(progress ? { progress } : {}),
           }),
         );
+        // Each account's findings go to Security Hub with that account's credentials, before its clients go.
+        const securityHubError = await flushCompliance(clients.guard.deps.compliance, QUIET_LOGGER);
+        if (securityHubError) securityHubErrors.push(securityHubError);
         clients.guard.destroy();
       }
       progress?.finish();
@@ -134,8 +163,15 @@ export function registerAuditCommand(program: Command, { io, rawStderr, setExitC
       else if (format === 'html') io.stdout(renderAuditHtml(report, { toolVersion: packageJson.version }));
       else if (!nothingChecked) io.stdout(renderAuditTable(report, createStyle(colourEnabled(io))));
 
-      const code = exitCodeOf(report);
-      if (code === EXIT_USAGE) {
+      let code = exitCodeOf(report);
+      for (const problem of securityHubProblems) {
+        io.stderr(`kms-guard: ${problem.view}: ${problem.message}\n  Fix: ${problem.fix}\n`);
+      }
+      for (const error of securityHubErrors) {
+        io.stderr(`kms-guard: ${describeAwsFailure(error.message, clients)}\n`);
+      }
+      if (securityHubProblems.length > 0 || securityHubErrors.length > 0) code = EXIT_USAGE;
+      if (code === EXIT_USAGE && !report.complete) {
         const reason = report.problems[0] ?? report.notChecked[0]?.reason ?? 'unknown failure';
         io.stderr(
           `kms-guard: audit incomplete (${report.summary.notChecked} key(s) not checked): ${describeAwsFailure(reason, clients)}\n`,

@@ -12,7 +12,7 @@
  * policy before it is merged, not after the guard would apply it.
  */
 import { type Command, Option } from 'commander';
-import { guardRoleArn, renderPlaceholders, SAMPLE_PLACEHOLDER_VALUES } from '../../manifest';
+import { guardPrincipalOf, renderPlaceholders, SAMPLE_PLACEHOLDER_VALUES } from '../../manifest';
 import type { PlaceholderValues } from '../../manifest/types';
 import { REMEDIATION_BLOCKING_CODES } from '../../policy/catalogue';
 import type { ValidateOptions, ValidationFinding } from '../../policy/types';
@@ -183,7 +183,7 @@ async function checkPolicyText(
     };
   }
   const templateOptions: ValidateOptions = { ...options, keyAccount: options.keyAccount ?? values.accountId };
-  if (options.mode === 'remediate') templateOptions.guardPrincipal ??= guardRoleArn(values);
+  if (options.mode === 'remediate') templateOptions.guardPrincipal ??= guardPrincipalOf(values);
   return { ...policyReport(file, rendered, templateOptions), placeholders: values };
 }
 
@@ -194,6 +194,8 @@ function placeholderValuesFor(options: ValidateOptions & { region?: string }): P
     partition: options.partition ?? SAMPLE_PLACEHOLDER_VALUES.partition,
     region: options.region ?? SAMPLE_PLACEHOLDER_VALUES.region,
     accountId: options.keyAccount ?? SAMPLE_PLACEHOLDER_VALUES.accountId,
+    // {{GuardPrincipal}} is the principal --guard-principal names, else the guard role in the key's account.
+    ...(options.guardPrincipal !== undefined ? { guardPrincipal: options.guardPrincipal } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 
 import { actorName } from '../../core/actor-name';
+import type { ComplianceSubject } from '../../core/compliance';
 import type {
   ActionTaken,
   Actor,
@@ -20,6 +21,7 @@ import type { OusOf } from '../../manifest/scope';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
 import type { CachingKeyStore } from '../caching-store';
+import type { ComplianceSink } from '../compliance';
 import { PublishFailedError } from '../errors';
 import type { GuardLogger, LogAttributes } from '../logger';
 import { publishThroughOutbox } from '../outbox';
@@ -62,6 +64,8 @@ export interface CheckKeyDeps {
   serves?: (location: KeyLocation) => boolean;
   /** Regions where a guard runs (a ReplicateKey into any other is critical); absent: not checked. */
   guardedRegions?: readonly string[];
+  /** Told every check's findings and what it found as desired (docs/architecture.md#security-hub); absent: none. */
+  compliance?: ComplianceSink;
   /** The OUs above an account, for manifest entries scoped to OUs (docs/manifest.md#scope). */
   ousOf?: OusOf;
 }
@@ -152,6 +156,8 @@ export interface CheckContext {
    * policy or restores the key's state first.
    */
   earlyPolicyRead?: Promise<string>;
+  /** The subjects the check looked at to the end (the compliance view closes those it made no finding about). */
+  checked: ComplianceSubject[];
   now: Date;
   log: (level: keyof GuardLogger, message: string, attributes?: LogAttributes) => void;
 }

@@ -4,7 +4,7 @@
  */
 import type { FindingKind } from '../../core/finding';
 import { renderDesiredPolicy, validationOptionsFor } from '../../manifest';
-import type { ManagedKey } from '../../manifest/types';
+import type { ManagedKey, PlaceholderValues } from '../../manifest/types';
 import { comparePolicies } from '../../policy/compare';
 import { maxSeverity } from '../../policy/diff';
 import type {
@@ -34,17 +34,23 @@ function keyContext(ctx: CheckContext): NormalizeContext {
   return { partition: ctx.location.partition, keyArn: ctx.keyArn, keyAccount: ctx.location.accountId };
 }
 
+/**
+ * The placeholder values of this key: where it lives, and the principal the guard acts as in its account (the
+ * spoke role in an organization's member account), so `{{GuardPrincipal}}` names a role that exists there.
+ */
+function placeholderValues(ctx: CheckContext): PlaceholderValues {
+  const { guardPrincipalArn } = ctx.deps;
+  return guardPrincipalArn ? { ...ctx.location, guardPrincipal: guardPrincipalArn } : ctx.location;
+}
+
 function validationOptions(ctx: CheckContext): ValidateOptions {
-  const { location } = ctx;
   // A dry run predicts remediation, so the desired document is judged by the remediate-mode rules.
   const validationMode = ctx.mode === 'dry-run' ? 'remediate' : ctx.mode;
-  const options: ValidateOptions = {
-    ...validationOptionsFor(ctx.deps.manifest, validationMode, location),
-    keyAccount: location.accountId,
+  return {
+    ...validationOptionsFor(ctx.deps.manifest, validationMode, placeholderValues(ctx)),
+    keyAccount: ctx.location.accountId,
     keyArn: ctx.keyArn,
   };
-  if (ctx.deps.guardPrincipalArn) options.guardPrincipal = ctx.deps.guardPrincipalArn;
-  return options;
 }
 
 function evaluationOf(
@@ -69,7 +75,7 @@ export function withLive(ctx: CheckContext, evaluation: Evaluation, livePolicy: 
 }
 
 export async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<Evaluation> {
-  const desiredPolicy = renderDesiredPolicy(managed, ctx.location);
+  const desiredPolicy = renderDesiredPolicy(managed, placeholderValues(ctx));
   const livePolicy = await readLivePolicy(ctx);
   return evaluationOf(ctx, desiredPolicy, validatePolicy(desiredPolicy, validationOptions(ctx)), livePolicy);
 }

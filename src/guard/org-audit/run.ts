@@ -16,6 +16,7 @@ import {
 } from '../audit/account-findings';
 import { errorMessage } from '../audit/report';
 import { type AuditDeps, auditKeys } from '../audit-keys';
+import { accountComplianceRecord } from '../compliance';
 import { healthGaps } from '../health';
 import { type HubScope, routeLocation } from '../hub';
 import type { AuditQueue, AuditRuns, AuditUnit, UnitReport } from '../ports';
@@ -81,6 +82,20 @@ export async function startOrganizationAudit(
       failed: gaps,
       driftRule: `${checked.driftRule.ruleName} ${checked.driftRule.state}`,
     };
+  }
+  // The compliance view learns the hub's health checks, so a hub healthy again closes them.
+  if (health) {
+    deps.compliance?.record(
+      accountComplianceRecord({
+        location: options.hubLocation,
+        trigger: 'audit',
+        time: now,
+        findings,
+        ruleChecked: true,
+        healthChecked: true,
+        runLevel: false,
+      }),
+    );
   }
   const units = await planUnits(deps.hub);
   const deadlineAt = new Date(now.getTime() + options.deadlineSeconds * 1000);
@@ -225,6 +240,17 @@ async function closeRun(
   const [progress, units] = await Promise.all([deps.runs.progress(runId), deps.runs.units(runId)]);
   if (!progress) return undefined;
   const outcome = await runFindings(deps, { runId, progress, units, hubLocation });
+  // The run's audit-incomplete (or none: the hub's open one is closed) in the compliance view.
+  deps.compliance?.record(
+    accountComplianceRecord({
+      location: hubLocation,
+      trigger: 'audit',
+      time: deps.clock.now(),
+      findings: outcome.findings,
+      ruleChecked: false,
+      healthChecked: false,
+    }),
+  );
   await deps.runs.summaryPublished(runId);
   deps.logger.info('org_audit_finished', { runId, complete: outcome.complete, summary: outcome.summary });
   return outcome;

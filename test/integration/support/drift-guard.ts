@@ -14,7 +14,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { WORLD_PLACEHOLDERS, worldClientConfig } from '../../../dev/world';
 import { createDriftHandler } from '../../../src/app/drift-handler';
-import { buildGuard as buildProductionGuard } from '../../../src/app/guard-deps';
+import { buildGuard as buildProductionGuard, type GuardWiring } from '../../../src/app/guard-deps';
+import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { DelegatingKeyStore } from '../../../src/guard/delegating-store';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import type { BindingStore, KeyPolicyStore, RemediationLedger } from '../../../src/guard/ports';
@@ -152,10 +153,14 @@ export interface GuardOptions {
   stateTable?: string;
   /** Called with the guard's own SNS client before it is used (fault injection). */
   configureSns?: (sns: SNSClient) => void;
+  /** AWS Security Hub on (docs/architecture.md#security-hub), with the wiring's options (a client factory). */
+  securityHub?: GuardWiring['securityHub'];
 }
 
 export interface Guard {
   handler: DriftHandler;
+  /** The guard's dependencies, as the handler uses them (checkKey, the compliance sink). */
+  deps: CheckKeyDeps;
   logs: LogLine[];
   /** Commands the guard's KMS client sent. */
   kmsCommands: string[];
@@ -179,6 +184,7 @@ export function buildGuard(options: GuardOptions): Guard {
     ...(options.bindings ? { bindings: options.bindings } : {}),
     guardedRegions: options.guardedRegions ?? [config.region],
     ...(options.stateTable ? { stateTable: options.stateTable } : {}),
+    ...(options.securityHub ? { securityHub: options.securityHub } : {}),
   });
   options.configureSns?.(guard.sns);
   const kmsCommands = recordCommands(guard.kms);
@@ -193,7 +199,14 @@ export function buildGuard(options: GuardOptions): Guard {
         : {}),
     },
   );
-  return { handler, logs: lines, kmsCommands, kms: guard.kms, destroy: () => guard.destroy() };
+  return {
+    handler,
+    deps: guard.deps,
+    logs: lines,
+    kmsCommands,
+    kms: guard.kms,
+    destroy: () => guard.destroy(),
+  };
 }
 
 /** A Lambda context for one invocation (Powertools registers its remaining time for idempotency). */

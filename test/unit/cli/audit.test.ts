@@ -10,6 +10,11 @@ import {
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, ListAliasesCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import {
+  BatchImportFindingsCommand,
+  GetFindingsCommand,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AuditJson } from '../../../src/cli/report/audit-json';
@@ -33,6 +38,7 @@ import {
 import { tempFiles } from './helpers';
 
 const eventBridge = mockClient(EventBridgeClient);
+const securityHub = mockClient(SecurityHubClient);
 
 const PAYMENTS = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const REPORTS = '00000000-0000-0000-0000-000000000101';
@@ -183,7 +189,8 @@ describe('kms-guard audit: exit codes and the table', () => {
     [['--concurrency', '65'], '--concurrency: "65" must be an integer from 1 to 64'],
     [['--json', '--format', 'sarif'], '--json and --format sarif contradict each other'],
     [['--json', '--format', 'html'], '--json and --format html contradict each other'],
-    [['--publish'], '--publish needs --topic-arn'],
+    [['--publish'], '--publish needs --topic-arn <SNS topic ARN>, --security-hub, or both'],
+    [['--publish', '--topic-arn', 'findings'], '--topic-arn needs an SNS topic ARN'],
     [
       ['--endpoint-url', 'localhost:5000'],
       '--endpoint-url: "localhost:5000" must start with http:// or https://',
@@ -317,6 +324,84 @@ describe('kms-guard audit --json', () => {
     const json = JSON.parse(result.stdout) as AuditJson;
     expect(json.summary).toMatchObject({ checked: 3, unmanaged: 0 });
     expect(json.keys.map((key) => key.keyId)).not.toContain(SANDBOX);
+  });
+});
+
+describe('kms-guard audit --security-hub', () => {
+  beforeEach(() => {
+    securityHub.reset();
+    securityHub.on(BatchImportFindingsCommand).callsFake((input: { Findings?: unknown[] }) => ({
+      SuccessCount: input.Findings?.length ?? 0,
+      FailedCount: 0,
+      FailedFindings: [],
+    }));
+    securityHub.on(GetFindingsCommand).resolves({ Findings: [] });
+  });
+
+  it('makes no Security Hub call without the option', async () => {
+    // Prepare
+    mockAccount(account({ reportsPolicy: drifted(desired('reports')) }));
+
+    // Act
+    await runKmsGuard([...BASE, '--json']);
+
+    // Assess
+    expect(securityHub.calls()).toHaveLength(0);
+  });
+
+  it.each([[['--security-hub']], [['--publish', '--security-hub']]])(
+    "%j sends the audit's findings to Security Hub in the key's account and Region, and exits as without it",
+    async (flags) => {
+      // Prepare
+      mockAccount(account({ reportsPolicy: drifted(desired('reports')) }));
+
+      // Act
+      const result = await runKmsGuard([...BASE, '--json', ...flags]);
+
+      // Assess
+      expect(result.code).toBe(1);
+      const imported = securityHub
+        .commandCalls(BatchImportFindingsCommand)
+        .flatMap((call) => call.args[0].input.Findings ?? []);
+      const sent = imported.map((finding) => [finding.Id, finding.Compliance?.Status, finding.ProductArn]);
+      expect(sent.sort()).toEqual([
+        [
+          `kms-policy-guard/${arnOf(REPORTS)}/key-policy`,
+          'FAILED',
+          `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`,
+        ],
+        [
+          `kms-policy-guard/${arnOf(SANDBOX)}/key-policy`,
+          'FAILED',
+          `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`,
+        ],
+      ]);
+      expect(securityHub.commandCalls(BatchImportFindingsCommand)).toHaveLength(1);
+      expect(securityHub.commandCalls(GetFindingsCommand)).toHaveLength(1);
+      expect(result.stderr).toBe('');
+    },
+  );
+
+  it('exits 2 and says how to fix it when Security Hub is not enabled in the account', async () => {
+    // Prepare
+    mockAccount(account());
+    const notSubscribed = awsError(
+      'InvalidAccessException',
+      `Account ${ACCOUNT} is not subscribed to AWS Security Hub`,
+    );
+    securityHub.on(GetFindingsCommand).rejects(notSubscribed);
+    securityHub.on(BatchImportFindingsCommand).rejects(notSubscribed);
+
+    // Act
+    const result = await runKmsGuard([...BASE, '--security-hub']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `kms-guard: AWS Security Hub: GetFindings: InvalidAccessException: Account ${ACCOUNT} is not subscribed to AWS Security Hub`,
+    );
+    expect(result.stderr).toContain(`aws securityhub enable-security-hub --region ${REGION}`);
+    expect(result.stdout).toContain('payments-data');
   });
 });
 

@@ -284,16 +284,20 @@ describe('deploy/spoke.yml', () => {
         expect(actions).toEqual(
           [...new Set([...GUARD_KMS_ACTIONS, ...SPOKE_HEALTH_ACTIONS, ...securityHubActions])].sort(),
         );
+        // What the Security Hub sink calls (src/aws/security-hub.ts), each on the one resource it needs.
         expect(
           permissionStatements(role)
             .filter((statement) => actionsOf(statement).some((action) => action.startsWith('securityhub:')))
-            .flatMap(resourcesOf),
+            .map((statement) => [actionsOf(statement), resourcesOf(statement)]),
         ).toEqual(
           securityHubActions.length === 0
             ? []
             : [
-                `arn:aws:securityhub:*:${SPOKE_ACCOUNT}:product/${SPOKE_ACCOUNT}/default`,
-                `arn:aws:securityhub:*:${SPOKE_ACCOUNT}:hub/default`,
+                [
+                  ['securityhub:BatchImportFindings'],
+                  [`arn:aws:securityhub:*:${SPOKE_ACCOUNT}:product/${SPOKE_ACCOUNT}/default`],
+                ],
+                [['securityhub:GetFindings'], [`arn:aws:securityhub:*:${SPOKE_ACCOUNT}:hub/default`]],
               ],
         );
       },

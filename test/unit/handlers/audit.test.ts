@@ -12,15 +12,20 @@ import {
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
+import {
+  BatchImportFindingsCommand,
+  GetFindingsCommand,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAuditHandler, initAuditHandler } from '../../../src/app/audit-handler';
 import { readAuditConfig } from '../../../src/app/config';
-import { buildGuard } from '../../../src/app/guard-deps';
+import { buildGuard, type GuardWiring } from '../../../src/app/guard-deps';
 import { GUARD_METRICS } from '../../../src/app/metrics';
 import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
 import { AuditIncompleteError } from '../../../src/guard/audit-keys';
-import { GuardConfigError } from '../../../src/guard/errors';
+import { GuardConfigError, RetryableAwsError } from '../../../src/guard/errors';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import {
@@ -55,6 +60,7 @@ const VALID_ENV = {
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
 };
 const eventBridge = mockClient(EventBridgeClient);
+const securityHub = mockClient(SecurityHubClient);
 
 /** A scheduled event as EventBridge delivers it (AWS docs, "Scheduled Event"). */
 const SCHEDULED_EVENT = {
@@ -91,7 +97,7 @@ interface Setup {
   logs: Record<string, unknown>[];
 }
 
-function setup(reportUnmanaged = false, metrics?: Metrics): Setup {
+function setup(reportUnmanaged = false, metrics?: Metrics, securityHub?: GuardWiring['securityHub']): Setup {
   const logs: Record<string, unknown>[] = [];
   const logger = new Logger({ serviceName: 'kms-policy-guard', logLevel: 'DEBUG' });
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
@@ -110,6 +116,7 @@ function setup(reportUnmanaged = false, metrics?: Metrics): Setup {
     topicArn: TOPIC_ARN,
     ledger: new InMemoryRemediationLedger(manifest.flapping),
     clock: new InstantClock(),
+    ...(securityHub ? { securityHub } : {}),
   });
   const handler = createAuditHandler(
     {
@@ -170,6 +177,7 @@ describe('readAuditConfig', () => {
       guardedRegions: ['eu-west-1'],
       concurrency: 8,
       reportUnmanaged: true,
+      securityHub: false,
       taskRoot: '/var/task',
       // No AUDIT_QUEUE_URL: the audit checks keys itself; with one, units left after 55 minutes are not checked.
       runDeadlineSeconds: 3300,
@@ -188,6 +196,7 @@ describe('readAuditConfig', () => {
       GUARD_ROLE_ARN: 'arn:aws:iam::111122223333:role/guard',
       AUDIT_FUNCTION_ARN: 'arn:aws:lambda:us-west-2:111122223333:function:other-audit',
       FUNCTION_NAMES: ' drift-fn, audit-fn ,slack-fn,drift-fn',
+      SECURITY_HUB: 'true',
     });
 
     // Assess
@@ -199,6 +208,7 @@ describe('readAuditConfig', () => {
       concurrency: 64,
       reportUnmanaged: false,
       guardRoleArn: 'arn:aws:iam::111122223333:role/guard',
+      securityHub: true,
     });
   });
 
@@ -208,6 +218,7 @@ describe('readAuditConfig', () => {
     ['AUDIT_CONCURRENCY', '2.5', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
     ['AUDIT_CONCURRENCY', 'eight', 'AUDIT_CONCURRENCY must be an integer from 1 to 64'],
     ['AUDIT_REPORT_UNMANAGED', 'yes', "AUDIT_REPORT_UNMANAGED must be 'true' or 'false'"],
+    ['SECURITY_HUB', 'on', "SECURITY_HUB must be 'true' or 'false'"],
     ['DRIFT_RULE_NAME', undefined, 'DRIFT_RULE_NAME is not set'],
     ['DRIFT_FUNCTION_ARN', undefined, 'DRIFT_FUNCTION_ARN must be the ARN of the drift function'],
     [
@@ -422,5 +433,67 @@ describe('audit handler', () => {
         Findings: 1,
       });
     });
+  });
+});
+
+describe('audit handler and Security Hub', () => {
+  const ACCOUNT_RECORD = 'kms-policy-guard/111122223333/us-west-2/guard-degraded';
+
+  beforeEach(() => {
+    securityHub.reset();
+    securityHub
+      .on(BatchImportFindingsCommand)
+      .resolves({ SuccessCount: 1, FailedCount: 0, FailedFindings: [] });
+  });
+
+  it('sends the run to Security Hub once at its end, closing a guard-degraded record the healthy run no longer finds', async () => {
+    // Prepare
+    const { handler } = setup(false, undefined, {});
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    securityHub.on(GetFindingsCommand).resolves({
+      Findings: [
+        {
+          SchemaVersion: '2018-10-08',
+          Id: ACCOUNT_RECORD,
+          ProductArn: 'arn:aws:securityhub:us-west-2:111122223333:product/111122223333/default',
+          GeneratorId: 'kms-policy-guard/guard-degraded',
+          AwsAccountId: '111122223333',
+          CreatedAt: '2026-03-01T06:00:00.000Z',
+          UpdatedAt: '2026-03-01T06:00:00.000Z',
+          Title: '[CRITICAL] Guard degraded: 1 gap',
+          Description: 'drift rule pattern',
+          RecordState: 'ACTIVE',
+          Resources: [{ Type: 'AwsAccount', Id: 'AWS::::Account:111122223333' }],
+        },
+      ],
+    });
+
+    // Act
+    await handler(SCHEDULED_EVENT, context());
+
+    // Assess
+    expect(securityHub.commandCalls(GetFindingsCommand)).toHaveLength(1);
+    const imports = securityHub.commandCalls(BatchImportFindingsCommand);
+    expect(imports).toHaveLength(1);
+    expect(imports[0]?.args[0].input.Findings?.map((finding) => [finding.Id, finding.RecordState])).toEqual([
+      [ACCOUNT_RECORD, 'ARCHIVED'],
+    ]);
+  });
+
+  it('throws a Security Hub failure that outlived the retries, after the run and its findings', async () => {
+    // Prepare
+    const { handler, logs } = setup(false, undefined, {});
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
+    securityHub
+      .on(GetFindingsCommand)
+      .rejects(awsError('InternalException', 'internal error', 'server', 500));
+
+    // Act
+    const run = handler(SCHEDULED_EVENT, context());
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(RetryableAwsError);
+    expect(publishedFindings().map((finding) => finding.kind)).toEqual(['audit-summary']);
+    expect(logs.map((line) => line.message)).toContain('compliance_flush_failed');
   });
 });

@@ -158,24 +158,38 @@ describe('drift handler as the hub', () => {
     },
   );
 
-  it("judges a member's desired document with its spoke role as the guard (KMS306 names it)", async () => {
-    // Prepare
-    const hub = setup();
-    const keyArn = formatKeyArn(at(MEMBER, 'eu-west-1'), KEY_ID);
-    const desired = renderDesiredPolicy(
-      managedKey(fixtureManifest(), 'payments-data'),
-      at(MEMBER, 'eu-west-1'),
-    );
-    hub.kms.set(`${MEMBER}#eu-west-1`, new InMemoryKms(at(MEMBER, 'eu-west-1')));
-    hub.kms.get(`${MEMBER}#eu-west-1`)?.keys.set(KEY_ID, { policy: desired });
+  it.each([
+    [
+      'names the spoke role as {{GuardPrincipal}}: in sync',
+      `arn:aws:iam::${MEMBER}:role/kms-policy-guard-spoke`,
+      [],
+    ],
+    [
+      "names the hub's role pattern, a role the member account does not have: drift",
+      `arn:aws:iam::${MEMBER}:role/kms-policy-guard-eu-west-1`,
+      ['drift'],
+    ],
+  ])(
+    "renders a member key's desired document with that account's spoke role as the guard: a live policy that %s",
+    async (_case, guardInLive, kinds) => {
+      // Prepare: the live policy is the shipped document rendered with the given guard principal
+      const hub = setup();
+      const keyArn = formatKeyArn(at(MEMBER, 'eu-west-1'), KEY_ID);
+      const live = renderDesiredPolicy(managedKey(fixtureManifest(), 'payments-data'), {
+        ...at(MEMBER, 'eu-west-1'),
+        guardPrincipal: guardInLive,
+      });
+      hub.kms.set(`${MEMBER}#eu-west-1`, new InMemoryKms(at(MEMBER, 'eu-west-1')));
+      hub.kms.get(`${MEMBER}#eu-west-1`)?.keys.set(KEY_ID, { policy: live });
 
-    // Act
-    const summary = await hub.handler(putKeyPolicyEvent(keyArn), CONTEXT);
+      // Act
+      const summary = await hub.handler(putKeyPolicyEvent(keyArn), CONTEXT);
 
-    // Assess
-    expect(summary).toMatchObject({ status: 'in-sync', keyArn });
-    expect(hub.findings).toEqual([]);
-  });
+      // Assess
+      expect(summary).toMatchObject({ status: kinds.length === 0 ? 'in-sync' : 'published', keyArn });
+      expect(hub.findings.map((finding) => finding.kind)).toEqual(kinds);
+    },
+  );
 
   it('refuses a record whose key ARN names another account than the one that recorded it: nothing read', async () => {
     // Prepare

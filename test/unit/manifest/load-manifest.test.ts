@@ -70,9 +70,7 @@ describe('loadManifest', () => {
         Statement: { Principal?: unknown; Action?: unknown }[];
       };
       const guardStatement = document.Statement.find(
-        (statement) =>
-          JSON.stringify(statement.Principal) ===
-          JSON.stringify({ AWS: 'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}' }),
+        (statement) => JSON.stringify(statement.Principal) === JSON.stringify({ AWS: '{{GuardPrincipal}}' }),
       );
       expect(guardStatement?.Action).toEqual(
         expect.arrayContaining(['kms:GetKeyPolicy', 'kms:PutKeyPolicy']),
@@ -285,7 +283,7 @@ describe('loadManifest', () => {
 
     // Assess
     expect(error.problems).toEqual([
-      `${policy}: unknown placeholder {{Account}} (known: {{Partition}}, {{Region}}, {{AccountId}})`,
+      `${policy}: unknown placeholder {{Account}} (known: {{Partition}}, {{Region}}, {{AccountId}}, {{GuardPrincipal}})`,
     ]);
   });
 
@@ -332,7 +330,7 @@ describe('loadManifest', () => {
     // Assess
     expect(error.problems).toEqual([
       `${file}: keys[1] (b).match: can match the same alias alias/x as keys[0] (a)`,
-      `${policy}: unknown placeholder {{Zone}} (known: {{Partition}}, {{Region}}, {{AccountId}})`,
+      `${policy}: unknown placeholder {{Zone}} (known: {{Partition}}, {{Region}}, {{AccountId}}, {{GuardPrincipal}})`,
     ]);
   });
 

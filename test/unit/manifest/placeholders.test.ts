@@ -78,7 +78,7 @@ describe('renderDesiredPolicy', () => {
     // Assess
     expect(render).toThrow(ManifestError);
     expect(render).toThrow(
-      `k.json: unknown placeholder ${placeholder} (known: {{Partition}}, {{Region}}, {{AccountId}})`,
+      `k.json: unknown placeholder ${placeholder} (known: {{Partition}}, {{Region}}, {{AccountId}}, {{GuardPrincipal}})`,
     );
   });
 
@@ -143,5 +143,57 @@ describe('guard role ARN', () => {
       'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}',
     );
     expect(arn).toBe('arn:aws:iam::111122223333:role/kms-policy-guard-eu-central-1');
+  });
+});
+
+describe('{{GuardPrincipal}}', () => {
+  const template = '{"Principal":{"AWS":"{{GuardPrincipal}}"},"Account":"{{AccountId}}"}';
+
+  it.each([
+    [
+      "the guard's own role in the key's account and Region when no principal is given (one account)",
+      { partition: 'aws', region: 'eu-west-1', accountId: '111122223333' },
+      'arn:aws:iam::111122223333:role/kms-policy-guard-eu-west-1',
+    ],
+    [
+      'the given principal: the spoke role of a member account',
+      {
+        partition: 'aws',
+        region: 'eu-west-1',
+        accountId: '222233334444',
+        guardPrincipal: 'arn:aws:iam::222233334444:role/kms-policy-guard-spoke',
+      },
+      'arn:aws:iam::222233334444:role/kms-policy-guard-spoke',
+    ],
+    [
+      'the given principal with a role path',
+      { ...CHINA, guardPrincipal: 'arn:aws-cn:iam::210987654321:role/security/kms-policy-guard-spoke' },
+      'arn:aws-cn:iam::210987654321:role/security/kms-policy-guard-spoke',
+    ],
+  ])('renders as %s', (_case, values, expected) => {
+    // Act
+    const rendered = JSON.parse(renderPlaceholders(template, values, 'k.json')) as {
+      Principal: { AWS: string };
+      Account: string;
+    };
+
+    // Assess
+    expect(rendered.Principal.AWS).toBe(expected);
+    expect(rendered.Account).toBe(values.accountId);
+  });
+
+  it.each([
+    ['a quote that would break the JSON', 'arn:aws:iam::222233334444:role/x"},"Effect":"Allow'],
+    ['a user, not a role', 'arn:aws:iam::222233334444:user/alice'],
+    ['an account root', 'arn:aws:iam::222233334444:root'],
+  ])('refuses a guard principal that is %s, naming the file', (_case, guardPrincipal) => {
+    // Act
+    const render = () => renderPlaceholders(template, { ...CHINA, guardPrincipal }, 'k.json');
+
+    // Assess
+    expect(render).toThrow(ManifestError);
+    expect(render).toThrow(
+      `k.json: invalid placeholder values: guard principal ${JSON.stringify(guardPrincipal)}`,
+    );
   });
 });

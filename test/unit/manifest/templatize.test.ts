@@ -33,7 +33,7 @@ describe('templateDocument', () => {
     [
       "the guard's own role in the key Region",
       'arn:aws:iam::111122223333:role/kms-policy-guard-eu-west-1',
-      'arn:{{Partition}}:iam::{{AccountId}}:role/kms-policy-guard-{{Region}}',
+      '{{GuardPrincipal}}',
     ],
     [
       "the guard's role of another Region (only the account)",
