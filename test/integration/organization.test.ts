@@ -304,6 +304,22 @@ function orgDeps(): OrgAuditHandlerDeps {
   };
 }
 
+/** The scheduled audit's fan-out and the audit worker, as the stack configures them but for the test's limits. */
+function orgAuditHandlers(
+  deps: OrgAuditHandlerDeps,
+  limits: { deadlineSeconds: number; maxReceives: number },
+) {
+  return {
+    fanOut: createFanOutHandler(deps, { deadlineSeconds: limits.deadlineSeconds, timeoutEarlyInMillis: 0 }),
+    worker: createAuditWorkerHandler(deps, {
+      concurrency: 4,
+      reportUnmanaged: true,
+      maxReceives: limits.maxReceives,
+      timeoutEarlyInMillis: 0,
+    }),
+  };
+}
+
 async function findingsOfKind(kind: string): Promise<FindingNotification[]> {
   return (await receiveFindings(org.hub.sqs, org.topicQueueUrl)).filter((item) => item.finding.kind === kind);
 }
@@ -415,13 +431,7 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
       },
     };
     deps.metrics = createGuardMetrics();
-    const fanOut = createFanOutHandler(deps, { deadlineSeconds: 120, timeoutEarlyInMillis: 0 });
-    const worker = createAuditWorkerHandler(deps, {
-      concurrency: 4,
-      reportUnmanaged: true,
-      maxReceives: 3,
-      timeoutEarlyInMillis: 0,
-    });
+    const { fanOut, worker } = orgAuditHandlers(deps, { deadlineSeconds: 120, maxReceives: 3 });
     const runId = `org-audit-${uniqueSuffix()}`;
     const metricsDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
@@ -483,13 +493,7 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
         return at(location);
       },
     };
-    const fanOut = createFanOutHandler(deps, { deadlineSeconds: 2, timeoutEarlyInMillis: 0 });
-    const worker = createAuditWorkerHandler(deps, {
-      concurrency: 4,
-      reportUnmanaged: true,
-      maxReceives: 2,
-      timeoutEarlyInMillis: 0,
-    });
+    const { fanOut, worker } = orgAuditHandlers(deps, { deadlineSeconds: 2, maxReceives: 2 });
     const runId = `org-audit-${uniqueSuffix()}`;
     await fanOut({ id: runId }, CONTEXT);
     // A unit message lost on the way (as if its worker timed out every time): it never reports.
@@ -570,13 +574,7 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
     if (!access) throw new Error('no hub access');
     const feed = buildSpokeFeedHealth(access, base, { hubBusArn: org.busArn });
     const deps = { ...orgDeps(), spokeFeed: feed.probe };
-    const fanOut = createFanOutHandler(deps, { deadlineSeconds: 120, timeoutEarlyInMillis: 0 });
-    const worker = createAuditWorkerHandler(deps, {
-      concurrency: 4,
-      reportUnmanaged: true,
-      maxReceives: 3,
-      timeoutEarlyInMillis: 0,
-    });
+    const { fanOut, worker } = orgAuditHandlers(deps, { deadlineSeconds: 120, maxReceives: 3 });
     const runId = `org-feed-${uniqueSuffix()}`;
 
     // Act

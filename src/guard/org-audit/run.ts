@@ -9,11 +9,7 @@
  */
 import type { Finding } from '../../core/finding';
 import { describeLocation, type KeyLocation, partitionOfRegion, sameLocation } from '../../core/key-arn';
-import {
-  type AccountFindingContext,
-  reportGuardDegraded,
-  reportGuardHealth,
-} from '../audit/account-findings';
+import { auditFindingContext, reportGuardDegraded, reportGuardHealth } from '../audit/account-findings';
 import { errorMessage } from '../audit/report';
 import { type AuditDeps, auditKeys } from '../audit-keys';
 import { accountComplianceRecord } from '../compliance';
@@ -57,22 +53,8 @@ export async function startOrganizationAudit(
   options: StartOptions,
 ): Promise<{ runId: string; units: AuditUnit[]; findings: Finding[] }> {
   const now = deps.clock.now();
-  const findings: Finding[] = [];
-  const problems: string[] = [];
-  const log = (level: 'error', message: string, attributes: Record<string, unknown>) =>
-    deps.logger[level](message, { runId: options.runId, ...attributes });
-  const context: AccountFindingContext = {
-    runId: options.runId,
-    trigger: 'audit',
-    location: options.hubLocation,
-    clock: deps.clock,
-    publisher: deps.publisher,
-    outbox: deps.outbox,
-    logger: deps.logger,
-    findings,
-    problems,
-    log,
-  };
+  const context = auditFindingContext(deps, options.runId, options.hubLocation);
+  const { findings } = context;
   let health: { passed: number; failed: number; driftRule: string } | undefined;
   if (deps.health) {
     // The hub's own health first: a blind hub is the most urgent thing the run can find.

@@ -7,7 +7,7 @@
  */
 import type { Finding } from '../../core/finding';
 import type { KeyLocation } from '../../core/key-arn';
-import { type AccountFindingContext, reportGuardDegraded } from '../audit/account-findings';
+import { auditFindingContext, reportGuardDegraded } from '../audit/account-findings';
 import type { AuditDeps } from '../audit-keys';
 import { accountComplianceRecord } from '../compliance';
 import { healthGaps, type SpokeFeedProbe } from '../health';
@@ -30,20 +30,8 @@ export async function checkSpokeFeed(
   location: KeyLocation,
 ): Promise<SpokeFeedOutcome> {
   const checks = await probe.checkFeed(location);
-  const findings: Finding[] = [];
-  const problems: string[] = [];
-  const context: AccountFindingContext = {
-    runId,
-    trigger: 'audit',
-    location,
-    clock: deps.clock,
-    publisher: deps.publisher,
-    outbox: deps.outbox,
-    logger: deps.logger,
-    findings,
-    problems,
-    log: (level, message, attributes) => deps.logger[level](message, { runId, ...attributes }),
-  };
+  const context = auditFindingContext(deps, runId, location);
+  const { findings, problems } = context;
   await reportGuardDegraded(context, checks);
   deps.compliance?.record(
     accountComplianceRecord({

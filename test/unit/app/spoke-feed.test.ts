@@ -46,13 +46,11 @@ function awsError(name: string, status: number): Error {
 
 /** The member as deploy/spoke.yml leaves it, with one logging trail of all management events. */
 function healthyMember(): void {
-  eventBridge
-    .on(DescribeRuleCommand, { Name: RULE, EventBusName: 'default' })
-    .resolves({
-      Name: RULE,
-      State: 'ENABLED',
-      EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN),
-    });
+  eventBridge.on(DescribeRuleCommand, { Name: RULE, EventBusName: 'default' }).resolves({
+    Name: RULE,
+    State: 'ENABLED',
+    EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN),
+  });
   eventBridge
     .on(ListTargetsByRuleCommand, { Rule: RULE, EventBusName: 'default' })
     .resolves({ Targets: [{ Id: 'kms-policy-guard-hub-bus', Arn: BUS, RoleArn: FORWARDER }] });
