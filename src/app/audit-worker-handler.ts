@@ -4,9 +4,10 @@
  * - the scheduled audit with AUDIT_QUEUE_URL set (createFanOutHandler): the hub's health, one SQS message per
  *   guarded account and Region, and the run's deadline check;
  * - the audit worker (createAuditWorkerHandler), an SQS event source with partial batch responses: each unit
- *   message is audited (a member's feed too: its spoke forward rule and trail, ./spoke-feed.ts) and recorded; the deadline message closes the run when its time has come. A unit that
- *   fails is reported as a batch item failure (SQS delivers it again, then to the DLQ); on its last receive it
- *   is first recorded as failed, so the run never waits on it. Retryable failures are never swallowed.
+ *   message is audited (a member's feed too: its spoke forward rule and trail, ./spoke-feed.ts) and recorded;
+ *   the deadline message closes the run when its time has come. A unit that fails is reported as a batch item
+ *   failure (SQS delivers it again, then to the DLQ); on its last receive it is first recorded as failed, so
+ *   the run never waits on it. Retryable failures are never swallowed.
  *
  * handlers/audit-worker.ts only calls initAuditWorkerHandler; handlers/audit.ts picks the fan-out when the queue
  * is configured.

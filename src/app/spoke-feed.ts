@@ -1,5 +1,5 @@
 /**
- * The organization audit's SpokeFeedProbe (docs/architecture.md#guard-health): for one member account and
+ * The organization audit's SpokeFeedProbe (docs/architecture.md#the-feed-of-each-member-account): for one member account and
  * Region, the same adapters as the hub's own health (EventBridgeRuleHealth's forward-rule checks,
  * CloudTrailHealth), with clients built through the spoke role's credentials (clientsFor) and the spoke's
  * names and fixes: its rule `kms-policy-guard-spoke-forward`, ENABLED, the guard's pattern, targeting the hub

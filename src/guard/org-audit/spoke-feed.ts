@@ -1,5 +1,5 @@
 /**
- * What feeds the guard from a member account and Region (docs/architecture.md#guard-health): each unit of
+ * What feeds the guard from a member account and Region (docs/architecture.md#the-feed-of-each-member-account): each unit of
  * the organization audit asks the SpokeFeedProbe (the spoke's forward rule and the trail, through the spoke
  * role) and turns the gaps into one critical `guard-degraded` finding of that account and Region, ID
  * `<runId>:*:guard-degraded` like the hub's, each gap with its fix. A healthy feed gives no finding and
@@ -32,6 +32,9 @@ export async function checkSpokeFeed(
   const checks = await probe.checkFeed(location);
   const context = auditFindingContext(deps, runId, location);
   const { findings, problems } = context;
+  const gaps = healthGaps(checks);
+  // Logged too: a topic without subscribers cannot deliver the finding that says so.
+  if (gaps.length > 0) context.log('error', 'audit_spoke_feed_degraded', { location, gaps });
   await reportGuardDegraded(context, checks);
   deps.compliance?.record(
     accountComplianceRecord({
@@ -44,5 +47,5 @@ export async function checkSpokeFeed(
       runLevel: false,
     }),
   );
-  return { findings, gaps: healthGaps(checks).map((gap) => gap.check), problems };
+  return { findings, gaps: gaps.map((gap) => gap.check), problems };
 }

@@ -16,6 +16,7 @@ import {
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { readAuditWorkerConfig } from '../../../src/app/config';
 import { buildSpokeFeedHealth, hubBusArn } from '../../../src/app/spoke-feed';
 import type { AwsClientSettings } from '../../../src/aws/clients';
 import { spokeForwarderRoleArn } from '../../../src/aws/spoke-access';
@@ -262,5 +263,26 @@ describe('buildSpokeFeedHealth (one member account and Region, through its spoke
     // Nothing past a denied listing is asked.
     expect(eventBridge.commandCalls(ListTargetsByRuleCommand)).toHaveLength(0);
     expect(cloudTrail.commandCalls(GetTrailStatusCommand)).toHaveLength(0);
+  });
+});
+
+describe('readAuditWorkerConfig: the hub bus the spokes must target', () => {
+  const ENV = {
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:kms-policy-guard-findings',
+    AUDIT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/kms-policy-guard-audit-work',
+    GUARD_ROLE_ARN: 'arn:aws:iam::111122223333:role/kms-policy-guard-eu-west-1',
+    AWS_REGION: 'eu-west-1',
+    LAMBDA_TASK_ROOT: '/var/task',
+  };
+
+  it.each([
+    ['the spoke template’s default when DRIFT_EVENT_BUS is unset', {}, 'kms-policy-guard'],
+    ['DRIFT_EVENT_BUS when set', { DRIFT_EVENT_BUS: 'guard-bus' }, 'guard-bus'],
+  ])('is %s', (_case, extra, bus) => {
+    // Act
+    const config = readAuditWorkerConfig({ ...ENV, ...extra });
+
+    // Assess
+    expect(config.hubEventBus).toBe(bus);
   });
 });
