@@ -4,9 +4,10 @@
  * - the scheduled audit with AUDIT_QUEUE_URL set (createFanOutHandler): the hub's health, one SQS message per
  *   guarded account and Region, and the run's deadline check;
  * - the audit worker (createAuditWorkerHandler), an SQS event source with partial batch responses: each unit
- *   message is audited and recorded; the deadline message closes the run when its time has come. A unit that
- *   fails is reported as a batch item failure (SQS delivers it again, then to the DLQ); on its last receive it
- *   is first recorded as failed, so the run never waits on it. Retryable failures are never swallowed.
+ *   message is audited (a member's feed too: its spoke forward rule and trail, ./spoke-feed.ts) and recorded;
+ *   the deadline message closes the run when its time has come. A unit that fails is reported as a batch item
+ *   failure (SQS delivers it again, then to the DLQ); on its last receive it is first recorded as failed, so
+ *   the run never waits on it. Retryable failures are never swallowed.
  *
  * handlers/audit-worker.ts only calls initAuditWorkerHandler; handlers/audit.ts picks the fan-out when the queue
  * is configured.
@@ -36,6 +37,7 @@ import { readAuditWorkerConfig } from './config';
 import type { Guard } from './guard-deps';
 import { guardFromConfig } from './guard-deps';
 import { createGuardMetrics, publishAuditMetrics } from './metrics';
+import { buildSpokeFeedHealth, hubBusArn } from './spoke-feed';
 
 export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
   logger: Logger;
@@ -185,13 +187,22 @@ export function initAuditWorkerHandler(env: Readonly<Record<string, string | und
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditWorkerConfig(env);
   const guard = guardFromConfig(config, logger);
+  const deps = orgAuditDeps(guard, logger, config.queueUrl, config.region);
+  const partition = partitionOfRegion(config.region);
+  const feed =
+    guard.hub &&
+    buildSpokeFeedHealth(
+      guard.hub.access,
+      { region: config.region },
+      { hubBusArn: hubBusArn(partition, config.region, config.hub.hubAccountId, config.hubEventBus) },
+    );
   logger.info('audit_worker_initialized', {
     manifest: config.manifestPath,
     accounts: config.hub.organizationId ?? config.hub.memberAccounts,
     regions: config.hub.regions,
   });
   return createAuditWorkerHandler(
-    { ...orgAuditDeps(guard, logger, config.queueUrl, config.region), metrics: createGuardMetrics() },
+    { ...deps, ...(feed ? { spokeFeed: feed.probe } : {}), metrics: createGuardMetrics() },
     {
       concurrency: config.concurrency,
       reportUnmanaged: config.reportUnmanaged,

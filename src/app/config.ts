@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
+import { DEFAULT_HUB_EVENT_BUS } from '../aws/spoke-access';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
@@ -77,6 +78,8 @@ export interface AuditWorkerConfig extends GuardConfig {
   runDeadlineSeconds: number;
   /** The queue's maxReceiveCount (AUDIT_MAX_RECEIVES): the last attempt records a failing unit as failed. */
   maxReceives: number;
+  /** The hub bus every spoke's forward rule must target (DRIFT_EVENT_BUS; default `kms-policy-guard`). */
+  hubEventBus: string;
 }
 
 export interface SlackConfig {
@@ -336,6 +339,7 @@ const workerEnv = guardEnv.extend({
   AUDIT_CONCURRENCY: positiveInt('AUDIT_CONCURRENCY', MAX_AUDIT_CONCURRENCY),
   AUDIT_REPORT_UNMANAGED: auditEnv.shape.AUDIT_REPORT_UNMANAGED,
   AUDIT_MAX_RECEIVES: positiveInt('AUDIT_MAX_RECEIVES', 1000),
+  DRIFT_EVENT_BUS: optionalText,
 });
 
 /**
@@ -368,6 +372,7 @@ export function readAuditWorkerConfig(env: Env): AuditWorkerConfig {
     reportUnmanaged: parsed.AUDIT_REPORT_UNMANAGED !== 'false',
     runDeadlineSeconds: Number(parsed.AUDIT_RUN_DEADLINE_SECONDS || DEFAULT_RUN_DEADLINE_SECONDS),
     maxReceives: Number(parsed.AUDIT_MAX_RECEIVES || 3),
+    hubEventBus: parsed.DRIFT_EVENT_BUS ?? DEFAULT_HUB_EVENT_BUS,
   };
 }
 

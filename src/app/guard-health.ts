@@ -10,6 +10,7 @@ import { SnsSubscriptionHealth } from '../aws/topic-health';
 import { CloudTrailHealth } from '../aws/trail-health';
 import { combineHealthProbes, type GuardHealthProbe } from '../guard/health';
 import type { AuditConfig } from './config';
+import { hubBusArn } from './spoke-feed';
 
 export type GuardHealthConfig = Pick<
   AuditConfig,
@@ -26,7 +27,7 @@ export type GuardHealthConfig = Pick<
 /** `arn:<partition>:events:<region>:<account>:event-bus/<name>` in the drift function's account and Region. */
 function busArnOf(config: GuardHealthConfig, bus: string): string {
   const [, partition = 'aws', , region = config.region, account = ''] = config.driftFunctionArn.split(':');
-  return `arn:${partition}:events:${region}:${account}:event-bus/${bus}`;
+  return hubBusArn(partition, region, account, bus);
 }
 
 export interface GuardHealthWiring {

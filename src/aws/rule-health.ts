@@ -4,6 +4,10 @@
  * (KMS_POLICY_CHANGE_EVENT_PATTERN, compared semantically) and does it target the drift function
  * (ListTargetsByRule); is the audit's schedule rule enabled and targeting the audit function.
  *
+ * The organization audit asks the same forward-rule checks of every member account and Region
+ * (forwardRuleChecks, through the spoke role's client: src/app/spoke-feed.ts), with the spoke's rule, the
+ * hub bus, the spoke's forwarder role and the spoke's own fix texts.
+ *
  * Calls per audit: DescribeRule and ListTargetsByRule once per rule (ListTargetsByRule pages past 100
  * targets). Only the drift rule's DescribeRule throws; every other failed call is a failed check.
  */
@@ -24,6 +28,26 @@ import {
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 import { sdkErrorShape, toAwsError } from './errors';
 
+/** What a forward rule must be: its name, the bus it targets and (a spoke) the role EventBridge assumes for it. */
+export interface ForwardRuleExpectation {
+  name: string;
+  busArn: string;
+  /** The target's RoleArn (a spoke's forwarder role); absent: not checked. */
+  roleArn?: string;
+  /** How to restore it (default: redeploy the hub stack). */
+  redeploy?: string;
+  /** Appended to the AWS CLI commands of the fixes (` --region eu-west-1`). */
+  cliSuffix?: string;
+  /** The fix of a call that failed (default: the guard role's permission in serverless.yml). */
+  permissionFix?: string;
+}
+
+/** A target a rule must have: its ARN and, when given, the role EventBridge assumes to deliver to it. */
+interface ExpectedTarget {
+  arn: string;
+  roleArn?: string;
+}
+
 export interface EventBridgeHealthOptions {
   /** The drift rule's bus (the hub bus `kms-policy-guard`; default: `default`). */
   eventBusName?: string;
@@ -31,7 +55,7 @@ export interface EventBridgeHealthOptions {
    * The rule on the default bus that forwards this account's KMS events to the hub bus, and that bus's ARN:
    * it must exist, be enabled, have the guard's pattern and target the bus. Absent: not checked.
    */
-  forwardRule?: { name: string; busArn: string };
+  forwardRule?: ForwardRuleExpectation;
   /** The drift function's ARN, which the drift rule must target. Absent (the CLI): any target will do. */
   driftFunctionArn?: string;
   /** The audit's schedule rule and the function it must target. Absent (the CLI): not checked. */
@@ -95,10 +119,11 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     };
     // A missing rule is guard-disabled already: it has neither a pattern nor targets to check.
     if (rule === undefined) return { driftRule, checks: [] };
+    const { driftFunctionArn } = this.options;
     const target = await this.targetCheck(
       'drift rule target',
       this.ruleName,
-      this.options.driftFunctionArn,
+      driftFunctionArn === undefined ? undefined : { arn: driftFunctionArn },
       'drift',
       this.eventBusName,
     );
@@ -108,21 +133,27 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     };
   }
 
-  /** This account's own events reach the hub bus only through the forward rule on the default bus. */
-  private async forwardRuleChecks(forward: { name: string; busArn: string }): Promise<HealthCheck[]> {
+  /**
+   * An account's events reach the hub bus only through a forward rule on its default bus: it must exist, be
+   * ENABLED, have the guard's pattern and target the hub bus (with the forwarder role, when one is expected).
+   * Never throws: a call that fails is a failed check.
+   */
+  async forwardRuleChecks(forward: ForwardRuleExpectation): Promise<HealthCheck[]> {
     const check = 'forward rule';
+    const redeploy = forward.redeploy ?? REDEPLOY;
+    const suffix = forward.cliSuffix ?? '';
     let rule: DescribeRuleCommandOutput;
     try {
       rule = await this.describe(forward.name, 'default');
     } catch (error) {
       if (sdkErrorShape(error).name !== 'ResourceNotFoundException')
-        return [uncheckable(check, toAwsError(error, 'DescribeRule'))];
+        return [uncheckable(check, toAwsError(error, 'DescribeRule'), forward.permissionFix)];
       return [
         {
           check,
           ok: false,
           problem: `the rule ${forward.name} that forwards this account's KMS events to the hub bus does not exist: changes to this account's keys never reach the drift function`,
-          fix: `${REDEPLOY}, then find who called events:DeleteRule on ${forward.name} in CloudTrail.`,
+          fix: `${redeploy}, then find who called events:DeleteRule on ${forward.name} in CloudTrail.`,
         },
       ];
     }
@@ -133,12 +164,17 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
             check,
             ok: false,
             problem: `the rule ${forward.name} that forwards this account's KMS events to the hub bus is ${rule.State ?? 'in no state'}`,
-            fix: `Enable it again: aws events enable-rule --name ${forward.name}`,
+            fix: `Enable it again: aws events enable-rule --name ${forward.name}${suffix}, then find who called events:DisableRule in CloudTrail.`,
           };
+    const target: ExpectedTarget = { arn: forward.busArn };
+    if (forward.roleArn !== undefined) target.roleArn = forward.roleArn;
     return [
       enabled,
-      this.patternCheck('forward rule pattern', forward.name, rule.EventPattern),
-      await this.targetCheck('forward rule target', forward.name, forward.busArn, 'hub bus', 'default'),
+      this.patternCheck('forward rule pattern', forward.name, rule.EventPattern, redeploy),
+      await this.targetCheck('forward rule target', forward.name, target, 'hub bus', 'default', {
+        redeploy,
+        ...(forward.permissionFix !== undefined ? { permissionFix: forward.permissionFix } : {}),
+      }),
     ];
   }
 
@@ -156,20 +192,25 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     return this.client.send(new DescribeRuleCommand({ Name: name, EventBusName: bus }));
   }
 
-  private patternCheck(check: string, ruleName: string, pattern: string | undefined): HealthCheck {
+  private patternCheck(
+    check: string,
+    ruleName: string,
+    pattern: string | undefined,
+    redeploy: string = REDEPLOY,
+  ): HealthCheck {
     const differences = eventPatternDifferences(pattern);
     if (differences.length === 0) return { check, ok: true };
     return {
       check,
       ok: false,
       problem: `the event pattern of rule ${ruleName} is not the guard's, so KMS changes it does not match never reach the drift function: ${differences.join('; ')}`,
-      fix: `${REDEPLOY} (KMS_POLICY_CHANGE_EVENT_PATTERN), then find who called events:PutRule on ${ruleName} in CloudTrail.`,
+      fix: `${redeploy} (KMS_POLICY_CHANGE_EVENT_PATTERN), then find who called events:PutRule on ${ruleName} in CloudTrail.`,
     };
   }
 
-  /** Every target ARN of a rule (ListTargetsByRule, all pages). */
-  private async targetArns(ruleName: string, bus: string): Promise<string[]> {
-    const arns: string[] = [];
+  /** Every target of a rule, its ARN and role (ListTargetsByRule, all pages). */
+  private async targets(ruleName: string, bus: string): Promise<ExpectedTarget[]> {
+    const targets: ExpectedTarget[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.client.send(
@@ -179,37 +220,50 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
           ...(nextToken ? { NextToken: nextToken } : {}),
         }),
       );
-      for (const target of page.Targets ?? []) if (target.Arn) arns.push(target.Arn);
+      for (const target of page.Targets ?? []) {
+        if (target.Arn)
+          targets.push({ arn: target.Arn, ...(target.RoleArn ? { roleArn: target.RoleArn } : {}) });
+      }
       nextToken = page.NextToken;
     } while (nextToken);
-    return arns;
+    return targets;
   }
 
   private async targetCheck(
     check: string,
     ruleName: string,
-    functionArn: string | undefined,
+    expected: ExpectedTarget | undefined,
     what: 'drift' | 'audit' | 'hub bus',
     bus: string,
+    texts: { redeploy?: string; permissionFix?: string } = {},
   ): Promise<HealthCheck> {
-    let arns: string[];
+    let targets: ExpectedTarget[];
     try {
-      arns = await this.targetArns(ruleName, bus);
+      targets = await this.targets(ruleName, bus);
     } catch (error) {
-      return uncheckable(check, toAwsError(error, 'ListTargetsByRule'));
+      return uncheckable(check, toAwsError(error, 'ListTargetsByRule'), texts.permissionFix);
     }
-    const ok = functionArn === undefined ? arns.length > 0 : arns.includes(functionArn);
+    const ok =
+      expected === undefined
+        ? targets.length > 0
+        : targets.some(
+            (target) =>
+              target.arn === expected.arn &&
+              (expected.roleArn === undefined || target.roleArn === expected.roleArn),
+          );
     if (ok) return { check, ok: true };
     const wanted =
-      functionArn === undefined
+      expected === undefined
         ? `any target`
-        : `the ${what}${what === 'hub bus' ? '' : ' function'} ${functionArn}`;
-    const has = arns.length === 0 ? 'it has no target' : `its targets are ${arns.join(', ')}`;
+        : `the ${what}${what === 'hub bus' ? '' : ' function'} ${expected.arn}${expected.roleArn ? ` as ${expected.roleArn}` : ''}`;
+    const shown = (target: ExpectedTarget) => `${target.arn}${target.roleArn ? ` as ${target.roleArn}` : ''}`;
+    const has =
+      targets.length === 0 ? 'it has no target' : `its targets are ${targets.map(shown).join(', ')}`;
     return {
       check,
       ok: false,
       problem: `rule ${ruleName} does not deliver to ${wanted}: ${has}`,
-      fix: `${REDEPLOY}, then find who called events:RemoveTargets or events:PutTargets on ${ruleName} in CloudTrail.`,
+      fix: `${texts.redeploy ?? REDEPLOY}, then find who called events:RemoveTargets or events:PutTargets on ${ruleName} in CloudTrail.`,
     };
   }
 
@@ -246,7 +300,7 @@ export class EventBridgeRuleHealth implements GuardHealthProbe {
     const target = await this.targetCheck(
       'audit schedule target',
       auditRule.name,
-      auditRule.functionArn,
+      { arn: auditRule.functionArn },
       'audit',
       'default',
     );

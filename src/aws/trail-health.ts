@@ -7,6 +7,9 @@
  * Region and organization trails), then GetTrailStatus and GetEventSelectors for each trail that applies
  * to this Region, in listing order, until one trail qualifies. Both are sent to the trail's home Region,
  * by ARN (a shadow trail's settings live there).
+ *
+ * The organization audit asks the same of every member account and Region through the spoke role
+ * (src/app/spoke-feed.ts), with the spoke's permission fix.
  */
 import {
   type AdvancedEventSelector,
@@ -100,6 +103,8 @@ export class CloudTrailHealth implements HealthCheckSource {
   constructor(
     private readonly region: string,
     private readonly clientFor: (region: string) => CloudTrailClient,
+    /** The fix of a call that failed (default: the guard role's permission in serverless.yml). */
+    private readonly permissionFix?: string,
   ) {}
 
   /** A source whose clients share the guard's settings (retries, endpoint, credentials). */
@@ -132,7 +137,7 @@ export class CloudTrailHealth implements HealthCheckSource {
       );
       trails = listing.trailList ?? [];
     } catch (error) {
-      return [uncheckable(CHECK, toAwsError(error, 'DescribeTrails'))];
+      return [uncheckable(CHECK, toAwsError(error, 'DescribeTrails'), this.permissionFix)];
     }
     const here = trails.filter(
       (trail) => trail.IsMultiRegionTrail === true || trail.HomeRegion === this.region,
@@ -180,7 +185,10 @@ export class CloudTrailHealth implements HealthCheckSource {
       }
     } catch (error) {
       verdict.reasons.push(`${label}: ${uncheckable(CHECK, toAwsError(error, 'GetTrailStatus')).problem}`);
-      verdict.fixes.push('Give the guard role cloudtrail:GetTrailStatus on the trail (redeploy the stack).');
+      verdict.fixes.push(
+        this.permissionFix ??
+          'Give the guard role cloudtrail:GetTrailStatus on the trail (redeploy the stack).',
+      );
     }
     try {
       const selectors = await client.send(new GetEventSelectorsCommand({ TrailName: arn }));
@@ -194,7 +202,8 @@ export class CloudTrailHealth implements HealthCheckSource {
     } catch (error) {
       verdict.reasons.push(`${label}: ${uncheckable(CHECK, toAwsError(error, 'GetEventSelectors')).problem}`);
       verdict.fixes.push(
-        'Give the guard role cloudtrail:GetEventSelectors on the trail (redeploy the stack).',
+        this.permissionFix ??
+          'Give the guard role cloudtrail:GetEventSelectors on the trail (redeploy the stack).',
       );
     }
     verdict.ok = verdict.reasons.length === 0;

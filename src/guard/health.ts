@@ -8,7 +8,12 @@
  * The audit asks one GuardHealthProbe; the app composes it from one adapter per service
  * (combineHealthProbes). A check whose AWS call fails is a failed check ("could not be checked: …"),
  * never a silent pass; only the drift rule's own DescribeRule throws (the audit is then incomplete).
+ *
+ * The organization audit also checks the feed of every member account and Region (SpokeFeedProbe: the
+ * spoke's forward rule and the trail, through the spoke role); its gaps make that account's and Region's
+ * own `guard-degraded` finding (./org-audit/spoke-feed.ts).
  */
+import type { KeyLocation } from '../core/key-arn';
 import { GuardError } from './errors';
 
 export interface RuleHealth {
@@ -47,6 +52,12 @@ export interface HealthCheckSource {
   checks(): Promise<HealthCheck[]>;
 }
 
+/** What feeds the guard from one member account and Region, read through its spoke role. */
+export interface SpokeFeedProbe {
+  /** Every check, in a stable order. Never throws: a call that fails (AccessDenied) is a failed check. */
+  checkFeed(location: KeyLocation): Promise<HealthCheck[]>;
+}
+
 /** A rule state in which EventBridge delivers the CloudTrail events to the guard. */
 export function isRuleDelivering(health: RuleHealth): boolean {
   return health.state === 'ENABLED' || health.state === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
@@ -73,22 +84,30 @@ export function healthGaps(checks: readonly HealthCheck[]): HealthCheck[] {
 }
 
 /**
- * One probe from the drift rule's probe and the other sources, all asked at once. A source that throws
- * after all becomes one failed check under its name: the audit never loses a gap to an exception.
+ * Every source's checks, all asked at once, in the sources' order. A source that throws after all becomes
+ * one failed check under its name (with `fix`, when given): the audit never loses a gap to an exception.
  */
+export async function sourceChecks(
+  sources: readonly HealthCheckSource[],
+  fix?: string,
+): Promise<HealthCheck[]> {
+  const checks = await Promise.all(
+    sources.map((source) =>
+      source.checks().catch((error: unknown): HealthCheck[] => [uncheckable(source.name, error, fix)]),
+    ),
+  );
+  return checks.flat();
+}
+
+/** One probe from the drift rule's probe and the other sources (sourceChecks), all asked at once. */
 export function combineHealthProbes(
   primary: GuardHealthProbe,
   sources: readonly HealthCheckSource[],
 ): GuardHealthProbe {
   return {
     async checkHealth(): Promise<GuardHealth> {
-      const [health, ...others] = await Promise.all([
-        primary.checkHealth(),
-        ...sources.map((source) =>
-          source.checks().catch((error: unknown): HealthCheck[] => [uncheckable(source.name, error)]),
-        ),
-      ]);
-      return { driftRule: health.driftRule, checks: [...health.checks, ...others.flat()] };
+      const [health, others] = await Promise.all([primary.checkHealth(), sourceChecks(sources)]);
+      return { driftRule: health.driftRule, checks: [...health.checks, ...others] };
     },
   };
 }

@@ -30,9 +30,9 @@ export const GUARD_KMS_ACTIONS = [
 export const GUARD_KMS_UNSCOPED_ACTIONS = ['kms:ListKeys', 'kms:ListAliases'] as const;
 
 /**
- * Read-only calls the hub's audit makes through the spoke role to check that the spoke still feeds the guard:
- * the trails that record KMS events, the spoke's forwarding rule and its target, and the depth of the spoke's
- * dead-letter queue (events the rule could not deliver to the hub bus).
+ * Read-only calls the hub's audit makes through the spoke role to check that the spoke still feeds the guard
+ * (src/app/spoke-feed.ts): the trails that record KMS events, and the spoke's forward rule and its target.
+ * Exactly what that probe calls (test/unit/app/spoke-feed.test.ts proves it), nothing more.
  */
 export const SPOKE_HEALTH_ACTIONS = [
   'cloudtrail:DescribeTrails',
@@ -40,7 +40,6 @@ export const SPOKE_HEALTH_ACTIONS = [
   'cloudtrail:GetEventSelectors',
   'events:DescribeRule',
   'events:ListTargetsByRule',
-  'sqs:GetQueueAttributes',
 ] as const;
 
 /**

@@ -10,7 +10,7 @@
  * listing sees only this file's keys although the moto server is shared.
  *
  * The screenshot goes to a temporary directory; UPDATE_SCREENSHOT=1 writes it over
- * docs/images/audit-report.png (the README's), so ordinary runs leave the work tree clean.
+ * docs/images/audit-report.png (the README's and docs/cli.md's), so ordinary runs leave the work tree clean.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -12,8 +12,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CloudTrailClient,
+  CreateTrailCommand,
+  PutEventSelectorsCommand,
+  StartLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
+import {
+  CreateEventBusCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
 import {
@@ -51,10 +64,11 @@ import {
 import { createDriftHandler } from '../../src/app/drift-handler';
 import { buildGuard, type Guard } from '../../src/app/guard-deps';
 import { createGuardMetrics, GUARD_METRICS } from '../../src/app/metrics';
+import { buildSpokeFeedHealth } from '../../src/app/spoke-feed';
 import { createStateTable } from '../../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { StaticDirectory } from '../../src/aws/organization';
-import { SpokeAccess } from '../../src/aws/spoke-access';
+import { SPOKE_FORWARD_RULE_NAME, SpokeAccess } from '../../src/aws/spoke-access';
 import { SqsAuditQueue } from '../../src/aws/sqs-audit-queue';
 import { run } from '../../src/cli/main';
 import { capturingIo } from '../../src/cli/output';
@@ -99,6 +113,8 @@ const DESIRED = JSON.stringify({
 
 interface Org {
   hub: WorldClients;
+  /** The hub bus every spoke forwards to. */
+  busArn: string;
   members: MemberAccount[];
   guard: Guard;
   topicQueueUrl: string;
@@ -252,6 +268,7 @@ beforeAll(async () => {
   });
   org = {
     hub,
+    busArn,
     members,
     guard,
     topicQueueUrl: topic.queue.url,
@@ -284,6 +301,22 @@ function orgDeps(): OrgAuditHandlerDeps {
     runs: new DynamoAuditRuns(table.tableName, table.client),
     queue: new SqsAuditQueue(org.hub.sqs, org.work.url),
     hubLocation: { partition: 'aws', region: HUB_REGION, accountId: HUB },
+  };
+}
+
+/** The scheduled audit's fan-out and the audit worker, as the stack configures them but for the test's limits. */
+function orgAuditHandlers(
+  deps: OrgAuditHandlerDeps,
+  limits: { deadlineSeconds: number; maxReceives: number },
+) {
+  return {
+    fanOut: createFanOutHandler(deps, { deadlineSeconds: limits.deadlineSeconds, timeoutEarlyInMillis: 0 }),
+    worker: createAuditWorkerHandler(deps, {
+      concurrency: 4,
+      reportUnmanaged: true,
+      maxReceives: limits.maxReceives,
+      timeoutEarlyInMillis: 0,
+    }),
   };
 }
 
@@ -398,13 +431,7 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
       },
     };
     deps.metrics = createGuardMetrics();
-    const fanOut = createFanOutHandler(deps, { deadlineSeconds: 120, timeoutEarlyInMillis: 0 });
-    const worker = createAuditWorkerHandler(deps, {
-      concurrency: 4,
-      reportUnmanaged: true,
-      maxReceives: 3,
-      timeoutEarlyInMillis: 0,
-    });
+    const { fanOut, worker } = orgAuditHandlers(deps, { deadlineSeconds: 120, maxReceives: 3 });
     const runId = `org-audit-${uniqueSuffix()}`;
     const metricsDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
@@ -466,13 +493,7 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
         return at(location);
       },
     };
-    const fanOut = createFanOutHandler(deps, { deadlineSeconds: 2, timeoutEarlyInMillis: 0 });
-    const worker = createAuditWorkerHandler(deps, {
-      concurrency: 4,
-      reportUnmanaged: true,
-      maxReceives: 2,
-      timeoutEarlyInMillis: 0,
-    });
+    const { fanOut, worker } = orgAuditHandlers(deps, { deadlineSeconds: 2, maxReceives: 2 });
     const runId = `org-audit-${uniqueSuffix()}`;
     await fanOut({ id: runId }, CONTEXT);
     // A unit message lost on the way (as if its worker timed out every time): it never reports.
@@ -538,4 +559,82 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
     expect(table.stdout.split('\n')[0]).toMatch(/^ACCOUNT\/REGION\s+NAME\s+KEY/);
     for (const account of accounts) expect(table.stdout).toContain(`${account}/${REGIONS[1]}`);
   }, 60_000);
+
+  it("reports a member's disabled spoke forward rule as a critical guard-degraded of that account and Region in the next organization audit, and nothing for healthy members", async () => {
+    // Prepare
+    const [broken, healthy] = org.members;
+    if (!broken || !healthy) throw new Error('no members');
+    const [brokenRegion = HUB_REGION] = REGIONS;
+    // Every member and Region logs its management events (a trail each), so only the rule is a gap.
+    for (const member of org.members) await startMemberTrails(member.accountId);
+    const brokenEvents = memberClients(broken, brokenRegion).events;
+    await brokenEvents.send(new DisableRuleCommand({ Name: SPOKE_FORWARD_RULE_NAME }));
+    const base = motoClientConfig(HUB_REGION);
+    const access = org.guard.hub?.access;
+    if (!access) throw new Error('no hub access');
+    const feed = buildSpokeFeedHealth(access, base, { hubBusArn: org.busArn });
+    const deps = { ...orgDeps(), spokeFeed: feed.probe };
+    const { fanOut, worker } = orgAuditHandlers(deps, { deadlineSeconds: 120, maxReceives: 3 });
+    const runId = `org-feed-${uniqueSuffix()}`;
+
+    // Act
+    try {
+      await fanOut({ id: runId }, CONTEXT);
+      await driveQueue(org.hub.sqs, org.work.url, worker, {
+        context: CONTEXT,
+        timeoutMs: 45_000,
+        concurrency: 2,
+        done: async () => (await deps.runs.progress(runId))?.summary === 'published',
+      });
+    } finally {
+      await brokenEvents.send(new EnableRuleCommand({ Name: SPOKE_FORWARD_RULE_NAME }));
+      feed.destroy();
+    }
+
+    // Assess
+    const degraded = (await findingsOfKind('guard-degraded')).filter((item) =>
+      item.finding.id.startsWith(runId),
+    );
+    expect(
+      degraded.map((item) => [item.finding.account, item.finding.region, item.finding.severity]),
+    ).toEqual([[broken.accountId, brokenRegion, 'critical']]);
+    const details = degraded[0]?.finding.details.join('\n') ?? '';
+    expect(details).toContain(
+      `1. forward rule: the rule ${SPOKE_FORWARD_RULE_NAME} that forwards this account's KMS events to the hub bus is DISABLED`,
+    );
+    expect(details).toContain(
+      `Fix: Enable it again: aws events enable-rule --name ${SPOKE_FORWARD_RULE_NAME} --region ${brokenRegion}`,
+    );
+    expect(details).toContain('Passed: forward rule pattern, forward rule target, CloudTrail trail.');
+  }, 90_000);
 });
+
+/** A logging trail of all management events in each of the member's Regions (as a member's landing zone has). */
+async function startMemberTrails(accountId: string): Promise<void> {
+  for (const region of REGIONS) {
+    const config = await actAs(motoClientConfig(HUB_REGION), accountId, region);
+    const s3 = new S3Client(config);
+    const cloudTrail = new CloudTrailClient(config);
+    try {
+      const bucket = `org-trail-${accountId}-${region}-${uniqueSuffix()}`.toLowerCase().slice(0, 63);
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+        }),
+      );
+      const name = `management-${uniqueSuffix()}`;
+      await cloudTrail.send(new CreateTrailCommand({ Name: name, S3BucketName: bucket }));
+      await cloudTrail.send(
+        new PutEventSelectorsCommand({
+          TrailName: name,
+          EventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true }],
+        }),
+      );
+      await cloudTrail.send(new StartLoggingCommand({ Name: name }));
+    } finally {
+      s3.destroy();
+      cloudTrail.destroy();
+    }
+  }
+}

@@ -31,6 +31,31 @@ export interface AccountFindingContext {
   log: (level: 'error', message: string, attributes: Record<string, unknown>) => void;
 }
 
+/**
+ * A context for an audit run's account findings of one location, its findings and problems collected empty;
+ * its log lines carry the run's ID.
+ */
+export function auditFindingContext(
+  deps: Pick<AccountFindingContext, 'clock' | 'publisher' | 'outbox'> & {
+    logger: Pick<GuardLogger, 'warn' | 'error'>;
+  },
+  runId: string,
+  location: KeyLocation,
+): AccountFindingContext {
+  return {
+    runId,
+    trigger: 'audit',
+    location,
+    clock: deps.clock,
+    publisher: deps.publisher,
+    outbox: deps.outbox,
+    logger: deps.logger,
+    findings: [],
+    problems: [],
+    log: (level, message, attributes) => deps.logger[level](message, { runId, ...attributes }),
+  };
+}
+
 function accountFinding(
   ctx: AccountFindingContext,
   kind: FindingKind,

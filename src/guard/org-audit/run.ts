@@ -9,24 +9,23 @@
  */
 import type { Finding } from '../../core/finding';
 import { describeLocation, type KeyLocation, partitionOfRegion, sameLocation } from '../../core/key-arn';
-import {
-  type AccountFindingContext,
-  reportGuardDegraded,
-  reportGuardHealth,
-} from '../audit/account-findings';
+import { auditFindingContext, reportGuardDegraded, reportGuardHealth } from '../audit/account-findings';
 import { errorMessage } from '../audit/report';
 import { type AuditDeps, auditKeys } from '../audit-keys';
 import { accountComplianceRecord } from '../compliance';
-import { healthGaps } from '../health';
+import { healthGaps, type SpokeFeedProbe } from '../health';
 import { type HubScope, routeLocation } from '../hub';
 import type { AuditQueue, AuditRuns, AuditUnit, UnitReport } from '../ports';
 import { MAX_DELAY_SECONDS, type UnitMessage } from './messages';
+import { checkSpokeFeed } from './spoke-feed';
 import { type RunOutcome, runFindings } from './summary';
 
 export interface OrgAuditDeps extends AuditDeps {
   hub: HubScope;
   runs: AuditRuns;
   queue: AuditQueue;
+  /** What feeds the guard from each member account and Region (./spoke-feed.ts); absent: not checked. */
+  spokeFeed?: SpokeFeedProbe;
 }
 
 /** Lines of reasons a unit report keeps (the summary lists units, not every key). */
@@ -54,22 +53,8 @@ export async function startOrganizationAudit(
   options: StartOptions,
 ): Promise<{ runId: string; units: AuditUnit[]; findings: Finding[] }> {
   const now = deps.clock.now();
-  const findings: Finding[] = [];
-  const problems: string[] = [];
-  const log = (level: 'error', message: string, attributes: Record<string, unknown>) =>
-    deps.logger[level](message, { runId: options.runId, ...attributes });
-  const context: AccountFindingContext = {
-    runId: options.runId,
-    trigger: 'audit',
-    location: options.hubLocation,
-    clock: deps.clock,
-    publisher: deps.publisher,
-    outbox: deps.outbox,
-    logger: deps.logger,
-    findings,
-    problems,
-    log,
-  };
+  const context = auditFindingContext(deps, options.runId, options.hubLocation);
+  const { findings } = context;
   let health: { passed: number; failed: number; driftRule: string } | undefined;
   if (deps.health) {
     // The hub's own health first: a blind hub is the most urgent thing the run can find.
@@ -123,7 +108,10 @@ export interface UnitOptions {
   timeLeftMs?: () => number;
 }
 
-/** One unit: routed (in scope, spoke role assumed), then audited like a single account. */
+/**
+ * One unit: routed (in scope, spoke role assumed); a member's feed checked (its `guard-degraded`), then its
+ * keys audited like a single account.
+ */
 export async function auditUnit(
   deps: OrgAuditDeps,
   message: UnitMessage,
@@ -144,6 +132,11 @@ export async function auditUnit(
   if (route.outcome === 'refused') {
     return { ...base, ...empty, status: 'refused', reasons: [`${route.kind}: ${route.reason}`], findings: 1 };
   }
+  // The feed first: a member whose events no longer reach the hub is the most urgent thing the unit can find.
+  const feed =
+    deps.spokeFeed && message.accountId !== deps.hub.hubAccountId
+      ? await checkSpokeFeed(deps, deps.spokeFeed, message.runId, location)
+      : undefined;
   const unitDeps: AuditDeps = {
     ...deps,
     store: route.store,
@@ -162,6 +155,7 @@ export async function auditUnit(
     ...(options.timeLeftMs ? { timeLeftMs: options.timeLeftMs } : {}),
   });
   const reasons = [
+    ...(feed?.problems ?? []),
     ...report.problems,
     ...report.notChecked.map((key) => `${key.name ?? key.keyRef}: ${key.reason}`),
   ].slice(0, MAX_REASONS);
@@ -170,7 +164,7 @@ export async function auditUnit(
     ...report.summary,
     status: report.complete ? 'checked' : 'incomplete',
     reasons,
-    findings: report.findings.length,
+    findings: report.findings.length + (feed?.findings.length ?? 0),
   };
 }
 

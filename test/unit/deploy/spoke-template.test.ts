@@ -5,6 +5,12 @@
  * creates each IAM name once. cfn-lint runs over the same file in test/integration/spoke-template.test.ts.
  */
 import { join, resolve } from 'node:path';
+import { hubBusArn } from '../../../src/app/spoke-feed';
+import {
+  DEFAULT_HUB_EVENT_BUS,
+  SPOKE_FORWARD_RULE_NAME,
+  spokeForwarderRoleArn,
+} from '../../../src/aws/spoke-access';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import {
   GUARD_KMS_ACTIONS,
@@ -38,7 +44,8 @@ const HUB_PARAMETERS = {
   RoleRegion: ROLE_REGION,
   OrganizationId: 'o-a1b2c3d4e5',
 };
-const HUB_BUS_ARN = `arn:aws:events:eu-west-1:${HUB_ACCOUNT}:event-bus/kms-policy-guard`;
+// What the organization audit expects of each spoke's rule target (src/app/spoke-feed.ts).
+const HUB_BUS_ARN = hubBusArn('aws', 'eu-west-1', HUB_ACCOUNT, DEFAULT_HUB_EVENT_BUS);
 const HUB_GUARD_ROLE_ARN = `arn:aws:iam::${HUB_ACCOUNT}:role/kms-policy-guard-eu-west-1`;
 
 function instance(region: string, parameters: Record<string, string> = {}): StackInstance {
@@ -117,6 +124,8 @@ describe('deploy/spoke.yml', () => {
 
       // Assess
       expect(rule?.Type).toBe('AWS::Events::Rule');
+      // The name the organization audit checks in every member account (src/app/spoke-feed.ts).
+      expect(FORWARD_RULE_NAME).toBe(SPOKE_FORWARD_RULE_NAME);
       expect(rule?.Properties.EventPattern).toEqual(KMS_POLICY_CHANGE_EVENT_PATTERN);
       expect(rule?.Properties.State).toBe('ENABLED');
       expect(rule?.Properties.EventBusName).toBeUndefined();
@@ -136,7 +145,7 @@ describe('deploy/spoke.yml', () => {
       expect(target).toEqual({
         Id: expect.any(String),
         Arn: HUB_BUS_ARN,
-        RoleArn: `arn:aws:iam::${SPOKE_ACCOUNT}:role/kms-policy-guard-spoke-forwarder-ap-southeast-2`,
+        RoleArn: spokeForwarderRoleArn('aws', SPOKE_ACCOUNT, 'ap-southeast-2'),
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
         DeadLetterConfig: { Arn: `arn:aws:sqs:ap-southeast-2:${SPOKE_ACCOUNT}:${DEAD_LETTER_QUEUE_NAME}` },
       });
@@ -344,7 +353,7 @@ describe('deploy/spoke.yml', () => {
       ]);
     });
 
-    it('reads only this account’s forward rule and dead-letter queue for the health checks, in any Region', () => {
+    it('reads only this account’s forward rule and the trails for the health checks, in any Region, and nothing of SQS', () => {
       // Prepare
       const role = resourceIn(render(ROLE_REGION), 'SpokeRole');
       const statements = permissionStatements(role);
@@ -357,9 +366,10 @@ describe('deploy/spoke.yml', () => {
 
       // Assess
       expect(resourcesFor('events:')).toEqual([
-        `arn:aws:events:*:${SPOKE_ACCOUNT}:rule/${FORWARD_RULE_NAME}`,
+        `arn:aws:events:*:${SPOKE_ACCOUNT}:rule/${SPOKE_FORWARD_RULE_NAME}`,
       ]);
-      expect(resourcesFor('sqs:')).toEqual([`arn:aws:sqs:*:${SPOKE_ACCOUNT}:${DEAD_LETTER_QUEUE_NAME}`]);
+      // The organization audit reads no queue (src/app/spoke-feed.ts): no sqs action at all.
+      expect(resourcesFor('sqs:')).toEqual([]);
       expect(resourcesFor('cloudtrail:').sort()).toEqual(['*', 'arn:aws:cloudtrail:*:*:trail/*']);
     });
   });
