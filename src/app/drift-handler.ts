@@ -28,7 +28,8 @@ import { type HubScope, routeLocation } from '../guard/hub';
 import { deliverHeld } from '../guard/outbox';
 import type { Severity } from '../policy/types';
 import { readDriftConfig } from './config';
-import { guardFromConfig } from './guard-deps';
+import { DriftPrefetch, ownLocation } from './drift-prefetch';
+import { type Guard, guardFromConfig } from './guard-deps';
 import { createGuardMetrics, publishDriftMetrics } from './metrics';
 
 export interface DriftHandlerDeps extends Omit<CheckKeyDeps, 'logger'> {
@@ -95,8 +96,6 @@ const POLICY_KINDS: ReadonlySet<FindingKind> = new Set([
   'unmanaged-key',
 ]);
 
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):function:/;
-
 function eventTimeOf(actor: Actor): { eventTime?: string } {
   return actor.eventTime !== undefined ? { eventTime: actor.eventTime } : {};
 }
@@ -125,6 +124,17 @@ async function keysTouched(
 /** The Lambda handler around injected dependencies (middy + Powertools context injection). */
 export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandlerOptions = {}) {
   const { logger } = deps;
+  const classifyOptions: ClassifyOptions = { region: deps.region };
+  if (deps.guardRoleArn !== undefined) classifyOptions.guardRoleArn = deps.guardRoleArn;
+  const { hub: hubScope } = deps;
+  if (hubScope) {
+    // The key's account and Region come from the CloudTrail record, never from the envelope.
+    classifyOptions.regions = hubScope.regions;
+    classifyOptions.recordLocationOnly = true;
+    classifyOptions.guardPrincipalFor = (accountId) => hubScope.principalFor(accountId) ?? deps.guardRoleArn;
+  }
+  // With idempotency, a PutKeyPolicy event's key is read while its record is written (./drift-prefetch.ts).
+  const prefetch = options.idempotency && !hubScope ? new DriftPrefetch(deps, classifyOptions) : undefined;
   const metricsOf = (outcome: string, summary: DriftSummary | undefined, publishedAt: Date): void => {
     if (!deps.metrics) return;
     try {
@@ -156,15 +166,7 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
   };
   const route = async (event: unknown, context: Context): Promise<DriftSummary> => {
     const { hub } = deps;
-    const options: ClassifyOptions = { region: deps.region };
-    if (deps.guardRoleArn !== undefined) options.guardRoleArn = deps.guardRoleArn;
-    if (hub) {
-      // The key's account and Region come from the CloudTrail record, never from the envelope.
-      options.regions = hub.regions;
-      options.recordLocationOnly = true;
-      options.guardPrincipalFor = (accountId) => hub.principalFor(accountId) ?? deps.guardRoleArn;
-    }
-    const classified = classifyKmsEvent(event, options);
+    const classified = classifyKmsEvent(event, classifyOptions);
     if (classified.outcome === 'rejected') {
       logger.warn('event_rejected', {
         reason: classified.reason,
@@ -259,19 +261,10 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       const principal = route.guardPrincipalArn ?? checkDeps.guardPrincipalArn;
       if (principal !== undefined) checkDeps.guardPrincipalArn = principal;
     } else {
-      // The account this guard serves: its own function's (never the event's, which a forwarder may rewrite).
-      const accountId =
-        LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? classified.recipientAccountId;
-      served = { partition: partitionOfRegion(deps.region), region: deps.region, accountId };
+      served = ownLocation(deps.region, context, classified.recipientAccountId);
     }
     const here = served;
     checkDeps.serves = deps.serves ?? ((location: KeyLocation) => sameLocation(location, here));
-    // Findings an earlier invocation held but could not publish go out first (docs/architecture.md#outbox);
-    // SNS still refusing fails this invocation too, so the event is retried rather than half-handled.
-    const held = await deliverHeld(deps.outbox, deps.publisher, served, logger);
-    const [stuck] = held.failed;
-    if (stuck)
-      throw new PublishFailedError(stuck.findingId, `still held in the outbox: ${stuck.error}`, undefined);
     // Alias and tag calls change what binds keys to entries: read them fresh, not from the lookup cache.
     if (classified.aliasName !== undefined) checkDeps.store.forget();
     const keyRefs = await keysTouched(deps, classified, served);
@@ -290,6 +283,8 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
       request.eventName = classified.eventName;
       if (classified.writtenPolicySha256 !== undefined)
         request.writtenPolicySha256 = classified.writtenPolicySha256;
+      const prefetched = prefetch?.take(event, keyRef);
+      if (prefetched) request.prefetched = prefetched;
       const outcome = await checkKey(checkDeps, request);
       keys.push({
         keyArn: outcome.keyArn,
@@ -297,6 +292,12 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         findings: outcome.findings.map(summaryOf),
       });
     }
+    // Then the findings an earlier invocation held but could not publish (docs/architecture.md#outbox): after
+    // the check, so no restore waits for them; SNS still refusing fails this invocation, so the event is retried.
+    const held = await deliverHeld(deps.outbox, deps.publisher, served, logger);
+    const [stuck] = held.failed;
+    if (stuck)
+      throw new PublishFailedError(stuck.findingId, `still held in the outbox: ${stuck.error}`, undefined);
     const [first] = keys;
     if (!first) {
       logger.info('event_touches_no_key', {
@@ -327,15 +328,25 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
     injectLambdaContext(logger, { resetKeys: true }),
   );
   // After the logger: a duplicate answered early still has the request's log context, and Powertools'
-  // early-return cleanup resets the logger keys as the skipped `after` would.
-  return options.idempotency ? handler.use(driftIdempotencyMiddleware(options.idempotency)) : handler;
+  // early-return cleanup resets the logger keys as the skipped `after` would. The prefetch goes first, so
+  // its reads are on their way while the idempotency record is written.
+  if (!options.idempotency) return handler;
+  if (prefetch) handler.use(prefetch.middleware());
+  return handler.use(driftIdempotencyMiddleware(options.idempotency));
 }
 
-/** Production wiring from the environment, run once per container at module init. */
-export function initDriftHandler(env: Readonly<Record<string, string | undefined>>) {
+/**
+ * Production wiring from the environment, run once per container at module init. `instrument` sees the
+ * guard's SDK clients before the handler is built (npm run bench -- exposure times calls with middleware).
+ */
+export function initDriftHandler(
+  env: Readonly<Record<string, string | undefined>>,
+  instrument?: (guard: Guard) => void,
+) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readDriftConfig(env);
   const guard = guardFromConfig(config, logger);
+  instrument?.(guard);
   const { manifest } = guard.deps;
   logger.info('drift_guard_initialized', {
     manifest: config.manifestPath,

@@ -211,6 +211,11 @@ export class DynamoRemediationLedger implements RemediationLedger {
     at: Date,
     details?: ReapplyDetails,
   ): Promise<number> {
+    await this.append(keyArn, overwritten, at, details);
+    return this.reapplyCount(keyArn, at);
+  }
+
+  async append(keyArn: string, overwritten: string, at: Date, details?: ReapplyDetails): Promise<void> {
     const reappliedAt = isoOf(at, 'at');
     // The event ID makes a retried invocation write the same sort key, so the conditional put
     // below keeps one entry per event; without one, a fresh ID keeps two re-applies in the same
@@ -244,7 +249,6 @@ export class DynamoRemediationLedger implements RemediationLedger {
       }
       // Same key, same time, same event: this re-apply is already in the ledger (a retried invocation).
     }
-    return this.reapplyCount(keyArn, at);
   }
 
   async reapplyCount(keyArn: string, at: Date): Promise<number> {

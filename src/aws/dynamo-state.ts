@@ -19,7 +19,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { buildSnsPublishInput } from '../alerts/sns-message';
-import { type Finding, findingSchema } from '../core/finding';
+import type { Finding } from '../core/finding';
 import type { KeyLocation } from '../core/key-arn';
 import type { FoldClaim, FoldStore } from '../guard/folding';
 import { WRITE_INTENT_WINDOW_MS } from '../guard/memory-state';
@@ -158,6 +158,8 @@ export class DynamoOutbox implements FindingOutbox {
   }
 
   async pending(location: KeyLocation): Promise<Finding[]> {
+    // The finding schema is loaded only when something is held (rarely): building it costs every cold start.
+    const schema = async () => (await import('../core/finding')).findingSchema;
     const held: { heldAt: string; finding: Finding }[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -174,7 +176,7 @@ export class DynamoOutbox implements FindingOutbox {
       );
       for (const item of page.Items ?? []) {
         const parsed =
-          typeof item.finding === 'string' ? findingSchema.safeParse(JSON.parse(item.finding)) : undefined;
+          typeof item.finding === 'string' ? (await schema()).safeParse(JSON.parse(item.finding)) : undefined;
         // An item that is not a finding (written by hand, by an older version) is left for a person: the
         // sweep must not fail on it, nor drop it silently; its ID is in the table.
         if (parsed?.success) held.push({ heldAt: String(item.heldAt ?? ''), finding: parsed.data });

@@ -28,6 +28,7 @@ import {
   publish,
   publishFinding,
   quietOutcome,
+  startKeyReads,
   title,
 } from './check/context';
 import { driftKind, evaluate } from './check/evaluation';
@@ -38,6 +39,7 @@ import { alertDrift, dryRun } from './check/report-drift';
 import { checkUnmanaged } from './check/unmanaged';
 import { KeyReferenceError, KeyUnavailableError, KmsAccessDeniedError, StateStoreError } from './errors';
 import type { GuardLogger, LogAttributes } from './logger';
+import type { KeyBinding } from './ports';
 
 export type { CheckKeyDeps, CheckKeyRequest, CheckOutcome, CheckResult } from './check/context';
 
@@ -74,8 +76,14 @@ function repoPath(deps: CheckKeyDeps, managed: ManagedKey): string {
   return relative.split(path.sep).join('/');
 }
 
-/** The entry to enforce: the walk's, unless a recorded binding holds the key (then a binding-changed finding). */
-async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
+/**
+ * The entry to enforce: the walk's, unless a recorded binding holds the key (then a binding-changed finding).
+ * `recordedRead` is the key's binding record, read together with DescribeKey.
+ */
+async function bindEntry(
+  ctx: CheckContext,
+  recordedRead: Promise<KeyBinding | undefined>,
+): Promise<ManagedKey | undefined> {
   const { deps } = ctx;
   const known = deps.store.peekAliases();
   const resolution = await resolveEntry(deps.manifest, {
@@ -85,7 +93,7 @@ async function bindEntry(ctx: CheckContext): Promise<ManagedKey | undefined> {
     tags: () => deps.store.listResourceTags(ctx.keyId),
   });
   ctx.aliases = resolution.aliases ?? (known ? aliasesOf(known, ctx.keyId) : []);
-  const recorded = await deps.bindings.get(ctx.keyArn);
+  const recorded = await recordedRead;
   const decision = decideBinding(deps.manifest, ctx.keyArn, resolution.entry, recorded, ctx.now);
   if (decision.release) {
     await deps.bindings.delete(ctx.keyArn);
@@ -293,11 +301,20 @@ export async function checkKey(deps: CheckKeyDeps, request: CheckKeyRequest): Pr
 
 /** DescribeKey, then the entry, then the key's own checks; every subject looked at to the end is noted. */
 async function checkDescribedKey(ctx: CheckContext, named: KeyArn): Promise<CheckOutcome> {
-  const description: KeyDescription = await ctx.deps.store.describeKey(named.keyId);
+  // Independent reads, asked for at once (docs/architecture.md#the-check): the key's binding record and its
+  // live policy go out with DescribeKey, or went out before the check (the drift handler starts them while
+  // the event's idempotency record is written). Each is taken only where the check uses it, so a failure
+  // surfaces where it always did, and nothing read this way is used for a key DescribeKey does not confirm.
+  const reads =
+    ctx.request.prefetched?.keyArn === named.arn
+      ? ctx.request.prefetched
+      : startKeyReads(ctx.deps, named.arn, named.keyId);
+  ctx.earlyPolicyRead = reads.policy;
+  const description: KeyDescription = await reads.description;
   ctx.description = description;
   if (description.arn !== named.arn) {
     // The request named one key, KMS knows this key ID as another: placeholders would be filled for the
-    // wrong account or Region (a forged event). Nothing is read or written.
+    // wrong account or Region (a forged event). Nothing read for it is used, and nothing is written.
     ctx.log('warn', 'key_not_served', {
       reason: 'the key ARN KMS returns differs from the one the event named',
       kmsArn: description.arn,
@@ -307,7 +324,7 @@ async function checkDescribedKey(ctx: CheckContext, named: KeyArn): Promise<Chec
   // Only the entries whose scope holds the key's account and Region exist for it (docs/manifest.md#scope).
   const manifest = await scopedManifest(ctx.deps.manifest, named, ctx.deps.ousOf);
   if (manifest !== ctx.deps.manifest) ctx.deps = { ...ctx.deps, manifest };
-  const managed = await bindEntry(ctx);
+  const managed = await bindEntry(ctx, reads.binding);
   ctx.checked.push('binding');
   await checkWriteIntent(ctx);
   const outcome = managed ? await checkManagedKey(ctx, managed) : await checkUnmanaged(ctx);

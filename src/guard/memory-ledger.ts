@@ -17,13 +17,17 @@ export class InMemoryRemediationLedger implements RemediationLedger {
 
   constructor(private readonly window: Pick<FlappingLimit, 'windowMinutes'>) {}
 
+  async append(keyArn: string, overwritten: string, at: Date, details: ReapplyDetails = {}): Promise<void> {
+    this.records.push({ keyArn, overwritten, at, details });
+  }
+
   async recordReapply(
     keyArn: string,
     overwritten: string,
     at: Date,
     details: ReapplyDetails = {},
   ): Promise<number> {
-    this.records.push({ keyArn, overwritten, at, details });
+    await this.append(keyArn, overwritten, at, details);
     return this.reapplyCount(keyArn, at);
   }
 

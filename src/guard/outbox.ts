@@ -1,8 +1,8 @@
 /**
  * Publishing through the outbox (docs/architecture.md#outbox): a finding is held in the state table
  * before SNS sees it and removed once SNS accepted it. A failed Publish leaves it held: the invocation
- * fails (Lambda retries the event), the retry delivers what is held first, and every audit sweeps the
- * outbox, so no order of failures loses a finding. Consumers de-duplicate by the finding's ID.
+ * fails (Lambda retries the event), the retry delivers what is held once its own check is done, and every
+ * audit sweeps the outbox, so no order of failures loses a finding. Consumers de-duplicate by the finding's ID.
  */
 import type { Finding } from '../core/finding';
 import type { KeyLocation } from '../core/key-arn';

@@ -84,9 +84,12 @@ export interface ReapplyDetails {
 /** Counts re-applies per key (flapping) and remembers processed events (idempotency). */
 export interface RemediationLedger {
   /**
-   * Records a re-apply with the overwritten document; returns the count inside the window, this one included.
-   * `details` (optional, additive) names the CloudTrail event and actor so a ledger entry can be traced back.
+   * Records a re-apply with the overwritten document (append-only: an entry once recorded is never
+   * replaced). `details` (optional, additive) names the CloudTrail event and actor so a ledger entry can be
+   * traced back. One write: what remediation makes durable before PutKeyPolicy.
    */
+  append(keyArn: string, overwritten: string, at: Date, details?: ReapplyDetails): Promise<void>;
+  /** `append`, then the count inside the window, this one included. */
   recordReapply(keyArn: string, overwritten: string, at: Date, details?: ReapplyDetails): Promise<number>;
   reapplyCount(keyArn: string, at: Date): Promise<number>;
 }

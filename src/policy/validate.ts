@@ -59,11 +59,16 @@ function sinkFor(code: RuleCode, ctx: RuleContext, findings: ValidationFinding[]
   };
 }
 
-const pathCollator = new Intl.Collator('en', { numeric: true });
+/**
+ * Made on the first sort, not at module load: a collator loads ICU's collation data (several ms), and a
+ * Lambda function loads this module on every cold start, then validates clean documents that need no sort.
+ */
+let pathCollator: Intl.Collator | undefined;
 
 /** Errors first, then by path (numeric-aware: Statement[2] before Statement[10]), then code. */
 function compareFindings(a: ValidationFinding, b: ValidationFinding): number {
   if (a.level !== b.level) return a.level === 'error' ? -1 : 1;
+  pathCollator ??= new Intl.Collator('en', { numeric: true });
   return (
     pathCollator.compare(a.path, b.path) || a.code.localeCompare(b.code) || a.message.localeCompare(b.message)
   );

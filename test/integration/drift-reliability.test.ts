@@ -9,6 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import {
   createWorldClients,
@@ -24,6 +25,7 @@ import {
   worldClientConfig,
 } from '../../dev/world';
 import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import { DRIFT_IDEMPOTENCY_PARTITION } from '../../src/aws/idempotency';
 import type { GuardMode } from '../../src/core/key';
 import { type LoadedManifest, loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
@@ -58,6 +60,7 @@ const KEY_MODES = {
   'duplicate-alert': 'alert',
   'duplicate-remediate': 'remediate',
   concurrent: 'remediate',
+  'early-reads': 'remediate',
   flapping: 'remediate',
   narrowing: 'remediate',
   stale: 'remediate',
@@ -185,6 +188,55 @@ describe('reliability of the real-time guard on moto (DynamoDB ledger + idempote
     expect(retry).toEqual(fulfilled[0]);
     expect(findings).toHaveLength(1);
     expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(1);
+    expect(await ledger.listLedger(key.keyArn, 10)).toHaveLength(1);
+  });
+
+  it('reads the widened key while the idempotency record is written, restores it, and a duplicate changes nothing', async () => {
+    // Prepare: the idempotency record's PutItem waits (up to 5 s) until the guard asked KMS for the key.
+    const kmsSent: string[] = [];
+    let readBeforeRecord: boolean | undefined;
+    const idempotencyClient = new DynamoDBClient(worldClientConfig(motoEndpoint()));
+    idempotencyClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const item = (args.input as { Item?: { pk?: { S?: string } } }).Item;
+        if (context.commandName === 'PutItemCommand' && item?.pk?.S === DRIFT_IDEMPOTENCY_PARTITION) {
+          const deadline = Date.now() + 5_000;
+          while (!kmsSent.includes('DescribeKeyCommand') && Date.now() < deadline) {
+            await new Promise((tick) => setTimeout(tick, 10));
+          }
+          readBeforeRecord ??= kmsSent.includes('DescribeKeyCommand');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdIdempotencyRecord' },
+    );
+    const guard = guardWith({ idempotency: { tableName, client: idempotencyClient } });
+    guard.kms.middlewareStack.add(
+      (next, context) => async (args) => {
+        kmsSent.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordSentBeforeRecord' },
+    );
+    const key = keyFor('early-reads');
+    const { record, eventId } = await tamper(key, { ...PUBLIC_DECRYPT_STATEMENT });
+    const delivered = await routeThroughRule([record, record]);
+
+    // Act
+    const first = await guard.handler(delivered[0], lambdaContext(randomUUID()));
+    const sentByFirst = kmsSent.length;
+    const duplicate = await guard.handler(delivered[1], lambdaContext(randomUUID()));
+    const findings = await receiveFindings(world.sqs, topic.queue.url);
+    idempotencyClient.destroy();
+
+    // Assess
+    expect(readBeforeRecord).toBe(true);
+    expect(first).toMatchObject({ status: 'published', eventId, finding: { kind: 'remediated' } });
+    expect(comparePolicies(desiredPolicy, await livePolicy(key)).status).toBe('equivalent');
+    expect(duplicate).toEqual(first);
+    expect(findings).toHaveLength(1);
+    expect(countOf(guard.kmsCommands, 'PutKeyPolicyCommand')).toBe(1);
+    expect(kmsSent.slice(sentByFirst).sort()).toEqual(['DescribeKeyCommand', 'GetKeyPolicyCommand']);
     expect(await ledger.listLedger(key.keyArn, 10)).toHaveLength(1);
   });
 

@@ -1097,10 +1097,11 @@ describe('serverless package (offline)', () => {
   it.each([
     ['drift', 'drift', true],
     ['audit', 'audit', true],
+    ['audit-worker', 'audit-worker', true],
     ['notify-slack', 'notify-slack', false],
     ['notify-slack-urgent', 'notify-slack', false],
   ])(
-    'packages %s in its own zip (handler %s; manifest and desired documents needed: %s), without node_modules',
+    'packages %s in its own zip (handler %s; manifest and desired documents needed: %s), without node_modules, its source map beside the package',
     (name, handler, needsPolicies) => {
       // Prepare
       const manifest = loadManifest(join(ROOT, 'policies/manifest.yaml'));
@@ -1119,6 +1120,11 @@ describe('serverless package (offline)', () => {
       ]);
       if (needsPolicies) expect(entries).toEqual(expect.arrayContaining(policyFiles));
       expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
+      expect(entries.filter((entry) => entry.endsWith('.map'))).toEqual([]);
+      const map = JSON.parse(
+        readFileSync(join(defaultPackage.dir, 'sourcemaps', 'handlers', `${handler}.js.map`), 'utf8'),
+      ) as { sources: string[] };
+      expect(map.sources.filter((source) => /(^|\/)src\//.test(source)).length).toBeGreaterThan(0);
     },
   );
 

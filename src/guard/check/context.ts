@@ -30,6 +30,7 @@ import type {
   Clock,
   FindingOutbox,
   FindingPublisher,
+  KeyBinding,
   RemediationLedger,
   WriteIntents,
 } from '../ports';
@@ -86,6 +87,19 @@ export interface CheckKeyRequest {
   eventName?: string;
   /** PutKeyPolicy: SHA-256 of the document the call wrote (requestParameters.policy), to match a write intent. */
   writtenPolicySha256?: string;
+  /**
+   * The check's first reads of this key, started before the check (the drift handler starts them while the
+   * event's idempotency record is written): used only when `keyArn` is the key the check confirms.
+   */
+  prefetched?: PrefetchedReads;
+}
+
+/** The three reads a check starts with, asked for at once; nothing read this way is used unjudged. */
+export interface PrefetchedReads {
+  keyArn: string;
+  description: Promise<KeyDescription>;
+  binding: Promise<KeyBinding | undefined>;
+  policy: Promise<string>;
 }
 
 export type CheckResult =
@@ -136,10 +150,46 @@ export interface CheckContext {
   findings: Finding[];
   /** The guard's role wrote the policy, but not a document the guard intended: treated as anyone's change. */
   impersonated?: boolean;
+  /**
+   * GetKeyPolicy, started together with DescribeKey (docs/architecture.md#the-check): the policy check takes it
+   * when nothing changed the key since; dropped (and never reported) when the check ends without reading the
+   * policy or restores the key's state first.
+   */
+  earlyPolicyRead?: Promise<string>;
   /** The subjects the check looked at to the end (the compliance view closes those it made no finding about). */
   checked: ComplianceSubject[];
   now: Date;
   log: (level: keyof GuardLogger, message: string, attributes?: LogAttributes) => void;
+}
+
+/** A read started before the check needs it: a failure surfaces where it is awaited, never as an unhandled rejection. */
+export function startedEarly<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
+/**
+ * Starts the reads a check of `keyArn` begins with (docs/architecture.md#the-check): DescribeKey, the binding
+ * record and the policy, at once. They change nothing; each failure surfaces where the check awaits it.
+ */
+export function startKeyReads(
+  deps: Pick<CheckKeyDeps, 'store' | 'bindings'>,
+  keyArn: string,
+  keyId: string,
+): PrefetchedReads {
+  return {
+    keyArn,
+    description: startedEarly(deps.store.describeKey(keyId)),
+    binding: startedEarly(deps.bindings.get(keyArn)),
+    policy: startedEarly(deps.store.getKeyPolicy(keyId)),
+  };
+}
+
+/** The live key policy: the read started with DescribeKey, taken once, else a new GetKeyPolicy. */
+export function readLivePolicy(ctx: CheckContext): Promise<string> {
+  const early = ctx.earlyPolicyRead;
+  ctx.earlyPolicyRead = undefined;
+  return early ?? ctx.deps.store.getKeyPolicy(ctx.keyId);
 }
 
 export interface FindingParts {

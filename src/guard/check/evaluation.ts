@@ -16,7 +16,7 @@ import type {
   ValidationResult,
 } from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
-import type { CheckContext, FindingParts } from './context';
+import { type CheckContext, type FindingParts, readLivePolicy } from './context';
 
 export interface Evaluation {
   desiredPolicy: string;
@@ -76,7 +76,7 @@ export function withLive(ctx: CheckContext, evaluation: Evaluation, livePolicy: 
 
 export async function evaluate(ctx: CheckContext, managed: ManagedKey): Promise<Evaluation> {
   const desiredPolicy = renderDesiredPolicy(managed, placeholderValues(ctx));
-  const livePolicy = await ctx.deps.store.getKeyPolicy(ctx.keyId);
+  const livePolicy = await readLivePolicy(ctx);
   return evaluationOf(ctx, desiredPolicy, validatePolicy(desiredPolicy, validationOptions(ctx)), livePolicy);
 }
 

@@ -112,6 +112,8 @@ export async function checkKeyState(ctx: CheckContext, entry: ManagedKey): Promi
   const remediate = ctx.mode === 'remediate';
   let failed = false;
   if (remediate) {
+    // The policy is read on the restored key, not by the read started before the state was known.
+    ctx.earlyPolicyRead = undefined;
     for (const problem of problems) {
       try {
         await problem.restore();

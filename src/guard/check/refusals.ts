@@ -56,7 +56,7 @@ export interface Flapping {
   windowMinutes: number;
 }
 
-export async function flappingOf(ctx: CheckContext): Promise<Flapping | undefined> {
+async function flappingOf(ctx: CheckContext): Promise<Flapping | undefined> {
   const { maxReapplies, windowMinutes } = ctx.deps.manifest.flapping;
   const count = await ctx.deps.ledger.reapplyCount(ctx.keyArn, ctx.now);
   return count < maxReapplies ? undefined : { count, maxReapplies, windowMinutes };

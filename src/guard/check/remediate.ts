@@ -1,7 +1,8 @@
 /**
  * Remediate mode: write the desired document back, safely (docs/architecture.md#remediation-safety).
- * Refusals first (validation, flapping, key state), then PutKeyPolicy, the ledger entry with the
- * overwritten document, and re-reads until the live policy is stable and equivalent.
+ * Refusals first (validation, flapping, key state), then the live policy read again, the write-ahead records
+ * (ledger entry with the overwritten document, held finding, write intent), PutKeyPolicy, and re-reads until
+ * the live policy is stable and equivalent.
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../../core/finding';
@@ -12,7 +13,6 @@ import { buildFinding, type CheckContext, type CheckOutcome, publish, quietOutco
 import { type Evaluation, evidenceOf, isEquivalentToDesired, widensAccess, withLive } from './evaluation';
 import {
   type Flapping,
-  flappingOf,
   refusalFromFlapping,
   refusalFromKeyState,
   refusalFromValidation,
@@ -66,37 +66,47 @@ function draftFinding(ctx: CheckContext, evaluation: Evaluation, details: string
   });
 }
 
+/** The first failure of writes that were all awaited, in the order given; nothing when every one succeeded. */
+function firstFailure(results: PromiseSettledResult<void>[]): void {
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+}
+
 /**
  * Everything that must be durable before PutKeyPolicy (docs/architecture.md#outbox): the overwritten
  * document in the ledger, the finding this restore will end in held in the outbox (so a crash after the
  * write still tells someone), and the write intent (so the guard's own CloudTrail event is recognised by
- * what it wrote). Any failure here throws before anything is written; the event is retried.
+ * what it wrote). The three records do not depend on one another, so they are written at once, and every
+ * one is awaited: any failure throws here, before anything is written; the event is retried.
  */
-async function prepareWrite(ctx: CheckContext, evaluation: Evaluation, overwritten: string): Promise<number> {
-  const reapplies = await ctx.deps.ledger.recordReapply(ctx.keyArn, overwritten, ctx.now, {
-    eventId: ctx.request.eventId,
-    actorArn: ctx.request.actor?.arn,
-    desiredPolicy: evaluation.desiredPolicy,
-  });
-  await ctx.deps.outbox.hold(
-    draftFinding(ctx, evaluation, [
-      `The guard wrote the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} at ${ctx.now.toISOString()}, but the check stopped before it could confirm it; the next event or audit confirms it.`,
-      'The overwritten document is kept verbatim in livePolicy and in the remediation ledger.',
+async function prepareWrite(ctx: CheckContext, evaluation: Evaluation, overwritten: string): Promise<void> {
+  const { deps } = ctx;
+  firstFailure(
+    await Promise.allSettled([
+      deps.ledger.append(ctx.keyArn, overwritten, ctx.now, {
+        eventId: ctx.request.eventId,
+        actorArn: ctx.request.actor?.arn,
+        desiredPolicy: evaluation.desiredPolicy,
+      }),
+      deps.outbox.hold(
+        draftFinding(ctx, evaluation, [
+          `The guard began restoring the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} at ${ctx.now.toISOString()}, but the check stopped before it confirmed the restore (before or after PutKeyPolicy); the next event or audit checks the key again.`,
+          'The document a restore overwrites is kept verbatim in livePolicy and recorded in the remediation ledger before the write.',
+        ]),
+      ),
+      deps.intents.record(ctx.keyArn, sha256(evaluation.desiredPolicy), ctx.now),
     ]),
   );
-  await ctx.deps.intents.record(ctx.keyArn, sha256(evaluation.desiredPolicy), ctx.now);
-  return reapplies;
 }
 
 export async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
+  // Widening drift is restored whatever the flapping count says, so only other drift reads it here; a
+  // restore counts its re-applies after the write (confirm), outside the window of exposure.
   const early = refusalFromValidation(evaluation) ?? (await refusalFromFlapping(ctx, evaluation));
   if (early) return refuse(ctx, evaluation, early);
   // The state read at the start of this check (and restored by the key-state step when it differed).
   const description = ctx.description ?? (await ctx.deps.store.describeKey(ctx.keyId));
   const stateRefusal = refusalFromKeyState(description);
   if (stateRefusal) return refuse(ctx, evaluation, stateRefusal);
-  // Past the flapping limit, widening drift is still restored (refusalFromFlapping let it through).
-  const fighting = widensAccess(evaluation) ? await flappingOf(ctx) : undefined;
 
   // What is overwritten is what is recorded: read the live policy again right before the write, so a
   // change made since the first read is the one kept (and reported).
@@ -106,7 +116,7 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
     if (isEquivalentToDesired(ctx, evaluation, overwritten)) return quietOutcome(ctx, 'in-sync');
   }
   const current = overwritten === evaluation.livePolicy ? evaluation : withLive(ctx, evaluation, overwritten);
-  const reapplies = await prepareWrite(ctx, current, overwritten);
+  await prepareWrite(ctx, current, overwritten);
   try {
     await ctx.deps.store.putKeyPolicy(ctx.keyId, current.desiredPolicy);
   } catch (error) {
@@ -117,16 +127,21 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
       'The live policy was not changed.',
     ]);
   }
-  ctx.log('info', 'desired_policy_written', { reapplies });
-  return confirm(ctx, current, reapplies, fighting);
+  ctx.log('info', 'desired_policy_written', {});
+  return confirm(ctx, current);
 }
 
-async function confirm(
-  ctx: CheckContext,
-  evaluation: Evaluation,
-  reapplies: number,
-  fighting: Flapping | undefined,
-): Promise<CheckOutcome> {
+/** Widening drift restored past the flapping limit: a fight with whoever keeps writing it. */
+function fightOf(ctx: CheckContext, evaluation: Evaluation, reapplies: number): Flapping | undefined {
+  const { maxReapplies, windowMinutes } = ctx.deps.manifest.flapping;
+  // `reapplies` includes this restore: the ones before it reached the limit.
+  const before = reapplies - 1;
+  return widensAccess(evaluation) && before >= maxReapplies
+    ? { count: before, maxReapplies, windowMinutes }
+    : undefined;
+}
+
+async function confirm(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
   const policy = stabilizationPolicy(ctx);
   let stabilization: Awaited<ReturnType<typeof waitUntilStable>>;
   try {
@@ -152,6 +167,8 @@ async function confirm(
       'The guard did not write again. The overwritten document is in livePolicy and in the remediation ledger.',
     ]);
   }
+  const reapplies = await ctx.deps.ledger.reapplyCount(ctx.keyArn, ctx.now);
+  const fighting = fightOf(ctx, evaluation, reapplies);
   const severity = fighting ? 'critical' : maxSeverity([evaluation.comparison.diff.severity, 'low']);
   const kind = fighting ? 'flapping' : 'remediated';
   if (fighting) await ctx.deps.outbox.delivered(draftFinding(ctx, evaluation, []));
@@ -165,7 +182,7 @@ async function confirm(
       `The guard restored the desired policy${ctx.policyFile ? ` from ${ctx.policyFile}` : ''} and confirmed it with ${policy.requiredStableReads} consecutive equivalent reads (${stabilization.reads} reads, ${stabilization.staleReads} stale).`,
       ...(fighting
         ? [
-            `This is re-apply number ${reapplies ?? fighting.count + 1} in the last ${fighting.windowMinutes} minutes (limit ${fighting.maxReapplies}): a person or an automation is fighting the guard. Drift that widens access is restored every time; find and stop whatever keeps writing this policy.`,
+            `This is re-apply number ${reapplies} in the last ${fighting.windowMinutes} minutes (limit ${fighting.maxReapplies}): a person or an automation is fighting the guard. Drift that widens access is restored every time; find and stop whatever keeps writing this policy.`,
           ]
         : []),
       `Re-applies of this key in the last ${flapping.windowMinutes} minutes: ${reapplies} (limit ${flapping.maxReapplies}).`,

@@ -11,7 +11,14 @@ import { ANYONE, grantsOnKey, normalizePolicy } from '../../policy/normalize';
 import { parsePolicy } from '../../policy/parse';
 import type { Severity, ValidationFinding } from '../../policy/types';
 import { validatePolicy } from '../../policy/validate';
-import { type CheckContext, type CheckOutcome, publish, quietOutcome, title } from './context';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  publish,
+  quietOutcome,
+  readLivePolicy,
+  title,
+} from './context';
 
 /** Actions that read what the key protects: anyone holding one without a condition can decrypt. */
 const DECRYPTING = /^kms:(decrypt|reencryptfrom|generatedatakey.*|\*)$/i;
@@ -44,7 +51,7 @@ export async function checkUnmanaged(ctx: CheckContext): Promise<CheckOutcome> {
     return quietOutcome(ctx, 'aws-managed');
   }
   const { manifest } = ctx.deps;
-  const livePolicy = await ctx.deps.store.getKeyPolicy(ctx.keyId);
+  const livePolicy = await readLivePolicy(ctx);
   const { location } = ctx;
   const validation = validatePolicy(livePolicy, {
     allowedAccounts:

@@ -17,7 +17,9 @@ import {
   GetKeyPolicyCommand,
   KEY_ARN,
   kmsMock,
+  kmsRestoresDesiredAfter,
   makeHarness,
+  narrowedPolicyText,
   PublishCommand,
   PutKeyPolicyCommand,
   resetMocks,
@@ -56,23 +58,25 @@ describe('DynamoDB ledger faults (remediate mode)', () => {
     return { ...harness, deps: { ...harness.deps, ledger } };
   }
 
-  it.each([
+  const QUERY_FAULTS = [
     ['ProvisionedThroughputExceededException', true],
     ['ThrottlingException', true],
     ['InternalServerError', true],
     ['AccessDeniedException', false],
     ['ResourceNotFoundException', false],
-  ])(
-    'Query (flapping count) fails with %s: thrown before any write (retryable %s)',
+  ] as const;
+
+  function queryFault(name: string, retryable: boolean): Error {
+    return awsError(name, 'no', retryable && name === 'InternalServerError' ? 'server' : 'client', 400);
+  }
+
+  it.each(QUERY_FAULTS)(
+    'Query (flapping count of drift that widens nothing) fails with %s: thrown before any write (retryable %s)',
     async (name, retryable) => {
       // Prepare
       const { deps } = ledgerHarness();
-      kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: driftedPolicyText() });
-      documentMock
-        .on(QueryCommand)
-        .rejects(
-          awsError(name, 'no', retryable && name === 'InternalServerError' ? 'server' : 'client', 400),
-        );
+      kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: narrowedPolicyText() });
+      documentMock.on(QueryCommand).rejects(queryFault(name, retryable));
       // Act
       const error = await checkKey(deps, REQUEST).catch((caught: unknown) => caught);
       // Assess
@@ -80,6 +84,34 @@ describe('DynamoDB ledger faults (remediate mode)', () => {
       expect((error as StateStoreError).retryable).toBe(retryable);
       expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
       expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    },
+  );
+
+  // Since issue 13.8 widening drift, which is restored whatever the count says, counts its re-applies after
+  // the write: the failed count no longer keeps the key widened, and the held finding still tells someone.
+  it.each(QUERY_FAULTS)(
+    'Query (re-apply count of a restore that widened access) fails with %s: the key is restored, the finding held, the invocation fails (retryable %s)',
+    async (name, retryable) => {
+      // Prepare
+      const { deps } = ledgerHarness();
+      kmsRestoresDesiredAfter(driftedPolicyText());
+      documentMock.on(PutCommand).resolves({});
+      documentMock.on(QueryCommand).rejects(queryFault(name, retryable));
+      // Act
+      const error = await checkKey(deps, REQUEST).catch((caught: unknown) => caught);
+      // Assess
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect((error as StateStoreError).retryable).toBe(retryable);
+      expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+      const held = await deps.outbox.pending({
+        partition: 'aws',
+        region: 'us-west-2',
+        accountId: '111122223333',
+      });
+      expect(held.map((finding) => [finding.kind, finding.title])).toEqual([
+        ['remediated', expect.stringContaining('(not yet confirmed)')],
+      ]);
     },
   );
 

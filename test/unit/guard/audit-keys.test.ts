@@ -682,6 +682,68 @@ describe('auditKeys: an audit that fails part-way', () => {
   });
 });
 
+describe('auditKeys: the outbox sweep (docs/architecture.md#outbox)', () => {
+  /** A restore whose every Publish failed in its drift invocation: held, "not yet confirmed". */
+  const HELD: Finding = {
+    id: `8d2f4c1a-6b7e-4f0d-9c3a-2e5b7a9d1f30:${REPORTS}:remediated`,
+    kind: 'remediated',
+    severity: 'critical',
+    title: '[CRITICAL] Key policy restored: reports by user/Alice (not yet confirmed)',
+    keyArn: arnOf(REPORTS),
+    keyId: REPORTS,
+    aliases: ['alias/reports'],
+    region: REGION,
+    account: ACCOUNT,
+    mode: 'remediate',
+    action: 'remediated',
+    trigger: 'event',
+    details: [
+      'The guard began restoring the desired policy, but the check stopped before it confirmed the restore.',
+    ],
+    time: '2026-03-02T09:58:00.000Z',
+  };
+
+  it('delivers a finding an earlier invocation held, releases it, and stays complete', async () => {
+    // Prepare
+    const { deps, publisher } = setup();
+    await deps.outbox.hold(HELD);
+
+    // Act
+    const report = await auditKeys(deps, OPTIONS);
+
+    // Assess
+    expect(publisher.findings.filter((finding) => finding.id === HELD.id)).toEqual([HELD]);
+    expect(await deps.outbox.pending(LOCATION)).toEqual([]);
+    expect(report.complete).toBe(true);
+    expect(report.problems).toEqual([]);
+    expect(publisher.kinds()).not.toContain('audit-incomplete');
+  });
+
+  it('reports a held finding SNS still refuses as an audit problem: not clean, the finding stays held', async () => {
+    // Prepare
+    const { deps } = setup();
+    await deps.outbox.hold(HELD);
+    const published: Finding[] = [];
+    const publisher: FindingPublisher = {
+      publish: async (finding) => {
+        if (finding.id === HELD.id) throw new Error('SNS is down');
+        published.push(finding);
+      },
+    };
+
+    // Act
+    const report = await auditKeys({ ...deps, publisher }, OPTIONS);
+
+    // Assess
+    expect(report.complete).toBe(false);
+    expect(report.problems).toEqual([`held finding ${HELD.id} still not delivered: SNS is down`]);
+    expect((await deps.outbox.pending(LOCATION)).map((finding) => finding.id)).toEqual([HELD.id]);
+    const incomplete = published.find((finding) => finding.kind === 'audit-incomplete');
+    expect(incomplete?.details).toContain(`held finding ${HELD.id} still not delivered: SNS is down`);
+    expect(report.summary).toMatchObject({ checked: 4, inSync: 3, notChecked: 0 });
+  });
+});
+
 describe('auditKeys: progress', () => {
   it('announces the plan and every finished key', async () => {
     // Prepare

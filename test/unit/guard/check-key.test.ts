@@ -599,7 +599,9 @@ describe('checkKey for keys the manifest does not manage', () => {
     expect(finding.details.join('\n')).toMatch(detail);
   });
 
-  it('skips an AWS managed key no entry manages, without reading its policy', async () => {
+  // Since issue 13.8 the policy is read together with DescribeKey (before the check knows the key is AWS
+  // managed), so the assertion is no longer "never read" but "never judged": a public policy raises nothing.
+  it('skips an AWS managed key no entry manages: its policy, read with DescribeKey, is never judged', async () => {
     // Prepare
     const { deps } = makeHarness(fixtureManifest('alert', { unmanagedKeys: 'report' }));
     kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
@@ -607,13 +609,14 @@ describe('checkKey for keys the manifest does not manage', () => {
     kmsMock
       .on(DescribeKeyCommand)
       .resolves(describeKeyResponse({ KeyId: OTHER_KEY_ID, Arn: OTHER_KEY_ARN, KeyManager: 'AWS' }));
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: PUBLIC_DECRYPT });
 
     // Act
     const outcome = await checkKey(deps, { ...EVENT_REQUEST, keyRef: OTHER_KEY_ARN });
 
     // Assess
     expect(outcome.result).toBe('aws-managed');
-    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(0);
+    expect(kmsMock.commandCalls(GetKeyPolicyCommand)).toHaveLength(1);
     expect(publishedInputs()).toHaveLength(0);
   });
 });

@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { readDriftConfig } from '../../../src/app/config';
 import { createDriftHandler, initDriftHandler } from '../../../src/app/drift-handler';
 import { buildGuard } from '../../../src/app/guard-deps';
+import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
@@ -376,6 +378,79 @@ describe('drift handler', () => {
 
     // Assess
     await expect(invocation).rejects.toBeInstanceOf(PublishFailedError);
+  });
+});
+
+describe('drift handler and the outbox (docs/architecture.md#outbox)', () => {
+  const SERVED = { partition: 'aws', region: 'us-west-2', accountId: '111122223333' };
+
+  /** A finding an earlier invocation held because SNS refused it. */
+  const EARLIER: Finding = {
+    id: '0b9d1f6e-5c1e-4c8a-9f43-9d2a1c7e5b10:1234abcd-12ab-34cd-56ef-1234567890ab:key-state-changed',
+    kind: 'key-state-changed',
+    severity: 'high',
+    title: '[HIGH] Key state changed: payments-data by user/Alice',
+    keyArn: KEY_ARN,
+    keyId: KEY_ID,
+    aliases: [],
+    region: 'us-west-2',
+    account: '111122223333',
+    mode: 'remediate',
+    action: 'remediated',
+    trigger: 'event',
+    details: ['EnableKey: the key is enabled again.'],
+    time: '2026-03-02T09:59:00.000Z',
+  };
+
+  /** A drifted key KMS restores on PutKeyPolicy; its writes and SNS publishes in the order they were made. */
+  function recordOrder(refuseKind?: string): string[] {
+    const order: string[] = [];
+    kmsRestoresDesiredAfter(driftedPolicyText());
+    const restored = desiredPolicyAsKmsReturnsIt();
+    kmsMock.on(GetKeyPolicyCommand).callsFake(() => ({
+      Policy: order.includes('PutKeyPolicy') ? restored : driftedPolicyText(),
+    }));
+    kmsMock.on(PutKeyPolicyCommand).callsFake(() => {
+      order.push('PutKeyPolicy');
+      return {};
+    });
+    snsMock.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+      const kind = input.MessageAttributes?.kind?.StringValue ?? '?';
+      order.push(`Publish ${kind}`);
+      if (kind === refuseKind) throw awsError('InternalError', 'SNS is down', 'server', 500);
+      return { MessageId: 'message-1' };
+    });
+    return order;
+  }
+
+  it('restores the key first, then delivers what an earlier invocation held, and releases it', async () => {
+    // Prepare
+    const { handler, deps } = setup('remediate');
+    const order = recordOrder();
+    await deps.outbox.hold(EARLIER);
+
+    // Act
+    const summary = await handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    expect(summary.finding).toMatchObject({ kind: 'remediated' });
+    expect(order).toEqual(['PutKeyPolicy', 'Publish remediated', 'Publish key-state-changed']);
+    expect(await deps.outbox.pending(SERVED)).toEqual([]);
+  });
+
+  it('fails the invocation when SNS still refuses a held finding, after the key was restored; the finding stays held', async () => {
+    // Prepare
+    const { handler, deps } = setup('remediate');
+    const order = recordOrder('key-state-changed');
+    await deps.outbox.hold(EARLIER);
+
+    // Act
+    const invocation = handler(event('put-key-policy.json'), CONTEXT);
+
+    // Assess
+    await expect(invocation).rejects.toBeInstanceOf(PublishFailedError);
+    expect(order).toEqual(['PutKeyPolicy', 'Publish remediated', 'Publish key-state-changed']);
+    expect((await deps.outbox.pending(SERVED)).map((finding) => finding.id)).toEqual([EARLIER.id]);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   findConditionKey,
   findKmsAction,
   hasAccessLevel,
+  KMS_ACTIONS,
 } from '../../../src/policy/service-data';
 
 describe('KMS service data snapshot', () => {
@@ -13,6 +14,11 @@ describe('KMS service data snapshot', () => {
     ['s3:GetObject', []],
   ])('expands %s to the KMS actions it matches today', (pattern, expected) => {
     expect(expandActionPattern(pattern)).toEqual(expected);
+  });
+
+  it('lists the KMS actions in the order a reader expects (the same as localeCompare), without loading ICU', () => {
+    const names = KMS_ACTIONS.map((action) => action.name);
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
   });
 
   it('expands kms:* to every KMS action, including PutKeyPolicy', () => {

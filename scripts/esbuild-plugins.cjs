@@ -1,0 +1,93 @@
+/**
+ * esbuild plugins of the Lambda packages: serverless.yml `custom.esbuild.plugins` names this file, and
+ * serverless-esbuild calls it with the serverless instance.
+ *
+ * source-maps-beside-the-package: each bundle's source map is moved out of the build directory as soon as esbuild
+ * wrote it, before serverless-esbuild zips the directory, to `<package dir>/sourcemaps/handlers/<entry>.js.map`
+ * (`.serverless/sourcemaps/` for `npm run package`, the --package directory when given). The zip holds only the
+ * bundle; keep the maps with the zips in the artifact store to map a stack trace back to src/
+ * (scripts/map-stack-trace.cjs, docs/operations.md#stack-traces-and-source-maps).
+ *
+ * lambda-credentials-from-environment: the SDK clients' default credential chain becomes its first link alone,
+ * the environment (`fromEnv`), which is where Lambda puts the function role's credentials. The other links (SSO,
+ * ini files, credential processes, web identity, container and instance metadata) and the STS, SSO and sign-in
+ * clients they bring are never used in Lambda, and are about 45 KB of every zip and several ms of every cold
+ * start (npm run bench -- lambda). The CLI, the tests and the demo do not use the bundles: they keep the chain.
+ *
+ * yaml-as-es-module: `yaml` resolves to the package's own ES module build (`yaml/browser/index.js`, the same
+ * version and code as its CommonJS `dist/`, which the `node` export condition picks), so esbuild can drop what
+ * the functions never call (stringifying documents): ~31 KB less of every guard bundle. The functions only parse
+ * the manifest; nothing in that build is browser-specific.
+ */
+const { mkdirSync, renameSync, existsSync } = require('node:fs');
+const path = require('node:path');
+
+/**
+ * Where the maps go: `<service dir>/.serverless/sourcemaps/`. serverless-esbuild copies the zips into
+ * `<service dir>/.serverless/`, and the framework moves that directory's whole content to the --package directory
+ * when one is given (aws:common:moveArtifactsToPackage), so the maps end up beside the zips either way.
+ */
+function packageDirOf(serverless) {
+  const serviceDir = serverless.serviceDir || serverless.config?.serviceDir || process.cwd();
+  return path.resolve(serviceDir, '.serverless');
+}
+
+function sourceMapsBesideThePackage(packageDir) {
+  return {
+    name: 'source-maps-beside-the-package',
+    setup(build) {
+      build.onEnd((result) => {
+        const { entryPoints, outdir, outExtension } = build.initialOptions;
+        if (result.errors.length > 0 || !Array.isArray(entryPoints) || outdir === undefined) return;
+        for (const entry of entryPoints) {
+          const relative = typeof entry === 'string' ? entry : entry.in;
+          const name = `${path.basename(relative, path.extname(relative))}${outExtension?.['.js'] ?? '.js'}.map`;
+          const written = path.join(outdir, name);
+          if (!existsSync(written)) continue;
+          const target = path.join(packageDir, 'sourcemaps', path.dirname(relative), name);
+          mkdirSync(path.dirname(target), { recursive: true });
+          renameSync(written, target);
+        }
+      });
+    },
+  };
+}
+
+function lambdaCredentialsFromEnvironment() {
+  const namespace = 'lambda-credentials';
+  return {
+    name: 'lambda-credentials-from-environment',
+    setup(build) {
+      // Resolved next to the client that imports it, so each client gets the fromEnv of its own SDK version.
+      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => ({
+        path: args.resolveDir,
+        namespace,
+      }));
+      build.onLoad({ filter: /.*/, namespace }, (args) => ({
+        contents: "export { fromEnv as defaultProvider } from '@aws-sdk/credential-provider-env';",
+        resolveDir: args.path,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+function yamlAsEsModule() {
+  return {
+    name: 'yaml-as-es-module',
+    setup(build) {
+      build.onResolve({ filter: /^yaml$/ }, (args) => ({
+        path: path.join(
+          path.dirname(require.resolve('yaml/package.json', { paths: [args.resolveDir] })),
+          'browser/index.js',
+        ),
+      }));
+    },
+  };
+}
+
+module.exports = (serverless) => [
+  sourceMapsBesideThePackage(packageDirOf(serverless)),
+  lambdaCredentialsFromEnvironment(),
+  yamlAsEsModule(),
+];
