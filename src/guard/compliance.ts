@@ -13,6 +13,7 @@
 import type { ComplianceRecord, ComplianceSubject } from '../core/compliance';
 import type { Finding, Trigger } from '../core/finding';
 import type { KeyLocation } from '../core/key-arn';
+import { accountWideFields } from './account-finding';
 import type { GuardLogger } from './logger';
 
 export interface ComplianceSink {
@@ -39,7 +40,7 @@ export interface ComplianceViewProblem {
 
 /** The one `guard-degraded` finding a refusing compliance view is reported with (once per container). */
 export function complianceViewProblemFinding(problem: ComplianceViewProblem): Finding {
-  const { partition, region, accountId } = problem.location;
+  const { region, accountId } = problem.location;
   // Short enough for an SNS subject (99 characters) with the longest account and Region.
   const what =
     problem.reason === 'unavailable'
@@ -50,13 +51,7 @@ export function complianceViewProblemFinding(problem: ComplianceViewProblem): Fi
     kind: 'guard-degraded',
     severity: 'high',
     title: `[HIGH] Guard degraded: ${what} in ${accountId} ${region}`,
-    keyArn: `arn:${partition}:kms:${region}:${accountId}:key/*`,
-    keyId: '*',
-    aliases: [],
-    region,
-    account: accountId,
-    mode: 'alert',
-    action: 'none',
+    ...accountWideFields(problem.location),
     trigger: problem.trigger,
     details: [
       `${what} from the guard in account ${accountId}, Region ${region}: ${problem.message}`,

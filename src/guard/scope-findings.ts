@@ -8,6 +8,7 @@ import { actorName } from '../core/actor-name';
 import type { Actor, Finding, Trigger } from '../core/finding';
 import { describeLocation, type KeyLocation, parseKeyArn } from '../core/key-arn';
 import type { Severity } from '../policy/types';
+import { accountWideKeyArn } from './account-finding';
 import { KIND_HEADLINES } from './check/context';
 import type { ComplianceSink } from './compliance';
 import { PublishFailedError } from './errors';
@@ -57,7 +58,7 @@ export function scopeFinding(refusal: ScopeRefusal, now: Date): Finding {
     kind: refusal.kind,
     severity,
     title: `[${severity.toUpperCase()}] ${KIND_HEADLINES[refusal.kind]}: ${describeLocation(location)}${name ? ` by ${name}` : ''}`,
-    keyArn: key?.arn ?? `arn:${location.partition}:kms:${location.region}:${location.accountId}:key/*`,
+    keyArn: key?.arn ?? accountWideKeyArn(location),
     keyId,
     aliases: [],
     region: location.region,
@@ -115,9 +116,8 @@ export function recordScope(
   },
 ): void {
   if (!deps.compliance) return;
-  const { partition, region, accountId } = input.location;
   deps.compliance.record({
-    keyArn: `arn:${partition}:kms:${region}:${accountId}:key/*`,
+    keyArn: accountWideKeyArn(input.location),
     keyId: '*',
     location: input.location,
     home: input.home,

@@ -7,6 +7,7 @@
 import type { Finding, FindingKind, Trigger } from '../../core/finding';
 import type { KeyLocation } from '../../core/key-arn';
 import type { Severity } from '../../policy/types';
+import { accountWideFields } from '../account-finding';
 import { type HealthCheck, healthGaps, isRuleDelivering, type RuleHealth } from '../health';
 import type { GuardLogger } from '../logger';
 import { publishThroughOutbox } from '../outbox';
@@ -63,19 +64,12 @@ function accountFinding(
   headline: string,
   details: string[],
 ): Finding {
-  const { partition, region, accountId } = ctx.location;
   return {
     id: `${ctx.runId}:*:${kind}`,
     kind,
     severity,
     title: `[${severity.toUpperCase()}] ${headline}`,
-    keyArn: `arn:${partition}:kms:${region}:${accountId}:key/*`,
-    keyId: '*',
-    aliases: [],
-    region,
-    account: accountId,
-    mode: 'alert',
-    action: 'none',
+    ...accountWideFields(ctx.location),
     trigger: ctx.trigger,
     details,
     time: ctx.clock.now().toISOString(),

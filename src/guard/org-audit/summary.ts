@@ -7,6 +7,7 @@
 import type { Finding, FindingKind } from '../../core/finding';
 import { describeLocation, type KeyLocation } from '../../core/key-arn';
 import type { Severity } from '../../policy/types';
+import { accountWideFields } from '../account-finding';
 import type { AuditSummary } from '../audit/report';
 import { PublishFailedError } from '../errors';
 import type { GuardLogger } from '../logger';
@@ -47,13 +48,7 @@ function finding(
     kind,
     severity,
     title: `[${severity.toUpperCase()}] ${headline}`,
-    keyArn: `arn:${location.partition}:kms:${location.region}:${location.accountId}:key/*`,
-    keyId: '*',
-    aliases: [],
-    region: location.region,
-    account: location.accountId,
-    mode: 'alert',
-    action: 'none',
+    ...accountWideFields(location),
     trigger: 'audit',
     details,
     time: now.toISOString(),
