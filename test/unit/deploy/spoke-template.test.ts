@@ -4,6 +4,7 @@
  * exactly what it may do (src/guard/permissions.ts is the one list), and that a StackSet deployed to many Regions
  * creates each IAM name once. cfn-lint runs over the same file in test/integration/spoke-template.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hubBusArn } from '../../../src/app/spoke-feed';
 import {
@@ -462,4 +463,31 @@ describe('deploy/spoke.yml', () => {
       expect(TEMPLATE.Outputs.SpokeRoleArn?.Condition).toBe('IsRoleRegion');
     });
   });
+});
+
+describe('the documented create-stack-set commands', () => {
+  /** The ParameterKey values of the `aws cloudformation create-stack-set` block of a Markdown file. */
+  function documentedParameters(file: string): string[] {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const block = /aws cloudformation create-stack-set \\\n([\s\S]*?)\n```/.exec(text)?.[1];
+    if (block === undefined) throw new Error(`${file}: no create-stack-set command`);
+    return [...block.matchAll(/ParameterKey=(\w+),ParameterValue=/g)].map((match) => match[1] ?? '');
+  }
+
+  it.each(['README.md', 'docs/operations.md'])(
+    'in %s names only parameters of deploy/spoke.yml, and every one without a default',
+    (file) => {
+      // Prepare
+      const parameters = Object.entries(TEMPLATE.Parameters);
+      const required = parameters.filter(([, parameter]) => !('Default' in parameter)).map(([name]) => name);
+
+      // Act
+      const documented = documentedParameters(file);
+
+      // Assess
+      expect(documented.filter((name) => !(name in TEMPLATE.Parameters))).toEqual([]);
+      expect(required.filter((name) => !documented.includes(name))).toEqual([]);
+      expect(required.length).toBeGreaterThan(0);
+    },
+  );
 });
