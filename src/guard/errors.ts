@@ -118,6 +118,19 @@ export class PublishFailedError extends GuardError {
   }
 }
 
+/** `error` as the failure to publish `findingId`: itself when it already is one, else wrapped with it as the cause. */
+export function publishFailure(findingId: string, error: unknown): PublishFailedError {
+  if (error instanceof PublishFailedError) return error;
+  return new PublishFailedError(
+    findingId,
+    error instanceof Error ? error.message : String(error),
+    undefined,
+    {
+      cause: error,
+    },
+  );
+}
+
 /** A key reference (ID, ARN, alias) the guard cannot turn into a key ARN. */
 export class KeyReferenceError extends GuardError {
   constructor(

@@ -11,7 +11,7 @@ import type { Severity } from '../policy/types';
 import { accountWideKeyArn } from './account-finding';
 import { KIND_HEADLINES } from './check/context';
 import type { ComplianceSink } from './compliance';
-import { PublishFailedError } from './errors';
+import { publishFailure } from './errors';
 import type { GuardLogger } from './logger';
 import { publishThroughOutbox } from './outbox';
 import type { Clock, FindingOutbox, FindingPublisher } from './ports';
@@ -86,15 +86,7 @@ export async function publishScopeRefusal(deps: ScopeFindingDeps, refusal: Scope
   try {
     await publishThroughOutbox(deps.outbox, deps.publisher, finding, deps.logger);
   } catch (error) {
-    if (error instanceof PublishFailedError) throw error;
-    throw new PublishFailedError(
-      finding.id,
-      error instanceof Error ? error.message : String(error),
-      undefined,
-      {
-        cause: error,
-      },
-    );
+    throw publishFailure(finding.id, error);
   }
   return finding;
 }

@@ -22,7 +22,7 @@ import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { CompareResult, Severity, ValidationFinding } from '../../policy/types';
 import type { CachingKeyStore } from '../caching-store';
 import type { ComplianceSink } from '../compliance';
-import { PublishFailedError } from '../errors';
+import { publishFailure } from '../errors';
 import type { GuardLogger, LogAttributes } from '../logger';
 import { publishThroughOutbox } from '../outbox';
 import type {
@@ -299,15 +299,7 @@ export async function publishFinding(ctx: CheckContext, parts: FindingParts): Pr
     // The invocation fails (Lambda retries, the DLQ keeps the event) and the finding stays in the outbox,
     // which the retry and every audit deliver; the full finding also goes to the log.
     ctx.log('error', 'finding_publish_failed', { finding, error });
-    if (error instanceof PublishFailedError) throw error;
-    throw new PublishFailedError(
-      finding.id,
-      error instanceof Error ? error.message : String(error),
-      undefined,
-      {
-        cause: error,
-      },
-    );
+    throw publishFailure(finding.id, error);
   }
   ctx.log('info', 'finding_published', {
     findingId: finding.id,

@@ -9,7 +9,7 @@ import { describeLocation, type KeyLocation } from '../../core/key-arn';
 import type { Severity } from '../../policy/types';
 import { accountWideFields } from '../account-finding';
 import type { AuditSummary } from '../audit/report';
-import { PublishFailedError } from '../errors';
+import { publishFailure } from '../errors';
 import type { GuardLogger } from '../logger';
 import { publishThroughOutbox } from '../outbox';
 import type { AuditUnit, Clock, FindingOutbox, FindingPublisher, RunProgress, UnitReport } from '../ports';
@@ -150,14 +150,7 @@ export async function runFindings(
       await publishThroughOutbox(deps.outbox, deps.publisher, item, deps.logger);
     } catch (error) {
       // Held in the hub's outbox: the next audit delivers it.
-      throw new PublishFailedError(
-        item.id,
-        error instanceof Error ? error.message : String(error),
-        undefined,
-        {
-          cause: error,
-        },
-      );
+      throw publishFailure(item.id, error);
     }
   }
   return { runId: run.runId, complete, summary, units, durationMs, findings };
