@@ -104,6 +104,21 @@ function summaryOf(finding: Finding): FindingSummary {
   return { id: finding.id, kind: finding.kind, severity: finding.severity, action: finding.action };
 }
 
+/** An event the hub refused (outside its scope, spoke unreachable): the rejection and its finding. */
+function refusedSummary(
+  refusal: { kind: 'account-not-guarded' | 'spoke-unreachable'; finding: Finding },
+  event: { eventId: string; eventName: string; actor: Actor },
+): DriftSummary {
+  return {
+    status: 'rejected',
+    reason: refusal.kind,
+    eventId: event.eventId,
+    eventName: event.eventName,
+    finding: summaryOf(refusal.finding),
+    ...eventTimeOf(event.actor),
+  };
+}
+
 /** The keys an event touches: the one it names, and for an alias call every key bound by that alias. */
 async function keysTouched(
   deps: DriftHandlerDeps,
@@ -197,16 +212,7 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         trigger: 'event',
         actor: classified.actor,
       });
-      if (refused.outcome === 'refused') {
-        return {
-          status: 'rejected',
-          reason: refused.kind,
-          eventId: classified.eventId,
-          eventName: classified.eventName,
-          finding: summaryOf(refused.finding),
-          ...eventTimeOf(classified.actor),
-        };
-      }
+      if (refused.outcome === 'refused') return refusedSummary(refused, classified);
     }
     if (classified.outcome === 'elsewhere') {
       logger.info('event_for_other_region', {
@@ -247,16 +253,7 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
         trigger: 'event',
         actor: classified.actor,
       });
-      if (route.outcome === 'refused') {
-        return {
-          status: 'rejected',
-          reason: route.kind,
-          eventId: classified.eventId,
-          eventName: classified.eventName,
-          finding: summaryOf(route.finding),
-          ...eventTimeOf(classified.actor),
-        };
-      }
+      if (route.outcome === 'refused') return refusedSummary(route, classified);
       checkDeps.store = route.store;
       const principal = route.guardPrincipalArn ?? checkDeps.guardPrincipalArn;
       if (principal !== undefined) checkDeps.guardPrincipalArn = principal;
