@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
-import { DEFAULT_HUB_EVENT_BUS } from '../aws/spoke-access';
+import { DEFAULT_HUB_EVENT_BUS, DEFAULT_SPOKE_ROLE_NAME } from '../aws/spoke-access';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
@@ -271,24 +271,33 @@ function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
   return config;
 }
 
+/** The role session name the hub assumes spoke roles with (CloudTrail in the member account shows it). */
+const HUB_SESSION_NAME = 'kms-policy-guard-hub';
+
+/** The hub's account: the account of GUARD_ROLE_ARN, which must then be a role ARN (`when` says why it is needed). */
+function hubAccountOf(config: GuardConfig, when: string): string {
+  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
+  if (hubAccountId === undefined)
+    throw new GuardConfigError(`GUARD_ROLE_ARN must be the guard role ARN ${when}`);
+  return hubAccountId;
+}
+
 /** The hub's settings when ORGANIZATION_ID or MEMBER_ACCOUNTS is set; the hub's account is the guard role's. */
 function hubSettingsOf(env: z.output<typeof guardEnv>, config: GuardConfig): HubSettings | undefined {
   const memberAccounts = listOf(env.MEMBER_ACCOUNTS);
   const organizationId = env.ORGANIZATION_ID || undefined;
   if (organizationId === undefined && memberAccounts.length === 0) return undefined;
-  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
-  if (hubAccountId === undefined) {
-    throw new GuardConfigError(
-      'GUARD_ROLE_ARN must be the guard role ARN when ORGANIZATION_ID or MEMBER_ACCOUNTS is set (the hub account is its account)',
-    );
-  }
+  const hubAccountId = hubAccountOf(
+    config,
+    'when ORGANIZATION_ID or MEMBER_ACCOUNTS is set (the hub account is its account)',
+  );
   const settings: HubSettings = {
     hubAccountId,
     // The function's own Region first: its own account's keys there use the guard's main clients.
     regions: [...new Set([config.region, ...config.guardedRegions])],
     memberAccounts,
-    spokeRoleName: env.SPOKE_ROLE_NAME || 'kms-policy-guard-spoke',
-    sessionName: 'kms-policy-guard-hub',
+    spokeRoleName: env.SPOKE_ROLE_NAME || DEFAULT_SPOKE_ROLE_NAME,
+    sessionName: HUB_SESSION_NAME,
   };
   if (organizationId) settings.organizationId = organizationId;
   if (env.SPOKE_EXTERNAL_ID) settings.externalId = env.SPOKE_EXTERNAL_ID;
@@ -348,15 +357,12 @@ const workerEnv = guardEnv.extend({
  */
 export function hubOrOwn(config: GuardConfig): HubSettings {
   if (config.hub) return config.hub;
-  const hubAccountId = /^arn:[a-z-]+:iam::(\d{12}):role\//.exec(config.guardRoleArn ?? '')?.[1];
-  if (hubAccountId === undefined)
-    throw new GuardConfigError('GUARD_ROLE_ARN must be the guard role ARN when AUDIT_QUEUE_URL is set');
   return {
-    hubAccountId,
+    hubAccountId: hubAccountOf(config, 'when AUDIT_QUEUE_URL is set'),
     regions: [config.region],
     memberAccounts: [],
-    spokeRoleName: 'kms-policy-guard-spoke',
-    sessionName: 'kms-policy-guard-hub',
+    spokeRoleName: DEFAULT_SPOKE_ROLE_NAME,
+    sessionName: HUB_SESSION_NAME,
   };
 }
 

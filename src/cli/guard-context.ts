@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { buildGuard, type Guard, type GuardWiring } from '../app/guard-deps';
 import type { AwsClientSettings } from '../aws/clients';
+import { DEFAULT_SPOKE_ROLE_NAME } from '../aws/spoke-access';
 import type { Finding } from '../core/finding';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import type { GuardLogger } from '../guard/logger';
@@ -52,11 +53,7 @@ export function addCommonOptions(command: Command): Command {
         collectValues,
       )
       .option('--regions <regions>', 'work in these Regions (repeatable, comma-separated)', collectValues)
-      .option(
-        '--role-name <name>',
-        'the spoke role to assume in each of --accounts',
-        'kms-policy-guard-spoke',
-      )
+      .option('--role-name <name>', 'the spoke role to assume in each of --accounts', DEFAULT_SPOKE_ROLE_NAME)
       .option('--external-id <id>', 'the sts:ExternalId the spoke roles require')
       .option('--manifest <path>', 'the manifest (keys -> desired policies and modes)', DEFAULT_MANIFEST),
   );

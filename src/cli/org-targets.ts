@@ -5,7 +5,7 @@
  * `kms-guard-cli`), each Region with its own KMS client; the reports of every account and Region are merged into
  * one, every key named by its ARN (account and Region).
  */
-import { SpokeAccess } from '../aws/spoke-access';
+import { DEFAULT_SPOKE_ROLE_NAME, SpokeAccess } from '../aws/spoke-access';
 import { ACCOUNT_ID_PATTERN, partitionOfRegion, REGION_PATTERN } from '../core/key-arn';
 import { summarize } from '../guard/audit/report';
 import type { AuditReport } from '../guard/audit-keys';
@@ -24,8 +24,6 @@ export interface CliTarget {
   accountId?: string;
   region?: string;
 }
-
-export const DEFAULT_CLI_ROLE_NAME = 'kms-policy-guard-spoke';
 
 /** The account and Region pairs to work on; one target without account (the caller's) when no option says. */
 export function cliTargets(options: OrgCliOptions & AwsCliOptions): CliTarget[] {
@@ -65,7 +63,7 @@ export function cliSpokeAccess(
     { ...base, region },
     {
       partition: partitionOfRegion(region),
-      roleName: options.roleName ?? DEFAULT_CLI_ROLE_NAME,
+      roleName: options.roleName ?? DEFAULT_SPOKE_ROLE_NAME,
       sessionName: 'kms-guard-cli',
       ...(options.externalId ? { externalId: options.externalId } : {}),
     },
