@@ -26,6 +26,7 @@ import { flushCompliance } from '../guard/compliance';
 import { guardRoleArn } from '../manifest';
 import { createFanOutHandler, orgAuditDeps } from './audit-worker-handler';
 import { hubOrOwn, readAuditConfig } from './config';
+import { functionLocation } from './function-location';
 import { guardFromConfig } from './guard-deps';
 import { buildGuardHealth } from './guard-health';
 import { createGuardMetrics, publishAuditMetrics } from './metrics';
@@ -62,18 +63,14 @@ const scheduledEventSchema = z.looseObject({
   region: z.string().min(1).optional(),
 });
 
-const LAMBDA_ARN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
-
 /** The audited account and Region: from the function's own ARN (always there), else the event. */
 function locationOf(
   event: z.infer<typeof scheduledEventSchema>,
   context: Context,
   region: string,
 ): KeyLocation | undefined {
-  const match = LAMBDA_ARN.exec(context.invokedFunctionArn ?? '');
-  if (match?.[1] && match[2] && match[3]) {
-    return { partition: match[1], region: match[2], accountId: match[3] };
-  }
+  const own = functionLocation(context);
+  if (own) return own;
   if (event.account) {
     const eventRegion = event.region ?? region;
     return { partition: partitionOfRegion(eventRegion), region: eventRegion, accountId: event.account };

@@ -15,8 +15,7 @@ import { type KeyLocation, parseKeyArn, partitionOfRegion, sameLocation } from '
 import { type PrefetchedReads, startKeyReads } from '../guard/check/context';
 import type { CheckKeyDeps } from '../guard/check-key';
 import { type ClassifyOptions, classifyKmsEvent } from '../guard/event';
-
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):function:/;
+import { functionLocation } from './function-location';
 
 /** The account and Region this guard serves: its own function's account (never the event's, which a forwarder may rewrite). */
 export function ownLocation(
@@ -24,7 +23,7 @@ export function ownLocation(
   context: Context | undefined,
   recipientAccountId: string,
 ): KeyLocation {
-  const accountId = LAMBDA_ARN.exec(context?.invokedFunctionArn ?? '')?.[1] ?? recipientAccountId;
+  const accountId = functionLocation(context)?.accountId ?? recipientAccountId;
   return { partition: partitionOfRegion(region), region, accountId };
 }
 
