@@ -1,8 +1,8 @@
 /**
  * Remediate mode: write the desired document back, safely (docs/architecture.md#remediation-safety).
- * Refusals first (validation, flapping, key state), then the live policy read again, the write-ahead records
- * (ledger entry with the overwritten document, held finding, write intent), PutKeyPolicy, and re-reads until
- * the live policy is stable and equivalent.
+ * Refusals first (validation, flapping, key state), then the live policy read again while the write-ahead
+ * records (ledger entry with the overwritten document, held finding, write intent) are written, PutKeyPolicy,
+ * and re-reads until the live policy is stable and equivalent.
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../../core/finding';
@@ -78,11 +78,16 @@ function firstFailure(results: PromiseSettledResult<void>[]): void {
  * what it wrote). The three records do not depend on one another, so they are written at once, and every
  * one is awaited: any failure throws here, before anything is written; the event is retried.
  */
-async function prepareWrite(ctx: CheckContext, evaluation: Evaluation, overwritten: string): Promise<void> {
+async function prepareWrite(
+  ctx: CheckContext,
+  evaluation: Evaluation,
+  overwritten: string,
+  at: Date = ctx.now,
+): Promise<void> {
   const { deps } = ctx;
   firstFailure(
     await Promise.allSettled([
-      deps.ledger.append(ctx.keyArn, overwritten, ctx.now, {
+      deps.ledger.append(ctx.keyArn, overwritten, at, {
         eventId: ctx.request.eventId,
         actorArn: ctx.request.actor?.arn,
         desiredPolicy: evaluation.desiredPolicy,
@@ -93,9 +98,43 @@ async function prepareWrite(ctx: CheckContext, evaluation: Evaluation, overwritt
           'The document a restore overwrites is kept verbatim in livePolicy and recorded in the remediation ledger before the write.',
         ]),
       ),
-      deps.intents.record(ctx.keyArn, sha256(evaluation.desiredPolicy), ctx.now),
+      deps.intents.record(ctx.keyArn, sha256(evaluation.desiredPolicy), at),
     ]),
   );
+}
+
+/**
+ * What is overwritten is what is recorded (docs/architecture.md#outbox): the live policy is read again while
+ * the write-ahead records of the first read are written, so the write follows one round trip after the first
+ * read instead of two. Nearly always the re-read finds the document recorded, and the write goes ahead. When it
+ * finds another (a change between the two reads), that document is recorded too, as a ledger entry of its own
+ * (a later time: both documents were live, both were overwritten), and the held finding carries it, before the
+ * write; when it finds the desired policy back, nothing is written and the held finding is withdrawn. Every
+ * record and the re-read are awaited: any failure throws before the write, and the event is retried.
+ * Returns the evaluation to write on, or undefined when the key is back in its desired state.
+ */
+async function recordBeforeWrite(ctx: CheckContext, evaluation: Evaluation): Promise<Evaluation | undefined> {
+  const [reread, prepared] = await Promise.allSettled([
+    ctx.deps.store.getKeyPolicy(ctx.keyId),
+    prepareWrite(ctx, evaluation, evaluation.livePolicy),
+  ]);
+  if (prepared.status === 'rejected') throw prepared.reason;
+  if (reread.status === 'rejected') throw reread.reason;
+  const overwritten = reread.value;
+  if (overwritten === evaluation.livePolicy) return evaluation;
+  ctx.log('warn', 'live_policy_changed_before_write', {});
+  if (isEquivalentToDesired(ctx, evaluation, overwritten)) {
+    await ctx.deps.outbox.delivered(draftFinding(ctx, evaluation, []));
+    return undefined;
+  }
+  const current = withLive(ctx, evaluation, overwritten);
+  await prepareWrite(ctx, current, overwritten, laterThan(ctx.now, ctx.deps.clock.now()));
+  return current;
+}
+
+/** `candidate`, or one millisecond after `earlier` when the clock has not moved past it (a ledger entry's time is part of its key). */
+function laterThan(earlier: Date, candidate: Date): Date {
+  return candidate.getTime() > earlier.getTime() ? candidate : new Date(earlier.getTime() + 1);
 }
 
 export async function remediate(ctx: CheckContext, evaluation: Evaluation): Promise<CheckOutcome> {
@@ -108,15 +147,8 @@ export async function remediate(ctx: CheckContext, evaluation: Evaluation): Prom
   const stateRefusal = refusalFromKeyState(description);
   if (stateRefusal) return refuse(ctx, evaluation, stateRefusal);
 
-  // What is overwritten is what is recorded: read the live policy again right before the write, so a
-  // change made since the first read is the one kept (and reported).
-  const overwritten = await ctx.deps.store.getKeyPolicy(ctx.keyId);
-  if (overwritten !== evaluation.livePolicy) {
-    ctx.log('warn', 'live_policy_changed_before_write', {});
-    if (isEquivalentToDesired(ctx, evaluation, overwritten)) return quietOutcome(ctx, 'in-sync');
-  }
-  const current = overwritten === evaluation.livePolicy ? evaluation : withLive(ctx, evaluation, overwritten);
-  await prepareWrite(ctx, current, overwritten);
+  const current = await recordBeforeWrite(ctx, evaluation);
+  if (current === undefined) return quietOutcome(ctx, 'in-sync');
   try {
     await ctx.deps.store.putKeyPolicy(ctx.keyId, current.desiredPolicy);
   } catch (error) {

@@ -5,6 +5,7 @@
  */
 
 import type { Actor } from '../../../src/core/finding';
+import type { KeyLocation } from '../../../src/core/key-arn';
 import { checkKey } from '../../../src/guard/check-key';
 import { PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
 import { withStatement } from '../support/drift';
@@ -240,6 +241,8 @@ describe('the guard-principal rule depends on the mode', () => {
   );
 });
 
+const KEY_LOCATION: KeyLocation = { partition: 'aws', region: 'us-west-2', accountId: '111122223333' };
+
 describe('checkKey in remediate mode', () => {
   it('restores the desired policy once, confirms it and publishes the overwritten document verbatim', async () => {
     // Prepare
@@ -282,6 +285,60 @@ describe('checkKey in remediate mode', () => {
       }),
     ]);
     expect(publishedInputs()[0]?.Subject).toMatch(/Key policy restored: payments-data by user\/Alice/);
+  });
+
+  it('records the document a re-read finds changed since the first read, before its one write', async () => {
+    // Prepare
+    const { deps, ledger } = makeHarness(fixtureManifest('remediate'));
+    const firstRead = driftedPolicyText();
+    const changedSince = withStatement(firstRead, {
+      Sid: 'AndThenSomethingElse',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::999988887777:root' },
+      Action: 'kms:Encrypt',
+      Resource: '*',
+    });
+    const reads = [firstRead, changedSince];
+    let written = false;
+    kmsMock.on(GetKeyPolicyCommand).callsFake(() => ({
+      Policy: written ? desiredPolicyAsKmsReturnsIt() : (reads.shift() ?? changedSince),
+    }));
+    kmsMock.on(PutKeyPolicyCommand).callsFake(() => {
+      written = true;
+      return {};
+    });
+
+    // Act
+    const outcome = await checkKey(deps, EVENT_REQUEST);
+
+    // Assess
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
+    // Both documents were live and both were overwritten: each has its ledger entry, the later one last.
+    const entries = ledger.entries();
+    expect(entries.map((entry) => entry.overwritten)).toEqual([firstRead, changedSince]);
+    expect(entries[1]?.at.getTime()).toBeGreaterThan(entries[0]?.at.getTime() ?? Number.NaN);
+    expect(outcome.finding).toMatchObject({ kind: 'remediated', livePolicy: changedSince });
+    expect(onlyFinding().livePolicy).toBe(changedSince);
+    expect(await deps.outbox.pending(KEY_LOCATION)).toEqual([]);
+  });
+
+  it('writes nothing when the re-read finds the desired policy back, and withdraws the held finding', async () => {
+    // Prepare
+    const { deps, logger } = makeHarness(fixtureManifest('remediate'));
+    const reads = [driftedPolicyText()];
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .callsFake(() => ({ Policy: reads.shift() ?? desiredPolicyAsKmsReturnsIt() }));
+
+    // Act
+    const outcome = await checkKey(deps, EVENT_REQUEST);
+
+    // Assess
+    expect(outcome.result).toBe('in-sync');
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(await deps.outbox.pending(KEY_LOCATION)).toEqual([]);
+    expect(logger.lines.map((line) => line.message)).toContain('live_policy_changed_before_write');
   });
 
   it('waits out stale reads after the write without writing again, and reports remediated', async () => {
