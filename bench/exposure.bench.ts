@@ -14,7 +14,10 @@
  * the handler; cold: a new SDK client in a fresh process). Goal: warm ratio <= 2.
  *
  * moto answers one request at a time (one Python process), so concurrent calls queue there and the ratio on
- * bare loopback counts the calls on the path. Every figure is also measured with a fixed delay per call
+ * bare loopback counts the calls on the path, whichever service they go to. AWS runs KMS and DynamoDB as
+ * services of their own, so every figure is measured twice: with every service in one moto process, and with
+ * DynamoDB in a second moto process (AWS_ENDPOINT_URL_DYNAMODB), where a DynamoDB call and a KMS call overlap
+ * as they do on AWS (calls to one service still queue). Each is also measured with a fixed delay per call
  * (bench/fixtures/latency-proxy.cjs, --exposure-rtt=<ms>, default 10), where concurrent calls overlap as
  * they do against AWS, so the ratio counts the round trips on the path.
  *
@@ -27,6 +30,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import type { ClientRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -93,7 +97,7 @@ interface World {
   workDir: string;
 }
 
-async function buildWorld(moto: MotoServer, workDir: string): Promise<World> {
+async function buildWorld(moto: MotoServer, dynamoMoto: MotoServer, workDir: string): Promise<World> {
   const clients = createWorldClients(worldClientConfig(moto.endpoint));
   const template = readShippedPolicyTemplate('payments-data.json');
   const desiredPolicy = renderPlaceholders(template, WORLD_PLACEHOLDERS, 'payments-data.json');
@@ -117,7 +121,14 @@ async function buildWorld(moto: MotoServer, workDir: string): Promise<World> {
     flapping: { maxReapplies: 100, windowMinutes: 1 },
   });
   const topic = await createFindingsTopic(clients, { topicName: 'exposure-findings', queueName: 'exposure' });
+  // The state table on both servers: all services in one process, or DynamoDB in a process of its own.
   await createStateTable(clients.dynamodb, STATE_TABLE);
+  const dynamodb = new DynamoDBClient(worldClientConfig(dynamoMoto.endpoint));
+  try {
+    await createStateTable(dynamodb, STATE_TABLE);
+  } finally {
+    dynamodb.destroy();
+  }
   return {
     clients,
     key,
@@ -152,9 +163,16 @@ async function assertRestored(world: World): Promise<void> {
   if (Policy !== world.desiredPolicy) throw new ExposureBenchError('the handler did not restore the key');
 }
 
-/** The drift function's environment as deployed, against `endpoint` (moto, or the latency proxy). */
-function driftEnvironment(world: World, endpoint: string): Record<string, string> {
+/** Where the guard's calls go: one endpoint for every service, or DynamoDB's own. */
+interface Endpoints {
+  endpoint: string;
+  dynamodb?: string;
+}
+
+/** The drift function's environment as deployed, against `endpoints` (moto, or the latency proxy). */
+function driftEnvironment(world: World, { endpoint, dynamodb }: Endpoints): Record<string, string> {
   return {
+    ...(dynamodb === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: dynamodb }),
     PATH: process.env.PATH ?? '',
     HOME: world.workDir,
     AWS_REGION: WORLD_REGION,
@@ -372,9 +390,9 @@ async function withEnvironment<T>(env: Record<string, string>, body: () => Promi
   }
 }
 
-async function warmRuns(world: World, endpoint: string, runs: number): Promise<WarmRun[]> {
-  const env = driftEnvironment(world, endpoint);
-  return withEnvironment(env, () => warmRunsIn(world, env, endpoint, runs));
+async function warmRuns(world: World, endpoints: Endpoints, runs: number): Promise<WarmRun[]> {
+  const env = driftEnvironment(world, endpoints);
+  return withEnvironment(env, () => warmRunsIn(world, env, endpoints.endpoint, runs));
 }
 
 async function warmRunsIn(
@@ -467,10 +485,10 @@ function runChild(args: string[], env: Record<string, string>): Promise<void> {
 async function coldRuns(
   world: World,
   bundlePath: string,
-  endpoint: string,
+  endpoints: Endpoints,
   runs: number,
 ): Promise<ColdRun[]> {
-  const env = driftEnvironment(world, endpoint);
+  const env = driftEnvironment(world, endpoints);
   const results: ColdRun[] = [];
   const desiredFile = join(world.workDir, 'desired.json');
   writeFileSync(desiredFile, world.desiredPolicy);
@@ -577,26 +595,39 @@ export async function run(): Promise<void> {
   const rttMs = flag('exposure-rtt', 10);
   const workDir = mkdtempSync(join(tmpdir(), 'kms-guard-exposure-bench-'));
   let moto: MotoServer | undefined;
-  let proxy: LatencyProxy | undefined;
+  let dynamoMoto: MotoServer | undefined;
+  const proxies: LatencyProxy[] = [];
   let world: World | undefined;
   try {
     const packaged = await packageFunctions(join(workDir, 'build'));
     const drift = packaged.functions.find((fn) => fn.name === 'drift');
     if (!drift) throw new ExposureBenchError('no drift package');
     moto = await startMoto();
-    proxy = await startLatencyProxy(moto.endpoint, rttMs);
+    dynamoMoto = await startMoto();
+    const proxy = await startLatencyProxy(moto.endpoint, rttMs);
+    proxies.push(proxy);
+    const dynamoProxy = await startLatencyProxy(dynamoMoto.endpoint, rttMs);
+    proxies.push(dynamoProxy);
     const worldDir = join(workDir, 'world');
     mkdirSync(worldDir);
-    world = await buildWorld(moto, worldDir);
-    const variants = [
-      { label: 'moto', endpoint: moto.endpoint },
-      { label: `moto + ${rttMs} ms per call`, endpoint: proxy.endpoint },
+    world = await buildWorld(moto, dynamoMoto, worldDir);
+    const variants: { label: string; endpoints: Endpoints }[] = [
+      { label: 'moto, one process', endpoints: { endpoint: moto.endpoint } },
+      {
+        label: 'moto, DynamoDB apart',
+        endpoints: { endpoint: moto.endpoint, dynamodb: dynamoMoto.endpoint },
+      },
+      { label: `moto, one process + ${rttMs} ms per call`, endpoints: { endpoint: proxy.endpoint } },
+      {
+        label: `moto, DynamoDB apart + ${rttMs} ms per call`,
+        endpoints: { endpoint: proxy.endpoint, dynamodb: dynamoProxy.endpoint },
+      },
     ];
     const rows: string[][] = [];
     const details: string[] = [];
     for (const variant of variants) {
-      const warm = await warmRuns(world, variant.endpoint, warmCount);
-      const cold = await coldRuns(world, drift.bundlePath, variant.endpoint, coldCount);
+      const warm = await warmRuns(world, variant.endpoints, warmCount);
+      const cold = await coldRuns(world, drift.bundlePath, variant.endpoints, coldCount);
       rows.push(warmRow(variant.label, warm), coldRow(variant.label, cold));
       const byPath = [...warm].sort((a, b) => a.pathMs - b.pathMs);
       const typical = byPath[Math.floor(byPath.length / 2)];
@@ -631,8 +662,9 @@ export async function run(): Promise<void> {
     for (const detail of details) console.log(`\n${detail}`);
   } finally {
     if (world) destroyWorldClients(world.clients);
-    proxy?.stop();
+    for (const proxy of proxies) proxy.stop();
     await moto?.stop();
+    await dynamoMoto?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
