@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import * as z from 'zod';
@@ -106,9 +106,15 @@ const templateSchema = z.object({
   ),
 });
 
-/** Runs `serverless package` into `<workDir>/package` and extracts each function's zip into `<workDir>/functions`. */
+/**
+ * Runs `serverless package` into `<workDir>/package` and extracts each function's zip into `<workDir>/functions`.
+ * `manifests`: the manifests the bench's functions will load (MANIFEST_PATH of its local world), validated and
+ * recorded by the package step beside policies/manifest.yaml, as a deployment's own manifest is
+ * (KMS_GUARD_PACKAGE_MANIFESTS, docs/architecture.md#the-manifest-validated-at-package-time).
+ */
 export async function packageFunctions(
   workDir: string,
+  manifests: readonly string[] = [],
 ): Promise<{ functions: PackagedFunction[]; ms: number }> {
   const packageDir = join(workDir, 'package');
   const home = join(workDir, 'home');
@@ -122,6 +128,7 @@ export async function packageFunctions(
       HOME: home,
       SLS_TELEMETRY_DISABLED: '1',
       AWS_EC2_METADATA_DISABLED: 'true',
+      KMS_GUARD_PACKAGE_MANIFESTS: manifests.join(delimiter),
     },
   });
   const ms = performance.now() - started;

@@ -18,6 +18,15 @@
  * version and code as its CommonJS `dist/`, which the `node` export condition picks), so esbuild can drop what
  * the functions never call (stringifying documents): ~31 KB less of every guard bundle. The functions only parse
  * the manifest; nothing in that build is browser-specific.
+ *
+ * manifest-validated-at-package-time (docs/architecture.md#the-manifest-validated-at-package-time): the manifest the
+ * functions load (every MANIFEST_PATH in serverless.yml, default policies/manifest.yaml) is loaded and validated here,
+ * in full, with the same code the bundle holds (src/manifest/prevalidated.ts through tsx): an invalid manifest fails
+ * the package. Its result and the SHA-256 of the manifest and of every desired document replace
+ * src/manifest/packaged.ts in each bundle; at init, the function uses that result only when the files it finds are
+ * byte for byte the ones validated, and validates in full otherwise. KMS_GUARD_PACKAGE_MANIFESTS (paths separated
+ * by the platform's path delimiter) validates and records further manifests too: npm run bench -- lambda packages
+ * the manifests of its local world that way, as a deployment packages policies/.
  */
 const { mkdirSync, renameSync, existsSync } = require('node:fs');
 const path = require('node:path');
@@ -27,9 +36,12 @@ const path = require('node:path');
  * `<service dir>/.serverless/`, and the framework moves that directory's whole content to the --package directory
  * when one is given (aws:common:moveArtifactsToPackage), so the maps end up beside the zips either way.
  */
+function serviceDirOf(serverless) {
+  return path.resolve(serverless.serviceDir || serverless.config?.serviceDir || process.cwd());
+}
+
 function packageDirOf(serverless) {
-  const serviceDir = serverless.serviceDir || serverless.config?.serviceDir || process.cwd();
-  return path.resolve(serviceDir, '.serverless');
+  return path.resolve(serviceDirOf(serverless), '.serverless');
 }
 
 function sourceMapsBesideThePackage(packageDir) {
@@ -86,8 +98,59 @@ function yamlAsEsModule() {
   };
 }
 
+/** The manifests the functions load: every literal MANIFEST_PATH (provider or function), else the default. */
+function manifestPathsOf(serverless, serviceDir) {
+  const service = serverless.service ?? {};
+  const environments = [
+    service.provider?.environment,
+    ...Object.values(service.functions ?? {}).map((fn) => fn?.environment),
+  ];
+  const paths = new Set(
+    environments
+      .map((environment) => environment?.MANIFEST_PATH)
+      .filter((value) => typeof value === 'string' && value !== ''),
+  );
+  if (paths.size === 0) paths.add('policies/manifest.yaml');
+  for (const extra of (process.env.KMS_GUARD_PACKAGE_MANIFESTS ?? '').split(path.delimiter)) {
+    if (extra.trim() !== '') paths.add(extra.trim());
+  }
+  return [...paths].map((file) => path.resolve(serviceDir, file));
+}
+
+function manifestValidatedAtPackageTime(serviceDir, manifestPaths) {
+  let contents;
+  const packagedModule = path.join(serviceDir, 'src', 'manifest', 'packaged.ts');
+  return {
+    name: 'manifest-validated-at-package-time',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]manifest[\\/]packaged\.ts$/ }, (args) => {
+        if (path.resolve(args.path) !== packagedModule) return undefined;
+        if (contents === undefined) {
+          // Validated once per package, by the TypeScript sources themselves (tsx, a dependency).
+          const tsx = require('tsx/cjs/api');
+          const { prevalidateManifest } = tsx.require('../src/manifest/prevalidated.ts', __filename);
+          const validated = [];
+          for (const file of manifestPaths) {
+            try {
+              validated.push(prevalidateManifest(file));
+            } catch (error) {
+              throw new Error(`the manifest is invalid, nothing packaged: ${error?.message ?? error}`);
+            }
+          }
+          contents = `export const PACKAGED_MANIFESTS = ${JSON.stringify(validated)};\n`;
+        }
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
+
 module.exports = (serverless) => [
   sourceMapsBesideThePackage(packageDirOf(serverless)),
   lambdaCredentialsFromEnvironment(),
   yamlAsEsModule(),
+  manifestValidatedAtPackageTime(
+    serviceDirOf(serverless),
+    manifestPathsOf(serverless, serviceDirOf(serverless)),
+  ),
 ];
