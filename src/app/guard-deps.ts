@@ -196,9 +196,9 @@ function hubOf(wiring: GuardWiring, hub: HubWiring, store: CachingKeyStore, cloc
  * when the package was built when its files are unchanged: docs/architecture.md#the-manifest-validated-at-package-time),
  * SNS, the state table.
  */
-export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard {
+export async function guardFromConfig(config: GuardConfig, logger: GuardLogger): Promise<Guard> {
   return buildGuard({
-    manifest: loadManifestPrevalidated(config.manifestPath),
+    manifest: await loadManifestPrevalidated(config.manifestPath),
     aws: { region: config.region },
     logger,
     repoRoot: config.taskRoot,

@@ -2,7 +2,7 @@
  * A manifest validated once, when the Lambda package is built, instead of at every cold start
  * (docs/architecture.md#the-manifest-validated-at-package-time).
  *
- * prevalidateManifest runs the full loadManifest (YAML, schema, matchers, every desired document) and records
+ * prevalidateManifest (./prevalidate.ts, the package step) runs the full loadManifest (YAML, schema, matchers, every desired document) and records
  * its result with the SHA-256 of the manifest file and of every desired document it names. At init,
  * loadManifestPrevalidated hashes the files at MANIFEST_PATH: when the manifest and every document are byte for
  * byte what was validated, the recorded result is the result loadManifest would return (it depends on nothing
@@ -13,8 +13,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ManifestError } from './errors';
-import { loadManifest } from './load';
 import { PACKAGED_MANIFESTS } from './packaged';
 import type { LoadedManifest } from './types';
 
@@ -27,35 +25,12 @@ export interface PrevalidatedManifest {
   manifest: Omit<LoadedManifest, 'path'>;
 }
 
-function sha256Of(file: string): string | undefined {
+export function sha256Of(file: string): string | undefined {
   try {
     return createHash('sha256').update(readFileSync(file)).digest('hex');
   } catch {
     return undefined;
   }
-}
-
-function sha256OfText(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/** loadManifest (throws its ManifestError on an invalid manifest), with the digests of what it read. */
-export function prevalidateManifest(path: string): PrevalidatedManifest {
-  const file = resolve(path);
-  const before = sha256Of(file);
-  const { path: _path, ...manifest } = loadManifest(file);
-  // The manifest must not change while it is validated, so that its digest describes what loadManifest read;
-  // a document's digest is that of the very text loadManifest validated (policyTemplate).
-  if (before === undefined || sha256Of(file) !== before) {
-    throw new ManifestError(`${file}: changed while it was validated; package again`);
-  }
-  const documents = new Map<string, string>();
-  for (const key of manifest.keys) documents.set(key.policyFile, sha256OfText(key.policyTemplate));
-  return {
-    manifestSha256: before,
-    documents: [...documents].map(([documentFile, sha256]) => ({ file: documentFile, sha256 })),
-    manifest,
-  };
 }
 
 /** Whether the files at `file` are byte for byte the ones `candidate` was validated from. */
@@ -67,14 +42,16 @@ function unchanged(file: string, candidate: PrevalidatedManifest): boolean {
 
 /**
  * The Lambda functions' manifest load: the package's validated result when the files are unchanged, else the
- * full loadManifest (which throws ManifestError on an invalid manifest, failing init).
+ * full loadManifest (which throws ManifestError on an invalid manifest, failing init). The loader (YAML parser,
+ * manifest schema) is imported only then: with the bundles' code splitting, a chunk compiled on that path only.
  */
-export function loadManifestPrevalidated(
+export async function loadManifestPrevalidated(
   path: string,
   packaged: readonly PrevalidatedManifest[] = PACKAGED_MANIFESTS,
-): LoadedManifest {
+): Promise<LoadedManifest> {
   const file = resolve(path);
   const validated = packaged.find((candidate) => unchanged(file, candidate));
   if (validated) return { ...structuredClone(validated.manifest), path: file };
+  const { loadManifest } = await import('./load');
   return loadManifest(file);
 }

@@ -4,7 +4,8 @@
  */
 import { ManifestError } from '../../../src/manifest';
 import { loadManifest } from '../../../src/manifest/load';
-import { loadManifestPrevalidated, prevalidateManifest } from '../../../src/manifest/prevalidated';
+import { prevalidateManifest } from '../../../src/manifest/prevalidate';
+import { loadManifestPrevalidated } from '../../../src/manifest/prevalidated';
 import { type ManifestDir, makeManifestDir, VALID_POLICY } from './fixtures';
 
 const MANIFEST = [
@@ -31,9 +32,9 @@ const INVALID_POLICY = JSON.stringify({
   Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'kms:*', Resource: '*' }],
 });
 
-function loadError(load: () => unknown): ManifestError {
+async function loadError(load: () => unknown): Promise<ManifestError> {
   try {
-    load();
+    await load();
   } catch (error) {
     if (error instanceof ManifestError) return error;
     throw error;
@@ -54,7 +55,7 @@ describe('the manifest validated at package time', () => {
 
   afterEach(() => files.remove());
 
-  it('records what loadManifest returns, and the SHA-256 of the manifest and of each document once', () => {
+  it('records what loadManifest returns, and the SHA-256 of the manifest and of each document once', async () => {
     // Act
     const validated = prevalidateManifest(manifestFile);
 
@@ -66,94 +67,94 @@ describe('the manifest validated at package time', () => {
     expect(JSON.parse(JSON.stringify(validated))).toEqual(validated);
   });
 
-  it('refuses an invalid manifest as loadManifest does (the package step fails on it)', () => {
+  it('refuses an invalid manifest as loadManifest does (the package step fails on it)', async () => {
     // Prepare
     files.write('docs/b.json', INVALID_POLICY);
 
     // Act
-    const error = loadError(() => prevalidateManifest(manifestFile));
+    const error = await loadError(() => prevalidateManifest(manifestFile));
 
     // Assess
     expect(error.message).toContain('manifest is invalid');
     expect(error.problems.join('\n')).toContain('docs/b.json');
   });
 
-  it('uses the recorded result for unchanged files, with the path where the function finds them', () => {
+  it('uses the recorded result for unchanged files, with the path where the function finds them', async () => {
     // Prepare
     const packaged = [prevalidateManifest(manifestFile)];
 
     // Act
-    const manifest = loadManifestPrevalidated(manifestFile, packaged);
+    const manifest = await loadManifestPrevalidated(manifestFile, packaged);
 
     // Assess
     expect(manifest).toEqual(loadManifest(manifestFile));
   });
 
-  it('returns the recorded result itself while the files are unchanged (nothing is parsed or validated)', () => {
+  it('returns the recorded result itself while the files are unchanged (nothing is parsed or validated)', async () => {
     // Prepare: a recorded result told apart from what loadManifest would return
     const recorded = prevalidateManifest(manifestFile);
     recorded.manifest.flapping = { maxReapplies: 9, windowMinutes: 9 };
 
     // Act
-    const manifest = loadManifestPrevalidated(manifestFile, [recorded]);
+    const manifest = await loadManifestPrevalidated(manifestFile, [recorded]);
 
     // Assess
     expect(manifest.flapping).toEqual({ maxReapplies: 9, windowMinutes: 9 });
     expect(manifest.path).toBe(loadManifest(manifestFile).path);
   });
 
-  it('validates in full when a document changed after packaging, and fails on an invalid one', () => {
+  it('validates in full when a document changed after packaging, and fails on an invalid one', async () => {
     // Prepare
     const packaged = [prevalidateManifest(manifestFile)];
     files.write('docs/b.json', INVALID_POLICY);
 
     // Act
-    const error = loadError(() => loadManifestPrevalidated(manifestFile, packaged));
+    const error = await loadError(() => loadManifestPrevalidated(manifestFile, packaged));
 
     // Assess
     expect(error.problems.join('\n')).toContain('docs/b.json');
   });
 
-  it('validates in full when the manifest changed after packaging, and fails on an invalid one', () => {
+  it('validates in full when the manifest changed after packaging, and fails on an invalid one', async () => {
     // Prepare
     const packaged = [prevalidateManifest(manifestFile)];
     files.write('manifest.yaml', MANIFEST.replace('mode: alert', 'mode: sometimes'));
 
     // Act
-    const error = loadError(() => loadManifestPrevalidated(manifestFile, packaged));
+    const error = await loadError(() => loadManifestPrevalidated(manifestFile, packaged));
 
     // Assess
     expect(error.message).toContain('manifest is invalid');
   });
 
-  it('takes a valid changed manifest as loadManifest does, never the recorded result', () => {
+  it('takes a valid changed manifest as loadManifest does, never the recorded result', async () => {
     // Prepare
     const packaged = [prevalidateManifest(manifestFile)];
     files.write('manifest.yaml', MANIFEST.replace('unmanagedKeys: ignore', 'unmanagedKeys: report'));
 
     // Act
-    const manifest = loadManifestPrevalidated(manifestFile, packaged);
+    const manifest = await loadManifestPrevalidated(manifestFile, packaged);
 
     // Assess
     expect(manifest.unmanagedKeys).toBe('report');
     expect(manifest).toEqual(loadManifest(manifestFile));
   });
 
-  it('validates in full when a document is missing, and fails', () => {
+  it('validates in full when a document is missing, and fails', async () => {
     // Prepare
     const packaged = [prevalidateManifest(manifestFile)];
     files.remove();
 
     // Act
-    const error = loadError(() => loadManifestPrevalidated(manifestFile, packaged));
+    const error = await loadError(() => loadManifestPrevalidated(manifestFile, packaged));
 
     // Assess
     expect(error.message).toContain('cannot read manifest');
   });
 
-  it('validates in full without a packaged result (tests, CLI, demo: src/manifest/packaged.ts is empty)', () => {
+  it('validates in full without a packaged result (tests, CLI, demo: src/manifest/packaged.ts is empty)', async () => {
     // Act
-    const manifest = loadManifestPrevalidated(manifestFile);
+    const manifest = await loadManifestPrevalidated(manifestFile);
 
     // Assess
     expect(manifest).toEqual(loadManifest(manifestFile));
