@@ -3,6 +3,7 @@
  * the bundle is an ES module, and Lambda waits for its top-level await before the first event).
  * Everything else lives in src/app/audit-worker-handler.ts.
  */
+import '../src/app/zod-jitless';
 import { initAuditWorkerHandler } from '../src/app/audit-worker-handler';
 
 export const handler = await initAuditWorkerHandler(process.env);

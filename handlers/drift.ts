@@ -3,6 +3,7 @@
  * bundle is an ES module, and Lambda waits for its top-level await before the first event).
  * Everything else lives in src/app/drift-handler.ts.
  */
+import '../src/app/zod-jitless';
 import { initDriftHandler } from '../src/app/drift-handler';
 
 export const handler = await initDriftHandler(process.env);
