@@ -235,7 +235,7 @@ interface TimedStack {
 }
 
 interface Instrumented {
-  handler: ReturnType<typeof initDriftHandler>;
+  handler: Awaited<ReturnType<typeof initDriftHandler>>;
   /** Calls since the last `reset`, times relative to it. */
   calls: Call[];
   reset(): void;
@@ -256,12 +256,12 @@ function operationOf(service: string, request: unknown): string {
   return `${service}:${new URLSearchParams(body).get('Action') ?? '?'}`;
 }
 
-function instrumentedHandler(env: Record<string, string>): Instrumented {
+async function instrumentedHandler(env: Record<string, string>): Promise<Instrumented> {
   let origin = performance.now();
   const calls: Call[] = [];
   let putResponse: number | undefined;
   let guard: Guard | undefined;
-  const handler = initDriftHandler(env, (built) => {
+  const handler = await initDriftHandler(env, (built) => {
     guard = built;
     const dynamodb = built.stateTable?.client;
     if (!dynamodb) throw new ExposureBenchError('the guard has no state table');
@@ -401,7 +401,7 @@ async function warmRunsIn(
   endpoint: string,
   runs: number,
 ): Promise<WarmRun[]> {
-  const instrumented = instrumentedHandler(env);
+  const instrumented = await instrumentedHandler(env);
   const pair = createKmsClient({
     region: WORLD_REGION,
     endpoint,

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import * as z from 'zod';
@@ -76,14 +76,17 @@ function unzipInto(zip: Buffer, dir: string): void {
 
 export interface PackagedFunction {
   name: FunctionName;
-  /** The entry file's name: `handlers/<handler>.js`. */
+  /** The entry file's name: `handlers/<handler>.mjs` (an ES module; its chunks in `handlers/<handler>.chunks/`). */
   handler: string;
   zipBytes: number;
   /** Every file in the zip. */
   entries: string[];
+  /** The entry file and its chunks (`handlers/<handler>.chunks/`, loaded when a path needs them), zipped. */
   bundleZippedBytes: number;
+  /** The same, unzipped; `entryBytes`: the entry file alone. */
   bundleBytes: number;
-  /** The bundle's source map written next to the package (not in the zip), when there is one. */
+  entryBytes: number;
+  /** The entry's source map written next to the package (not in the zip), when there is one. */
   sourceMapBytes?: number;
   dir: string;
   bundlePath: string;
@@ -106,9 +109,15 @@ const templateSchema = z.object({
   ),
 });
 
-/** Runs `serverless package` into `<workDir>/package` and extracts each function's zip into `<workDir>/functions`. */
+/**
+ * Runs `serverless package` into `<workDir>/package` and extracts each function's zip into `<workDir>/functions`.
+ * `manifests`: the manifests the bench's functions will load (MANIFEST_PATH of its local world), validated and
+ * recorded by the package step beside policies/manifest.yaml, as a deployment's own manifest is
+ * (KMS_GUARD_PACKAGE_MANIFESTS, docs/architecture.md#the-manifest-validated-at-package-time).
+ */
 export async function packageFunctions(
   workDir: string,
+  manifests: readonly string[] = [],
 ): Promise<{ functions: PackagedFunction[]; ms: number }> {
   const packageDir = join(workDir, 'package');
   const home = join(workDir, 'home');
@@ -122,6 +131,7 @@ export async function packageFunctions(
       HOME: home,
       SLS_TELEMETRY_DISABLED: '1',
       AWS_EC2_METADATA_DISABLED: 'true',
+      KMS_GUARD_PACKAGE_MANIFESTS: manifests.join(delimiter),
     },
   });
   const ms = performance.now() - started;
@@ -132,8 +142,11 @@ export async function packageFunctions(
     const handler = FUNCTION_HANDLERS[name];
     const zip = readFileSync(join(packageDir, `${name}.zip`));
     const entries = zipEntries(zip);
-    const bundle = entries.find((entry) => entry.name === `handlers/${handler}.js`);
-    if (!bundle) throw new PackageBenchError(`${name}.zip has no handlers/${handler}.js`);
+    const bundle = entries.find((entry) => entry.name === `handlers/${handler}.mjs`);
+    if (!bundle) throw new PackageBenchError(`${name}.zip has no handlers/${handler}.mjs`);
+    const code = entries.filter(
+      (entry) => entry === bundle || entry.name.startsWith(`handlers/${handler}.chunks/`),
+    );
     const dir = join(workDir, 'functions', name);
     unzipInto(zip, dir);
     const resource = Object.values(template.Resources).find(
@@ -150,13 +163,14 @@ export async function packageFunctions(
       handler,
       zipBytes: zip.length,
       entries: entries.map((entry) => entry.name),
-      bundleZippedBytes: bundle.compressedSize,
-      bundleBytes: bundle.size,
+      bundleZippedBytes: code.reduce((sum, entry) => sum + entry.compressedSize, 0),
+      bundleBytes: code.reduce((sum, entry) => sum + entry.size, 0),
+      entryBytes: bundle.size,
       dir,
-      bundlePath: join(dir, `handlers/${handler}.js`),
+      bundlePath: join(dir, `handlers/${handler}.mjs`),
       environment,
     };
-    const sourceMap = join(packageDir, 'sourcemaps', `handlers/${handler}.js.map`);
+    const sourceMap = join(packageDir, 'sourcemaps', `handlers/${handler}.mjs.map`);
     if (existsSync(sourceMap)) packaged.sourceMapBytes = readFileSync(sourceMap).length;
     return packaged;
   });

@@ -2,8 +2,9 @@
  * esbuild plugins of the Lambda packages: serverless.yml `custom.esbuild.plugins` names this file, and
  * serverless-esbuild calls it with the serverless instance.
  *
- * source-maps-beside-the-package: each bundle's source map is moved out of the build directory as soon as esbuild
- * wrote it, before serverless-esbuild zips the directory, to `<package dir>/sourcemaps/handlers/<entry>.js.map`
+ * source-maps-beside-the-package: each bundle's source maps (its entry's and its chunks') are moved out of the build
+ * directory as soon as esbuild wrote them, before serverless-esbuild zips the directory, to
+ * `<package dir>/sourcemaps/handlers/<entry>.mjs.map` and `<package dir>/sourcemaps/handlers/<entry>.chunks/`
  * (`.serverless/sourcemaps/` for `npm run package`, the --package directory when given). The zip holds only the
  * bundle; keep the maps with the zips in the artifact store to map a stack trace back to src/
  * (scripts/map-stack-trace.cjs, docs/operations.md#stack-traces-and-source-maps).
@@ -18,8 +19,17 @@
  * version and code as its CommonJS `dist/`, which the `node` export condition picks), so esbuild can drop what
  * the functions never call (stringifying documents): ~31 KB less of every guard bundle. The functions only parse
  * the manifest; nothing in that build is browser-specific.
+ *
+ * manifest-validated-at-package-time (docs/architecture.md#the-manifest-validated-at-package-time): the manifest the
+ * functions load (every MANIFEST_PATH in serverless.yml, default policies/manifest.yaml) is loaded and validated here,
+ * in full, with the same code the bundle holds (src/manifest/prevalidate.ts through tsx): an invalid manifest fails
+ * the package. Its result and the SHA-256 of the manifest and of every desired document replace
+ * src/manifest/packaged.ts in each bundle; at init, the function uses that result only when the files it finds are
+ * byte for byte the ones validated, and validates in full otherwise. KMS_GUARD_PACKAGE_MANIFESTS (paths separated
+ * by the platform's path delimiter) validates and records further manifests too: npm run bench -- lambda packages
+ * the manifests of its local world that way, as a deployment packages policies/.
  */
-const { mkdirSync, renameSync, existsSync } = require('node:fs');
+const { mkdirSync, readdirSync, renameSync, existsSync } = require('node:fs');
 const path = require('node:path');
 
 /**
@@ -27,9 +37,12 @@ const path = require('node:path');
  * `<service dir>/.serverless/`, and the framework moves that directory's whole content to the --package directory
  * when one is given (aws:common:moveArtifactsToPackage), so the maps end up beside the zips either way.
  */
+function serviceDirOf(serverless) {
+  return path.resolve(serverless.serviceDir || serverless.config?.serviceDir || process.cwd());
+}
+
 function packageDirOf(serverless) {
-  const serviceDir = serverless.serviceDir || serverless.config?.serviceDir || process.cwd();
-  return path.resolve(serviceDir, '.serverless');
+  return path.resolve(serviceDirOf(serverless), '.serverless');
 }
 
 function sourceMapsBesideThePackage(packageDir) {
@@ -41,14 +54,42 @@ function sourceMapsBesideThePackage(packageDir) {
         if (result.errors.length > 0 || !Array.isArray(entryPoints) || outdir === undefined) return;
         for (const entry of entryPoints) {
           const relative = typeof entry === 'string' ? entry : entry.in;
-          const name = `${path.basename(relative, path.extname(relative))}${outExtension?.['.js'] ?? '.js'}.map`;
-          const written = path.join(outdir, name);
-          if (!existsSync(written)) continue;
-          const target = path.join(packageDir, 'sourcemaps', path.dirname(relative), name);
-          mkdirSync(path.dirname(target), { recursive: true });
-          renameSync(written, target);
+          const base = path.basename(relative, path.extname(relative));
+          const name = `${base}${outExtension?.['.js'] ?? '.js'}.map`;
+          // The entry's map, and the maps of its chunks (handlers/<entry>.chunks/, chunksBesideTheirEntry).
+          const chunkDir = `${base}.chunks`;
+          const chunkMaps = existsSync(path.join(outdir, chunkDir))
+            ? readdirSync(path.join(outdir, chunkDir))
+                .filter((file) => file.endsWith('.map'))
+                .map((file) => path.join(chunkDir, file))
+            : [];
+          for (const map of [name, ...chunkMaps]) {
+            const written = path.join(outdir, map);
+            if (!existsSync(written)) continue;
+            const target = path.join(packageDir, 'sourcemaps', path.dirname(relative), map);
+            mkdirSync(path.dirname(target), { recursive: true });
+            renameSync(written, target);
+          }
         }
       });
+    },
+  };
+}
+
+/**
+ * chunks-beside-their-entry: with code splitting, each function's chunks go to `handlers/<entry>.chunks/`.
+ * serverless-esbuild builds every function into one directory and leaves another function's bundle out of a zip by
+ * its name (`handlers/<entry>.`), so chunks named that way are zipped with their own function only.
+ */
+function chunksBesideTheirEntry() {
+  return {
+    name: 'chunks-beside-their-entry',
+    setup(build) {
+      const { entryPoints, splitting } = build.initialOptions;
+      if (!splitting || !Array.isArray(entryPoints) || entryPoints.length !== 1) return;
+      const [entry] = entryPoints;
+      const relative = typeof entry === 'string' ? entry : entry.in;
+      build.initialOptions.chunkNames = `${path.basename(relative, path.extname(relative))}.chunks/[name]-[hash]`;
     },
   };
 }
@@ -86,8 +127,60 @@ function yamlAsEsModule() {
   };
 }
 
+/** The manifests the functions load: every literal MANIFEST_PATH (provider or function), else the default. */
+function manifestPathsOf(serverless, serviceDir) {
+  const service = serverless.service ?? {};
+  const environments = [
+    service.provider?.environment,
+    ...Object.values(service.functions ?? {}).map((fn) => fn?.environment),
+  ];
+  const paths = new Set(
+    environments
+      .map((environment) => environment?.MANIFEST_PATH)
+      .filter((value) => typeof value === 'string' && value !== ''),
+  );
+  if (paths.size === 0) paths.add('policies/manifest.yaml');
+  for (const extra of (process.env.KMS_GUARD_PACKAGE_MANIFESTS ?? '').split(path.delimiter)) {
+    if (extra.trim() !== '') paths.add(extra.trim());
+  }
+  return [...paths].map((file) => path.resolve(serviceDir, file));
+}
+
+function manifestValidatedAtPackageTime(serviceDir, manifestPaths) {
+  let contents;
+  const packagedModule = path.join(serviceDir, 'src', 'manifest', 'packaged.ts');
+  return {
+    name: 'manifest-validated-at-package-time',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]manifest[\\/]packaged\.ts$/ }, (args) => {
+        if (path.resolve(args.path) !== packagedModule) return undefined;
+        if (contents === undefined) {
+          // Validated once per package, by the TypeScript sources themselves (tsx, a dependency).
+          const tsx = require('tsx/cjs/api');
+          const { prevalidateManifest } = tsx.require('../src/manifest/prevalidate.ts', __filename);
+          const validated = [];
+          for (const file of manifestPaths) {
+            try {
+              validated.push(prevalidateManifest(file));
+            } catch (error) {
+              throw new Error(`the manifest is invalid, nothing packaged: ${error?.message ?? error}`);
+            }
+          }
+          contents = `export const PACKAGED_MANIFESTS = ${JSON.stringify(validated)};\n`;
+        }
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
+
 module.exports = (serverless) => [
+  chunksBesideTheirEntry(),
   sourceMapsBesideThePackage(packageDirOf(serverless)),
   lambdaCredentialsFromEnvironment(),
   yamlAsEsModule(),
+  manifestValidatedAtPackageTime(
+    serviceDirOf(serverless),
+    manifestPathsOf(serverless, serviceDirOf(serverless)),
+  ),
 ];

@@ -23,7 +23,7 @@ import * as z from 'zod';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
 import { flushCompliance } from '../guard/compliance';
-import { guardRoleArn } from '../manifest';
+import { guardRoleArn } from '../manifest/placeholders';
 import { createFanOutHandler, orgAuditDeps } from './audit-worker-handler';
 import { hubOrOwn, readAuditConfig } from './config';
 import { functionLocation } from './function-location';
@@ -128,13 +128,13 @@ export function createAuditHandler(deps: AuditHandlerDeps, options: AuditHandler
   );
 }
 
-/** Production wiring from the environment, run once per container at module init. */
-export function initAuditHandler(env: Readonly<Record<string, string | undefined>>) {
+/** Production wiring from the environment, run once per container at module init (handlers/audit.ts awaits it). */
+export async function initAuditHandler(env: Readonly<Record<string, string | undefined>>) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditConfig(env);
   if (config.queueUrl) {
     // The organization audit: one SQS message per account and Region (a single account: one unit).
-    const guard = guardFromConfig({ ...config, hub: hubOrOwn(config) }, logger);
+    const guard = await guardFromConfig({ ...config, hub: hubOrOwn(config) }, logger);
     logger.info('audit_initialized', { fanOut: config.queueUrl, regions: guard.hub?.scope.regions });
     return createFanOutHandler(
       {
@@ -144,7 +144,7 @@ export function initAuditHandler(env: Readonly<Record<string, string | undefined
       { deadlineSeconds: config.runDeadlineSeconds },
     );
   }
-  const guard = guardFromConfig(config, logger);
+  const guard = await guardFromConfig(config, logger);
   const { manifest } = guard.deps;
   logger.info('audit_initialized', {
     manifest: config.manifestPath,

@@ -182,11 +182,11 @@ export function orgAuditDeps(
   };
 }
 
-/** Production wiring of the audit worker from the environment, once per container. */
-export function initAuditWorkerHandler(env: Readonly<Record<string, string | undefined>>) {
+/** Production wiring of the audit worker from the environment, once per container (handlers/audit-worker.ts awaits it). */
+export async function initAuditWorkerHandler(env: Readonly<Record<string, string | undefined>>) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditWorkerConfig(env);
-  const guard = guardFromConfig(config, logger);
+  const guard = await guardFromConfig(config, logger);
   const deps = orgAuditDeps(guard, logger, config.queueUrl, config.region);
   const partition = partitionOfRegion(config.region);
   const feed =

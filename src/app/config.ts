@@ -6,9 +6,19 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_HUB_EVENT_BUS, DEFAULT_SPOKE_ROLE_NAME } from '../aws/spoke-access';
+import { builtOnFirstUse } from '../core/built-on-first-use';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
+import {
+  commaSeparated,
+  FUNCTION_NAME,
+  functionArn,
+  optionalText,
+  positiveInt,
+  required,
+  trueOrFalse,
+} from './env-schemas';
 import type { HubSettings } from './hub-wiring';
 
 /** What the drift and audit functions share. */
@@ -89,133 +99,78 @@ export interface SlackConfig {
   allowInsecureLocal: boolean;
 }
 
-/** An optional comma-separated list whose every item matches `pattern` (empty: unset). */
-function commaSeparated(name: string, pattern: RegExp, what: string) {
-  return z
-    .string()
-    .optional()
-    .refine(
-      (raw) =>
-        raw === undefined || raw.trim() === '' || raw.split(',').every((item) => pattern.test(item.trim())),
-      { error: (issue) => `${name} must be comma-separated ${what}, got ${JSON.stringify(issue.input)}` },
-    );
-}
-
-/** An optional `true` | `false` (empty: unset). */
-function trueOrFalse(name: string) {
-  return z
-    .string()
-    .optional()
-    .refine((raw) => raw === undefined || raw === '' || raw === 'true' || raw === 'false', {
-      error: (issue) => `${name} must be 'true' or 'false', got ${JSON.stringify(issue.input)}`,
-    });
-}
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value === '' ? undefined : value));
-
-const guardEnv = z.object({
-  TOPIC_ARN: z
-    .string()
-    .optional()
-    .refine((value) => value?.startsWith('arn:') === true, {
-      error: (issue) => `TOPIC_ARN must be the SNS topic ARN, got ${JSON.stringify(issue.input ?? null)}`,
-    }),
-  AWS_REGION: optionalText,
-  AWS_DEFAULT_REGION: optionalText,
-  MANIFEST_PATH: optionalText,
-  LAMBDA_TASK_ROOT: optionalText,
-  GUARD_ROLE_ARN: optionalText,
-  STATE_TABLE: optionalText,
-  ORGANIZATION_ID: z
-    .string()
-    .optional()
-    .refine((raw) => raw === undefined || raw === '' || /^o-[a-z0-9]{10,32}$/.test(raw), {
-      error: (issue) =>
-        `ORGANIZATION_ID must be an organization ID (o-…), got ${JSON.stringify(issue.input)}`,
-    }),
-  MEMBER_ACCOUNTS: commaSeparated('MEMBER_ACCOUNTS', ACCOUNT_ID_PATTERN, '12-digit account IDs'),
-  SPOKE_ROLE_NAME: z
-    .string()
-    .optional()
-    .refine((raw) => raw === undefined || raw === '' || /^[A-Za-z0-9+=,.@_-]{1,64}$/.test(raw), {
-      error: (issue) => `SPOKE_ROLE_NAME must be an IAM role name, got ${JSON.stringify(issue.input)}`,
-    }),
-  SPOKE_EXTERNAL_ID: optionalText,
-  GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
-  SECURITY_HUB: trueOrFalse('SECURITY_HUB'),
-});
-
-/** A Lambda function ARN, unqualified (what a rule's target and GetAtt Arn are). */
-const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
-/** A function name as Lambda accepts it (the unqualified name, not an ARN). */
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-function required(name: string, what: string) {
-  return z
-    .string()
-    .optional()
-    .refine((value) => value !== undefined && value !== '', { error: `${name} is not set (${what})` });
-}
-
-function functionArn(name: string, what: string, optional = false) {
-  return z
-    .string()
-    .optional()
-    .refine(
-      (value) => (optional && (value === undefined || value === '')) || FUNCTION_ARN.test(value ?? ''),
-      {
+// Each schema is built by the reader that parses it, once (builtOnFirstUse): every function's bundle has this module.
+const guardEnv = builtOnFirstUse(() =>
+  z.object({
+    TOPIC_ARN: z
+      .string()
+      .optional()
+      .refine((value) => value?.startsWith('arn:') === true, {
+        error: (issue) => `TOPIC_ARN must be the SNS topic ARN, got ${JSON.stringify(issue.input ?? null)}`,
+      }),
+    AWS_REGION: optionalText,
+    AWS_DEFAULT_REGION: optionalText,
+    MANIFEST_PATH: optionalText,
+    LAMBDA_TASK_ROOT: optionalText,
+    GUARD_ROLE_ARN: optionalText,
+    STATE_TABLE: optionalText,
+    ORGANIZATION_ID: z
+      .string()
+      .optional()
+      .refine((raw) => raw === undefined || raw === '' || /^o-[a-z0-9]{10,32}$/.test(raw), {
         error: (issue) =>
-          `${name} must be the ARN of ${what} (arn:aws:lambda:<region>:<account>:function:<name>), got ${JSON.stringify(issue.input ?? null)}`,
-      },
-    );
-}
-
-const positiveInt = (name: string, max: number) =>
-  z
-    .string()
-    .optional()
-    .refine(
-      (raw) =>
-        raw === undefined || raw === '' || (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max),
-      {
-        error: (issue) => `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(issue.input)}`,
-      },
-    );
+          `ORGANIZATION_ID must be an organization ID (o-…), got ${JSON.stringify(issue.input)}`,
+      }),
+    MEMBER_ACCOUNTS: commaSeparated('MEMBER_ACCOUNTS', ACCOUNT_ID_PATTERN, '12-digit account IDs'),
+    SPOKE_ROLE_NAME: z
+      .string()
+      .optional()
+      .refine((raw) => raw === undefined || raw === '' || /^[A-Za-z0-9+=,.@_-]{1,64}$/.test(raw), {
+        error: (issue) => `SPOKE_ROLE_NAME must be an IAM role name, got ${JSON.stringify(issue.input)}`,
+      }),
+    SPOKE_EXTERNAL_ID: optionalText,
+    GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
+    SECURITY_HUB: trueOrFalse('SECURITY_HUB'),
+  }),
+);
 
 const auditKeyEnv = {
   AUDIT_QUEUE_URL: optionalText,
   AUDIT_RUN_DEADLINE_SECONDS: positiveInt('AUDIT_RUN_DEADLINE_SECONDS', 86_400),
 };
 
-const auditEnv = guardEnv.extend({
-  ...auditKeyEnv,
-  DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
-  DRIFT_EVENT_BUS: optionalText,
-  FORWARD_RULE_NAME: optionalText,
-  DRIFT_FUNCTION_ARN: functionArn('DRIFT_FUNCTION_ARN', 'the drift function the drift rule must target'),
-  AUDIT_RULE_NAME: required('AUDIT_RULE_NAME', "the audit's schedule rule to health-check"),
-  AUDIT_FUNCTION_ARN: functionArn('AUDIT_FUNCTION_ARN', 'the audit function the schedule must target', true),
-  AWS_LAMBDA_FUNCTION_NAME: optionalText,
-  FUNCTION_NAMES: commaSeparated('FUNCTION_NAMES', FUNCTION_NAME, 'Lambda function names'),
-  AUDIT_CONCURRENCY: z
-    .string()
-    .optional()
-    .refine(
-      (raw) => {
-        if (raw === undefined || raw.trim() === '') return true;
-        const value = Number(raw);
-        return /^\d+$/.test(raw.trim()) && value >= 1 && value <= MAX_AUDIT_CONCURRENCY;
-      },
-      {
-        error: (issue) =>
-          `AUDIT_CONCURRENCY must be an integer from 1 to ${MAX_AUDIT_CONCURRENCY}, got ${JSON.stringify(issue.input)}`,
-      },
+const auditEnv = builtOnFirstUse(() =>
+  guardEnv().extend({
+    ...auditKeyEnv,
+    DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
+    DRIFT_EVENT_BUS: optionalText,
+    FORWARD_RULE_NAME: optionalText,
+    DRIFT_FUNCTION_ARN: functionArn('DRIFT_FUNCTION_ARN', 'the drift function the drift rule must target'),
+    AUDIT_RULE_NAME: required('AUDIT_RULE_NAME', "the audit's schedule rule to health-check"),
+    AUDIT_FUNCTION_ARN: functionArn(
+      'AUDIT_FUNCTION_ARN',
+      'the audit function the schedule must target',
+      true,
     ),
-  AUDIT_REPORT_UNMANAGED: trueOrFalse('AUDIT_REPORT_UNMANAGED'),
-});
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+    FUNCTION_NAMES: commaSeparated('FUNCTION_NAMES', FUNCTION_NAME, 'Lambda function names'),
+    AUDIT_CONCURRENCY: z
+      .string()
+      .optional()
+      .refine(
+        (raw) => {
+          if (raw === undefined || raw.trim() === '') return true;
+          const value = Number(raw);
+          return /^\d+$/.test(raw.trim()) && value >= 1 && value <= MAX_AUDIT_CONCURRENCY;
+        },
+        {
+          error: (issue) =>
+            `AUDIT_CONCURRENCY must be an integer from 1 to ${MAX_AUDIT_CONCURRENCY}, got ${JSON.stringify(issue.input)}`,
+        },
+      ),
+    AUDIT_REPORT_UNMANAGED: trueOrFalse('AUDIT_REPORT_UNMANAGED'),
+  }),
+);
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -252,7 +207,7 @@ function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<
   return parsed.data;
 }
 
-function guardConfigOf(env: z.output<typeof guardEnv>): GuardConfig {
+function guardConfigOf(env: z.output<ReturnType<typeof guardEnv>>): GuardConfig {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new GuardConfigError('AWS_REGION is not set');
   const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
@@ -283,7 +238,10 @@ function hubAccountOf(config: GuardConfig, when: string): string {
 }
 
 /** The hub's settings when ORGANIZATION_ID or MEMBER_ACCOUNTS is set; the hub's account is the guard role's. */
-function hubSettingsOf(env: z.output<typeof guardEnv>, config: GuardConfig): HubSettings | undefined {
+function hubSettingsOf(
+  env: z.output<ReturnType<typeof guardEnv>>,
+  config: GuardConfig,
+): HubSettings | undefined {
   const memberAccounts = listOf(env.MEMBER_ACCOUNTS);
   const organizationId = env.ORGANIZATION_ID || undefined;
   if (organizationId === undefined && memberAccounts.length === 0) return undefined;
@@ -306,12 +264,12 @@ function hubSettingsOf(env: z.output<typeof guardEnv>, config: GuardConfig): Hub
 
 /** The drift function's configuration; throws GuardConfigError (failing init) when something is missing. */
 export function readDriftConfig(env: Env): GuardConfig {
-  return guardConfigOf(parseEnv(guardEnv, env));
+  return guardConfigOf(parseEnv(guardEnv(), env));
 }
 
 /** The audit function's configuration; throws GuardConfigError when something is missing or malformed. */
 export function readAuditConfig(env: Env): AuditConfig {
-  const parsed = parseEnv(auditEnv, env);
+  const parsed = parseEnv(auditEnv(), env);
   const concurrency = parsed.AUDIT_CONCURRENCY?.trim();
   const driftFunctionArn = parsed.DRIFT_FUNCTION_ARN ?? '';
   const auditFunctionArn =
@@ -342,14 +300,16 @@ export function readAuditConfig(env: Env): AuditConfig {
 /** Default deadline of an organization audit run: before the next run of the default hourly schedule. */
 export const DEFAULT_RUN_DEADLINE_SECONDS = 3300;
 
-const workerEnv = guardEnv.extend({
-  ...auditKeyEnv,
-  AUDIT_QUEUE_URL: required('AUDIT_QUEUE_URL', "the organization audit's queue"),
-  AUDIT_CONCURRENCY: positiveInt('AUDIT_CONCURRENCY', MAX_AUDIT_CONCURRENCY),
-  AUDIT_REPORT_UNMANAGED: auditEnv.shape.AUDIT_REPORT_UNMANAGED,
-  AUDIT_MAX_RECEIVES: positiveInt('AUDIT_MAX_RECEIVES', 1000),
-  DRIFT_EVENT_BUS: optionalText,
-});
+const workerEnv = builtOnFirstUse(() =>
+  guardEnv().extend({
+    ...auditKeyEnv,
+    AUDIT_QUEUE_URL: required('AUDIT_QUEUE_URL', "the organization audit's queue"),
+    AUDIT_CONCURRENCY: positiveInt('AUDIT_CONCURRENCY', MAX_AUDIT_CONCURRENCY),
+    AUDIT_REPORT_UNMANAGED: trueOrFalse('AUDIT_REPORT_UNMANAGED'),
+    AUDIT_MAX_RECEIVES: positiveInt('AUDIT_MAX_RECEIVES', 1000),
+    DRIFT_EVENT_BUS: optionalText,
+  }),
+);
 
 /**
  * The hub the fan-out needs: the organization's when configured, else a hub of one account, this one (the
@@ -368,7 +328,7 @@ export function hubOrOwn(config: GuardConfig): HubSettings {
 
 /** The audit worker's configuration; throws GuardConfigError when something is missing or malformed. */
 export function readAuditWorkerConfig(env: Env): AuditWorkerConfig {
-  const parsed = parseEnv(workerEnv, env);
+  const parsed = parseEnv(workerEnv(), env);
   const guard = guardConfigOf(parsed);
   return {
     ...guard,

@@ -333,16 +333,17 @@ export function createDriftHandler(deps: DriftHandlerDeps, options: DriftHandler
 }
 
 /**
- * Production wiring from the environment, run once per container at module init. `instrument` sees the
+ * Production wiring from the environment, run once per container at module init (handlers/drift.ts awaits it:
+ * top-level await of the ES module bundle). `instrument` sees the
  * guard's SDK clients before the handler is built (npm run bench -- exposure times calls with middleware).
  */
-export function initDriftHandler(
+export async function initDriftHandler(
   env: Readonly<Record<string, string | undefined>>,
   instrument?: (guard: Guard) => void,
 ) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readDriftConfig(env);
-  const guard = guardFromConfig(config, logger);
+  const guard = await guardFromConfig(config, logger);
   instrument?.(guard);
   const { manifest } = guard.deps;
   logger.info('drift_guard_initialized', {

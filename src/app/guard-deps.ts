@@ -29,7 +29,7 @@ import {
   type WriteIntents,
 } from '../guard/ports';
 import type { StabilizationPolicy } from '../guard/stabilize';
-import { loadManifest } from '../manifest';
+import { loadManifestPrevalidated } from '../manifest/prevalidated';
 import type { LoadedManifest } from '../manifest/types';
 import type { GuardConfig } from './config';
 import { buildHub, type HubParts, type HubWiring } from './hub-wiring';
@@ -191,10 +191,14 @@ function hubOf(wiring: GuardWiring, hub: HubWiring, store: CachingKeyStore, cloc
   });
 }
 
-/** A Lambda function's guard from its configuration: the manifest loaded (failing init when invalid), SNS, the state table. */
-export function guardFromConfig(config: GuardConfig, logger: GuardLogger): Guard {
+/**
+ * A Lambda function's guard from its configuration: the manifest loaded (failing init when invalid; validated
+ * when the package was built when its files are unchanged: docs/architecture.md#the-manifest-validated-at-package-time),
+ * SNS, the state table.
+ */
+export async function guardFromConfig(config: GuardConfig, logger: GuardLogger): Promise<Guard> {
   return buildGuard({
-    manifest: loadManifest(config.manifestPath),
+    manifest: await loadManifestPrevalidated(config.manifestPath),
     aws: { region: config.region },
     logger,
     repoRoot: config.taskRoot,

@@ -4,13 +4,11 @@
  * `ListParents` from the account up to the root for OU scopes in the manifest), both cached for 10 minutes
  * per container; otherwise the static list of the `memberAccounts` parameter. The hub's own account is
  * always guarded. Both calls need the management account or a delegated administrator.
+ *
+ * The Organizations client (`OrganizationsDirectory.create`) is imported and built on the first call: in the Lambda
+ * bundles a chunk of its own, loaded only by a hub with an organization ID (docs/architecture.md#what-loads-when).
  */
-import {
-  ListAccountsCommand,
-  type ListAccountsCommandOutput,
-  ListParentsCommand,
-  OrganizationsClient,
-} from '@aws-sdk/client-organizations';
+import type { ListAccountsCommandOutput, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { OrganizationLookupError } from '../guard/errors';
 import type { OrganizationDirectory } from '../guard/ports';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
@@ -22,6 +20,8 @@ export const ORGANIZATION_CACHE_TTL_MS = 10 * 60_000;
 /** An OU path never has more levels than Organizations allows (5) plus the account itself. */
 const MAX_DEPTH = 8;
 
+type OrganizationsSender = Pick<OrganizationsClient, 'send'>;
+
 interface Timed<T> {
   value: Promise<T>;
   until: number;
@@ -31,9 +31,11 @@ export class OrganizationsDirectory implements OrganizationDirectory {
   private accountList: Timed<Set<string>> | undefined;
   private readonly parents = new Map<string, Timed<string[]>>();
   private readonly now: () => number;
+  private loading: Promise<OrganizationsSender> | undefined;
 
   constructor(
-    private readonly client: Pick<OrganizationsClient, 'send'>,
+    /** The client, or how to get it on the first call (once). */
+    private readonly client: OrganizationsSender | (() => Promise<OrganizationsSender>),
     private readonly hubAccountId: string | undefined,
     options: { now?: () => number; ttlMs?: number } = {},
   ) {
@@ -45,10 +47,22 @@ export class OrganizationsDirectory implements OrganizationDirectory {
 
   /** Organizations is a global service served from us-east-1 (aws partition). */
   static create(settings: AwsClientSettings, hubAccountId: string | undefined): OrganizationsDirectory {
-    return new OrganizationsDirectory(
-      new OrganizationsClient({ ...AWS_RETRY_CONFIG, ...settings }),
-      hubAccountId,
-    );
+    return new OrganizationsDirectory(async () => {
+      const { OrganizationsClient } = await import('./organizations-sdk');
+      return new OrganizationsClient({ ...AWS_RETRY_CONFIG, ...settings });
+    }, hubAccountId);
+  }
+
+  private sender(): Promise<OrganizationsSender> {
+    const { client } = this;
+    if (typeof client !== 'function') return Promise.resolve(client);
+    const loading = this.loading ?? client();
+    this.loading = loading;
+    // A failed import is not kept: the next call tries again.
+    loading.catch(() => {
+      if (this.loading === loading) this.loading = undefined;
+    });
+    return loading;
   }
 
   async accounts(): Promise<string[]> {
@@ -87,7 +101,11 @@ export class OrganizationsDirectory implements OrganizationDirectory {
     do {
       let page: ListAccountsCommandOutput;
       try {
-        page = await this.client.send(new ListAccountsCommand(nextToken ? { NextToken: nextToken } : {}));
+        const [client, { ListAccountsCommand }] = await Promise.all([
+          this.sender(),
+          import('./organizations-sdk'),
+        ]);
+        page = await client.send(new ListAccountsCommand(nextToken ? { NextToken: nextToken } : {}));
       } catch (error) {
         throw toOrganizationsError(error, 'ListAccounts');
       }
@@ -119,7 +137,11 @@ export class OrganizationsDirectory implements OrganizationDirectory {
 
   private async listParents(childId: string): Promise<string[]> {
     try {
-      const output = await this.client.send(new ListParentsCommand({ ChildId: childId }));
+      const [client, { ListParentsCommand }] = await Promise.all([
+        this.sender(),
+        import('./organizations-sdk'),
+      ]);
+      const output = await client.send(new ListParentsCommand({ ChildId: childId }));
       return (output.Parents ?? [])
         .filter((parent) => parent.Type === 'ORGANIZATIONAL_UNIT' && parent.Id !== undefined)
         .map((parent) => parent.Id ?? '');

@@ -8,13 +8,12 @@
  * The port is a credentials provider per account (`credentials(accountId)`), so any SDK client can be
  * built for any account and Region through the same path (`clientsFor`): the KMS clients of the check,
  * and the Security Hub sink's `(accountId, region) => SecurityHubClient`.
+ *
+ * The STS client (`SpokeAccess.create`) is imported and built on the first AssumeRole, not at init: every audit and
+ * audit worker builds a SpokeAccess, and one that guards its own account only never assumes a role; in the Lambda
+ * bundles the STS client is a chunk of its own (docs/architecture.md#what-loads-when).
  */
-import {
-  AssumeRoleCommand,
-  type AssumeRoleCommandInput,
-  type AssumeRoleCommandOutput,
-  STSClient,
-} from '@aws-sdk/client-sts';
+import type { AssumeRoleCommandInput, AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import type { AccountAccess } from '../guard/ports';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 import { toStsError } from './errors';
@@ -53,8 +52,11 @@ export function spokeRoleArn(partition: string, accountId: string, roleName: str
   return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }
 
+type StsSender = Pick<STSClient, 'send'>;
+
 export interface SpokeAccessOptions {
-  sts: Pick<STSClient, 'send'>;
+  /** The STS client, or how to get it on the first AssumeRole (once). */
+  sts: StsSender | (() => Promise<StsSender>);
   partition: string;
   roleName: string;
   /** `sts:ExternalId` the spoke roles require (deploy/spoke.yml `ExternalId`). */
@@ -75,14 +77,21 @@ interface Cached {
 export class SpokeAccess implements AccountAccess {
   private readonly cache = new Map<string, Cached>();
   private readonly now: () => number;
+  private sts: Promise<StsSender> | undefined;
 
   constructor(private readonly options: SpokeAccessOptions) {
     this.now = options.now ?? Date.now;
   }
 
-  /** A SpokeAccess with its own STS client (one per container). */
+  /** A SpokeAccess with its own STS client (one per container), imported and built on the first AssumeRole. */
   static create(settings: AwsClientSettings, options: Omit<SpokeAccessOptions, 'sts'>): SpokeAccess {
-    return new SpokeAccess({ ...options, sts: new STSClient({ ...AWS_RETRY_CONFIG, ...settings }) });
+    return new SpokeAccess({
+      ...options,
+      sts: async () => {
+        const { STSClient } = await import('./sts-sdk');
+        return new STSClient({ ...AWS_RETRY_CONFIG, ...settings });
+      },
+    });
   }
 
   roleArn(accountId: string): string {
@@ -146,7 +155,8 @@ export class SpokeAccess implements AccountAccess {
     if (this.options.externalId) input.ExternalId = this.options.externalId;
     let output: AssumeRoleCommandOutput;
     try {
-      output = await this.options.sts.send(new AssumeRoleCommand(input));
+      const [sts, { AssumeRoleCommand }] = await Promise.all([this.stsClient(), import('./sts-sdk')]);
+      output = await sts.send(new AssumeRoleCommand(input));
     } catch (error) {
       throw toStsError(error, accountId, roleArn);
     }
@@ -165,6 +175,18 @@ export class SpokeAccess implements AccountAccess {
     if (credentials.SessionToken) result.sessionToken = credentials.SessionToken;
     if (credentials.Expiration) result.expiration = credentials.Expiration;
     return result;
+  }
+
+  private stsClient(): Promise<StsSender> {
+    const { sts } = this.options;
+    if (typeof sts !== 'function') return Promise.resolve(sts);
+    const loading = this.sts ?? sts();
+    this.sts = loading;
+    // A failed import is not kept: the next AssumeRole tries again.
+    loading.catch(() => {
+      if (this.sts === loading) this.sts = undefined;
+    });
+    return loading;
   }
 }
 

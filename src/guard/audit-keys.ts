@@ -16,7 +16,7 @@
  * `audit-incomplete` finding and in the summary, and the report says the audit is incomplete.
  */
 import type { Finding } from '../core/finding';
-import { describeMatcher } from '../manifest';
+import { describeMatcher } from '../manifest/match';
 import type { LoadedManifest } from '../manifest/types';
 import {
   reportGuardDegraded,

@@ -16,7 +16,8 @@
 import path from 'node:path';
 import type { KeyDescription } from '../core/key';
 import { describeLocation, formatKeyArn, type KeyArn, parseKeyArn } from '../core/key-arn';
-import { resolveEntry, scopedManifest } from '../manifest';
+import { resolveEntry } from '../manifest/resolve';
+import { scopedManifest } from '../manifest/scope';
 import type { ManagedKey } from '../manifest/types';
 import { decideBinding, describeBinding } from './bindings';
 import { complianceRecordOf } from './check/compliance';

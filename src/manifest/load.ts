@@ -8,14 +8,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod';
-import type { GuardMode } from '../core/key';
 
 import type { ValidateOptions } from '../policy/types';
 import { checkDesiredDocument, refusalMessage, refusesDesiredDocument } from './documents';
 import { ManifestError } from './errors';
 import { overlappingMatchers } from './match';
 import {
-  guardPrincipalOf,
   KNOWN_PLACEHOLDERS,
   placeholderValuesFromArn,
   renderPlaceholders,
@@ -24,6 +22,7 @@ import {
 } from './placeholders';
 import { type ManifestInput, manifestSchema } from './schema';
 import type { LoadedManifest, ManagedKey, ManifestWarning, PlaceholderValues } from './types';
+import { validationOptionsFor } from './validation-options';
 
 function errorReason(error: unknown): string {
   if (error instanceof Error) {
@@ -89,27 +88,6 @@ function duplicateNames(file: string, input: ManifestInput): string[] {
     else problems.push(`${file}: keys[${index}].name: duplicate name ${entry.name} (also keys[${earlier}])`);
   });
   return problems;
-}
-
-/**
- * Options for validatePolicy for one managed key in one account/region: the manifest's allow-list plus
- * the key's own account, the admin principals rendered, the guard role, the key's mode.
- */
-export function validationOptionsFor(
-  manifest: Pick<LoadedManifest, 'allowedAccounts' | 'adminPrincipals' | 'path'>,
-  mode: GuardMode,
-  values: PlaceholderValues,
-): ValidateOptions {
-  return {
-    allowedAccounts:
-      manifest.allowedAccounts.length === 0 ? [] : [values.accountId, ...manifest.allowedAccounts],
-    adminPrincipals: manifest.adminPrincipals.map((principal) =>
-      renderPlaceholders(principal, values, manifest.path),
-    ),
-    guardPrincipal: guardPrincipalOf(values),
-    mode,
-    partition: values.partition,
-  };
 }
 
 /**

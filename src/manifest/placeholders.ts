@@ -7,7 +7,7 @@
  */
 import { ACCOUNT_ID_PATTERN, locationOfKmsArn, PARTITION_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { ManifestError } from './errors';
-import type { PlaceholderValues } from './types';
+import type { ManagedKey, PlaceholderValues } from './types';
 
 export const PLACEHOLDER_NAMES = ['Partition', 'Region', 'AccountId', 'GuardPrincipal'] as const;
 export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
@@ -111,4 +111,9 @@ export function guardRoleArn(values: PlaceholderValues): string {
 /** The principal `{{GuardPrincipal}}` stands for at these values: the given one, else the guard's own role. */
 export function guardPrincipalOf(values: PlaceholderValues): string {
   return values.guardPrincipal ?? guardRoleArn(values);
+}
+
+/** The key's desired document with its placeholders filled in (docs/manifest.md#placeholders); IAM variables untouched. */
+export function renderDesiredPolicy(key: ManagedKey, target: PlaceholderValues): string {
+  return renderPlaceholders(key.policyTemplate, target, key.policyFile);
 }

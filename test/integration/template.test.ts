@@ -1114,15 +1114,19 @@ describe('serverless package (offline)', () => {
       const entries = zipEntryNames(join(defaultPackage.dir, `${name}.zip`));
 
       // Assess
-      expect(entries).toContain(`handlers/${handler}.js`);
-      expect(entries.filter((entry) => entry.startsWith('handlers/') && entry.endsWith('.js'))).toEqual([
-        `handlers/${handler}.js`,
-      ]);
+      // An ES module and its own chunks only (handlers/<handler>.chunks/, scripts/esbuild-plugins.cjs).
+      expect(entries).toContain(`handlers/${handler}.mjs`);
+      expect(
+        entries.filter(
+          (entry) => entry.startsWith('handlers/') && !entry.startsWith(`handlers/${handler}.chunks/`),
+        ),
+      ).toEqual([`handlers/${handler}.mjs`]);
+      expect(entries.filter((entry) => entry.startsWith('handlers/') && !entry.endsWith('.mjs'))).toEqual([]);
       if (needsPolicies) expect(entries).toEqual(expect.arrayContaining(policyFiles));
       expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
       expect(entries.filter((entry) => entry.endsWith('.map'))).toEqual([]);
       const map = JSON.parse(
-        readFileSync(join(defaultPackage.dir, 'sourcemaps', 'handlers', `${handler}.js.map`), 'utf8'),
+        readFileSync(join(defaultPackage.dir, 'sourcemaps', 'handlers', `${handler}.mjs.map`), 'utf8'),
       ) as { sources: string[] };
       expect(map.sources.filter((source) => /(^|\/)src\//.test(source)).length).toBeGreaterThan(0);
       // The Security Hub client is the Lambda runtime's (serverless.yml custom.esbuild.exclude): none of its code

@@ -5,7 +5,8 @@
  * other accounts or Regions, which the guard deployed there audits.
  */
 import { formatKeyArn, type KeyLocation, parseKeyArn, sameLocation } from '../../core/key-arn';
-import { describeMatcher, type OusOf, scopedManifest } from '../../manifest';
+import { describeMatcher } from '../../manifest/match';
+import { type OusOf, scopedManifest } from '../../manifest/scope';
 import type { LoadedManifest, ManagedKey } from '../../manifest/types';
 import type { BindingStore, KeyPolicyStore } from '../ports';
 import { errorMessage } from './report';

@@ -3,8 +3,9 @@
  * document, both validated, and their comparison. Pure once the live document is read.
  */
 import type { FindingKind } from '../../core/finding';
-import { renderDesiredPolicy, validationOptionsFor } from '../../manifest';
+import { renderDesiredPolicy } from '../../manifest/placeholders';
 import type { ManagedKey, PlaceholderValues } from '../../manifest/types';
+import { validationOptionsFor } from '../../manifest/validation-options';
 import { comparePolicies } from '../../policy/compare';
 import { maxSeverity } from '../../policy/diff';
 import type {

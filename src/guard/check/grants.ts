@@ -9,7 +9,7 @@
  * guard records the grant verbatim in the ledger first, then revokes it.
  */
 import type { KeyGrant } from '../../core/finding';
-import { renderPlaceholders } from '../../manifest';
+import { renderPlaceholders } from '../../manifest/placeholders';
 import type { GrantRule, ManagedKey } from '../../manifest/types';
 import type { Severity } from '../../policy/types';
 import { KeyUnavailableError, KmsAccessDeniedError } from '../errors';

@@ -5,7 +5,7 @@
  * outside `allowedAccounts`, full access to a non-administrator, PutKeyPolicy granted broadly, a lockout
  * risk) is high; a clean policy is the LOW `unmanaged-key` finding (or nothing, with `unmanagedKeys: ignore`).
  */
-import { renderPlaceholders } from '../../manifest';
+import { renderPlaceholders } from '../../manifest/placeholders';
 import { effectiveKmsActions, isPermissionsManagement } from '../../policy/access';
 import { ANYONE, grantsOnKey, normalizePolicy } from '../../policy/normalize';
 import { parsePolicy } from '../../policy/parse';

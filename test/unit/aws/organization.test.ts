@@ -121,3 +121,22 @@ describe('StaticDirectory', () => {
     expect(String(ous)).toMatch(/ORGANIZATION_ID/);
   });
 });
+
+describe('OrganizationsDirectory.create (the client imported and built on the first call)', () => {
+  it('lists the accounts and OUs through the client it imports', async () => {
+    // Prepare
+    orgMock.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '111122223333', State: 'ACTIVE' }] });
+    orgMock.on(ListParentsCommand).resolves({ Parents: [{ Id: 'r-root', Type: 'ROOT' }] });
+    const organization = OrganizationsDirectory.create({ region: 'us-east-1' }, HUB);
+
+    // Act
+    const accounts = await organization.accounts();
+    const ous = await organization.ousOf('111122223333');
+
+    // Assess
+    expect(accounts).toEqual(['111122223333']);
+    expect(ous).toEqual([]);
+    expect(orgMock.commandCalls(ListAccountsCommand)).toHaveLength(1);
+    expect(orgMock.commandCalls(ListParentsCommand)).toHaveLength(1);
+  });
+});

@@ -167,3 +167,55 @@ describe('clientsFor', () => {
     expect(own.settings.credentials).toBeUndefined();
   });
 });
+
+describe('SpokeAccess.create (the STS client imported and built on the first AssumeRole)', () => {
+  it('never gets an STS client for the hub own account, and gets one, once, for the members', async () => {
+    // Prepare
+    stsMock.on(AssumeRoleCommand).resolves(credentialsExpiringAt(T0 + 3600_000));
+    let built = 0;
+    const spokes = new SpokeAccess({
+      sts: async () => {
+        built += 1;
+        return new STSClient({ region: 'us-east-1' });
+      },
+      partition: 'aws',
+      roleName: 'kms-policy-guard-spoke',
+      sessionName: 'kms-policy-guard-hub',
+      ownAccountId: HUB,
+      now: () => T0,
+    });
+
+    // Act
+    await spokes.ensure(HUB);
+    const beforeMembers = built;
+    await Promise.all([spokes.ensure(MEMBER), spokes.ensure('444455556666')]);
+
+    // Assess
+    expect(beforeMembers).toBe(0);
+    expect(built).toBe(1);
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('assumes a member role through the client it imports (the organization path)', async () => {
+    // Prepare
+    stsMock.on(AssumeRoleCommand).resolves(credentialsExpiringAt(T0 + 3600_000));
+    const spokes = SpokeAccess.create(
+      { region: 'us-east-1' },
+      {
+        partition: 'aws',
+        roleName: 'kms-policy-guard-spoke',
+        sessionName: 'kms-policy-guard-hub',
+        ownAccountId: HUB,
+      },
+    );
+
+    // Act
+    const credentials = await spokes.credentials(MEMBER)?.();
+
+    // Assess
+    expect(credentials?.accessKeyId).toBe('ASIAEXAMPLE');
+    expect(stsMock.commandCalls(AssumeRoleCommand)[0]?.args[0].input.RoleArn).toBe(
+      spokeRoleArn('aws', MEMBER, 'kms-policy-guard-spoke'),
+    );
+  });
+});

@@ -257,8 +257,8 @@ describe('readAuditConfig', () => {
     expect(() => readAuditConfig(env)).toThrow(message);
   });
 
-  it('fails module init loudly without DRIFT_RULE_NAME', () => {
-    expect(() => initAuditHandler({ ...VALID_ENV, DRIFT_RULE_NAME: undefined })).toThrow(
+  it('fails module init loudly without DRIFT_RULE_NAME', async () => {
+    await expect(initAuditHandler({ ...VALID_ENV, DRIFT_RULE_NAME: undefined })).rejects.toThrow(
       'DRIFT_RULE_NAME is not set',
     );
   });

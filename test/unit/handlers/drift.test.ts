@@ -455,8 +455,8 @@ describe('drift handler and the outbox (docs/architecture.md#outbox)', () => {
 });
 
 describe('drift handler module init', () => {
-  it('loads the manifest and builds the handler from the environment', () => {
-    expect(typeof initDriftHandler(VALID_ENV)).toBe('function');
+  it('loads the manifest and builds the handler from the environment', async () => {
+    expect(typeof (await initDriftHandler(VALID_ENV))).toBe('function');
   });
 
   it('resolves MANIFEST_PATH against the task root and defaults it to policies/manifest.yaml', () => {
@@ -469,17 +469,20 @@ describe('drift handler module init', () => {
     expect(config.guardRoleArn).toBeUndefined();
   });
 
-  function initError(env: Record<string, string | undefined>): Error {
+  async function initError(env: Record<string, string | undefined>): Promise<Error> {
     try {
-      initDriftHandler(env);
+      await initDriftHandler(env);
     } catch (error) {
       return error as Error;
     }
     throw new Error('module init did not fail');
   }
 
-  it('fails init loudly on an invalid manifest', () => {
-    const error = initError({ ...VALID_ENV, MANIFEST_PATH: path.join(FIXTURES, 'manifest-invalid.yaml') });
+  it('fails init loudly on an invalid manifest', async () => {
+    const error = await initError({
+      ...VALID_ENV,
+      MANIFEST_PATH: path.join(FIXTURES, 'manifest-invalid.yaml'),
+    });
     expect(error.name).toBe(ManifestError.name);
     expect(error.message).toMatch(/unmanagedKeys must be ignore or report/);
   });
@@ -494,7 +497,7 @@ describe('drift handler module init', () => {
     const manifestPath = path.join(dir, 'manifest.yaml');
 
     // Act
-    const error = initError({ ...VALID_ENV, MANIFEST_PATH: manifestPath });
+    const error = await initError({ ...VALID_ENV, MANIFEST_PATH: manifestPath });
     const validate = await runCli(['validate', manifestPath]);
 
     // Assess
@@ -504,8 +507,8 @@ describe('drift handler module init', () => {
     expect(validate.stdout).toMatch(/a\.json: KMS305/);
   });
 
-  it('fails init loudly without a topic', () => {
-    const error = initError({ ...VALID_ENV, TOPIC_ARN: undefined });
+  it('fails init loudly without a topic', async () => {
+    const error = await initError({ ...VALID_ENV, TOPIC_ARN: undefined });
     expect(error.name).toBe(GuardConfigError.name);
     expect(error.message).toMatch(/TOPIC_ARN/);
   });

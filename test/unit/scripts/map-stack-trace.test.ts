@@ -4,7 +4,7 @@
  * map are made here by esbuild, as serverless-esbuild makes them (minified whitespace, no embedded sources).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -62,6 +62,44 @@ describe('map-stack-trace', () => {
       'Error: no key 1234',
       `    at checkKey (/var/task/handlers/drift.js:${at.line}:${at.column} [src/guard/check-key.ts:6:3])`,
       '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+      '',
+    ]);
+  });
+
+  it('maps each frame of an ES module bundle and its chunks with its own map, from the sourcemaps directory', () => {
+    // Prepare: the entry and one chunk, each with its map where the package writes them
+    const build = (sourcefile: string) =>
+      transformSync(SOURCE, {
+        loader: 'ts',
+        format: 'esm',
+        minifyWhitespace: true,
+        sourcemap: 'external',
+        sourcesContent: false,
+        sourcefile,
+      });
+    const entry = build('../../../src/guard/check-key.ts');
+    const chunk = build('../../../../src/manifest/load.ts');
+    const maps = join(dir, 'sourcemaps');
+    mkdirSync(join(maps, 'handlers', 'drift.chunks'), { recursive: true });
+    writeFileSync(join(maps, 'handlers', 'drift.mjs.map'), entry.map);
+    writeFileSync(join(maps, 'handlers', 'drift.chunks', 'load-AB12CD34.mjs.map'), chunk.map);
+    const at = positionOf(entry.code, 'throw new Error');
+    const atChunk = positionOf(chunk.code, 'throw new Error');
+    const trace = [
+      'Error: no key 1234',
+      `    at checkKey (file:///var/task/handlers/drift.chunks/load-AB12CD34.mjs:${atChunk.line}:${atChunk.column})`,
+      `    at first (file:///var/task/handlers/drift.mjs:${at.line}:${at.column})`,
+      '',
+    ].join('\n');
+
+    // Act
+    const mapped = execFileSync(process.execPath, [SCRIPT, maps], { input: trace, encoding: 'utf8' });
+
+    // Assess
+    expect(mapped.split('\n')).toEqual([
+      'Error: no key 1234',
+      `    at checkKey (file:///var/task/handlers/drift.chunks/load-AB12CD34.mjs:${atChunk.line}:${atChunk.column} [src/manifest/load.ts:6:3])`,
+      `    at first (file:///var/task/handlers/drift.mjs:${at.line}:${at.column} [src/guard/check-key.ts:6:3])`,
       '',
     ]);
   });
