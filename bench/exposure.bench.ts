@@ -599,9 +599,6 @@ export async function run(): Promise<void> {
   const proxies: LatencyProxy[] = [];
   let world: World | undefined;
   try {
-    const packaged = await packageFunctions(join(workDir, 'build'));
-    const drift = packaged.functions.find((fn) => fn.name === 'drift');
-    if (!drift) throw new ExposureBenchError('no drift package');
     moto = await startMoto();
     dynamoMoto = await startMoto();
     const proxy = await startLatencyProxy(moto.endpoint, rttMs);
@@ -611,6 +608,11 @@ export async function run(): Promise<void> {
     const worldDir = join(workDir, 'world');
     mkdirSync(worldDir);
     world = await buildWorld(moto, dynamoMoto, worldDir);
+    // Packaged with the world's manifest validated and recorded, as a deployment's own manifest is: the cold
+    // runs load it as the deployed function loads policies/manifest.yaml.
+    const packaged = await packageFunctions(join(workDir, 'build'), [world.manifestPath]);
+    const drift = packaged.functions.find((fn) => fn.name === 'drift');
+    if (!drift) throw new ExposureBenchError('no drift package');
     const variants: { label: string; endpoints: Endpoints }[] = [
       { label: 'moto, one process', endpoints: { endpoint: moto.endpoint } },
       {
