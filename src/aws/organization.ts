@@ -9,6 +9,7 @@
  * bundles a chunk of its own, loaded only by a hub with an organization ID (docs/architecture.md#what-loads-when).
  */
 import type { ListAccountsCommandOutput, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { loadedOnFirstUse } from '../core/built-on-first-use';
 import { OrganizationLookupError } from '../guard/errors';
 import type { OrganizationDirectory } from '../guard/ports';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
@@ -31,14 +32,16 @@ export class OrganizationsDirectory implements OrganizationDirectory {
   private accountList: Timed<Set<string>> | undefined;
   private readonly parents = new Map<string, Timed<string[]>>();
   private readonly now: () => number;
-  private loading: Promise<OrganizationsSender> | undefined;
+  /** The client, loaded on the first call (once; a failed import is tried again on the next). */
+  private readonly sender: () => Promise<OrganizationsSender>;
 
   constructor(
-    /** The client, or how to get it on the first call (once). */
-    private readonly client: OrganizationsSender | (() => Promise<OrganizationsSender>),
+    /** The client, or how to get it on the first call. */
+    client: OrganizationsSender | (() => Promise<OrganizationsSender>),
     private readonly hubAccountId: string | undefined,
     options: { now?: () => number; ttlMs?: number } = {},
   ) {
+    this.sender = loadedOnFirstUse(client);
     this.now = options.now ?? Date.now;
     this.ttlMs = options.ttlMs ?? ORGANIZATION_CACHE_TTL_MS;
   }
@@ -51,18 +54,6 @@ export class OrganizationsDirectory implements OrganizationDirectory {
       const { OrganizationsClient } = await import('./organizations-sdk');
       return new OrganizationsClient({ ...AWS_RETRY_CONFIG, ...settings });
     }, hubAccountId);
-  }
-
-  private sender(): Promise<OrganizationsSender> {
-    const { client } = this;
-    if (typeof client !== 'function') return Promise.resolve(client);
-    const loading = this.loading ?? client();
-    this.loading = loading;
-    // A failed import is not kept: the next call tries again.
-    loading.catch(() => {
-      if (this.loading === loading) this.loading = undefined;
-    });
-    return loading;
   }
 
   async accounts(): Promise<string[]> {

@@ -14,6 +14,7 @@
  * bundles the STS client is a chunk of its own (docs/architecture.md#what-loads-when).
  */
 import type { AssumeRoleCommandInput, AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
+import { loadedOnFirstUse } from '../core/built-on-first-use';
 import type { AccountAccess } from '../guard/ports';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 import { toStsError } from './errors';
@@ -77,10 +78,12 @@ interface Cached {
 export class SpokeAccess implements AccountAccess {
   private readonly cache = new Map<string, Cached>();
   private readonly now: () => number;
-  private sts: Promise<StsSender> | undefined;
+  /** The STS client, loaded on the first AssumeRole (once; a failed import is tried again on the next). */
+  private readonly stsClient: () => Promise<StsSender>;
 
   constructor(private readonly options: SpokeAccessOptions) {
     this.now = options.now ?? Date.now;
+    this.stsClient = loadedOnFirstUse(options.sts);
   }
 
   /** A SpokeAccess with its own STS client (one per container), imported and built on the first AssumeRole. */
@@ -175,18 +178,6 @@ export class SpokeAccess implements AccountAccess {
     if (credentials.SessionToken) result.sessionToken = credentials.SessionToken;
     if (credentials.Expiration) result.expiration = credentials.Expiration;
     return result;
-  }
-
-  private stsClient(): Promise<StsSender> {
-    const { sts } = this.options;
-    if (typeof sts !== 'function') return Promise.resolve(sts);
-    const loading = this.sts ?? sts();
-    this.sts = loading;
-    // A failed import is not kept: the next AssumeRole tries again.
-    loading.catch(() => {
-      if (this.sts === loading) this.sts = undefined;
-    });
-    return loading;
   }
 }
 
