@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
-import { DEFAULT_HUB_EVENT_BUS, DEFAULT_SPOKE_ROLE_NAME } from '../aws/spoke-access';
 import { builtOnFirstUse } from '../core/built-on-first-use';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
+import { DEFAULT_HUB_EVENT_BUS, DEFAULT_SPOKE_ROLE_NAME } from '../core/spoke-names';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
 import {

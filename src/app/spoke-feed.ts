@@ -13,14 +13,10 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from '../aws/clients';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
-import {
-  clientsFor,
-  SPOKE_FORWARD_RULE_NAME,
-  type SpokeAccess,
-  spokeForwarderRoleArn,
-} from '../aws/spoke-access';
+import { clientsFor, type SpokeAccess } from '../aws/spoke-access';
 import { CloudTrailHealth } from '../aws/trail-health';
 import type { KeyLocation } from '../core/key-arn';
+import { SPOKE_FORWARD_RULE_NAME, spokeForwarderRoleArn } from '../core/spoke-names';
 import { type HealthCheck, type SpokeFeedProbe, sourceChecks } from '../guard/health';
 
 export interface SpokeFeedSettings {

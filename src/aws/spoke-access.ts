@@ -15,6 +15,7 @@
  */
 import type { AssumeRoleCommandInput, AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import { loadedOnFirstUse } from '../core/built-on-first-use';
+import { spokeRoleArn } from '../core/spoke-names';
 import type { AccountAccess } from '../guard/ports';
 import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
 import { toStsError } from './errors';
@@ -29,29 +30,11 @@ export interface AccountCredentials {
 
 export type AccountCredentialsProvider = () => Promise<AccountCredentials>;
 
-/** The spoke role's name in every member account (deploy/spoke.yml `SpokeRoleName`). */
-export const DEFAULT_SPOKE_ROLE_NAME = 'kms-policy-guard-spoke';
-
-/** The rule each spoke forwards its Region's KMS events with (deploy/spoke.yml ForwardRule). */
-export const SPOKE_FORWARD_RULE_NAME = 'kms-policy-guard-spoke-forward';
-
-/** The hub bus's name the spokes target by default (deploy/spoke.yml HubEventBusName; serverless.yml DRIFT_EVENT_BUS). */
-export const DEFAULT_HUB_EVENT_BUS = 'kms-policy-guard';
-
-/** The role the spoke's forward rule delivers as, one per Region (deploy/spoke.yml ForwarderRole). */
-export function spokeForwarderRoleArn(partition: string, accountId: string, region: string): string {
-  return `arn:${partition}:iam::${accountId}:role/kms-policy-guard-spoke-forwarder-${region}`;
-}
-
 /** Credentials are renewed this long before they expire (the SDK's own margin is 5 minutes too). */
 export const CREDENTIALS_REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** The spoke role allows sessions of at most 1 h (deploy/spoke.yml MaxSessionDuration). */
 const SESSION_SECONDS = 3600;
-
-export function spokeRoleArn(partition: string, accountId: string, roleName: string): string {
-  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
-}
 
 type StsSender = Pick<STSClient, 'send'>;
 

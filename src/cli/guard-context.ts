@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { buildGuard, type Guard, type GuardWiring } from '../app/guard-deps';
 import type { AwsClientSettings } from '../aws/clients';
-import { DEFAULT_SPOKE_ROLE_NAME } from '../aws/spoke-access';
 import type { Finding } from '../core/finding';
+import { DEFAULT_SPOKE_ROLE_NAME } from '../core/spoke-names';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryRemediationLedger } from '../guard/memory-ledger';

@@ -5,8 +5,9 @@
  * `kms-guard-cli`), each Region with its own KMS client; the reports of every account and Region are merged into
  * one, every key named by its ARN (account and Region).
  */
-import { DEFAULT_SPOKE_ROLE_NAME, SpokeAccess } from '../aws/spoke-access';
+import { SpokeAccess } from '../aws/spoke-access';
 import { ACCOUNT_ID_PATTERN, partitionOfRegion, REGION_PATTERN } from '../core/key-arn';
+import { DEFAULT_SPOKE_ROLE_NAME } from '../core/spoke-names';
 import { summarize } from '../guard/audit/report';
 import type { AuditReport } from '../guard/audit-keys';
 import type { AwsCliOptions } from './aws-context';

@@ -5,7 +5,8 @@
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { clientsFor, SpokeAccess, spokeRoleArn } from '../../../src/aws/spoke-access';
+import { clientsFor, SpokeAccess } from '../../../src/aws/spoke-access';
+import { spokeRoleArn } from '../../../src/core/spoke-names';
 import { RetryableAwsError, SpokeAccessError } from '../../../src/guard/errors';
 
 const stsMock = mockClient(STSClient);

@@ -11,7 +11,7 @@ import {
   DEFAULT_HUB_EVENT_BUS,
   SPOKE_FORWARD_RULE_NAME,
   spokeForwarderRoleArn,
-} from '../../../src/aws/spoke-access';
+} from '../../../src/core/spoke-names';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import {
   GUARD_KMS_ACTIONS,
