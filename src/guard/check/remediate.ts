@@ -104,12 +104,13 @@ async function prepareWrite(
 }
 
 /**
- * What is overwritten is what is recorded (docs/architecture.md#outbox): the live policy is read again while
+ * What is overwritten is what is recorded (docs/architecture.md#remediation-safety): the live policy is read again while
  * the write-ahead records of the first read are written, so the write follows one round trip after the first
  * read instead of two. Nearly always the re-read finds the document recorded, and the write goes ahead. When it
  * finds another (a change between the two reads), that document is recorded too, as a ledger entry of its own
  * (a later time: both documents were live, both were overwritten), and the held finding carries it, before the
- * write; when it finds the desired policy back, nothing is written and the held finding is withdrawn. Every
+ * write; when it finds the desired policy back, nothing is written and the held finding is withdrawn (the ledger
+ * keeps the first document's entry: it is append-only). Every
  * record and the re-read are awaited: any failure throws before the write, and the event is retried.
  * Returns the evaluation to write on, or undefined when the key is back in its desired state.
  */

@@ -324,7 +324,7 @@ describe('checkKey in remediate mode', () => {
 
   it('writes nothing when the re-read finds the desired policy back, and withdraws the held finding', async () => {
     // Prepare
-    const { deps, logger } = makeHarness(fixtureManifest('remediate'));
+    const { deps, logger, ledger } = makeHarness(fixtureManifest('remediate'));
     const reads = [driftedPolicyText()];
     kmsMock
       .on(GetKeyPolicyCommand)
@@ -339,6 +339,8 @@ describe('checkKey in remediate mode', () => {
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
     expect(await deps.outbox.pending(KEY_LOCATION)).toEqual([]);
     expect(logger.lines.map((line) => line.message)).toContain('live_policy_changed_before_write');
+    // The ledger is append-only: the first document, which was live, keeps its entry.
+    expect(ledger.entries().map((entry) => entry.overwritten)).toEqual([driftedPolicyText()]);
   });
 
   it('waits out stale reads after the write without writing again, and reports remediated', async () => {
