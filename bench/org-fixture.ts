@@ -48,6 +48,7 @@ import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { StaticDirectory } from '../src/aws/organization';
 import { SpokeAccess } from '../src/aws/spoke-access';
 import { SqsAuditQueue } from '../src/aws/sqs-audit-queue';
+import { DEFAULT_SPOKE_ROLE_NAME } from '../src/core/spoke-names';
 import { runPool } from '../src/guard/concurrency';
 import type { AuditRuns } from '../src/guard/ports';
 import { loadManifest, renderDesiredPolicy } from '../src/manifest';
@@ -57,7 +58,7 @@ export const HUB_ACCOUNT = MOTO_ACCOUNT_ID;
 /** The hub's Region first. */
 export const BENCH_REGIONS = ['us-east-1', 'eu-west-1'] as const;
 export const HUB_REGION = BENCH_REGIONS[0];
-export const SPOKE_ROLE = 'kms-policy-guard-spoke';
+export const SPOKE_ROLE = DEFAULT_SPOKE_ROLE_NAME;
 export const GUARD_ROLE_ARN = `arn:aws:iam::${HUB_ACCOUNT}:role/kms-policy-guard-${HUB_REGION}`;
 const TAG_KEY = 'kms-policy-guard';
 

@@ -10,7 +10,7 @@
  * (the forwarded envelope loses `account`, the CloudTrail `detail` arrives intact).
  */
 import { randomInt } from 'node:crypto';
-import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   ChangeMessageVisibilityCommand,
@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SPOKE_FORWARD_RULE_NAME, spokeForwarderRoleArn } from '../src/core/spoke-names';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 import { createWorldClients, type WorldClientConfig, type WorldClients, WorldSetupError } from './world';
 
@@ -60,6 +61,30 @@ export async function actAs(
   }
 }
 
+/**
+ * The spoke's forward rule in one account and Region, as deploy/spoke.yml makes it: every KMS policy change on the
+ * default bus to the hub bus (as `roleArn`, the spoke's forwarder role, when given).
+ */
+export async function forwardKmsEventsToHub(
+  events: EventBridgeClient,
+  busArn: string,
+  roleArn?: string,
+): Promise<void> {
+  await events.send(
+    new PutRuleCommand({
+      Name: SPOKE_FORWARD_RULE_NAME,
+      EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN),
+      State: 'ENABLED',
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: SPOKE_FORWARD_RULE_NAME,
+      Targets: [{ Id: 'kms-policy-guard-hub-bus', Arn: busArn, ...(roleArn ? { RoleArn: roleArn } : {}) }],
+    }),
+  );
+}
+
 export interface MemberAccount {
   accountId: string;
   /** Clients acting in the account, per Region. */
@@ -95,25 +120,7 @@ export async function createMemberAccount(
   for (const region of regions) {
     const world = createWorldClients(await actAs(base, accountId, region));
     clients.set(region, world);
-    await world.events.send(
-      new PutRuleCommand({
-        Name: 'kms-policy-guard-spoke-forward',
-        EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN),
-        State: 'ENABLED',
-      }),
-    );
-    await world.events.send(
-      new PutTargetsCommand({
-        Rule: 'kms-policy-guard-spoke-forward',
-        Targets: [
-          {
-            Id: 'kms-policy-guard-hub-bus',
-            Arn: hub.busArn,
-            RoleArn: `arn:aws:iam::${accountId}:role/kms-policy-guard-spoke-forwarder-${region}`,
-          },
-        ],
-      }),
-    );
+    await forwardKmsEventsToHub(world.events, hub.busArn, spokeForwarderRoleArn('aws', accountId, region));
   }
   return { accountId, clients };
 }

@@ -10,7 +10,6 @@
  * Two small additions make the run visible, as in ./guard.ts: a record of the AssumeRole calls the spoke access
  * makes (an SDK middleware on its STS client) and of every SNS Publish (the e-mail text as sent).
  */
-import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
@@ -27,7 +26,7 @@ import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { SpokeAccess } from '../../src/aws/spoke-access';
 import { SqsAuditQueue } from '../../src/aws/sqs-audit-queue';
 import type { Style } from '../../src/cli/output';
-import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../src/guard/event-pattern';
+import { DEFAULT_SPOKE_ROLE_NAME } from '../../src/core/spoke-names';
 import type { UnitReport } from '../../src/guard/ports';
 import { renderDesiredPolicy } from '../../src/manifest';
 import type { LoadedManifest, ManagedKey } from '../../src/manifest/types';
@@ -37,6 +36,7 @@ import {
   createAuditWorkQueue,
   createMemberAccount,
   driveQueue,
+  forwardKmsEventsToHub,
   type MemberAccount,
   memberClients,
 } from '../org-world';
@@ -75,7 +75,7 @@ export const ORG = {
   /** The hub's Region first (the guard's functions run there). */
   regions: ['us-east-1', 'eu-west-1'],
   hubRegion: 'us-east-1',
-  spokeRoleName: 'kms-policy-guard-spoke',
+  spokeRoleName: DEFAULT_SPOKE_ROLE_NAME,
   externalId: 'kms-policy-guard-demo',
   busName: 'kms-policy-guard',
   driftRule: 'kms-policy-guard-drift',
@@ -251,19 +251,7 @@ export async function prepareOrganization(
     // The outsider forwards to the hub bus too (in AWS the bus policy refuses it; the hub refuses it again).
     const outsider = createWorldClients(await actAs(base, ORG.outsider, ORG.hubRegion));
     cleanup.push(() => destroyWorldClients(outsider));
-    await outsider.events.send(
-      new PutRuleCommand({
-        Name: 'kms-policy-guard-spoke-forward',
-        EventPattern: JSON.stringify(KMS_POLICY_CHANGE_EVENT_PATTERN),
-        State: 'ENABLED',
-      }),
-    );
-    await outsider.events.send(
-      new PutTargetsCommand({
-        Rule: 'kms-policy-guard-spoke-forward',
-        Targets: [{ Id: 'kms-policy-guard-hub-bus', Arn: busArn }],
-      }),
-    );
+    await forwardKmsEventsToHub(outsider.events, busArn);
     const outsiderPolicy = renderDesiredPolicy(entry, {
       partition: 'aws',
       region: ORG.hubRegion,
