@@ -12,6 +12,7 @@
 import { randomInt } from 'node:crypto';
 import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -24,7 +25,17 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SPOKE_FORWARD_RULE_NAME, spokeForwarderRoleArn } from '../src/core/spoke-names';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
-import { createWorldClients, type WorldClientConfig, type WorldClients, WorldSetupError } from './world';
+import {
+  createWorldClients,
+  PUBLIC_DECRYPT_STATEMENT,
+  type PutKeyPolicyRecordInput,
+  policyWithStatement,
+  putCloudTrailRecords,
+  putKeyPolicyRecord,
+  type WorldClientConfig,
+  type WorldClients,
+  WorldSetupError,
+} from './world';
 
 /** A fresh 12-digit account ID (never 123456789012, moto's default, which other users of the server share). */
 export function randomAccountId(): string {
@@ -83,6 +94,25 @@ export async function forwardKmsEventsToHub(
       Targets: [{ Id: 'kms-policy-guard-hub-bus', Arn: busArn, ...(roleArn ? { RoleArn: roleArn } : {}) }],
     }),
   );
+}
+
+/**
+ * What an attacker does to a key in a member account: a public kms:Decrypt added to its live policy, and what
+ * CloudTrail does then, the PutKeyPolicy record on the account's own default bus in the key's Region (its spoke
+ * rule forwards it to the hub). Returns the widened document.
+ */
+export async function widenMemberKey(
+  clients: WorldClients,
+  keyArn: string,
+  record: Omit<PutKeyPolicyRecordInput, 'keyArn' | 'policy'>,
+): Promise<string> {
+  const { Policy = '' } = await clients.kms.send(
+    new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }),
+  );
+  const policy = policyWithStatement(Policy, PUBLIC_DECRYPT_STATEMENT);
+  await clients.kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: policy }));
+  await putCloudTrailRecords(clients.events, 'default', [putKeyPolicyRecord({ ...record, keyArn, policy })]);
+  return policy;
 }
 
 export interface MemberAccount {

@@ -39,6 +39,7 @@ import {
   forwardKmsEventsToHub,
   type MemberAccount,
   memberClients,
+  widenMemberKey,
 } from '../org-world';
 import {
   createFindingsTopic,
@@ -400,26 +401,11 @@ export async function runOrgStory(options: OrgStoryOptions): Promise<OrgReport> 
     const widenedOutside = policyWithStatement(outsiderKey.policy, PUBLIC_DECRYPT_STATEMENT);
     await step('tamper in the member and the outsider account', () =>
       Promise.all([
-        (async () => {
-          const clients = memberClients(member, ORG_TAMPER.region);
-          const { Policy = '' } = await clients.kms.send(
-            new GetKeyPolicyCommand({ KeyId: memberKeyArn, PolicyName: 'default' }),
-          );
-          const policy = policyWithStatement(Policy, PUBLIC_DECRYPT_STATEMENT);
-          await clients.kms.send(
-            new PutKeyPolicyCommand({ KeyId: memberKeyArn, PolicyName: 'default', Policy: policy }),
-          );
-          // What CloudTrail does in the member account: the record on its own default bus, in the key's Region.
-          await putCloudTrailRecords(clients.events, 'default', [
-            putKeyPolicyRecord({
-              keyArn: memberKeyArn,
-              eventId: ORG_EVENT_IDS.memberTamper,
-              policy,
-              actorArn: `arn:aws:iam::${ORG_TAMPER.accountId}:user/mallory`,
-              sourceIPAddress: '203.0.113.66',
-            }),
-          ]);
-        })(),
+        widenMemberKey(memberClients(member, ORG_TAMPER.region), memberKeyArn, {
+          eventId: ORG_EVENT_IDS.memberTamper,
+          actorArn: `arn:aws:iam::${ORG_TAMPER.accountId}:user/mallory`,
+          sourceIPAddress: '203.0.113.66',
+        }),
         (async () => {
           await world.outsider.kms.send(
             new PutKeyPolicyCommand({

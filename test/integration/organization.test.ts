@@ -25,7 +25,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
-import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
@@ -37,6 +37,7 @@ import {
   type MemberAccount,
   memberClients,
   randomAccountId,
+  widenMemberKey,
 } from '../../dev/org-world';
 import {
   createFindingsTopic,
@@ -46,10 +47,6 @@ import {
   destroyWorldClients,
   type FindingNotification,
   MOTO_WHOLE_EVENT_TRANSFORMER,
-  PUBLIC_DECRYPT_STATEMENT,
-  policyWithStatement,
-  putCloudTrailRecords,
-  putKeyPolicyRecord,
   receiveDeliveredEvents,
   receiveFindings,
   uniqueSuffix,
@@ -338,24 +335,11 @@ describe('one guard for an organization (moto: a hub and two member accounts × 
     const widened: { member: string; region: string; keyArn: string }[] = [];
     for (const member of org.members) {
       for (const region of REGIONS) {
-        const clients = memberClients(member, region);
         const keyArn = keyOf(member.accountId, region);
-        const { Policy = '' } = await clients.kms.send(
-          new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }),
-        );
-        const tampered = policyWithStatement(Policy, PUBLIC_DECRYPT_STATEMENT);
-        await clients.kms.send(
-          new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: tampered }),
-        );
-        // What CloudTrail does in the member account: the record on its own default bus.
-        await putCloudTrailRecords(clients.events, 'default', [
-          putKeyPolicyRecord({
-            keyArn,
-            actorArn: `arn:aws:iam::${member.accountId}:user/mallory`,
-            eventId: `org-${member.accountId}-${region}`,
-            policy: tampered,
-          }),
-        ]);
+        await widenMemberKey(memberClients(member, region), keyArn, {
+          actorArn: `arn:aws:iam::${member.accountId}:user/mallory`,
+          eventId: `org-${member.accountId}-${region}`,
+        });
         widened.push({ member: member.accountId, region, keyArn });
       }
     }
