@@ -8,26 +8,20 @@ import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { createDriftHandler } from '../../../src/app/drift-handler';
-import { buildGuard } from '../../../src/app/guard-deps';
 import { createGuardMetrics, GUARD_METRICS } from '../../../src/app/metrics';
 import type { GuardMode } from '../../../src/core/key';
-import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import {
   awsError,
   driftedPolicyText,
   EVENTS,
-  fixtureManifest,
   GetKeyPolicyCommand,
-  InstantClock,
   kmsMock,
   kmsRestoresDesiredAfter,
   NOW,
-  REPO_ROOT,
   resetMocks,
-  TOPIC_ARN,
 } from '../guard/harness';
 import { type EmfLine, emfLinesOf } from '../support/emf';
+import { driftHandlerOverMocks } from './drift-harness';
 
 const CONTEXT = {
   functionName: 'kms-policy-guard-dev-drift',
@@ -54,21 +48,7 @@ function setup(mode: GuardMode, metrics: Metrics = createGuardMetrics()) {
   });
   for (const level of ['debug', 'info', 'warn'] as const)
     jest.spyOn(logger, level).mockImplementation(() => undefined);
-  const manifest = fixtureManifest(mode);
-  const guard = buildGuard({
-    manifest,
-    aws: { region: 'us-west-2' },
-    logger,
-    repoRoot: REPO_ROOT,
-    topicArn: TOPIC_ARN,
-    ledger: new InMemoryRemediationLedger(manifest.flapping),
-    clock: new InstantClock(),
-    stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
-  });
-  const handler = createDriftHandler(
-    { ...guard.deps, logger, region: 'us-west-2', metrics },
-    { timeoutEarlyInMillis: 0 },
-  );
+  const { handler, guard } = driftHandlerOverMocks(mode, logger, { metrics });
   return { handler, errors, destroy: () => guard.destroy() };
 }
 

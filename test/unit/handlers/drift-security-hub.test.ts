@@ -13,26 +13,21 @@ import {
 } from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createDriftHandler } from '../../../src/app/drift-handler';
-import { buildGuard, type GuardWiring } from '../../../src/app/guard-deps';
+import type { GuardWiring } from '../../../src/app/guard-deps';
 import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';
 import { RetryableAwsError } from '../../../src/guard/errors';
-import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import {
   awsError,
   driftedPolicyText,
   EVENTS,
-  fixtureManifest,
   GetKeyPolicyCommand,
-  InstantClock,
   KEY_ARN,
   kmsMock,
   publishedFindings,
-  REPO_ROOT,
   resetMocks,
-  TOPIC_ARN,
 } from '../guard/harness';
+import { driftHandlerOverMocks } from './drift-harness';
 
 const securityHub = mockClient(SecurityHubClient);
 
@@ -60,22 +55,7 @@ function setup(mode: GuardMode, options: { securityHub?: GuardWiring['securityHu
       logs.push(typeof message === 'string' ? message : message.message);
     });
   }
-  const manifest = fixtureManifest(mode);
-  const guard = buildGuard({
-    manifest,
-    aws: { region: 'us-west-2' },
-    logger,
-    repoRoot: REPO_ROOT,
-    topicArn: TOPIC_ARN,
-    ledger: new InMemoryRemediationLedger(manifest.flapping),
-    clock: new InstantClock(),
-    stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
-    ...(options.securityHub ? { securityHub: options.securityHub } : {}),
-  });
-  const handler = createDriftHandler(
-    { ...guard.deps, logger, region: 'us-west-2' },
-    { timeoutEarlyInMillis: 0 },
-  );
+  const { handler, guard } = driftHandlerOverMocks(mode, logger, options);
   return { handler, logs, destroy: () => guard.destroy() };
 }
 

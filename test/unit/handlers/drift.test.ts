@@ -11,14 +11,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { readDriftConfig } from '../../../src/app/config';
-import { createDriftHandler, initDriftHandler } from '../../../src/app/drift-handler';
-import { buildGuard } from '../../../src/app/guard-deps';
+import { type createDriftHandler, initDriftHandler } from '../../../src/app/drift-handler';
 import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';
 import type { CheckKeyDeps } from '../../../src/guard/check-key';
 import { GuardConfigError, PublishFailedError, RetryableAwsError } from '../../../src/guard/errors';
 
-import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 import { ManifestError } from '../../../src/manifest';
 import { runCli, tempFiles } from '../cli/helpers';
 import {
@@ -28,9 +26,7 @@ import {
   driftedPolicyText,
   EVENTS,
   FIXTURES,
-  fixtureManifest,
   GetKeyPolicyCommand,
-  InstantClock,
   KEY_ARN,
   KEY_ID,
   kmsMock,
@@ -45,6 +41,7 @@ import {
   TOPIC_ARN,
 } from '../guard/harness';
 import { LOCKOUT_TEMPLATE } from '../support/policy-templates';
+import { driftHandlerOverMocks } from './drift-harness';
 
 const VALID_ENV = {
   TOPIC_ARN,
@@ -89,19 +86,7 @@ function setup(mode: GuardMode, region = 'us-west-2', guardedRegions: string[] =
       logs.push({ level, message, ...Object.assign({}, ...extra) });
     });
   }
-  const manifest = fixtureManifest(mode);
-  const guard = buildGuard({
-    manifest,
-    aws: { region },
-    logger,
-    repoRoot: REPO_ROOT,
-    topicArn: TOPIC_ARN,
-    ledger: new InMemoryRemediationLedger(manifest.flapping),
-    clock: new InstantClock(),
-    stabilization: { attempts: 4, delayMs: 10, requiredStableReads: 2 },
-    guardedRegions,
-  });
-  const handler = createDriftHandler({ ...guard.deps, logger, region }, { timeoutEarlyInMillis: 0 });
+  const { handler, guard } = driftHandlerOverMocks(mode, logger, { region, guardedRegions });
   return { handler, logs, deps: guard.deps };
 }
 
