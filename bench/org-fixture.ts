@@ -39,8 +39,8 @@ import {
   type WorldClients,
   writeManifest,
 } from '../dev/world';
-import type { OrgAuditHandlerDeps } from '../src/app/audit-worker-handler';
 import { buildGuard, type Guard } from '../src/app/guard-deps';
+import type { OrgAuditHandlerDeps } from '../src/app/org-audit-deps';
 import { AWS_RETRY_CONFIG, createKmsClient } from '../src/aws/clients';
 import { createStateTable } from '../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../src/aws/dynamo-runs';

@@ -1,0 +1,43 @@
+/**
+ * What the organization audit's two functions share (docs/architecture.md#the-organization-audit): the
+ * dependencies of the fan-out (./audit-fan-out-handler.ts) and of the audit worker (./audit-worker-handler.ts),
+ * built from a guard with a hub: the per-run progress in the state table and the audit-work queue.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoAuditRuns } from '../aws/dynamo-runs';
+import { SqsAuditQueue } from '../aws/sqs-audit-queue';
+import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
+import { GuardConfigError } from '../guard/errors';
+import type { OrgAuditDeps } from '../guard/org-audit/start';
+import type { Guard } from './guard-deps';
+
+export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
+  logger: Logger;
+  metrics?: Metrics;
+  /** The hub's own location: the run's account-level findings are held and shown there. */
+  hubLocation: KeyLocation;
+}
+
+/** What both handlers need from a guard built with a hub. */
+export function orgAuditDeps(
+  guard: Guard,
+  logger: Logger,
+  queueUrl: string,
+  region: string,
+): OrgAuditHandlerDeps {
+  const hub = guard.hub;
+  if (!hub) throw new GuardConfigError('the organization audit needs a hub (buildGuard with hub settings)');
+  if (!guard.stateTable)
+    throw new GuardConfigError('the organization audit needs STATE_TABLE (per-run progress lives there)');
+  return {
+    ...guard.deps,
+    logger,
+    hub: hub.scope,
+    runs: new DynamoAuditRuns(guard.stateTable.tableName, guard.stateTable.client, () =>
+      guard.deps.clock.now(),
+    ),
+    queue: SqsAuditQueue.create({ region }, queueUrl),
+    hubLocation: { partition: partitionOfRegion(region), region, accountId: hub.scope.hubAccountId },
+  };
+}
