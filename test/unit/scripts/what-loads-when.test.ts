@@ -94,6 +94,7 @@ const CHECK_ENGINE = [
   'src/guard/check-key.ts',
   'src/guard/check/evaluation.ts',
   'src/policy/compare.ts',
+  'src/policy/diff.ts',
   'src/policy/validate.ts',
 ];
 /** What only rare paths load (docs/architecture.md#what-loads-when): each guard function has it in a chunk. */
