@@ -10,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
+import { SqsAuditQueue } from '../aws/sqs-audit-queue';
 import { startOrganizationAudit } from '../guard/org-audit/start';
 import { type AuditConfig, hubOrOwn } from './config';
 import { guardFromConfig } from './guard-deps';
@@ -44,10 +45,12 @@ export function createFanOutHandler(
 export async function initFanOutAuditHandler(config: AuditConfig & { queueUrl: string }, logger: Logger) {
   // The organization audit: one SQS message per account and Region (a single account: one unit).
   const guard = await guardFromConfig({ ...config, hub: hubOrOwn(config) }, logger);
+  // Every run sends its units: the SQS client is loaded now, not on the first run.
+  const queue = await SqsAuditQueue.load({ region: config.region }, config.queueUrl);
   logger.info('audit_initialized', { fanOut: config.queueUrl, regions: guard.hub?.scope.regions });
   return createFanOutHandler(
     {
-      ...orgAuditDeps(guard, logger, config.queueUrl, config.region),
+      ...orgAuditDeps(guard, logger, queue, config.region),
       health: buildGuardHealth(config, { region: config.region }).probe,
     },
     { deadlineSeconds: config.runDeadlineSeconds },

@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SqsAuditQueue } from '../aws/sqs-audit-queue';
 import { partitionOfRegion } from '../core/key-arn';
 import type { AuditReport } from '../guard/audit-keys';
 import { parseAuditMessage } from '../guard/org-audit/messages';
@@ -117,7 +118,9 @@ export async function initAuditWorkerHandler(env: Readonly<Record<string, string
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditWorkerConfig(env);
   const guard = await guardFromConfig(config, logger);
-  const deps = orgAuditDeps(guard, logger, config.queueUrl, config.region);
+  // The worker sends a message only to re-arm a run's deadline check (rare): its SQS client is loaded then.
+  const queue = SqsAuditQueue.create({ region: config.region }, config.queueUrl);
+  const deps = orgAuditDeps(guard, logger, queue, config.region);
   const partition = partitionOfRegion(config.region);
   const feed =
     guard.hub &&

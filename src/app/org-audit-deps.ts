@@ -1,15 +1,15 @@
 /**
  * What the organization audit's two functions share (docs/architecture.md#the-organization-audit): the
  * dependencies of the fan-out (./audit-fan-out-handler.ts) and of the audit worker (./audit-worker-handler.ts),
- * built from a guard with a hub: the per-run progress in the state table and the audit-work queue.
+ * built from a guard with a hub: the per-run progress in the state table, and the audit-work queue.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditRuns } from '../aws/dynamo-runs';
-import { SqsAuditQueue } from '../aws/sqs-audit-queue';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { GuardConfigError } from '../guard/errors';
 import type { OrgAuditDeps } from '../guard/org-audit/start';
+import type { AuditQueue } from '../guard/ports';
 import type { Guard } from './guard-deps';
 
 export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
@@ -19,11 +19,11 @@ export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
   hubLocation: KeyLocation;
 }
 
-/** What both handlers need from a guard built with a hub. */
+/** What both handlers need from a guard built with a hub, and the audit-work queue (../aws/sqs-audit-queue.ts). */
 export function orgAuditDeps(
   guard: Guard,
   logger: Logger,
-  queueUrl: string,
+  queue: AuditQueue,
   region: string,
 ): OrgAuditHandlerDeps {
   const hub = guard.hub;
@@ -37,7 +37,7 @@ export function orgAuditDeps(
     runs: new DynamoAuditRuns(guard.stateTable.tableName, guard.stateTable.client, () =>
       guard.deps.clock.now(),
     ),
-    queue: SqsAuditQueue.create({ region }, queueUrl),
+    queue,
     hubLocation: { partition: partitionOfRegion(region), region, accountId: hub.scope.hubAccountId },
   };
 }

@@ -141,6 +141,16 @@ describe('what each bundle compiles at init (esbuild metafile of the packaged bu
     expect(atInit.has('src/app/account-audit-handler.ts')).toBe(false);
   });
 
+  it('audit-worker: the SQS client only on the path that sends (a deadline check re-armed)', () => {
+    // Act
+    const { atInit, onItsPath } = graph('audit-worker');
+
+    // Assess
+    expect([...atInit].filter((input) => input.includes('/@aws-sdk/client-sqs/'))).toEqual([]);
+    expect(atInit.has('src/aws/sqs-audit-queue.ts')).toBe(true);
+    expect(onItsPath.has('src/aws/sqs-sdk.ts')).toBe(true);
+  });
+
   it.each(['drift', 'audit', 'audit-worker'])(
     '%s: what only rare paths need is in chunks of their own',
     (name) => {
