@@ -14,6 +14,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SqsAuditQueue } from '../aws/sqs-audit-queue';
 import { partitionOfRegion } from '../core/key-arn';
+import { hubBusArn } from '../core/spoke-names';
 import type { AuditReport } from '../guard/audit-keys';
 import { parseAuditMessage } from '../guard/org-audit/messages';
 import { auditUnit, checkDeadline, failedUnitReport, recordUnit } from '../guard/org-audit/run';
@@ -22,7 +23,6 @@ import { readAuditWorkerConfig } from './config';
 import { guardFromConfig } from './guard-deps';
 import { createGuardMetrics, publishAuditMetrics } from './metrics';
 import { type OrgAuditHandlerDeps, orgAuditDeps } from './org-audit-deps';
-import { buildSpokeFeedHealth, hubBusArn } from './spoke-feed';
 
 /** The run's end as the audit metrics want it: the heartbeat only for a complete run. */
 function emitRunMetrics(deps: OrgAuditHandlerDeps, outcome: RunOutcome): void {
@@ -122,17 +122,22 @@ export async function initAuditWorkerHandler(env: Readonly<Record<string, string
   const queue = SqsAuditQueue.create({ region: config.region }, config.queueUrl);
   const deps = orgAuditDeps(guard, logger, queue, config.region);
   const partition = partitionOfRegion(config.region);
+  // A member account's unit checks its feed (EventBridge and CloudTrail through its spoke role, ./spoke-feed.ts);
+  // a hub without member accounts has no such unit, so it never loads those clients.
+  const hasMembers = config.hub.organizationId !== undefined || config.hub.memberAccounts.length > 0;
   const feed =
-    guard.hub &&
-    buildSpokeFeedHealth(
-      guard.hub.access,
-      { region: config.region },
-      { hubBusArn: hubBusArn(partition, config.region, config.hub.hubAccountId, config.hubEventBus) },
-    );
+    guard.hub && hasMembers
+      ? (await import('./spoke-feed')).buildSpokeFeedHealth(
+          guard.hub.access,
+          { region: config.region },
+          { hubBusArn: hubBusArn(partition, config.region, config.hub.hubAccountId, config.hubEventBus) },
+        )
+      : undefined;
   logger.info('audit_worker_initialized', {
     manifest: config.manifestPath,
     accounts: config.hub.organizationId ?? config.hub.memberAccounts,
     regions: config.hub.regions,
+    spokeFeed: feed !== undefined,
   });
   return createAuditWorkerHandler(
     { ...deps, ...(feed ? { spokeFeed: feed.probe } : {}), metrics: createGuardMetrics() },

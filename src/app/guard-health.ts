@@ -8,9 +8,9 @@ import { LambdaConcurrencyHealth } from '../aws/function-health';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { SnsSubscriptionHealth } from '../aws/topic-health';
 import { CloudTrailHealth } from '../aws/trail-health';
+import { hubBusArn } from '../core/spoke-names';
 import { combineHealthProbes, type GuardHealthProbe } from '../guard/health';
 import type { AuditConfig } from './config';
-import { hubBusArn } from './spoke-feed';
 
 export type GuardHealthConfig = Pick<
   AuditConfig,

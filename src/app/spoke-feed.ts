@@ -29,11 +29,6 @@ export interface SpokeFeedWiring {
   destroy(): void;
 }
 
-/** `arn:<partition>:events:<region>:<account>:event-bus/<name>`: the bus in the hub's account and Region. */
-export function hubBusArn(partition: string, region: string, accountId: string, bus: string): string {
-  return `arn:${partition}:events:${region}:${accountId}:event-bus/${bus}`;
-}
-
 function spokeTexts(location: KeyLocation) {
   const { accountId, region } = location;
   return {

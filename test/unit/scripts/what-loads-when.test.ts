@@ -151,6 +151,17 @@ describe('what each bundle compiles at init (esbuild metafile of the packaged bu
     expect(onItsPath.has('src/aws/sqs-sdk.ts')).toBe(true);
   });
 
+  it('audit-worker: the feed checks of member accounts only for a hub that has member accounts', () => {
+    // Act
+    const { atInit, onItsPath } = graph('audit-worker');
+
+    // Assess
+    const feedClients = /\/@aws-sdk\/client-(cloudtrail|eventbridge)\//;
+    expect([...atInit].filter((input) => feedClients.test(input))).toEqual([]);
+    expect(atInit.has('src/app/spoke-feed.ts')).toBe(false);
+    expect(onItsPath.has('src/app/spoke-feed.ts')).toBe(true);
+  });
+
   it.each(['drift', 'audit', 'audit-worker'])(
     '%s: what only rare paths need is in chunks of their own',
     (name) => {
