@@ -41,7 +41,8 @@ import {
 } from '../dev/world';
 import { buildGuard, type Guard } from '../src/app/guard-deps';
 import type { OrgAuditHandlerDeps } from '../src/app/org-audit-deps';
-import { AWS_RETRY_CONFIG, createKmsClient } from '../src/aws/clients';
+import { AWS_RETRY_CONFIG } from '../src/aws/client-settings';
+import { createKmsClient } from '../src/aws/clients';
 import { createStateTable } from '../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../src/aws/dynamo-runs';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';

@@ -10,17 +10,28 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
+import { DynamoAuditRuns } from '../aws/dynamo-runs';
 import { SqsAuditQueue } from '../aws/sqs-audit-queue';
-import { startOrganizationAudit } from '../guard/org-audit/start';
+import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
+import { GuardConfigError } from '../guard/errors';
+import { type FanOutDeps, startOrganizationAudit } from '../guard/org-audit/start';
+import { loadManifestPrevalidated } from '../manifest/prevalidated';
 import { type AuditConfig, hubOrOwn } from './config';
-import { guardFromConfig } from './guard-deps';
+import { buildFindingParts } from './finding-deps';
 import { buildGuardHealth } from './guard-health';
-import { type OrgAuditHandlerDeps, orgAuditDeps } from './org-audit-deps';
+import { directoryFor, spokeAccessFor } from './hub-access';
+import { buildSecurityHubSink } from './security-hub';
+
+export interface FanOutHandlerDeps extends Omit<FanOutDeps, 'logger'> {
+  logger: Logger;
+  /** The hub's own location: the run's account-level findings are held and shown there. */
+  hubLocation: KeyLocation;
+}
 
 const scheduledEventSchema = z.looseObject({ id: z.string().min(1).max(200).optional() });
 
 export function createFanOutHandler(
-  deps: OrgAuditHandlerDeps,
+  deps: FanOutHandlerDeps,
   options: { deadlineSeconds: number; timeoutEarlyInMillis?: number },
 ) {
   const handle = async (event: unknown) => {
@@ -41,17 +52,47 @@ export function createFanOutHandler(
   );
 }
 
-/** Production wiring of the fan-out, once per container (./audit-handler.ts). */
+/**
+ * Production wiring of the fan-out, once per container (./audit-handler.ts): the findings' publisher and outbox,
+ * the state table, the hub's directory, the health checks and the queue. Not buildGuard: no KMS client, no key
+ * check. The manifest is loaded and checked as in every guard function (an invalid one fails init).
+ */
 export async function initFanOutAuditHandler(config: AuditConfig & { queueUrl: string }, logger: Logger) {
+  await loadManifestPrevalidated(config.manifestPath);
   // The organization audit: one SQS message per account and Region (a single account: one unit).
-  const guard = await guardFromConfig({ ...config, hub: hubOrOwn(config) }, logger);
+  const hub = hubOrOwn(config);
+  const aws = { region: config.region };
+  const findings = buildFindingParts({
+    aws,
+    logger,
+    topicArn: config.topicArn,
+    ...(config.stateTable ? { stateTable: config.stateTable } : {}),
+  });
+  const { clock, publisher, stateTable } = findings;
+  if (!stateTable)
+    throw new GuardConfigError('the organization audit needs STATE_TABLE (per-run progress lives there)');
+  const securityHub =
+    config.securityHub &&
+    buildSecurityHubSink({ access: spokeAccessFor(hub, aws), aws, logger, clock, publisher });
   // Every run sends its units: the SQS client is loaded now, not on the first run.
-  const queue = await SqsAuditQueue.load({ region: config.region }, config.queueUrl);
-  logger.info('audit_initialized', { fanOut: config.queueUrl, regions: guard.hub?.scope.regions });
+  const queue = await SqsAuditQueue.load(aws, config.queueUrl);
+  logger.info('audit_initialized', { fanOut: config.queueUrl, regions: hub.regions });
   return createFanOutHandler(
     {
-      ...orgAuditDeps(guard, logger, queue, config.region),
-      health: buildGuardHealth(config, { region: config.region }).probe,
+      clock,
+      logger,
+      publisher,
+      outbox: findings.outbox,
+      ...(securityHub ? { compliance: securityHub.sink } : {}),
+      health: buildGuardHealth(config, aws).probe,
+      hub: { hubAccountId: hub.hubAccountId, regions: hub.regions, directory: directoryFor(hub, aws) },
+      runs: new DynamoAuditRuns(stateTable.tableName, stateTable.client, () => clock.now()),
+      queue,
+      hubLocation: {
+        partition: partitionOfRegion(config.region),
+        region: config.region,
+        accountId: hub.hubAccountId,
+      },
     },
     { deadlineSeconds: config.runDeadlineSeconds },
   );

@@ -3,7 +3,7 @@
  * adapter per service, each with its own client, asked at once by combineHealthProbes. The audit
  * function, the integration tests (over moto) and the demo build it here.
  */
-import type { AwsClientSettings } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/client-settings';
 import { LambdaConcurrencyHealth } from '../aws/function-health';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { SnsSubscriptionHealth } from '../aws/topic-health';

@@ -8,7 +8,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditRuns } from '../aws/dynamo-runs';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
 import { GuardConfigError } from '../guard/errors';
-import type { OrgAuditDeps } from '../guard/org-audit/start';
+import type { OrgAuditDeps } from '../guard/org-audit/run';
 import type { AuditQueue } from '../guard/ports';
 import type { Guard } from './guard-deps';
 

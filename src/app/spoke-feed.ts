@@ -11,7 +11,7 @@
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from '../aws/clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from '../aws/client-settings';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { clientsFor, type SpokeAccess } from '../aws/spoke-access';
 import { CloudTrailHealth } from '../aws/trail-health';

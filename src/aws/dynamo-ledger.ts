@@ -26,7 +26,7 @@ import { StateStoreError } from '../guard/errors';
 import { InMemoryRemediationLedger } from '../guard/memory-ledger';
 import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
 import type { FlappingLimit } from '../manifest/types';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { awsErrorCodeOf, isTransientAwsError } from './errors';
 
 /** Epoch-seconds attribute DynamoDB TTL deletes items by; Powertools idempotency writes the same one. */

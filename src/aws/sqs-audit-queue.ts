@@ -12,7 +12,7 @@ import { AwsCallError } from '../guard/errors';
 import type { DeadlineMessage, UnitMessage } from '../guard/org-audit/messages';
 import { MAX_DELAY_SECONDS } from '../guard/org-audit/messages';
 import type { AuditQueue, AuditUnit } from '../guard/ports';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { toAwsError } from './errors';
 
 const BATCH = 10;

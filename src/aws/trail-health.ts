@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { KMS_EVENT_NAMES } from '../guard/event';
 import { type HealthCheck, type HealthCheckSource, uncheckable } from '../guard/health';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { toAwsError } from './errors';
 
 const KMS_SOURCE = 'kms.amazonaws.com';

@@ -11,12 +11,21 @@ import { describeLocation, type KeyLocation, sameLocation } from '../../core/key
 import { errorMessage } from '../audit/report';
 import { type AuditDeps, auditKeys } from '../audit-keys';
 import { accountComplianceRecord } from '../compliance';
-import { routeLocation } from '../hub';
-import type { UnitReport } from '../ports';
+import type { SpokeFeedProbe } from '../health';
+import { type HubScope, routeLocation } from '../hub';
+import type { AuditQueue, AuditRuns, UnitReport } from '../ports';
 import { MAX_DELAY_SECONDS, type UnitMessage } from './messages';
 import { checkSpokeFeed } from './spoke-feed';
-import type { OrgAuditDeps } from './start';
 import { type RunOutcome, runFindings } from './summary';
+
+/** What the audit worker uses: a unit's key check (auditKeys) through the hub, the run's state, the queue. */
+export interface OrgAuditDeps extends AuditDeps {
+  hub: HubScope;
+  runs: AuditRuns;
+  queue: AuditQueue;
+  /** What feeds the guard from each member account and Region (./spoke-feed.ts); absent: not checked. */
+  spokeFeed?: SpokeFeedProbe;
+}
 
 /** Lines of reasons a unit report keeps (the summary lists units, not every key). */
 const MAX_REASONS = 20;

@@ -9,21 +9,24 @@ import { type KeyLocation, partitionOfRegion } from '../../core/key-arn';
 import { auditFindingContext, reportGuardDegraded, reportGuardHealth } from '../audit/account-findings';
 import type { AuditDeps } from '../audit-keys';
 import { accountComplianceRecord } from '../compliance';
-import { healthGaps, type SpokeFeedProbe } from '../health';
+import { healthGaps } from '../health';
 import type { HubScope } from '../hub';
 import type { AuditQueue, AuditRuns, AuditUnit } from '../ports';
 import { MAX_DELAY_SECONDS } from './messages';
 
-export interface OrgAuditDeps extends AuditDeps {
-  hub: HubScope;
+/**
+ * What the start uses: the findings' publisher and outbox, the hub's health, the guarded accounts and Regions, the
+ * run's state and the queue. No KMS, no key check (the workers' OrgAuditDeps, ./run.ts, have them).
+ */
+export interface FanOutDeps
+  extends Pick<AuditDeps, 'clock' | 'logger' | 'publisher' | 'outbox' | 'health' | 'compliance'> {
+  hub: Pick<HubScope, 'hubAccountId' | 'regions' | 'directory'>;
   runs: AuditRuns;
   queue: AuditQueue;
-  /** What feeds the guard from each member account and Region (./spoke-feed.ts); absent: not checked. */
-  spokeFeed?: SpokeFeedProbe;
 }
 
 /** Every guarded account (the hub's first) in every guarded Region. */
-export async function planUnits(hub: HubScope): Promise<AuditUnit[]> {
+export async function planUnits(hub: FanOutDeps['hub']): Promise<AuditUnit[]> {
   const accounts = [hub.hubAccountId, ...(await hub.directory.accounts())];
   return accounts.flatMap((accountId) =>
     hub.regions.map((region) => ({ accountId, region, partition: partitionOfRegion(region) })),
@@ -40,7 +43,7 @@ export interface StartOptions {
 
 /** The scheduled audit: health of the hub, the units, the deadline, one message per unit. */
 export async function startOrganizationAudit(
-  deps: OrgAuditDeps,
+  deps: FanOutDeps,
   options: StartOptions,
 ): Promise<{ runId: string; units: AuditUnit[]; findings: Finding[] }> {
   const now = deps.clock.now();

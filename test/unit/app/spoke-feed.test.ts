@@ -22,7 +22,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { initAuditWorkerHandler } from '../../../src/app/audit-worker-handler';
 import { readAuditWorkerConfig } from '../../../src/app/config';
 import { buildSpokeFeedHealth } from '../../../src/app/spoke-feed';
-import type { AwsClientSettings } from '../../../src/aws/clients';
+import type { AwsClientSettings } from '../../../src/aws/client-settings';
 import type { KeyLocation } from '../../../src/core/key-arn';
 import { hubBusArn, spokeForwarderRoleArn } from '../../../src/core/spoke-names';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';

@@ -119,13 +119,18 @@ describe('what each bundle compiles at init (esbuild metafile of the packaged bu
     return found;
   };
 
-  it('audit: the fan-out (as deployed) compiles no key check and no policy engine; the audit of one account loads them on its path', () => {
+  it('audit: the fan-out (as deployed) compiles no key check, no policy engine and no KMS client; the audit of one account loads them on its path', () => {
     // Act
     const { atInit, onItsPath } = graph('audit');
 
     // Assess
     expect(atInit.has('src/app/audit-fan-out-handler.ts')).toBe(true);
     expect(atInit.has('src/guard/org-audit/start.ts')).toBe(true);
+    // Nor the key check's KMS client and stores (it builds no guard: ./audit-fan-out-handler.ts).
+    expect([...atInit].filter((input) => input.includes('/@aws-sdk/client-kms/'))).toEqual([]);
+    expect(
+      inputsMatching(atInit, ['src/app/guard-deps.ts', 'src/aws/kms-store.ts', 'src/aws/clients.ts']),
+    ).toEqual([]);
     const direct = ['src/app/account-audit-handler.ts', 'src/guard/audit-keys.ts', ...CHECK_ENGINE];
     expect(inputsMatching(atInit, direct)).toEqual([]);
     expect(inputsMatching(onItsPath, direct)).toEqual(direct);
