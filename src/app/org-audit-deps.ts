@@ -1,7 +1,7 @@
 /**
- * What the organization audit's two functions share (docs/architecture.md#the-organization-audit): the
- * dependencies of the fan-out (./audit-fan-out-handler.ts) and of the audit worker (./audit-worker-handler.ts),
- * built from a guard with a hub: the per-run progress in the state table, and the audit-work queue.
+ * The audit worker's dependencies (docs/architecture.md#the-organization-audit), built from a guard with a hub: the
+ * per-run progress in the state table, and the audit-work queue. The fan-out (./audit-fan-out-handler.ts) builds
+ * no guard and takes a subset (FanOutHandlerDeps); the tests and the demo give both handlers these.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -19,7 +19,7 @@ export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
   hubLocation: KeyLocation;
 }
 
-/** What both handlers need from a guard built with a hub, and the audit-work queue (../aws/sqs-audit-queue.ts). */
+/** The worker's dependencies from a guard built with a hub, and the audit-work queue (../aws/sqs-audit-queue.ts). */
 export function orgAuditDeps(
   guard: Guard,
   logger: Logger,
