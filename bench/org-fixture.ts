@@ -42,12 +42,12 @@ import {
 import type { OrgAuditHandlerDeps } from '../src/app/audit-worker-handler';
 import { buildGuard, type Guard } from '../src/app/guard-deps';
 import { AWS_RETRY_CONFIG, createKmsClient } from '../src/aws/clients';
-import { createStateTable } from '../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../src/aws/dynamo-runs';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { StaticDirectory } from '../src/aws/organization';
 import { SpokeAccess } from '../src/aws/spoke-access';
 import { SqsAuditQueue } from '../src/aws/sqs-audit-queue';
+import { createStateTable } from '../src/aws/state-table';
 import { DEFAULT_SPOKE_ROLE_NAME } from '../src/core/spoke-names';
 import { runPool } from '../src/guard/concurrency';
 import type { AuditRuns } from '../src/guard/ports';

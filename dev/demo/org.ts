@@ -21,10 +21,10 @@ import {
 import { readDriftConfig } from '../../src/app/config';
 import { createDriftHandler } from '../../src/app/drift-handler';
 import { buildGuard, type Guard } from '../../src/app/guard-deps';
-import { createStateTable } from '../../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { SpokeAccess } from '../../src/aws/spoke-access';
 import { SqsAuditQueue } from '../../src/aws/sqs-audit-queue';
+import { createStateTable } from '../../src/aws/state-table';
 import type { Style } from '../../src/cli/output';
 import { DEFAULT_SPOKE_ROLE_NAME } from '../../src/core/spoke-names';
 import type { UnitReport } from '../../src/guard/ports';

@@ -7,17 +7,18 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type AwsClientSettings, createKmsClient, createSnsClient } from '../aws/clients';
 import { DynamoBindingStore } from '../aws/dynamo-bindings';
-import { remediationLedgerFor, type StateTableClient, stateTableClientFor } from '../aws/dynamo-ledger';
-import { DynamoFoldStore, DynamoOutbox, DynamoWriteIntents } from '../aws/dynamo-state';
+import { remediationLedgerFor } from '../aws/dynamo-ledger';
+import { DynamoFoldStore, DynamoOutbox } from '../aws/dynamo-state';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
 import { SnsFindingPublisher } from '../aws/sns-publisher';
+import { type StateTableClient, stateTableClientFor } from '../aws/state-table';
 import { partitionOfRegion } from '../core/key-arn';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
 import { FoldingPublisher, type FoldStore, InMemoryFoldStore } from '../guard/folding';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryBindingStore } from '../guard/memory-bindings';
-import { InMemoryOutbox, InMemoryWriteIntents } from '../guard/memory-state';
+import { InMemoryOutbox } from '../guard/memory-state';
 import {
   type BindingStore,
   type Clock,
@@ -26,7 +27,6 @@ import {
   type KeyPolicyStore,
   type RemediationLedger,
   systemClock,
-  type WriteIntents,
 } from '../guard/ports';
 import type { StabilizationPolicy } from '../guard/stabilize';
 import { loadManifestPrevalidated } from '../manifest/prevalidated';
@@ -59,8 +59,7 @@ export interface GuardWiring {
   wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
   /** A KMS to use instead of the SDK adapter (unit tests: an in-memory KMS). */
   store?: KeyPolicyStore;
-  /** Write intents and the outbox to use instead of the state table's (tests). */
-  intents?: WriteIntents;
+  /** The outbox to use instead of the state table's (tests). */
   outbox?: FindingOutbox;
   /** Fold windows to use instead of the state table's (tests). */
   folds?: FoldStore;
@@ -126,11 +125,6 @@ export function buildGuard(wiring: GuardWiring): Guard {
     outbox:
       wiring.outbox ??
       (stateTable ? new DynamoOutbox(stateTable.tableName, stateTable.client) : new InMemoryOutbox()),
-    intents:
-      wiring.intents ??
-      (stateTable
-        ? new DynamoWriteIntents(stateTable.tableName, stateTable.client)
-        : new InMemoryWriteIntents()),
     publisher,
     ledger: wiring.ledger ?? remediationLedgerFor(stateTable, wiring.manifest.flapping, wiring.logger),
     clock,
