@@ -47,7 +47,7 @@ import {
 } from '../dev/world';
 import { createDriftHandler } from '../src/app/drift-handler';
 import { buildGuard } from '../src/app/guard-deps';
-import { createStateTable } from '../src/aws/dynamo-ledger';
+import { createStateTable } from '../src/aws/state-table';
 import { guardRoleArn, loadManifest, renderPlaceholders } from '../src/manifest';
 import { printAlignedTable } from './text-table';
 

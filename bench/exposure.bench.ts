@@ -56,7 +56,7 @@ import {
 import { initDriftHandler } from '../src/app/drift-handler';
 import type { Guard } from '../src/app/guard-deps';
 import { createKmsClient } from '../src/aws/clients';
-import { createStateTable } from '../src/aws/dynamo-ledger';
+import { createStateTable } from '../src/aws/state-table';
 import { renderPlaceholders } from '../src/manifest';
 import { BENCH_STAGE, packageFunctions } from './package';
 

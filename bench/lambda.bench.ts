@@ -57,7 +57,7 @@ import {
   worldClientConfig,
   writeManifest,
 } from '../dev/world';
-import { createStateTable } from '../src/aws/dynamo-ledger';
+import { createStateTable } from '../src/aws/state-table';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 import { renderPlaceholders } from '../src/manifest';
 import { BENCH_STAGE, type FunctionName, type PackagedFunction, packageFunctions } from './package';

@@ -8,8 +8,9 @@
  */
 import path from 'node:path';
 import { PutKeyPolicyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
-import { createStateTable, type LedgerEntry } from '../../src/aws/dynamo-ledger';
+import type { LedgerEntry } from '../../src/aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../../src/aws/kms-store';
+import { createStateTable } from '../../src/aws/state-table';
 import { type CliIo, colourEnabled, createStyle, type Style } from '../../src/cli/output';
 import type { AuditReport } from '../../src/guard/audit-keys';
 import type { BindingStore } from '../../src/guard/ports';

@@ -2,14 +2,14 @@
  * What every guard function that publishes findings builds (part of the composition root, ./guard-deps.ts): the
  * SNS client, the state table's client, the publisher (repeated LOW findings of one key and kind folded before
  * SNS: docs/architecture.md#alerts-by-severity) and the outbox. buildGuard adds the key check's dependencies (KMS,
- * bindings, write intents, the ledger); the audit's fan-out (./audit-fan-out-handler.ts) checks no key and uses
+ * bindings, the ledger); the audit's fan-out (./audit-fan-out-handler.ts) checks no key and uses
  * these alone, so its bundle compiles no KMS client (docs/architecture.md#what-loads-when).
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsClientSettings } from '../aws/client-settings';
-import { type StateTableClient, stateTableClientFor } from '../aws/dynamo-ledger';
 import { DynamoFoldStore, DynamoOutbox } from '../aws/dynamo-state';
 import { createSnsClient, SnsFindingPublisher } from '../aws/sns-publisher';
+import { type StateTableClient, stateTableClientFor } from '../aws/state-table';
 import { FoldingPublisher, type FoldStore, InMemoryFoldStore } from '../guard/folding';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryOutbox } from '../guard/memory-state';

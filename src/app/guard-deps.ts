@@ -7,16 +7,15 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { createKmsClient } from '../aws/clients';
 import { DynamoBindingStore } from '../aws/dynamo-bindings';
-import { remediationLedgerFor, type StateTableClient } from '../aws/dynamo-ledger';
-import { DynamoWriteIntents } from '../aws/dynamo-state';
+import { remediationLedgerFor } from '../aws/dynamo-ledger';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
+import type { StateTableClient } from '../aws/state-table';
 import { partitionOfRegion } from '../core/key-arn';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryBindingStore } from '../guard/memory-bindings';
-import { InMemoryWriteIntents } from '../guard/memory-state';
-import type { BindingStore, Clock, KeyPolicyStore, RemediationLedger, WriteIntents } from '../guard/ports';
+import type { BindingStore, Clock, KeyPolicyStore, RemediationLedger } from '../guard/ports';
 import type { StabilizationPolicy } from '../guard/stabilize';
 import { loadManifestPrevalidated } from '../manifest/prevalidated';
 import type { LoadedManifest } from '../manifest/types';
@@ -40,8 +39,6 @@ export interface GuardWiring extends FindingWiring {
   wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
   /** A KMS to use instead of the SDK adapter (unit tests: an in-memory KMS). */
   store?: KeyPolicyStore;
-  /** Write intents to use instead of the state table's (tests). */
-  intents?: WriteIntents;
   /** Sticky bindings to use instead of the state table's (tests). */
   bindings?: BindingStore;
   /** Regions where a guard runs (a ReplicateKey into another is critical). */
@@ -86,11 +83,6 @@ export function buildGuard(wiring: GuardWiring): Guard {
     store,
     bindings,
     outbox,
-    intents:
-      wiring.intents ??
-      (stateTable
-        ? new DynamoWriteIntents(stateTable.tableName, stateTable.client)
-        : new InMemoryWriteIntents()),
     publisher,
     ledger: wiring.ledger ?? remediationLedgerFor(stateTable, wiring.manifest.flapping, wiring.logger),
     clock,

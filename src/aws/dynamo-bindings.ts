@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type KeyLocation, parseKeyArn } from '../core/key-arn';
 import type { BindingStore, KeyBinding } from '../guard/ports';
-import { stateStoreError } from './dynamo-ledger';
+import { stateStoreError } from './state-table';
 
 const BINDINGS_PREFIX = 'bindings#';
 

@@ -1,36 +1,24 @@
 /**
- * The guard's durable state in ONE DynamoDB table (docs/architecture.md#state): the remediation ledger that
- * keeps every overwritten live document, the per-key re-apply count for flapping detection, and
- * (src/aws/idempotency.ts) the Powertools idempotency records of the drift handler.
+ * The remediation ledger in the state table (src/aws/state-table.ts, docs/architecture.md#state): every
+ * overwritten live document, the per-key re-apply count for flapping detection, and the write intents
+ * (docs/architecture.md#write-intents: an entry names the desired document the guard is about to write).
  *
- * Table: partition key `pk` (S), sort key `sk` (S), TTL attribute `expiresAt` (epoch seconds).
  *   ledger entry     pk = `key#<keyArn>`       sk = `reapply#<ISO time>#<eventId | entry-<uuid>>`
- *   idempotency      pk = `idempotency#drift`  sk = `drift#<md5 of the CloudTrail eventID>`
+ *   revoked grant    pk = `key#<keyArn>`       sk = `revoked-grant#<ISO time>#<eventId | entry-<uuid>>`
  */
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DynamoDBClient,
-  UpdateContinuousBackupsCommand,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { StateStoreError } from '../guard/errors';
 import { InMemoryRemediationLedger } from '../guard/memory-ledger';
-import type { ReapplyDetails, RemediationLedger } from '../guard/ports';
+import { type ReapplyDetails, type RemediationLedger, WRITE_INTENT_WINDOW_MS } from '../guard/ports';
 import type { FlappingLimit } from '../manifest/types';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
-import { awsErrorCodeOf, isTransientAwsError } from './errors';
-
-/** Epoch-seconds attribute DynamoDB TTL deletes items by; Powertools idempotency writes the same one. */
-export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+import { awsErrorCodeOf } from './errors';
+import { STATE_TABLE_TTL_ATTRIBUTE, type StateTableClient, stateStoreError } from './state-table';
 
 /**
  * Ledger entries live 400 days: a year of history for the annual access review (SOC 2, ISO 27001,
@@ -46,65 +34,6 @@ const LEDGER_SK_PREFIX = 'reapply#';
 const REVOKED_GRANT_SK_PREFIX = 'revoked-grant#';
 /** Sorts after every character an entry's sort key can hold after the timestamp (`#`, ID characters). */
 const SORT_KEY_UPPER_SENTINEL = '~';
-
-/** CreateTable input of the state table; the tests, the `npm start` demo and serverless.yml use this one definition. */
-export function stateTableDefinition(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    BillingMode: 'PAY_PER_REQUEST',
-    SSESpecification: { Enabled: true, SSEType: 'KMS' },
-  };
-}
-
-/**
- * Creates the state table and switches on what CreateTable cannot: TTL on `expiresAt` and
- * point-in-time recovery. For local runs (moto) and the demo; production uses serverless.yml.
- */
-export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new CreateTableCommand(stateTableDefinition(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL_ATTRIBUTE, Enabled: true },
-    }),
-  );
-  await client.send(
-    new UpdateContinuousBackupsCommand({
-      TableName: tableName,
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-    }),
-  );
-}
-
-/** A DynamoDB call of the state table failed after the SDK's own retries (classified by src/aws/errors.ts). */
-export function stateStoreError(
-  operation: string,
-  tableName: string,
-  message: string,
-  cause: unknown,
-): StateStoreError {
-  return new StateStoreError(
-    operation,
-    tableName,
-    message,
-    awsErrorCodeOf(cause),
-    isTransientAwsError(cause),
-    {
-      cause,
-    },
-  );
-}
-
-export { StateStoreError };
 
 /** An item under a ledger sort key that is not a ledger entry (written by hand or by an older version). */
 export class MalformedLedgerItemError extends Error {
@@ -278,6 +207,36 @@ export class DynamoRemediationLedger implements RemediationLedger {
   }
 
   /**
+   * The write intent: a policy entry of the key from the intent window before `at` (or later: clocks differ)
+   * whose desired document has this SHA-256. Reads only the window's sort keys and two small attributes.
+   */
+  async intended(keyArn: string, documentSha256: string, at: Date): Promise<boolean> {
+    const windowStartIso = isoOf(new Date(at.getTime() - WRITE_INTENT_WINDOW_MS), 'at');
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#query({
+        TableName: this.#tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        FilterExpression: 'desiredPolicySha256 = :sha',
+        ExpressionAttributeValues: {
+          ':pk': ledgerPartitionKey(keyArn),
+          ':from': `${LEDGER_SK_PREFIX}${windowStartIso}`,
+          ':to': `${LEDGER_SK_PREFIX}${SORT_KEY_UPPER_SENTINEL}`,
+          ':sha': documentSha256,
+        },
+        ProjectionExpression: 'sk',
+        // The entry written just before the guard's own PutKeyPolicy must be seen.
+        ConsistentRead: true,
+        Limit: this.#queryPageLimit,
+        ExclusiveStartKey: exclusiveStartKey,
+      });
+      if ((page.Items ?? []).length > 0) return true;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined);
+    return false;
+  }
+
+  /**
    * The newest `limit` ledger entries of a key, newest first: what was overwritten (the key policy, or with
    * `subject: 'grant'` the grants revoked, recorded verbatim as JSON), when, by whose change.
    */
@@ -363,22 +322,6 @@ export function ledgerEntryFromItem(item: Record<string, unknown>, tableName: st
   if (eventId !== undefined) entry.eventId = eventId;
   if (actorArn !== undefined) entry.actorArn = actorArn;
   return entry;
-}
-
-/** The state table a Lambda was configured with (STATE_TABLE) and the container's one client for it. */
-export interface StateTableClient {
-  tableName: string;
-  client: DynamoDBClient;
-}
-
-/** The state table's client for a Lambda container, or undefined when no table is configured. */
-export function stateTableClientFor(
-  tableName: string | undefined,
-  settings: AwsClientSettings,
-): StateTableClient | undefined {
-  return tableName
-    ? { tableName, client: new DynamoDBClient({ ...AWS_RETRY_CONFIG, ...settings }) }
-    : undefined;
 }
 
 /**

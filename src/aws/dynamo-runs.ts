@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { AuditRuns, AuditUnit, RunProgress, UnitReport } from '../guard/ports';
-import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './dynamo-ledger';
+import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './state-table';
 
 const RUN_TTL_SECONDS = 14 * 24 * 60 * 60;
 

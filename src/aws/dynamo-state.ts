@@ -1,9 +1,8 @@
 /**
- * Write intents and the finding outbox in the state table (docs/architecture.md#write-intents,
- * docs/architecture.md#outbox).
+ * The finding outbox and the fold windows in the state table (docs/architecture.md#outbox).
  *
- *   intent#<key ARN>              <SHA-256 of the document>   at, expiresAt (24 h)        written before PutKeyPolicy
  *   outbox#<account>#<region>     <SHA-256 of the finding ID> finding (JSON), heldAt      deleted once SNS accepted it
+ *   fold#<key ARN>#<kind>         window                      windowStart, folded         (src/guard/folding.ts)
  *
  * A finding larger than an item may hold is stored as the SNS message's JSON part (shortened the way the
  * publisher shortens it), so holding it never fails on size.
@@ -22,9 +21,8 @@ import { buildSnsPublishInput } from '../alerts/sns-message';
 import type { Finding } from '../core/finding';
 import type { KeyLocation } from '../core/key-arn';
 import type { FoldClaim, FoldStore } from '../guard/folding';
-import { WRITE_INTENT_WINDOW_MS } from '../guard/memory-state';
-import type { FindingOutbox, WriteIntents } from '../guard/ports';
-import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './dynamo-ledger';
+import type { FindingOutbox } from '../guard/ports';
+import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './state-table';
 
 /** DynamoDB's item limit is 400 KB; the rest of the item is small. */
 const MAX_FINDING_BYTES = 300_000;
@@ -48,49 +46,6 @@ async function send<T>(tableName: string, operation: string, call: () => Promise
     return await call();
   } catch (error) {
     throw stateStoreError(operation, tableName, messageOf(error), error);
-  }
-}
-
-export class DynamoWriteIntents implements WriteIntents {
-  readonly #client: DynamoDBDocumentClient;
-
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient | DynamoDBDocumentClient,
-  ) {
-    this.#client = documentClient(client);
-  }
-
-  async record(keyArn: string, documentSha256: string, at: Date): Promise<void> {
-    await send(this.tableName, 'PutItem', () =>
-      this.#client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: `intent#${keyArn}`,
-            sk: documentSha256,
-            kind: 'write-intent',
-            at: at.toISOString(),
-            [STATE_TABLE_TTL_ATTRIBUTE]: Math.floor((at.getTime() + WRITE_INTENT_WINDOW_MS) / 1000),
-          },
-        }),
-      ),
-    );
-  }
-
-  async matches(keyArn: string, documentSha256: string, at: Date): Promise<boolean> {
-    const output = await send(this.tableName, 'GetItem', () =>
-      this.#client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: `intent#${keyArn}`, sk: documentSha256 },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    const recorded = output.Item?.at;
-    // DynamoDB deletes expired items lazily: the window is checked here, not left to the TTL.
-    return typeof recorded === 'string' && at.getTime() - Date.parse(recorded) <= WRITE_INTENT_WINDOW_MS;
   }
 }
 

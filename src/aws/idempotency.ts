@@ -3,7 +3,7 @@
  * event can arrive twice. Keyed on the CloudTrail `detail.eventID`, a duplicate returns the first
  * invocation's result instead of producing a second finding or a second re-apply.
  *
- * Records live in the shared state table (src/aws/dynamo-ledger.ts) under one static partition,
+ * Records live in the shared state table (src/aws/state-table.ts) under one static partition,
  * `pk = idempotency#drift`, `sk = drift#<hash of the eventID>`, TTL `expiresAt` = 24 h; the exact key and
  * attributes are described once, in docs/operations.md#the-idempotency-record. One
  * partition is enough: KMS key-policy events arrive at a few per minute, far below a partition's
@@ -15,7 +15,7 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { STATE_TABLE_TTL_ATTRIBUTE } from './dynamo-ledger';
+import { STATE_TABLE_TTL_ATTRIBUTE } from './state-table';
 
 /** Where the idempotency key is in an EventBridge event carrying a CloudTrail record. */
 export const DRIFT_IDEMPOTENCY_KEY_PATH = 'detail.eventID';

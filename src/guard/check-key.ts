@@ -156,7 +156,7 @@ async function checkWriteIntent(ctx: CheckContext): Promise<void> {
   const { request } = ctx;
   if (!request.actor?.isGuard || request.eventName !== 'PutKeyPolicy') return;
   const sha = request.writtenPolicySha256;
-  if (sha !== undefined && (await ctx.deps.intents.matches(ctx.keyArn, sha, ctx.now))) return;
+  if (sha !== undefined && (await ctx.deps.ledger.intended(ctx.keyArn, sha, ctx.now))) return;
   ctx.impersonated = true;
   ctx.log('error', 'guard_impersonated', { writtenPolicySha256: sha });
   await publishFinding(ctx, {

@@ -2,8 +2,10 @@
  * RemediationLedger kept in memory: for tests and the CLI (one process, one run). The Lambda uses a
  * DynamoDB ledger, because a container's memory neither survives nor is shared between invocations.
  */
+
+import { createHash } from 'node:crypto';
 import type { FlappingLimit } from '../manifest/types';
-import type { ReapplyDetails, RemediationLedger } from './ports';
+import { type ReapplyDetails, type RemediationLedger, WRITE_INTENT_WINDOW_MS } from './ports';
 
 export interface ReapplyRecord {
   keyArn: string;
@@ -41,6 +43,19 @@ export class InMemoryRemediationLedger implements RemediationLedger {
         record.at.getTime() >= windowStart &&
         record.at.getTime() <= at.getTime(),
     ).length;
+  }
+
+  /** A policy entry with this desired document, recorded at most the intent window before `at`. */
+  async intended(keyArn: string, documentSha256: string, at: Date): Promise<boolean> {
+    const windowStart = at.getTime() - WRITE_INTENT_WINDOW_MS;
+    return this.records.some(
+      (record) =>
+        record.keyArn === keyArn &&
+        record.details.subject !== 'grant' &&
+        record.details.desiredPolicy !== undefined &&
+        record.at.getTime() >= windowStart &&
+        createHash('sha256').update(record.details.desiredPolicy, 'utf8').digest('hex') === documentSha256,
+    );
   }
 
   /** Everything recorded, oldest first (copies: callers cannot rewrite history). */

@@ -77,7 +77,7 @@ export interface ReapplyDetails {
   eventId?: string;
   /** `userIdentity.arn` of whoever made the overwritten change. */
   actorArn?: string;
-  /** The desired document that was applied; a ledger stores its SHA-256. */
+  /** The desired document about to be written; a ledger stores its SHA-256, which is the write intent. */
   desiredPolicy?: string;
 }
 
@@ -92,19 +92,18 @@ export interface RemediationLedger {
   /** `append`, then the count inside the window, this one included. */
   recordReapply(keyArn: string, overwritten: string, at: Date, details?: ReapplyDetails): Promise<number>;
   reapplyCount(keyArn: string, at: Date): Promise<number>;
+  /**
+   * The write intent (docs/architecture.md#write-intents): whether a policy entry of this key recorded
+   * within {@link WRITE_INTENT_WINDOW_MS} of `at` names this SHA-256 as the desired document. The entry
+   * the guard appends before each PutKeyPolicy records what it is about to write, so its own CloudTrail
+   * event is known by what it intended, not by who made it: a write by the guard's role matching no
+   * entry is an impersonation.
+   */
+  intended(keyArn: string, documentSha256: string, at: Date): Promise<boolean>;
 }
 
-/**
- * Write intents (docs/architecture.md#write-intents): before each PutKeyPolicy the guard records the
- * SHA-256 of the exact document text it is about to write. Its own CloudTrail event is then known by
- * what it intended, not by who it is: a write by the guard's role without a matching open intent is an
- * impersonation.
- */
-export interface WriteIntents {
-  record(keyArn: string, documentSha256: string, at: Date): Promise<void>;
-  /** Whether an intent for exactly this document on this key was recorded within the intent window. */
-  matches(keyArn: string, documentSha256: string, at: Date): Promise<boolean>;
-}
+/** How long a write intent stays open: EventBridge delivers (and retries) the guard's own event within 24 h. */
+export const WRITE_INTENT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The outbox (docs/architecture.md#outbox): every finding is recorded before it is published and removed

@@ -35,7 +35,8 @@ import {
 } from '../../dev/world';
 import type { DriftSummary } from '../../src/app/drift-handler';
 import { DynamoBindingStore } from '../../src/aws/dynamo-bindings';
-import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import { createStateTable } from '../../src/aws/state-table';
 import { type LoadedManifest, loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
 import { motoEndpoint } from './moto-env';

@@ -24,8 +24,9 @@ import {
   type WorldKey,
   worldClientConfig,
 } from '../../dev/world';
-import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
 import { DRIFT_IDEMPOTENCY_PARTITION } from '../../src/aws/idempotency';
+import { createStateTable } from '../../src/aws/state-table';
 import type { GuardMode } from '../../src/core/key';
 import { type LoadedManifest, loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';

@@ -13,12 +13,11 @@ import {
 import fc from 'fast-check';
 import { type MotoServer, startMoto } from '../../dev/moto-server';
 import {
-  createStateTable,
   DynamoRemediationLedger,
   LEDGER_RETENTION_DAYS,
   ledgerPartitionKey,
-  StateStoreError,
 } from '../../src/aws/dynamo-ledger';
+import { createStateTable, StateStoreError } from '../../src/aws/state-table';
 
 // moto: the integration project's globalSetup provides MOTO_ENDPOINT; run alone, the file starts its own.
 async function motoForTests(): Promise<Pick<MotoServer, 'endpoint' | 'stop'>> {
@@ -315,6 +314,61 @@ describe('DynamoRemediationLedger against moto', () => {
       // Assess
       expect(count).toBe(25);
       expect(queryCalls).toBe(4);
+    });
+  });
+
+  describe('write intents (the desired document a policy entry names)', () => {
+    const DESIRED = '{"Version":"2012-10-17","Statement":[]}';
+    const hours = (count: number): number => count * 60 * minutes(1);
+
+    it('matches only the exact desired document of that key, from the 24 hours before the check on', async () => {
+      // Prepare
+      const ledger = ledgerWith(60);
+      const key = keyArn();
+      await ledger.append(key, 'overwritten', T0, { eventId: randomUUID(), desiredPolicy: DESIRED });
+
+      // Act + Assess
+      expect(await ledger.intended(key, sha256(DESIRED), T0)).toBe(true);
+      expect(await ledger.intended(key, sha256(`${DESIRED} `), T0)).toBe(false);
+      expect(await ledger.intended(keyArn(), sha256(DESIRED), T0)).toBe(false);
+      expect(await ledger.intended(key, sha256('overwritten'), T0)).toBe(false);
+      expect(await ledger.intended(key, sha256(DESIRED), new Date(T0.getTime() + hours(24)))).toBe(true);
+      expect(await ledger.intended(key, sha256(DESIRED), new Date(T0.getTime() + hours(24) + 1))).toBe(false);
+      // A clock behind the one that wrote the entry still finds it.
+      expect(await ledger.intended(key, sha256(DESIRED), new Date(T0.getTime() - minutes(5)))).toBe(true);
+    });
+
+    it('is not opened by an entry without a desired document, nor by a revoked grant that carries one', async () => {
+      // Prepare
+      const ledger = ledgerWith(60);
+      const key = keyArn();
+      await ledger.append(key, DESIRED, T0);
+      await ledger.append(key, DESIRED, T0, {
+        subject: 'grant',
+        eventId: randomUUID(),
+        desiredPolicy: DESIRED,
+      });
+
+      // Act + Assess
+      expect(await ledger.intended(key, sha256(DESIRED), T0)).toBe(false);
+    });
+
+    it('finds the intent on a later page when the window holds more entries than a page', async () => {
+      // Prepare
+      const ledger = ledgerWith(60, 3);
+      const key = keyArn();
+      for (let index = 0; index < 8; index++) {
+        await ledger.append(key, `other-${index}`, at(-60 + index), { desiredPolicy: `other-${index}` });
+      }
+      await ledger.append(key, 'overwritten', T0, { desiredPolicy: DESIRED });
+      queryCalls = 0;
+
+      // Act
+      const intended = await ledger.intended(key, sha256(DESIRED), T0);
+
+      // Assess
+      expect(intended).toBe(true);
+      expect(queryCalls).toBe(3);
     });
   });
 

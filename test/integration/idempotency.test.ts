@@ -9,7 +9,6 @@ import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dy
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type MotoServer, startMoto } from '../../dev/moto-server';
-import { createStateTable } from '../../src/aws/dynamo-ledger';
 import {
   DRIFT_IDEMPOTENCY_PARTITION,
   DRIFT_IDEMPOTENCY_TTL_SECONDS,
@@ -20,6 +19,7 @@ import {
   MissingEventIdError,
   makeEventIdempotent,
 } from '../../src/aws/idempotency';
+import { createStateTable } from '../../src/aws/state-table';
 
 // moto: the integration project's globalSetup provides MOTO_ENDPOINT; run alone, the file starts its own.
 async function motoForTests(): Promise<Pick<MotoServer, 'endpoint' | 'stop'>> {

@@ -1,6 +1,6 @@
 /**
- * Nothing lost between the write and the alert (issue 13), on moto: the state table's outbox, write intents
- * and fold windows, and the guard's guarantees built on them, through the real drift handler:
+ * Nothing lost between the write and the alert (issue 13), on moto: the state table's outbox and fold
+ * windows, and the guard's guarantees built on them, through the real drift handler:
  * - a restore whose every Publish fails during the first invocation is delivered once SNS works again,
  *   by the retried event or by the next audit;
  * - a PutKeyPolicy made with the guard role's identity and a document the guard did not intend is a
@@ -21,8 +21,9 @@ import {
   WORLD_PLACEHOLDERS,
   worldClientConfig,
 } from '../../dev/world';
-import { createStateTable, DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
-import { DynamoFoldStore, DynamoOutbox, DynamoWriteIntents } from '../../src/aws/dynamo-state';
+import { DynamoRemediationLedger } from '../../src/aws/dynamo-ledger';
+import { DynamoFoldStore, DynamoOutbox } from '../../src/aws/dynamo-state';
+import { createStateTable } from '../../src/aws/state-table';
 import type { Finding } from '../../src/core/finding';
 import { type LoadedManifest, loadManifest } from '../../src/manifest';
 import { comparePolicies } from '../../src/policy/compare';
@@ -128,22 +129,6 @@ describe('the state table adapters on moto', () => {
 
     // Assess
     expect(pending.map((finding) => [finding.id, finding.title])).toEqual([[first.id, 'replaced']]);
-  });
-
-  it('matches an intent only for the exact document and key, inside its window', async () => {
-    // Prepare
-    const intents = new DynamoWriteIntents(tableName, world.dynamodb);
-    const keyArn = `arn:aws:kms:us-east-1:123456789012:key/${randomUUID()}`;
-    const now = new Date();
-    await intents.record(keyArn, 'a'.repeat(64), now);
-
-    // Act + Assess
-    expect(await intents.matches(keyArn, 'a'.repeat(64), now)).toBe(true);
-    expect(await intents.matches(keyArn, 'b'.repeat(64), now)).toBe(false);
-    expect(await intents.matches(`${keyArn}x`, 'a'.repeat(64), now)).toBe(false);
-    expect(await intents.matches(keyArn, 'a'.repeat(64), new Date(now.getTime() + 25 * 60 * 60 * 1000))).toBe(
-      false,
-    );
   });
 
   it('opens a fold window with the first claim, folds the next ones, republishes a retried opener, and reports the folded count when the window ends', async () => {

@@ -454,7 +454,6 @@ describe('serverless package (offline)', () => {
             'idempotency#drift',
             'key#arn:*:kms:*',
             'bindings#*',
-            'intent#*',
             'outbox#*',
             'fold#*',
             'run#*',

@@ -32,7 +32,6 @@ import type {
   FindingPublisher,
   KeyBinding,
   RemediationLedger,
-  WriteIntents,
 } from '../ports';
 import type { StabilizationPolicy } from '../stabilize';
 
@@ -55,8 +54,6 @@ export interface CheckKeyDeps {
   bindings: BindingStore;
   /** Every finding is held here before it is published (docs/architecture.md#outbox). */
   outbox: FindingOutbox;
-  /** What the guard is about to write (docs/architecture.md#write-intents). */
-  intents: WriteIntents;
   /**
    * The accounts and Regions this guard serves: a key anywhere else is never read or written. Absent
    * (the CLI): any key the credentials reach.

@@ -1,10 +1,10 @@
 /**
  * Remediate mode: write the desired document back, safely (docs/architecture.md#remediation-safety).
  * Refusals first (validation, flapping, key state), then the live policy read again while the write-ahead
- * records (ledger entry with the overwritten document, held finding, write intent) are written, PutKeyPolicy,
+ * records (the ledger entry with the overwritten document, which is also the write intent, and the held
+ * finding) are written, PutKeyPolicy,
  * and re-reads until the live policy is stable and equivalent.
  */
-import { createHash } from 'node:crypto';
 import type { Finding } from '../../core/finding';
 import { maxSeverity } from '../../policy/diff';
 import { KmsAccessDeniedError, PolicyRejectedError } from '../errors';
@@ -18,10 +18,6 @@ import {
   refusalFromValidation,
   refuse,
 } from './refusals';
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 function stabilizationPolicy(ctx: CheckContext): StabilizationPolicy {
   return { ...DEFAULT_STABILIZATION, ...ctx.deps.stabilization };
@@ -73,10 +69,11 @@ function firstFailure(results: PromiseSettledResult<void>[]): void {
 
 /**
  * Everything that must be durable before PutKeyPolicy (docs/architecture.md#outbox): the overwritten
- * document in the ledger, the finding this restore will end in held in the outbox (so a crash after the
- * write still tells someone), and the write intent (so the guard's own CloudTrail event is recognised by
- * what it wrote). The three records do not depend on one another, so they are written at once, and every
- * one is awaited: any failure throws here, before anything is written; the event is retried.
+ * document in the ledger, whose entry also names the desired document about to be written (the write
+ * intent: the guard's own CloudTrail event is recognised by what it wrote), and the finding this restore
+ * will end in, held in the outbox (so a crash after the write still tells someone). The two records do not
+ * depend on each other, so they are written at once, and both are awaited: any failure throws here, before
+ * anything is written; the event is retried.
  */
 async function prepareWrite(
   ctx: CheckContext,
@@ -98,7 +95,6 @@ async function prepareWrite(
           'The document a restore overwrites is kept verbatim in livePolicy and recorded in the remediation ledger before the write.',
         ]),
       ),
-      deps.intents.record(ctx.keyArn, sha256(evaluation.desiredPolicy), at),
     ]),
   );
 }

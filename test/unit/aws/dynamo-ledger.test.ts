@@ -16,14 +16,12 @@ import {
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  createStateTable,
   DynamoRemediationLedger,
   LedgerArgumentError,
   MalformedLedgerItemError,
   remediationLedgerFor,
-  StateStoreError,
-  stateTableDefinition,
 } from '../../../src/aws/dynamo-ledger';
+import { createStateTable, StateStoreError, stateTableDefinition } from '../../../src/aws/state-table';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 
 const documentClientMock = mockClient(DynamoDBDocumentClient);

@@ -5,8 +5,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { StateStoreError } from '../../../src/aws/dynamo-ledger';
 import { DynamoAuditRuns } from '../../../src/aws/dynamo-runs';
+import { StateStoreError } from '../../../src/aws/state-table';
 import type { AuditUnit, RunProgress } from '../../../src/guard/ports';
 
 const documentClientMock = mockClient(DynamoDBDocumentClient);

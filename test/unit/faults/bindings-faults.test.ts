@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
 import { AWS_RETRY_CONFIG } from '../../../src/aws/client-settings';
 import { bindingsPartitionKey, DynamoBindingStore } from '../../../src/aws/dynamo-bindings';
-import { StateStoreError } from '../../../src/aws/dynamo-ledger';
+import { StateStoreError } from '../../../src/aws/state-table';
 import { auditKeys } from '../../../src/guard/audit-keys';
 import { documentHash } from '../../../src/guard/bindings';
 import { type CheckKeyRequest, checkKey } from '../../../src/guard/check-key';

@@ -6,7 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoRemediationLedger, StateStoreError } from '../../../src/aws/dynamo-ledger';
+import { DynamoRemediationLedger } from '../../../src/aws/dynamo-ledger';
+import { StateStoreError } from '../../../src/aws/state-table';
 import { type CheckKeyRequest, checkKey } from '../../../src/guard/check-key';
 import {
   awsError,

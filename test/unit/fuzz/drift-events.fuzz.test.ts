@@ -7,7 +7,6 @@
  * of the guard's typed errors (src/guard/errors.ts) — never a TypeError or an unclassified failure.
  */
 
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -129,8 +128,9 @@ async function invoke(
   const detail = (event as { detail?: { requestParameters?: { policy?: unknown } } } | null)?.detail;
   const written = detail?.requestParameters?.policy;
   if (intended && typeof written === 'string') {
-    const sha = createHash('sha256').update(written, 'utf8').digest('hex');
-    await deps.intents.record(KEY_ARN, sha, new Date('2026-03-02T10:00:00.000Z'));
+    await deps.ledger.append(KEY_ARN, 'the overwritten document', new Date('2026-03-02T10:00:00.000Z'), {
+      desiredPolicy: written,
+    });
   }
   const handler = createDriftHandler({ ...deps, logger, region: 'us-west-2' }, { timeoutEarlyInMillis: 0 });
   try {

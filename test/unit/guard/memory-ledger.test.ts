@@ -1,4 +1,5 @@
 /** The in-memory ledger: re-applies counted per key inside the flapping window. */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { InMemoryRemediationLedger } from '../../../src/guard/memory-ledger';
 
@@ -39,5 +40,24 @@ describe('InMemoryRemediationLedger', () => {
         expect(await ledger.reapplyCount(KEY, NOW)).toBe(expected);
       }),
     );
+  });
+
+  it('opens a write intent only with a policy entry of that key naming exactly that desired document, for 24 hours', async () => {
+    // Prepare
+    const desired = '{"Version":"2012-10-17","Statement":[]}';
+    const sha = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+    const ledger = new InMemoryRemediationLedger({ windowMinutes: 60 });
+    await ledger.append(KEY, 'overwritten', NOW, { desiredPolicy: desired });
+    await ledger.append(OTHER, desired, NOW, { subject: 'grant', desiredPolicy: 'granted' });
+    const hoursLater = (hours: number, plusMs = 0) => new Date(NOW.getTime() + hours * 3_600_000 + plusMs);
+
+    // Act + Assess
+    expect(await ledger.intended(KEY, sha(desired), NOW)).toBe(true);
+    expect(await ledger.intended(KEY, sha(desired), hoursLater(24))).toBe(true);
+    expect(await ledger.intended(KEY, sha(desired), hoursLater(24, 1))).toBe(false);
+    expect(await ledger.intended(KEY, sha(`${desired}\n`), NOW)).toBe(false);
+    expect(await ledger.intended(KEY, sha('overwritten'), NOW)).toBe(false);
+    expect(await ledger.intended(OTHER, sha(desired), NOW)).toBe(false);
+    expect(await ledger.intended(OTHER, sha('granted'), NOW)).toBe(false);
   });
 });

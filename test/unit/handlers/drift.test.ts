@@ -4,7 +4,6 @@
  * clients. Asserts the summary, the published finding, the structured log lines and the AWS calls.
  */
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -177,20 +176,20 @@ describe('drift handler', () => {
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 
-  /** The document put-key-policy-by-guard.json says the guard's role wrote, and its SHA-256. */
-  function guardWrite(): { record: unknown; sha: string } {
+  /** put-key-policy-by-guard.json, and the document it says the guard's role wrote. */
+  function guardWrite(): { record: unknown; written: string } {
     const record = event('put-key-policy-by-guard.json') as {
       detail: { requestParameters: { policy: string } };
     };
-    const sha = createHash('sha256').update(record.detail.requestParameters.policy, 'utf8').digest('hex');
-    return { record, sha };
+    return { record, written: record.detail.requestParameters.policy };
   }
 
   it('ends the guard’s own PutKeyPolicy event as a no-op when it wrote what it intended (reads only, no write, no message)', async () => {
     // Prepare
     const { handler, logs, deps } = setup('remediate');
-    const { record, sha } = guardWrite();
-    await deps.intents.record(KEY_ARN, sha, new Date());
+    const { record, written } = guardWrite();
+    // The ledger entry the guard wrote before its PutKeyPolicy names what it wrote: the write intent.
+    await deps.ledger.append(KEY_ARN, driftedPolicyText(), new Date(), { desiredPolicy: written });
     kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: desiredPolicyAsKmsReturnsIt() });
 
     // Act
@@ -206,7 +205,7 @@ describe('drift handler', () => {
     // Prepare
     const { handler, deps } = setup('remediate');
     const { record } = guardWrite();
-    await deps.intents.record(KEY_ARN, 'a'.repeat(64), new Date());
+    await deps.ledger.append(KEY_ARN, driftedPolicyText(), new Date(), { desiredPolicy: 'another document' });
     kmsRestoresDesiredAfter(driftedPolicyText());
 
     // Act
