@@ -6,7 +6,9 @@
  *               written beside the package (not in the zip)
  *   cold init   median over COLD_RUNS fresh processes of the bundle's module load, timed inside the process, so
  *               over an empty node process (Lambda's Init phase; goal <= 100 ms), wall clock and CPU time; and of
- *               the first invocation after it
+ *               the first invocation after it. The audit as deployed: AUDIT_QUEUE_URL set, so it fans out (one
+ *               unit here: this account and Region); the audit without it (checking the keys itself, which no
+ *               deployed stack runs) has a row of its own, without a goal
  *   AWS calls   requests per drift event by mode (alert in sync, alert drift, remediate, dry-run), counted by
  *               service:operation at a proxy in front of moto; target alert = 2 (GetKeyPolicy + Publish).
  *               DynamoDB (idempotency, ledger) is reported separately, with STATE_TABLE set as deployed, and a
@@ -32,6 +34,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { type MotoServer, startMoto } from '../dev/moto-server';
@@ -197,6 +200,8 @@ interface World {
   topicArn: string;
   findingsQueueUrl: string;
   stateTable: string;
+  /** The organization audit's queue (serverless.yml AuditWorkQueue): the audit fans out to it, as deployed. */
+  auditQueueName: string;
   driftRuleName: string;
   manifestPath: string;
   auditManifestPath: string;
@@ -238,6 +243,8 @@ async function buildWorld(motoEndpoint: string, workDir: string, webhookUrl: str
   });
   const stateTable = `kms-policy-guard-${STAGE}-state`;
   await createStateTable(clients.dynamodb, stateTable);
+  const auditQueueName = `kms-policy-guard-${STAGE}-audit-work`;
+  await clients.sqs.send(new CreateQueueCommand({ QueueName: auditQueueName }));
   const driftRuleName = `kms-policy-guard-${STAGE}-drift`;
   await clients.events.send(
     new PutRuleCommand({
@@ -256,6 +263,7 @@ async function buildWorld(motoEndpoint: string, workDir: string, webhookUrl: str
     topicArn: topic.topicArn,
     findingsQueueUrl: topic.queue.url,
     stateTable,
+    auditQueueName,
     driftRuleName,
     manifestPath,
     auditManifestPath,
@@ -377,9 +385,10 @@ function environmentFor(
     environment.MANIFEST_PATH = fn.name === 'drift' ? world.manifestPath : world.auditManifestPath;
     if (options.stateTable) environment.STATE_TABLE = world.stateTable;
   }
-  if (fn.name === 'audit-worker') {
-    // The organization audit's queue: the worker's cold start is measured on an empty batch (no unit to audit).
-    environment.AUDIT_QUEUE_URL = `${harness.proxyUrl}/${MOTO_ACCOUNT_ID}/kms-policy-guard-${STAGE}-audit-work`;
+  if (fn.name === 'audit-worker' || fn.name === 'audit') {
+    // The organization audit's queue (serverless.yml sets it for both, a !Ref the packaged template does not
+    // resolve): the audit fans out to it, as deployed; the worker's cold start is measured on an empty batch.
+    environment.AUDIT_QUEUE_URL = `${harness.proxyUrl}/${MOTO_ACCOUNT_ID}/${world.auditQueueName}`;
   }
   if (fn.name === 'audit') {
     environment.DRIFT_RULE_NAME = world.driftRuleName;
@@ -403,6 +412,7 @@ async function runFresh(
   events: unknown[],
   environment: Record<string, string>,
   mark: boolean,
+  profileName: string = fn.name,
 ): Promise<RunnerResult> {
   const id = randomUUID();
   const eventsFile = join(harness.workDir, `events-${id}.json`);
@@ -412,7 +422,8 @@ async function runFresh(
   const stderr: Buffer[] = [];
   const code = await new Promise<number | null>((done, fail) => {
     const profileDir = process.env.LAMBDA_BENCH_CPU_PROFILE_DIR;
-    const profile = profileDir && !mark ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir, fn.name)] : [];
+    const profile =
+      profileDir && !mark ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir, profileName)] : [];
     const child = spawn(
       process.execPath,
       [...profile, RUNNER, fn.bundlePath, eventsFile, resultFile, `kms-policy-guard-${STAGE}-${fn.name}`],
@@ -428,6 +439,15 @@ async function runFresh(
     );
   }
   return runnerResultSchema.parse(JSON.parse(readFileSync(resultFile, 'utf8')));
+}
+
+/** The audit as deployed (AUDIT_QUEUE_URL set: it fans out), and without the queue (it checks the keys itself). */
+type AuditVariant = 'fan-out' | 'direct';
+const AUDIT_VARIANTS: readonly AuditVariant[] = ['fan-out', 'direct'];
+
+/** The environment of an audit variant over environmentFor's (an empty AUDIT_QUEUE_URL is no queue). */
+function auditOverride(variant: AuditVariant): Record<string, string> {
+  return variant === 'direct' ? { AUDIT_QUEUE_URL: '' } : {};
 }
 
 function assertNoError(fn: PackagedFunction, result: RunnerResult, what: string): void {
@@ -466,11 +486,12 @@ async function coldInit(
   harness: Harness,
   fn: PackagedFunction,
   override: Record<string, string> = {},
+  profileName: string = fn.name,
 ): Promise<ColdInit> {
   const samples: ColdInit[] = [];
   const environment = { ...environmentFor(harness, fn, { stateTable: true }), ...override };
   for (let index = 0; index < COLD_RUNS; index += 1) {
-    const result = await runFresh(harness, fn, [coldEvent(harness, fn)], environment, false);
+    const result = await runFresh(harness, fn, [coldEvent(harness, fn)], environment, false, profileName);
     assertNoError(fn, result, 'cold start');
     samples.push({
       loadMs: result.loadMs,
@@ -571,6 +592,7 @@ export async function run(): Promise<void> {
           'bundle (zipped)',
           'bundle unzipped',
           'entry unzipped',
+          'loaded at init (entry + static chunks)',
           'source map (beside)',
           'goal zip <= 400 KB',
         ],
@@ -580,6 +602,7 @@ export async function run(): Promise<void> {
           kb(fn.bundleZippedBytes),
           kb(fn.bundleBytes),
           kb(fn.entryBytes),
+          kb(fn.initBytes),
           fn.sourceMapBytes === undefined ? 'none' : kb(fn.sourceMapBytes),
           verdict(fn.zipBytes <= ZIP_GOAL_BYTES),
         ]),
@@ -656,16 +679,19 @@ export async function run(): Promise<void> {
     // Other functions' calls, once each.
     const auditFn = byName('audit');
     const slackFn = byName('notify-slack');
-    proxy.reset();
-    const audit = await runFresh(
-      harness,
-      auditFn,
-      [scheduledEvent()],
-      environmentFor(harness, auditFn, { stateTable: true }),
-      true,
-    );
-    assertNoError(auditFn, audit, 'audit');
-    const auditCalls = proxy.countsOf(0);
+    const auditCalls = new Map<AuditVariant, Map<string, number>>();
+    for (const variant of AUDIT_VARIANTS) {
+      proxy.reset();
+      const audit = await runFresh(
+        harness,
+        auditFn,
+        [scheduledEvent()],
+        { ...environmentFor(harness, auditFn, { stateTable: true }), ...auditOverride(variant) },
+        true,
+      );
+      assertNoError(auditFn, audit, `audit (${variant})`);
+      auditCalls.set(variant, proxy.countsOf(0));
+    }
     proxy.reset();
     const postsBefore = webhook.posts;
     const slack = await runFresh(
@@ -676,7 +702,12 @@ export async function run(): Promise<void> {
       true,
     );
     assertNoError(slackFn, slack, 'notify-slack');
-    console.log(`audit (1 managed key in sync, unmanaged not reported): ${callList(auditCalls, () => true)}`);
+    console.log(
+      `audit, as deployed (fans out: 1 unit, this account and Region): ${callList(auditCalls.get('fan-out') ?? new Map(), () => true)}`,
+    );
+    console.log(
+      `audit without AUDIT_QUEUE_URL (checks the keys itself: 1 managed key in sync, unmanaged not reported): ${callList(auditCalls.get('direct') ?? new Map(), () => true)}`,
+    );
     console.log(
       `notify-slack (1 finding): ${callList(proxy.countsOf(0), () => true)}; webhook POSTs: ${webhook.posts - postsBefore}`,
     );
@@ -686,13 +717,22 @@ export async function run(): Promise<void> {
     for (const fn of functions) {
       const figures = await coldInit(harness, fn);
       coldRows.push([
-        fn.name,
+        fn.name === 'audit' ? 'audit (fans out, as deployed)' : fn.name,
         ms(figures.loadMs),
         ms(figures.loadCpuMs),
         ms(figures.firstInvokeMs),
         `${verdict(figures.loadMs <= COLD_INIT_GOAL_MS)} / ${verdict(figures.loadCpuMs <= COLD_INIT_GOAL_MS)}`,
       ]);
     }
+    // Not deployed, no goal: the audit without AUDIT_QUEUE_URL, which checks the keys itself (its own chunk).
+    const direct = await coldInit(harness, auditFn, auditOverride('direct'), 'audit-direct');
+    coldRows.push([
+      'audit without AUDIT_QUEUE_URL (checks the keys itself; not deployed, no goal)',
+      ms(direct.loadMs),
+      ms(direct.loadCpuMs),
+      ms(direct.firstInvokeMs),
+      '—',
+    ]);
     // For comparison, not a goal: the same drift manifest changed after packaging (one comment line more), which
     // the function no longer trusts, so it loads and validates it in full at init, as any manifest it was not
     // packaged with (docs/architecture.md#the-manifest-validated-at-package-time).

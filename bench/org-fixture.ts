@@ -39,9 +39,10 @@ import {
   type WorldClients,
   writeManifest,
 } from '../dev/world';
-import type { OrgAuditHandlerDeps } from '../src/app/audit-worker-handler';
 import { buildGuard, type Guard } from '../src/app/guard-deps';
-import { AWS_RETRY_CONFIG, createKmsClient } from '../src/aws/clients';
+import type { OrgAuditHandlerDeps } from '../src/app/org-audit-deps';
+import { AWS_RETRY_CONFIG } from '../src/aws/client-settings';
+import { createKmsClient } from '../src/aws/clients';
 import { DynamoAuditRuns } from '../src/aws/dynamo-runs';
 import { KmsKeyPolicyStore } from '../src/aws/kms-store';
 import { StaticDirectory } from '../src/aws/organization';

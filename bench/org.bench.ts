@@ -19,7 +19,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startMoto } from '../dev/moto-server';
 import { uniqueSuffix } from '../dev/world';
-import { createAuditWorkerHandler, createFanOutHandler } from '../src/app/audit-worker-handler';
+import { createFanOutHandler } from '../src/app/audit-fan-out-handler';
+import { createAuditWorkerHandler } from '../src/app/audit-worker-handler';
 import { DEFAULT_AUDIT_CONCURRENCY } from '../src/guard/audit/report';
 import { RetryableAwsError } from '../src/guard/errors';
 import {

@@ -74,6 +74,29 @@ function unzipInto(zip: Buffer, dir: string): void {
   }
 }
 
+/**
+ * `import … from "./x.mjs"`, `import "./x.mjs"` and `export … from "./x.mjs"` of an ES module chunk as esbuild writes
+ * it (minified), not `import("./x.mjs")`: the relative modules it loads before it runs.
+ */
+const STATIC_IMPORT = /(?:^|[;}\n])\s*(?:import|export)\s*(?:[\w$*{}\s,]*?from\s*)?["'](\.\.?\/[^"']+)["']/g;
+
+/** Bytes of an ES module file and of every relative module it imports statically, each once. */
+function staticallyLoadedBytes(entry: string): number {
+  const seen = new Set<string>();
+  const pending = [entry];
+  let bytes = 0;
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file);
+    bytes += text.length;
+    for (const match of text.toString('utf8').matchAll(STATIC_IMPORT)) {
+      pending.push(join(dirname(file), match[1] ?? ''));
+    }
+  }
+  return bytes;
+}
+
 export interface PackagedFunction {
   name: FunctionName;
   /** The entry file's name: `handlers/<handler>.mjs` (an ES module; its chunks in `handlers/<handler>.chunks/`). */
@@ -86,6 +109,11 @@ export interface PackagedFunction {
   /** The same, unzipped; `entryBytes`: the entry file alone. */
   bundleBytes: number;
   entryBytes: number;
+  /**
+   * The entry file and the chunks it imports statically, unzipped: what a cold start compiles. The other chunks are
+   * behind a dynamic import(), compiled when their path runs (docs/architecture.md#what-loads-when).
+   */
+  initBytes: number;
   /** The entry's source map written next to the package (not in the zip), when there is one. */
   sourceMapBytes?: number;
   dir: string;
@@ -166,6 +194,7 @@ export async function packageFunctions(
       bundleZippedBytes: code.reduce((sum, entry) => sum + entry.compressedSize, 0),
       bundleBytes: code.reduce((sum, entry) => sum + entry.size, 0),
       entryBytes: bundle.size,
+      initBytes: staticallyLoadedBytes(join(dir, `handlers/${handler}.mjs`)),
       dir,
       bundlePath: join(dir, `handlers/${handler}.mjs`),
       environment,

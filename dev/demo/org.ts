@@ -13,14 +13,12 @@
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import {
-  createAuditWorkerHandler,
-  createFanOutHandler,
-  type OrgAuditHandlerDeps,
-} from '../../src/app/audit-worker-handler';
+import { createFanOutHandler } from '../../src/app/audit-fan-out-handler';
+import { createAuditWorkerHandler } from '../../src/app/audit-worker-handler';
 import { readDriftConfig } from '../../src/app/config';
 import { createDriftHandler } from '../../src/app/drift-handler';
 import { buildGuard, type Guard } from '../../src/app/guard-deps';
+import type { OrgAuditHandlerDeps } from '../../src/app/org-audit-deps';
 import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { SpokeAccess } from '../../src/aws/spoke-access';
 import { SqsAuditQueue } from '../../src/aws/sqs-audit-queue';

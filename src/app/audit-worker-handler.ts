@@ -1,50 +1,28 @@
 /**
- * The organization audit's two Lambda handlers (docs/architecture.md#the-organization-audit):
+ * The organization audit's worker (docs/architecture.md#the-organization-audit), an SQS event source with
+ * partial batch responses: each unit message is audited (a member's feed too: its spoke forward rule and trail,
+ * ./spoke-feed.ts) and recorded; the deadline message closes the run when its time has come. A unit that fails is
+ * reported as a batch item failure (SQS delivers it again, then to the DLQ); on its last receive it is first
+ * recorded as failed, so the run never waits on it. Retryable failures are never swallowed.
  *
- * - the scheduled audit with AUDIT_QUEUE_URL set (createFanOutHandler): the hub's health, one SQS message per
- *   guarded account and Region, and the run's deadline check;
- * - the audit worker (createAuditWorkerHandler), an SQS event source with partial batch responses: each unit
- *   message is audited (a member's feed too: its spoke forward rule and trail, ./spoke-feed.ts) and recorded;
- *   the deadline message closes the run when its time has come. A unit that fails is reported as a batch item
- *   failure (SQS delivers it again, then to the DLQ); on its last receive it is first recorded as failed, so
- *   the run never waits on it. Retryable failures are never swallowed.
- *
- * handlers/audit-worker.ts only calls initAuditWorkerHandler; handlers/audit.ts picks the fan-out when the queue
- * is configured.
+ * handlers/audit-worker.ts only calls initAuditWorkerHandler. The scheduled audit that sends the messages:
+ * ./audit-fan-out-handler.ts; what both share: ./org-audit-deps.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
-import { DynamoAuditRuns } from '../aws/dynamo-runs';
 import { SqsAuditQueue } from '../aws/sqs-audit-queue';
-import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
+import { partitionOfRegion } from '../core/key-arn';
+import { hubBusArn } from '../core/spoke-names';
 import type { AuditReport } from '../guard/audit-keys';
-import { GuardConfigError } from '../guard/errors';
 import { parseAuditMessage } from '../guard/org-audit/messages';
-import {
-  auditUnit,
-  checkDeadline,
-  failedUnitReport,
-  type OrgAuditDeps,
-  recordUnit,
-  startOrganizationAudit,
-} from '../guard/org-audit/run';
+import { auditUnit, checkDeadline, failedUnitReport, recordUnit } from '../guard/org-audit/run';
 import type { RunOutcome } from '../guard/org-audit/summary';
 import { readAuditWorkerConfig } from './config';
-import type { Guard } from './guard-deps';
 import { guardFromConfig } from './guard-deps';
 import { createGuardMetrics, publishAuditMetrics } from './metrics';
-import { buildSpokeFeedHealth, hubBusArn } from './spoke-feed';
-
-export interface OrgAuditHandlerDeps extends Omit<OrgAuditDeps, 'logger'> {
-  logger: Logger;
-  metrics?: Metrics;
-  /** The hub's own location: the run's account-level findings are held and shown there. */
-  hubLocation: KeyLocation;
-}
+import { type OrgAuditHandlerDeps, orgAuditDeps } from './org-audit-deps';
 
 /** The run's end as the audit metrics want it: the heartbeat only for a complete run. */
 function emitRunMetrics(deps: OrgAuditHandlerDeps, outcome: RunOutcome): void {
@@ -67,30 +45,6 @@ function emitRunMetrics(deps: OrgAuditHandlerDeps, outcome: RunOutcome): void {
   } catch (error) {
     deps.logger.error('audit_metrics_failed', { error });
   }
-}
-
-const scheduledEventSchema = z.looseObject({ id: z.string().min(1).max(200).optional() });
-
-export function createFanOutHandler(
-  deps: OrgAuditHandlerDeps,
-  options: { deadlineSeconds: number; timeoutEarlyInMillis?: number },
-) {
-  const handle = async (event: unknown) => {
-    const parsed = scheduledEventSchema.safeParse(event);
-    const runId = (parsed.success ? parsed.data.id : undefined) ?? `audit-${deps.clock.now().toISOString()}`;
-    deps.logger.appendKeys({ runId });
-    const started = await startOrganizationAudit(deps, {
-      runId,
-      hubLocation: deps.hubLocation,
-      deadlineSeconds: options.deadlineSeconds,
-    });
-    // Security Hub (docs/architecture.md#security-hub), when on: the hub's health; transient failures throw.
-    await deps.compliance?.flush();
-    return { runId, units: started.units.length, findings: started.findings.map((finding) => finding.id) };
-  };
-  return middy(handle, { timeoutEarlyInMillis: options.timeoutEarlyInMillis }).use(
-    injectLambdaContext(deps.logger, { resetKeys: true }),
-  );
 }
 
 export interface WorkerOptions {
@@ -159,47 +113,31 @@ export function createAuditWorkerHandler(deps: OrgAuditHandlerDeps, options: Wor
   );
 }
 
-/** What both handlers need from a guard built with a hub. */
-export function orgAuditDeps(
-  guard: Guard,
-  logger: Logger,
-  queueUrl: string,
-  region: string,
-): OrgAuditHandlerDeps {
-  const hub = guard.hub;
-  if (!hub) throw new GuardConfigError('the organization audit needs a hub (buildGuard with hub settings)');
-  if (!guard.stateTable)
-    throw new GuardConfigError('the organization audit needs STATE_TABLE (per-run progress lives there)');
-  return {
-    ...guard.deps,
-    logger,
-    hub: hub.scope,
-    runs: new DynamoAuditRuns(guard.stateTable.tableName, guard.stateTable.client, () =>
-      guard.deps.clock.now(),
-    ),
-    queue: SqsAuditQueue.create({ region }, queueUrl),
-    hubLocation: { partition: partitionOfRegion(region), region, accountId: hub.scope.hubAccountId },
-  };
-}
-
 /** Production wiring of the audit worker from the environment, once per container (handlers/audit-worker.ts awaits it). */
 export async function initAuditWorkerHandler(env: Readonly<Record<string, string | undefined>>) {
   const logger = new Logger({ serviceName: 'kms-policy-guard' });
   const config = readAuditWorkerConfig(env);
   const guard = await guardFromConfig(config, logger);
-  const deps = orgAuditDeps(guard, logger, config.queueUrl, config.region);
+  // The worker sends a message only to re-arm a run's deadline check (rare): its SQS client is loaded then.
+  const queue = SqsAuditQueue.create({ region: config.region }, config.queueUrl);
+  const deps = orgAuditDeps(guard, logger, queue, config.region);
   const partition = partitionOfRegion(config.region);
+  // A member account's unit checks its feed (EventBridge and CloudTrail through its spoke role, ./spoke-feed.ts);
+  // a hub without member accounts has no such unit, so it never loads those clients.
+  const hasMembers = config.hub.organizationId !== undefined || config.hub.memberAccounts.length > 0;
   const feed =
-    guard.hub &&
-    buildSpokeFeedHealth(
-      guard.hub.access,
-      { region: config.region },
-      { hubBusArn: hubBusArn(partition, config.region, config.hub.hubAccountId, config.hubEventBus) },
-    );
+    guard.hub && hasMembers
+      ? (await import('./spoke-feed')).buildSpokeFeedHealth(
+          guard.hub.access,
+          { region: config.region },
+          { hubBusArn: hubBusArn(partition, config.region, config.hub.hubAccountId, config.hubEventBus) },
+        )
+      : undefined;
   logger.info('audit_worker_initialized', {
     manifest: config.manifestPath,
     accounts: config.hub.organizationId ?? config.hub.memberAccounts,
     regions: config.hub.regions,
+    spokeFeed: feed !== undefined,
   });
   return createAuditWorkerHandler(
     { ...deps, ...(feed ? { spokeFeed: feed.probe } : {}), metrics: createGuardMetrics() },

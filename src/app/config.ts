@@ -19,7 +19,7 @@ import {
   required,
   trueOrFalse,
 } from './env-schemas';
-import type { HubSettings } from './hub-wiring';
+import type { HubSettings } from './hub-access';
 
 /** What the drift and audit functions share. */
 export interface GuardConfig {

@@ -5,53 +5,33 @@
  */
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { type AwsClientSettings, createKmsClient, createSnsClient } from '../aws/clients';
+import { createKmsClient } from '../aws/clients';
 import { DynamoBindingStore } from '../aws/dynamo-bindings';
 import { remediationLedgerFor } from '../aws/dynamo-ledger';
-import { DynamoFoldStore, DynamoOutbox } from '../aws/dynamo-state';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
-import { SnsFindingPublisher } from '../aws/sns-publisher';
-import { type StateTableClient, stateTableClientFor } from '../aws/state-table';
+import type { StateTableClient } from '../aws/state-table';
 import { partitionOfRegion } from '../core/key-arn';
 import { CachingKeyStore, DEFAULT_LOOKUP_TTL_MS } from '../guard/caching-store';
 import type { CheckKeyDeps } from '../guard/check-key';
-import { FoldingPublisher, type FoldStore, InMemoryFoldStore } from '../guard/folding';
 import type { GuardLogger } from '../guard/logger';
 import { InMemoryBindingStore } from '../guard/memory-bindings';
-import { InMemoryOutbox } from '../guard/memory-state';
-import {
-  type BindingStore,
-  type Clock,
-  type FindingOutbox,
-  type FindingPublisher,
-  type KeyPolicyStore,
-  type RemediationLedger,
-  systemClock,
-} from '../guard/ports';
+import type { BindingStore, Clock, KeyPolicyStore, RemediationLedger } from '../guard/ports';
 import type { StabilizationPolicy } from '../guard/stabilize';
 import { loadManifestPrevalidated } from '../manifest/prevalidated';
 import type { LoadedManifest } from '../manifest/types';
 import type { GuardConfig } from './config';
+import { buildFindingParts, type FindingWiring } from './finding-deps';
 import { buildHub, type HubParts, type HubWiring } from './hub-wiring';
 import { buildSecurityHubSink, type SecurityHubWiring } from './security-hub';
 
-export interface GuardWiring {
+/** The findings' wiring (./finding-deps.ts: region, logger, topic, publisher, state table, clock) and the check's. */
+export interface GuardWiring extends FindingWiring {
   manifest: LoadedManifest;
-  /** Region, endpoint and profile of every client. */
-  aws: AwsClientSettings;
-  logger: GuardLogger;
   /** Where paths in findings are shown relative to (Lambda task root, repository root). */
   repoRoot: string;
-  /** SNS topic for findings; absent: `publisher` must be given. */
-  topicArn?: string;
-  /** Wraps (or replaces) the SNS publisher: the CLI collects findings and forwards them only on request. */
-  publisher?: (sns: FindingPublisher | undefined) => FindingPublisher;
-  /** DynamoDB state table; absent: the ledger lives in this process's memory. */
-  stateTable?: string;
   /** A ledger to use instead (tests). */
   ledger?: RemediationLedger;
   guardPrincipalArn?: string;
-  clock?: Clock;
   stabilization?: Partial<StabilizationPolicy>;
   /** How long aliases and tags stay cached (default 60 s). */
   lookupTtlMs?: number;
@@ -59,10 +39,6 @@ export interface GuardWiring {
   wrapStore?: (store: KeyPolicyStore) => KeyPolicyStore;
   /** A KMS to use instead of the SDK adapter (unit tests: an in-memory KMS). */
   store?: KeyPolicyStore;
-  /** The outbox to use instead of the state table's (tests). */
-  outbox?: FindingOutbox;
-  /** Fold windows to use instead of the state table's (tests). */
-  folds?: FoldStore;
   /** Sticky bindings to use instead of the state table's (tests). */
   bindings?: BindingStore;
   /** Regions where a guard runs (a ReplicateKey into another is critical). */
@@ -90,24 +66,8 @@ export interface Guard {
 }
 
 export function buildGuard(wiring: GuardWiring): Guard {
-  const clock = wiring.clock ?? systemClock;
+  const { clock, sns, stateTable, publisher, outbox } = buildFindingParts(wiring);
   const kms = createKmsClient(wiring.aws);
-  const sns = createSnsClient(wiring.aws);
-  const stateTable = stateTableClientFor(wiring.stateTable, wiring.aws);
-  // Repeated LOW findings of one key and kind are folded before SNS (docs/architecture.md#alerts-by-severity);
-  // fold windows live in the state table, else in this process's memory.
-  const snsPublisher = wiring.topicArn
-    ? new FoldingPublisher(
-        new SnsFindingPublisher(sns, wiring.topicArn, wiring.logger),
-        wiring.folds ??
-          (stateTable
-            ? new DynamoFoldStore(stateTable.tableName, stateTable.client)
-            : new InMemoryFoldStore()),
-        () => clock.now(),
-      )
-    : undefined;
-  const publisher = wiring.publisher ? wiring.publisher(snsPublisher) : snsPublisher;
-  if (!publisher) throw new TypeError('buildGuard needs a topicArn or a publisher');
   const kmsStore = wiring.store ?? new KmsKeyPolicyStore(kms);
   const store = new CachingKeyStore(
     wiring.wrapStore ? wiring.wrapStore(kmsStore) : kmsStore,
@@ -122,9 +82,7 @@ export function buildGuard(wiring: GuardWiring): Guard {
   const deps: CheckKeyDeps = {
     store,
     bindings,
-    outbox:
-      wiring.outbox ??
-      (stateTable ? new DynamoOutbox(stateTable.tableName, stateTable.client) : new InMemoryOutbox()),
+    outbox,
     publisher,
     ledger: wiring.ledger ?? remediationLedgerFor(stateTable, wiring.manifest.flapping, wiring.logger),
     clock,

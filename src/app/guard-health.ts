@@ -3,14 +3,14 @@
  * adapter per service, each with its own client, asked at once by combineHealthProbes. The audit
  * function, the integration tests (over moto) and the demo build it here.
  */
-import type { AwsClientSettings } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/client-settings';
 import { LambdaConcurrencyHealth } from '../aws/function-health';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { SnsSubscriptionHealth } from '../aws/topic-health';
 import { CloudTrailHealth } from '../aws/trail-health';
+import { hubBusArn } from '../core/spoke-names';
 import { combineHealthProbes, type GuardHealthProbe } from '../guard/health';
 import type { AuditConfig } from './config';
-import { hubBusArn } from './spoke-feed';
 
 export type GuardHealthConfig = Pick<
   AuditConfig,

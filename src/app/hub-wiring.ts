@@ -2,29 +2,20 @@
  * The hub's share of the composition root (docs/architecture.md#the-hub-and-its-spokes): the guard's scope
  * (hub account, guarded Regions, the organization's accounts) and, per account and Region, the check's
  * KMS store, built through the spoke role's credentials (src/aws/spoke-access.ts) and cached for the
- * container. buildGuard (./guard-deps.ts) calls it; nothing else builds a hub.
+ * container. buildGuard (./guard-deps.ts) calls it; nothing else builds a hub. Its settings, directory and spoke
+ * access are in ./hub-access.ts, which the audit's fan-out uses alone (it checks no key).
  */
-import { type AwsClientSettings, createKmsClient } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/client-settings';
+import { createKmsClient } from '../aws/clients';
 import { KmsKeyPolicyStore } from '../aws/kms-store';
-import { OrganizationsDirectory, StaticDirectory } from '../aws/organization';
-import { SpokeAccess } from '../aws/spoke-access';
-import { type KeyLocation, partitionOfRegion, sameLocation } from '../core/key-arn';
+import type { SpokeAccess } from '../aws/spoke-access';
+import { type KeyLocation, sameLocation } from '../core/key-arn';
 import { CachingKeyStore } from '../guard/caching-store';
 import type { HubScope, LocationDeps } from '../guard/hub';
 import type { AccountAccess, Clock, KeyPolicyStore, OrganizationDirectory } from '../guard/ports';
+import { directoryFor, type HubSettings, spokeAccessFor } from './hub-access';
 
-/** What the hub is configured with (src/app/config.ts `OrganizationConfig`). */
-export interface HubSettings {
-  hubAccountId: string;
-  /** The guarded Regions (the hub's own first). */
-  regions: readonly string[];
-  organizationId?: string;
-  memberAccounts: readonly string[];
-  spokeRoleName: string;
-  externalId?: string;
-  /** RoleSessionName in every member account's CloudTrail. */
-  sessionName: string;
-}
+export type { HubSettings } from './hub-access';
 
 /** The hub as buildGuard wires it; tests inject the directory, the access and the stores. */
 export interface HubWiring {
@@ -51,25 +42,9 @@ export interface HubContext {
   guardRoleArn?: string;
 }
 
-/** The directory the settings call for: Organizations with an organization ID, else the static list. */
-export function directoryFor(settings: HubSettings, aws: AwsClientSettings): OrganizationDirectory {
-  return settings.organizationId
-    ? OrganizationsDirectory.create({ ...aws, region: aws.region ?? 'us-east-1' }, settings.hubAccountId)
-    : new StaticDirectory(settings.memberAccounts, settings.hubAccountId);
-}
-
 export function buildHub(wiring: HubWiring, context: HubContext): HubParts {
   const { settings } = wiring;
-  const partition = partitionOfRegion(settings.regions[0] ?? context.aws.region ?? 'us-east-1');
-  const access =
-    wiring.access ??
-    SpokeAccess.create(context.aws, {
-      partition,
-      roleName: settings.spokeRoleName,
-      sessionName: settings.sessionName,
-      ownAccountId: settings.hubAccountId,
-      ...(settings.externalId ? { externalId: settings.externalId } : {}),
-    });
+  const access = wiring.access ?? spokeAccessFor(settings, context.aws);
   const directory = wiring.directory ?? directoryFor(settings, context.aws);
   const stores = new Map<string, CachingKeyStore>();
   const kmsClients: { destroy(): void }[] = [];

@@ -3,7 +3,7 @@
  * every check when the switch is on (`SECURITY_HUB=true`, the stack's `securityHub` param; `kms-guard audit
  * --security-hub`), with its clients and what it does when Security Hub refuses the guard's records.
  */
-import type { AwsClientSettings } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/client-settings';
 import { type SecurityHubClientFor, securityHubClients } from '../aws/security-hub';
 import { SecurityHubSink } from '../aws/security-hub-sink';
 import type { SpokeAccess } from '../aws/spoke-access';

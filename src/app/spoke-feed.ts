@@ -11,7 +11,7 @@
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from '../aws/clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from '../aws/client-settings';
 import { EventBridgeRuleHealth } from '../aws/rule-health';
 import { clientsFor, type SpokeAccess } from '../aws/spoke-access';
 import { CloudTrailHealth } from '../aws/trail-health';
@@ -27,11 +27,6 @@ export interface SpokeFeedSettings {
 export interface SpokeFeedWiring {
   probe: SpokeFeedProbe;
   destroy(): void;
-}
-
-/** `arn:<partition>:events:<region>:<account>:event-bus/<name>`: the bus in the hub's account and Region. */
-export function hubBusArn(partition: string, region: string, accountId: string, bus: string): string {
-  return `arn:${partition}:events:${region}:${accountId}:event-bus/${bus}`;
 }
 
 function spokeTexts(location: KeyLocation) {

@@ -1,19 +1,11 @@
 /**
- * The KMS and SNS clients of the guard, with the retry configuration every client shares (each other
- * adapter creates its own client with AWS_RETRY_CONFIG, so a function bundles only the SDKs it uses;
- * src/aws/errors.ts classifies what still fails).
- * Handlers call the factories once at module scope (one client per container) and inject them.
+ * The KMS client of the guard, with the retry configuration every client shares (./client-settings.ts) and its
+ * own final errors. The composition root creates it once per container and injects it. A module of its own: a
+ * function that imports the shared settings does not load KMS (docs/architecture.md#what-loads-when).
  */
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
-import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { AWS_RETRY_CONFIG } from './client-settings';
 import { sdkErrorShape } from './errors';
-
-/**
- * The SDK retries throttling, 5xx and network errors itself; `adaptive` also slows the client down
- * when KMS throttles (a burst of CloudTrail events must not turn into a burst of throttled calls).
- * What still fails after 5 attempts surfaces as a RetryableAwsError and fails the invocation.
- */
-export const AWS_RETRY_CONFIG = { retryMode: 'adaptive', maxAttempts: 5 } as const;
 
 /**
  * KMS errors the SDK's retry middleware counts as throttling although they are final answers: for
@@ -48,16 +40,4 @@ export function createKmsClient(config: KMSClientConfig = {}): KMSClient {
   // The retry middleware reads this provider from the client's config on every request.
   client.config.retryStrategy = withoutRetryOnFinalErrors(client.config.retryStrategy);
   return client;
-}
-
-export function createSnsClient(config: SNSClientConfig = {}): SNSClient {
-  return new SNSClient({ ...AWS_RETRY_CONFIG, ...config });
-}
-
-/** Region, endpoint (a local moto server), profile and credentials, the same for every client. */
-export interface AwsClientSettings {
-  region?: string;
-  endpoint?: string;
-  profile?: string;
-  credentials?: KMSClientConfig['credentials'];
 }

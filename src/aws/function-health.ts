@@ -6,7 +6,7 @@
  */
 import { GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type HealthCheck, type HealthCheckSource, uncheckable } from '../guard/health';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { sdkErrorShape, toAwsError } from './errors';
 
 export class LambdaConcurrencyHealth implements HealthCheckSource {

@@ -12,7 +12,7 @@ import type { ListAccountsCommandOutput, OrganizationsClient } from '@aws-sdk/cl
 import { loadedOnFirstUse } from '../core/built-on-first-use';
 import { OrganizationLookupError } from '../guard/errors';
 import type { OrganizationDirectory } from '../guard/ports';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { toOrganizationsError } from './errors';
 
 /** How long the account list and each account's OUs are kept (accounts join and move rarely). */

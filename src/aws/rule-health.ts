@@ -25,7 +25,7 @@ import {
   type RuleHealth,
   uncheckable,
 } from '../guard/health';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { sdkErrorShape, toAwsError } from './errors';
 
 /** What a forward rule must be: its name, the bus it targets and (a spoke) the role EventBridge assumes for it. */

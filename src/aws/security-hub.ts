@@ -15,8 +15,8 @@ import type {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { RetryableAwsError } from '../guard/errors';
-import type { AwsClientSettings } from './clients';
-import { AWS_RETRY_CONFIG } from './clients';
+import type { AwsClientSettings } from './client-settings';
+import { AWS_RETRY_CONFIG } from './client-settings';
 import { isAccessRefusal, isTransientAwsError, sdkErrorShape, toAwsError } from './errors';
 import { clientsFor, type SpokeAccess } from './spoke-access';
 

@@ -2,13 +2,19 @@
  * FindingPublisher backed by SNS: one Publish per finding (src/alerts/sns-message.ts builds it).
  * A failed Publish throws PublishFailedError so the invocation fails and the event is retried.
  */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import { buildSnsPublishInput } from '../alerts/sns-message';
 import type { Finding } from '../core/finding';
 import { PublishFailedError } from '../guard/errors';
 import type { GuardLogger } from '../guard/logger';
 import type { FindingPublisher } from '../guard/ports';
+import { AWS_RETRY_CONFIG } from './client-settings';
 import { sdkErrorShape } from './errors';
+
+/** The guard's SNS client, with the retry configuration every client shares; created once per container. */
+export function createSnsClient(config: SNSClientConfig = {}): SNSClient {
+  return new SNSClient({ ...AWS_RETRY_CONFIG, ...config });
+}
 
 export class SnsFindingPublisher implements FindingPublisher {
   constructor(

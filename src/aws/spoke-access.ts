@@ -17,7 +17,7 @@ import type { AssumeRoleCommandInput, AssumeRoleCommandOutput, STSClient } from 
 import { loadedOnFirstUse } from '../core/built-on-first-use';
 import { spokeRoleArn } from '../core/spoke-names';
 import type { AccountAccess } from '../guard/ports';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { toStsError } from './errors';
 
 /** What an SDK client's `credentials` setting accepts (structurally the SDK's own identity). */

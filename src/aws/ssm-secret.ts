@@ -7,7 +7,7 @@
  * caller that learned the value is stale (the webhook answers 404) force the next read.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60 * 1000;
 

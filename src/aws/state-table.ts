@@ -17,7 +17,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { StateStoreError } from '../guard/errors';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { awsErrorCodeOf, isTransientAwsError } from './errors';
 
 /** Epoch-seconds attribute DynamoDB TTL deletes items by; Powertools idempotency writes the same one. */

@@ -6,7 +6,7 @@
  */
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type HealthCheck, type HealthCheckSource, uncheckable } from '../guard/health';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { sdkErrorShape, toAwsError } from './errors';
 
 const CHECK = 'findings topic subscriptions';

@@ -21,9 +21,9 @@ import {
   GetTrailStatusCommand,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
-import { KMS_EVENT_NAMES } from '../guard/event';
+import { KMS_EVENT_NAMES } from '../guard/event-names';
 import { type HealthCheck, type HealthCheckSource, uncheckable } from '../guard/health';
-import { AWS_RETRY_CONFIG, type AwsClientSettings } from './clients';
+import { AWS_RETRY_CONFIG, type AwsClientSettings } from './client-settings';
 import { toAwsError } from './errors';
 
 const KMS_SOURCE = 'kms.amazonaws.com';

@@ -6,7 +6,7 @@
  * Region lookup then read that profile (no extra dependency, no change to the process environment).
  * Every client gets the guard's retry configuration (AWS_RETRY_CONFIG: adaptive, 5 attempts).
  */
-import type { AwsClientSettings } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/client-settings';
 import { REGION_PATTERN } from '../core/key-arn';
 import { CliExitError, EXIT_USAGE } from './errors';
 

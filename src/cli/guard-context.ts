@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { buildGuard, type Guard, type GuardWiring } from '../app/guard-deps';
-import type { AwsClientSettings } from '../aws/clients';
+import type { AwsClientSettings } from '../aws/client-settings';
 import type { Finding } from '../core/finding';
 import { DEFAULT_SPOKE_ROLE_NAME } from '../core/spoke-names';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';

@@ -5,7 +5,7 @@
  * constant, and the moto harness routes events with it.
  * `errorCode: [{exists: false}]` drops failed calls (AccessDenied, MalformedPolicyDocument): nothing changed.
  */
-import { KMS_EVENT_NAMES } from './event';
+import { KMS_EVENT_NAMES } from './event-names';
 
 export const KMS_POLICY_CHANGE_EVENT_PATTERN = {
   source: ['aws.kms'],

@@ -25,6 +25,7 @@ import {
   parseKeyArn,
   partitionOfRegion,
 } from '../core/key-arn';
+import { KMS_EVENT_NAMES, type KmsEventName } from './event-names';
 import {
   aliasParameterSchema,
   createKeyResponseSchema,
@@ -37,27 +38,8 @@ import {
   replicateKeyRequestSchema,
 } from './event-schema';
 
-/**
- * Every successful KMS call that moves access to a key or its protection (docs/architecture.md#event-kinds):
- * its policy, its creation and replication, what binds it to a manifest entry (tags, aliases), its grants,
- * and its state (deletion, enabled, rotation).
- */
-export const KMS_EVENT_NAMES = [
-  'PutKeyPolicy',
-  'CreateKey',
-  'ReplicateKey',
-  'TagResource',
-  'UntagResource',
-  'CreateAlias',
-  'UpdateAlias',
-  'DeleteAlias',
-  'CreateGrant',
-  'ScheduleKeyDeletion',
-  'DisableKey',
-  'EnableKeyRotation',
-  'DisableKeyRotation',
-] as const;
-export type KmsEventName = (typeof KMS_EVENT_NAMES)[number];
+export { KMS_EVENT_NAMES, type KmsEventName };
+
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const KMS_EVENT_SOURCE = 'aws.kms';
 

@@ -20,7 +20,8 @@ import { SEVERITY_ORDER } from './types';
 
 // index.ts re-exports this module: these names stay importable from here.
 export { matchStatements, type StatementMatching } from './match-statements';
-export { displayAction, displayPrincipal } from './statement-change';
+export { displayPrincipal } from './principal-name';
+export { displayAction } from './statement-change';
 
 export function maxSeverity(severities: Iterable<Severity>): Severity {
   let best = SEVERITY_ORDER.length - 1;

@@ -3,7 +3,7 @@
  * the same result always renders to the same text. Order: who gained or lost what first, then the
  * statement changes, then what is merely cosmetic, orphaned principals and problems.
  */
-import { displayPrincipal } from './diff';
+import { displayPrincipal } from './principal-name';
 import { SERVICE_DATA_DATE } from './service-data';
 import type { AccessChange, CompareResult, Severity, ValidationFinding } from './types';
 

@@ -16,6 +16,7 @@ import {
 } from './access';
 import { type AccessPart, type AtomIndex, grantedElsewhere } from './atoms';
 import { ANYONE, conditionKey, isUniqueIdPrincipal } from './normalize';
+import { displayPrincipal } from './principal-name';
 import { findKmsAction, SERVICE_DATA_DATE } from './service-data';
 import type { NormalizedStatement, SetDelta, Severity, StatementChange } from './types';
 
@@ -39,11 +40,6 @@ export function displayAction(action: string): string {
     if (first) return `${first.slice(0, star)}*`;
   }
   return action;
-}
-
-/** A canonical principal as people know it: the ARN for AWS principals, `Service:…` etc. otherwise. */
-export function displayPrincipal(principal: string): string {
-  return principal.startsWith('AWS:') ? principal.slice(4) : principal;
 }
 
 function list(items: readonly string[]): string {

@@ -45,7 +45,7 @@ import {
   receiveFindings,
   writeManifest,
 } from '../../dev/world';
-import { createAuditHandler } from '../../src/app/audit-handler';
+import { createAuditHandler } from '../../src/app/account-audit-handler';
 import { buildGuard } from '../../src/app/guard-deps';
 import { buildGuardHealth, type GuardHealthConfig } from '../../src/app/guard-health';
 import { GUARD_METRICS } from '../../src/app/metrics';

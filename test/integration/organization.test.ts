@@ -53,14 +53,12 @@ import {
   type WorldClients,
   writeManifest,
 } from '../../dev/world';
-import {
-  createAuditWorkerHandler,
-  createFanOutHandler,
-  type OrgAuditHandlerDeps,
-} from '../../src/app/audit-worker-handler';
+import { createFanOutHandler } from '../../src/app/audit-fan-out-handler';
+import { createAuditWorkerHandler } from '../../src/app/audit-worker-handler';
 import { createDriftHandler } from '../../src/app/drift-handler';
 import { buildGuard, type Guard } from '../../src/app/guard-deps';
 import { createGuardMetrics, GUARD_METRICS } from '../../src/app/metrics';
+import type { OrgAuditHandlerDeps } from '../../src/app/org-audit-deps';
 import { buildSpokeFeedHealth } from '../../src/app/spoke-feed';
 import { DynamoAuditRuns } from '../../src/aws/dynamo-runs';
 import { StaticDirectory } from '../../src/aws/organization';

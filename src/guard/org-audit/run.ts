@@ -7,19 +7,18 @@
  * as not checked. No scheduler and no thread pool of our own: SQS, Lambda's event source and DynamoDB's
  * conditional writes do the distributing, the retrying and the counting.
  */
-import type { Finding } from '../../core/finding';
-import { describeLocation, type KeyLocation, partitionOfRegion, sameLocation } from '../../core/key-arn';
-import { auditFindingContext, reportGuardDegraded, reportGuardHealth } from '../audit/account-findings';
+import { describeLocation, type KeyLocation, sameLocation } from '../../core/key-arn';
 import { errorMessage } from '../audit/report';
 import { type AuditDeps, auditKeys } from '../audit-keys';
 import { accountComplianceRecord } from '../compliance';
-import { healthGaps, type SpokeFeedProbe } from '../health';
+import type { SpokeFeedProbe } from '../health';
 import { type HubScope, routeLocation } from '../hub';
-import type { AuditQueue, AuditRuns, AuditUnit, UnitReport } from '../ports';
+import type { AuditQueue, AuditRuns, UnitReport } from '../ports';
 import { MAX_DELAY_SECONDS, type UnitMessage } from './messages';
 import { checkSpokeFeed } from './spoke-feed';
 import { type RunOutcome, runFindings } from './summary';
 
+/** What the audit worker uses: a unit's key check (auditKeys) through the hub, the run's state, the queue. */
 export interface OrgAuditDeps extends AuditDeps {
   hub: HubScope;
   runs: AuditRuns;
@@ -30,77 +29,6 @@ export interface OrgAuditDeps extends AuditDeps {
 
 /** Lines of reasons a unit report keeps (the summary lists units, not every key). */
 const MAX_REASONS = 20;
-
-/** Every guarded account (the hub's first) in every guarded Region. */
-export async function planUnits(hub: HubScope): Promise<AuditUnit[]> {
-  const accounts = [hub.hubAccountId, ...(await hub.directory.accounts())];
-  return accounts.flatMap((accountId) =>
-    hub.regions.map((region) => ({ accountId, region, partition: partitionOfRegion(region) })),
-  );
-}
-
-export interface StartOptions {
-  runId: string;
-  /** The hub's own location: where the run's account-level findings are held and shown. */
-  hubLocation: KeyLocation;
-  /** Seconds until units that never reported are listed as not checked (default 3300: before the next hourly run). */
-  deadlineSeconds: number;
-}
-
-/** The scheduled audit: health of the hub, the units, the deadline, one message per unit. */
-export async function startOrganizationAudit(
-  deps: OrgAuditDeps,
-  options: StartOptions,
-): Promise<{ runId: string; units: AuditUnit[]; findings: Finding[] }> {
-  const now = deps.clock.now();
-  const context = auditFindingContext(deps, options.runId, options.hubLocation);
-  const { findings } = context;
-  let health: { passed: number; failed: number; driftRule: string } | undefined;
-  if (deps.health) {
-    // The hub's own health first: a blind hub is the most urgent thing the run can find.
-    const checked = await deps.health.checkHealth();
-    await reportGuardHealth(context, checked.driftRule);
-    await reportGuardDegraded(context, checked.checks);
-    const gaps = healthGaps(checked.checks).length;
-    health = {
-      passed: checked.checks.length - gaps,
-      failed: gaps,
-      driftRule: `${checked.driftRule.ruleName} ${checked.driftRule.state}`,
-    };
-  }
-  // The compliance view learns the hub's health checks, so a hub healthy again closes them.
-  if (health) {
-    deps.compliance?.record(
-      accountComplianceRecord({
-        location: options.hubLocation,
-        trigger: 'audit',
-        time: now,
-        findings,
-        ruleChecked: true,
-        healthChecked: true,
-        runLevel: false,
-      }),
-    );
-  }
-  const units = await planUnits(deps.hub);
-  const deadlineAt = new Date(now.getTime() + options.deadlineSeconds * 1000);
-  await deps.runs.start(
-    {
-      runId: options.runId,
-      units: units.length,
-      reported: 0,
-      startedAt: now.toISOString(),
-      deadlineAt: deadlineAt.toISOString(),
-      ...(health ? { health } : {}),
-    },
-    units,
-  );
-  // The deadline first: whatever happens to the units, the run is closed and summarised.
-  await deps.queue.sendDeadline(options.runId, Math.min(MAX_DELAY_SECONDS, options.deadlineSeconds));
-  await deps.queue.sendUnits(options.runId, units);
-  deps.logger.info('org_audit_started', { runId: options.runId, units: units.length, deadlineAt });
-  return { runId: options.runId, units, findings };
-}
 
 export interface UnitOptions {
   concurrency: number;

@@ -2,8 +2,11 @@
  * The organization audit's spoke feed probe (buildSpokeFeedHealth) over mocked SDK clients: the real
  * EventBridge and CloudTrail adapters, asked about one member account and Region. Each way a member's feed
  * breaks is one gap naming the resource and its fix; the calls are counted, and they are exactly what the
- * spoke role grants (SPOKE_HEALTH_ACTIONS).
+ * spoke role grants (SPOKE_HEALTH_ACTIONS). The audit worker builds it only for a hub with member accounts.
  */
+
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CloudTrailClient,
   DescribeTrailsCommand,
@@ -16,11 +19,12 @@ import {
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { initAuditWorkerHandler } from '../../../src/app/audit-worker-handler';
 import { readAuditWorkerConfig } from '../../../src/app/config';
-import { buildSpokeFeedHealth, hubBusArn } from '../../../src/app/spoke-feed';
-import type { AwsClientSettings } from '../../../src/aws/clients';
+import { buildSpokeFeedHealth } from '../../../src/app/spoke-feed';
+import type { AwsClientSettings } from '../../../src/aws/client-settings';
 import type { KeyLocation } from '../../../src/core/key-arn';
-import { spokeForwarderRoleArn } from '../../../src/core/spoke-names';
+import { hubBusArn, spokeForwarderRoleArn } from '../../../src/core/spoke-names';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../../../src/guard/event-pattern';
 import { type HealthCheck, healthGaps } from '../../../src/guard/health';
 import { SPOKE_HEALTH_ACTIONS } from '../../../src/guard/permissions';
@@ -29,6 +33,7 @@ const eventBridge = mockClient(EventBridgeClient);
 const cloudTrail = mockClient(CloudTrailClient);
 
 const MEMBER = '444455556666';
+const REPO_ROOT = path.resolve(__dirname, '../../..');
 const HUB = '111122223333';
 const REGION = 'eu-west-1';
 const RULE = 'kms-policy-guard-spoke-forward';
@@ -284,5 +289,35 @@ describe('readAuditWorkerConfig: the hub bus the spokes must target', () => {
 
     // Assess
     expect(config.hubEventBus).toBe(bus);
+  });
+});
+
+describe('initAuditWorkerHandler: the feed of member accounts', () => {
+  const ENV = {
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:kms-policy-guard-findings',
+    AUDIT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/kms-policy-guard-audit-work',
+    GUARD_ROLE_ARN: 'arn:aws:iam::111122223333:role/kms-policy-guard-eu-west-1',
+    STATE_TABLE: 'kms-policy-guard-state',
+    AWS_REGION: 'eu-west-1',
+    MANIFEST_PATH: path.join(REPO_ROOT, 'policies/manifest.yaml'),
+    LAMBDA_TASK_ROOT: REPO_ROOT,
+    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+  };
+
+  it.each([
+    ['a hub without member accounts (a single-account stack) has none to check', {}, false],
+    ['listed member accounts are checked', { MEMBER_ACCOUNTS: MEMBER }, true],
+    ['an organization’s accounts are checked', { ORGANIZATION_ID: 'o-abcdefghij' }, true],
+  ])('%s', async (_case, extra, spokeFeed) => {
+    // Prepare
+    const info = jest.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+
+    // Act
+    await initAuditWorkerHandler({ ...ENV, ...extra });
+
+    // Assess
+    const initialized = info.mock.calls.filter(([message]) => message === 'audit_worker_initialized');
+    expect(initialized).toEqual([['audit_worker_initialized', expect.objectContaining({ spokeFeed })]]);
+    info.mockRestore();
   });
 });

@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { asffFinding } from '../../../src/alerts/asff';
 import { buildGuard } from '../../../src/app/guard-deps';
-import type { AwsClientSettings } from '../../../src/aws/clients';
+import type { AwsClientSettings } from '../../../src/aws/client-settings';
 import { securityHubClients } from '../../../src/aws/security-hub';
 import { SecurityHubSink } from '../../../src/aws/security-hub-sink';
 import type { ComplianceRecord } from '../../../src/core/compliance';

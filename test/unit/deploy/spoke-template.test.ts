@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hubBusArn } from '../../../src/app/spoke-feed';
 import {
   DEFAULT_HUB_EVENT_BUS,
+  hubBusArn,
   SPOKE_FORWARD_RULE_NAME,
   spokeForwarderRoleArn,
 } from '../../../src/core/spoke-names';

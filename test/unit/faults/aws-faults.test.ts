@@ -15,10 +15,10 @@ import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbri
 import { ListKeysCommand } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createKmsClient, createSnsClient } from '../../../src/aws/clients';
+import { createKmsClient } from '../../../src/aws/clients';
 import { KmsKeyPolicyStore } from '../../../src/aws/kms-store';
 import { EventBridgeRuleHealth } from '../../../src/aws/rule-health';
-import { SnsFindingPublisher } from '../../../src/aws/sns-publisher';
+import { createSnsClient, SnsFindingPublisher } from '../../../src/aws/sns-publisher';
 import { SecureParameterError, SecureParameterReader } from '../../../src/aws/ssm-secret';
 import type { Finding } from '../../../src/core/finding';
 import type { GuardMode } from '../../../src/core/key';

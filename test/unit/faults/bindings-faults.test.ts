@@ -7,7 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
-import { AWS_RETRY_CONFIG } from '../../../src/aws/clients';
+import { AWS_RETRY_CONFIG } from '../../../src/aws/client-settings';
 import { bindingsPartitionKey, DynamoBindingStore } from '../../../src/aws/dynamo-bindings';
 import { StateStoreError } from '../../../src/aws/state-table';
 import { auditKeys } from '../../../src/guard/audit-keys';

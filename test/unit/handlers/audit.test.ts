@@ -19,7 +19,8 @@ import {
 } from '@aws-sdk/client-securityhub';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createAuditHandler, initAuditHandler } from '../../../src/app/audit-handler';
+import { createAuditHandler } from '../../../src/app/account-audit-handler';
+import { initAuditHandler } from '../../../src/app/audit-handler';
 import { readAuditConfig } from '../../../src/app/config';
 import { buildGuard, type GuardWiring } from '../../../src/app/guard-deps';
 import { GUARD_METRICS } from '../../../src/app/metrics';
@@ -261,6 +262,37 @@ describe('readAuditConfig', () => {
     await expect(initAuditHandler({ ...VALID_ENV, DRIFT_RULE_NAME: undefined })).rejects.toThrow(
       'DRIFT_RULE_NAME is not set',
     );
+  });
+
+  it('fans out with AUDIT_QUEUE_URL (as deployed), and checks the keys itself without it', async () => {
+    // Prepare
+    const info = jest.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+    const initialized = () =>
+      info.mock.calls
+        .filter(([message]) => message === 'audit_initialized')
+        .map(([, attributes]) => attributes);
+
+    // Act
+    await initAuditHandler({
+      ...VALID_ENV,
+      AUDIT_QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/111122223333/kms-policy-guard-dev-audit-work',
+      STATE_TABLE: 'kms-policy-guard-dev-state',
+      GUARD_ROLE_ARN: 'arn:aws:iam::111122223333:role/kms-policy-guard-us-west-2',
+    });
+    const fanOut = initialized();
+    info.mockClear();
+    await initAuditHandler(VALID_ENV);
+    const direct = initialized();
+
+    // Assess
+    expect(fanOut).toEqual([
+      {
+        fanOut: 'https://sqs.us-west-2.amazonaws.com/111122223333/kms-policy-guard-dev-audit-work',
+        regions: ['us-west-2'],
+      },
+    ]);
+    expect(direct).toEqual([expect.objectContaining({ managedKeys: expect.any(Number) })]);
+    expect(direct[0]).not.toHaveProperty('fanOut');
   });
 });
 
