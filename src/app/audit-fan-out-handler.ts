@@ -10,16 +10,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { DynamoAuditRuns } from '../aws/dynamo-runs';
 import { SqsAuditQueue } from '../aws/sqs-audit-queue';
-import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
-import { GuardConfigError } from '../guard/errors';
+import type { KeyLocation } from '../core/key-arn';
 import { type FanOutDeps, startOrganizationAudit } from '../guard/org-audit/start';
 import { loadManifestPrevalidated } from '../manifest/prevalidated';
 import { type AuditConfig, hubOrOwn } from './config';
 import { buildFindingParts } from './finding-deps';
 import { buildGuardHealth } from './guard-health';
 import { directoryFor, spokeAccessFor } from './hub-access';
+import { auditRunsIn, hubLocationOf } from './org-audit-deps';
 import { buildSecurityHubSink } from './security-hub';
 
 export interface FanOutHandlerDeps extends Omit<FanOutDeps, 'logger'> {
@@ -68,9 +67,8 @@ export async function initFanOutAuditHandler(config: AuditConfig & { queueUrl: s
     topicArn: config.topicArn,
     ...(config.stateTable ? { stateTable: config.stateTable } : {}),
   });
-  const { clock, publisher, stateTable } = findings;
-  if (!stateTable)
-    throw new GuardConfigError('the organization audit needs STATE_TABLE (per-run progress lives there)');
+  const { clock, publisher } = findings;
+  const runs = auditRunsIn(findings.stateTable, clock);
   const securityHub =
     config.securityHub &&
     buildSecurityHubSink({ access: spokeAccessFor(hub, aws), aws, logger, clock, publisher });
@@ -86,13 +84,9 @@ export async function initFanOutAuditHandler(config: AuditConfig & { queueUrl: s
       ...(securityHub ? { compliance: securityHub.sink } : {}),
       health: buildGuardHealth(config, aws).probe,
       hub: { hubAccountId: hub.hubAccountId, regions: hub.regions, directory: directoryFor(hub, aws) },
-      runs: new DynamoAuditRuns(stateTable.tableName, stateTable.client, () => clock.now()),
+      runs,
       queue,
-      hubLocation: {
-        partition: partitionOfRegion(config.region),
-        region: config.region,
-        accountId: hub.hubAccountId,
-      },
+      hubLocation: hubLocationOf(config.region, hub.hubAccountId),
     },
     { deadlineSeconds: config.runDeadlineSeconds },
   );
