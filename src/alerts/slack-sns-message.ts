@@ -7,8 +7,9 @@
  * whole envelope `{"default": "…", "lambda": "…"}`; both shapes are accepted. Anything else is classified
  * so the handler can still post an "unreadable finding" message: an alert is never dropped.
  */
-import * as z from 'zod';
+
 import { type Finding, findingSchema } from '../core/finding';
+import * as z from '../core/zod';
 
 /**
  * The stack's CloudWatch alarms (drift function errors, dead-letter queue depth) notify the same topic; their
@@ -16,13 +17,13 @@ import { type Finding, findingSchema } from '../core/finding';
  */
 export const cloudWatchAlarmSchema = z.object({
   AlarmName: z.string(),
-  AlarmDescription: z.string().nullish(),
-  AWSAccountId: z.string().optional(),
+  AlarmDescription: z.nullish(z.string()),
+  AWSAccountId: z.optional(z.string()),
   NewStateValue: z.string(),
-  OldStateValue: z.string().optional(),
-  NewStateReason: z.string().optional(),
-  StateChangeTime: z.string().optional(),
-  Region: z.string().optional(),
+  OldStateValue: z.optional(z.string()),
+  NewStateReason: z.optional(z.string()),
+  StateChangeTime: z.optional(z.string()),
+  Region: z.optional(z.string()),
 });
 export type CloudWatchAlarmNotification = z.output<typeof cloudWatchAlarmSchema>;
 
@@ -47,7 +48,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)

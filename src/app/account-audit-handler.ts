@@ -23,8 +23,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import { type KeyLocation, partitionOfRegion } from '../core/key-arn';
+import * as z from '../core/zod';
 import { type AuditDeps, AuditIncompleteError, type AuditSummary, auditKeys } from '../guard/audit-keys';
 import { flushCompliance } from '../guard/compliance';
 import { guardRoleArn } from '../manifest/placeholders';
@@ -58,12 +58,9 @@ export interface AuditResult {
 
 /** Only what the audit uses from the scheduled event (`aws.events`, `Scheduled Event`). */
 const scheduledEventSchema = z.looseObject({
-  id: z.string().min(1).optional(),
-  account: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
-  region: z.string().min(1).optional(),
+  id: z.optional(z.string().check(z.minLength(1))),
+  account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
+  region: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** The audited account and Region: from the function's own ARN (always there), else the event. */

@@ -9,9 +9,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
 import { SqsAuditQueue } from '../aws/sqs-audit-queue';
 import type { KeyLocation } from '../core/key-arn';
+import * as z from '../core/zod';
 import { type FanOutDeps, startOrganizationAudit } from '../guard/org-audit/start';
 import { loadManifestPrevalidated } from '../manifest/prevalidated';
 import { type AuditConfig, hubOrOwn } from './config';
@@ -27,7 +27,9 @@ export interface FanOutHandlerDeps extends Omit<FanOutDeps, 'logger'> {
   hubLocation: KeyLocation;
 }
 
-const scheduledEventSchema = z.looseObject({ id: z.string().min(1).max(200).optional() });
+const scheduledEventSchema = z.looseObject({
+  id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+});
 
 export function createFanOutHandler(
   deps: FanOutHandlerDeps,

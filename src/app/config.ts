@@ -4,10 +4,10 @@
  * half-works. Handlers, the demo and the tests read configuration only through here.
  */
 import path from 'node:path';
-import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../core/key-arn';
 import { DEFAULT_HUB_EVENT_BUS, DEFAULT_SPOKE_ROLE_NAME } from '../core/spoke-names';
+import * as z from '../core/zod';
 import { DEFAULT_AUDIT_CONCURRENCY, MAX_AUDIT_CONCURRENCY } from '../guard/audit/report';
 import { GuardConfigError } from '../guard/errors';
 import {
@@ -102,32 +102,29 @@ export interface SlackConfig {
 // Each schema is built by the reader that parses it, once (builtOnFirstUse): every function's bundle has this module.
 const guardEnv = builtOnFirstUse(() =>
   z.object({
-    TOPIC_ARN: z
-      .string()
-      .optional()
-      .refine((value) => value?.startsWith('arn:') === true, {
+    TOPIC_ARN: z.optional(z.string()).check(
+      z.refine((value) => value?.startsWith('arn:') === true, {
         error: (issue) => `TOPIC_ARN must be the SNS topic ARN, got ${JSON.stringify(issue.input ?? null)}`,
       }),
+    ),
     AWS_REGION: optionalText,
     AWS_DEFAULT_REGION: optionalText,
     MANIFEST_PATH: optionalText,
     LAMBDA_TASK_ROOT: optionalText,
     GUARD_ROLE_ARN: optionalText,
     STATE_TABLE: optionalText,
-    ORGANIZATION_ID: z
-      .string()
-      .optional()
-      .refine((raw) => raw === undefined || raw === '' || /^o-[a-z0-9]{10,32}$/.test(raw), {
+    ORGANIZATION_ID: z.optional(z.string()).check(
+      z.refine((raw) => raw === undefined || raw === '' || /^o-[a-z0-9]{10,32}$/.test(raw), {
         error: (issue) =>
           `ORGANIZATION_ID must be an organization ID (o-…), got ${JSON.stringify(issue.input)}`,
       }),
+    ),
     MEMBER_ACCOUNTS: commaSeparated('MEMBER_ACCOUNTS', ACCOUNT_ID_PATTERN, '12-digit account IDs'),
-    SPOKE_ROLE_NAME: z
-      .string()
-      .optional()
-      .refine((raw) => raw === undefined || raw === '' || /^[A-Za-z0-9+=,.@_-]{1,64}$/.test(raw), {
+    SPOKE_ROLE_NAME: z.optional(z.string()).check(
+      z.refine((raw) => raw === undefined || raw === '' || /^[A-Za-z0-9+=,.@_-]{1,64}$/.test(raw), {
         error: (issue) => `SPOKE_ROLE_NAME must be an IAM role name, got ${JSON.stringify(issue.input)}`,
       }),
+    ),
     SPOKE_EXTERNAL_ID: optionalText,
     GUARDED_REGIONS: commaSeparated('GUARDED_REGIONS', REGION_PATTERN, 'Regions (eu-west-1,us-east-1)'),
     SECURITY_HUB: trueOrFalse('SECURITY_HUB'),
@@ -140,7 +137,7 @@ const auditKeyEnv = {
 };
 
 const auditEnv = builtOnFirstUse(() =>
-  guardEnv().extend({
+  z.extend(guardEnv(), {
     ...auditKeyEnv,
     DRIFT_RULE_NAME: required('DRIFT_RULE_NAME', 'the drift rule to health-check'),
     DRIFT_EVENT_BUS: optionalText,
@@ -154,10 +151,8 @@ const auditEnv = builtOnFirstUse(() =>
     ),
     AWS_LAMBDA_FUNCTION_NAME: optionalText,
     FUNCTION_NAMES: commaSeparated('FUNCTION_NAMES', FUNCTION_NAME, 'Lambda function names'),
-    AUDIT_CONCURRENCY: z
-      .string()
-      .optional()
-      .refine(
+    AUDIT_CONCURRENCY: z.optional(z.string()).check(
+      z.refine(
         (raw) => {
           if (raw === undefined || raw.trim() === '') return true;
           const value = Number(raw);
@@ -168,6 +163,7 @@ const auditEnv = builtOnFirstUse(() =>
             `AUDIT_CONCURRENCY must be an integer from 1 to ${MAX_AUDIT_CONCURRENCY}, got ${JSON.stringify(issue.input)}`,
         },
       ),
+    ),
     AUDIT_REPORT_UNMANAGED: trueOrFalse('AUDIT_REPORT_UNMANAGED'),
   }),
 );
@@ -199,7 +195,7 @@ function siblingFunctionArn(arn: string, name: string | undefined): string | und
   return name === undefined ? undefined : `${arn.slice(0, arn.lastIndexOf(':') + 1)}${name}`;
 }
 
-function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
+function parseEnv<Schema extends z.ZodMiniType>(schema: Schema, env: Env): z.output<Schema> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new GuardConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -301,7 +297,7 @@ export function readAuditConfig(env: Env): AuditConfig {
 export const DEFAULT_RUN_DEADLINE_SECONDS = 3300;
 
 const workerEnv = builtOnFirstUse(() =>
-  guardEnv().extend({
+  z.extend(guardEnv(), {
     ...auditKeyEnv,
     AUDIT_QUEUE_URL: required('AUDIT_QUEUE_URL', "the organization audit's queue"),
     AUDIT_CONCURRENCY: positiveInt('AUDIT_CONCURRENCY', MAX_AUDIT_CONCURRENCY),

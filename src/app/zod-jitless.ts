@@ -4,6 +4,6 @@
  * events per container, so that compilation costs more at init and on the first event than it ever saves
  * (docs/architecture.md#what-loads-when). The tests, the CLI and the demo keep zod's default.
  */
-import * as z from 'zod';
+import * as z from '../core/zod';
 
 z.config({ jitless: true });

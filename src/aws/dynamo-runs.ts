@@ -17,14 +17,14 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../core/zod';
 import type { AuditRuns, AuditUnit, RunProgress, UnitReport } from '../guard/ports';
 import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './state-table';
 
 const RUN_TTL_SECONDS = 14 * 24 * 60 * 60;
 
 const unitSchema = z.object({ accountId: z.string(), region: z.string(), partition: z.string() });
-const reportSchema = unitSchema.extend({
+const reportSchema = z.extend(unitSchema, {
   status: z.enum(['checked', 'incomplete', 'refused', 'failed']),
   checked: z.number(),
   inSync: z.number(),
@@ -41,9 +41,9 @@ const metaSchema = z.object({
   reported: z.number(),
   startedAt: z.string(),
   deadlineAt: z.string(),
-  summary: z.enum(['claimed', 'published']).optional(),
-  claimedAt: z.string().optional(),
-  health: z.object({ passed: z.number(), failed: z.number(), driftRule: z.string() }).optional(),
+  summary: z.optional(z.enum(['claimed', 'published'])),
+  claimedAt: z.optional(z.string()),
+  health: z.optional(z.object({ passed: z.number(), failed: z.number(), driftRule: z.string() })),
 });
 
 function isConditionFailure(error: unknown): boolean {

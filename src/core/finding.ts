@@ -4,10 +4,10 @@
  * renderers read them, and the Slack notifier parses what SNS delivers with the same schema, so a new
  * finding kind or field exists in one place or nowhere.
  *
- * Parsing is lenient only where a missing list can only mean "none" (`.default([])`); what the guard
+ * Parsing is lenient only where a missing list can only mean "none" (`z._default(…, [])`); what the guard
  * builds always has every list.
  */
-import * as z from 'zod';
+
 import type {
   AccessChange,
   CosmeticDifference,
@@ -17,6 +17,7 @@ import type {
   ValidationFinding,
 } from '../policy/types';
 import { GUARD_MODES } from './key';
+import * as z from './zod';
 
 export const FINDING_KINDS = [
   'drift', // live differs from desired
@@ -57,52 +58,53 @@ const normalizedCondition = z.object({ operator: z.string(), key: z.string(), va
 const statementChange = z.object({
   kind: z.enum(['added', 'removed', 'changed']),
   severity,
-  desiredIndex: z.number().optional(),
-  liveIndex: z.number().optional(),
-  sid: z.string().optional(),
+  desiredIndex: z.optional(z.number()),
+  liveIndex: z.optional(z.number()),
+  sid: z.optional(z.string()),
   effect: z.string(),
   summary: z.string(),
-  principals: setDelta.optional(),
-  actions: setDelta.optional(),
-  resources: setDelta.optional(),
-  conditions: z
-    .object({ added: z.array(normalizedCondition), removed: z.array(normalizedCondition) })
-    .optional(),
-  notes: stringList.default([]),
+  principals: z.optional(setDelta),
+  actions: z.optional(setDelta),
+  resources: z.optional(setDelta),
+  conditions: z.optional(
+    z.object({ added: z.array(normalizedCondition), removed: z.array(normalizedCondition) }),
+  ),
+  notes: z._default(stringList, []),
 });
 
 const accessChange = z.object({
   principal: z.string(),
-  gained: stringList.default([]),
-  lost: stringList.default([]),
-  conditions: stringList.default([]),
-  anyone: z.boolean().default(false),
-  crossAccount: z.boolean().default(false),
+  gained: z._default(stringList, []),
+  lost: z._default(stringList, []),
+  conditions: z._default(stringList, []),
+  anyone: z._default(z.boolean(), false),
+  crossAccount: z._default(z.boolean(), false),
   severity,
 });
 
 const documentChange = z.object({
   element: z.literal('Version'),
-  desired: z.string().optional(),
-  live: z.string().optional(),
+  desired: z.optional(z.string()),
+  live: z.optional(z.string()),
   severity,
   summary: z.string(),
 });
 
 const policyDiff = z.object({
-  statements: z.array(statementChange).default([]),
-  documentChanges: z.array(documentChange).optional(),
-  access: z.array(accessChange).default([]),
-  orphanedPrincipals: z
-    .array(
+  statements: z._default(z.array(statementChange), []),
+  documentChanges: z.optional(z.array(documentChange)),
+  access: z._default(z.array(accessChange), []),
+  orphanedPrincipals: z._default(
+    z.array(
       z.object({
         principal: z.string(),
         where: z.enum(['desired', 'live']),
         path: z.string(),
         message: z.string(),
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
   severity,
 });
 
@@ -116,24 +118,24 @@ const validationFinding = z.object({
 const cosmeticDifference = z.object({
   kind: z.enum(['sid', 'id', 'formatting', 'statement-order', 'value-form']),
   message: z.string(),
-  path: z.string().optional(),
+  path: z.optional(z.string()),
 });
 
 /** Who did it, from the CloudTrail record (absent for audits). */
 export const actorSchema = z.object({
-  arn: z.string().optional(),
-  type: z.string().optional(),
-  accountId: z.string().optional(),
-  principalId: z.string().optional(),
+  arn: z.optional(z.string()),
+  type: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  principalId: z.optional(z.string()),
   /** The AWS service that made the call for the principal (`userIdentity.invokedBy`, e.g. for `AWSService`). */
-  invokedBy: z.string().optional(),
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
-  eventTime: z.string().optional(),
-  eventID: z.string().optional(),
-  eventName: z.string().optional(),
+  invokedBy: z.optional(z.string()),
+  sourceIPAddress: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
+  eventTime: z.optional(z.string()),
+  eventID: z.optional(z.string()),
+  eventName: z.optional(z.string()),
   /** True when the actor is the guard's own role. */
-  isGuard: z.boolean().optional(),
+  isGuard: z.optional(z.boolean()),
 });
 
 /** A key's binding to a manifest entry, as recorded and as the key's aliases and tags select it now. */
@@ -144,7 +146,7 @@ export const bindingChangeSchema = z.object({
   boundBy: z.string(),
   boundAt: z.string(),
   /** What the key's aliases/tags select now: another entry's name, or absent for none. */
-  nowMatches: z.string().optional(),
+  nowMatches: z.optional(z.string()),
   /** The key's aliases and tags as read now. */
   aliases: stringList,
   tags: z.record(z.string(), z.string()),
@@ -153,28 +155,28 @@ export const bindingChangeSchema = z.object({
 /** One grant on a key, as ListGrants (or the CreateGrant record) shows it. */
 export const grantSchema = z.object({
   grantId: z.string(),
-  name: z.string().optional(),
-  granteePrincipal: z.string().optional(),
-  retiringPrincipal: z.string().optional(),
-  issuingAccount: z.string().optional(),
+  name: z.optional(z.string()),
+  granteePrincipal: z.optional(z.string()),
+  retiringPrincipal: z.optional(z.string()),
+  issuingAccount: z.optional(z.string()),
   operations: stringList,
-  constraints: z
-    .object({
-      encryptionContextSubset: z.record(z.string(), z.string()).optional(),
-      encryptionContextEquals: z.record(z.string(), z.string()).optional(),
-    })
-    .optional(),
-  creationDate: z.string().optional(),
+  constraints: z.optional(
+    z.object({
+      encryptionContextSubset: z.optional(z.record(z.string(), z.string())),
+      encryptionContextEquals: z.optional(z.record(z.string(), z.string())),
+    }),
+  ),
+  creationDate: z.optional(z.string()),
 });
 
 /** A key's state against the manifest's desired state. */
 export const keyStateChangeSchema = z.object({
   state: z.string(),
-  deletionDate: z.string().optional(),
+  deletionDate: z.optional(z.string()),
   desiredEnabled: z.boolean(),
-  rotationEnabled: z.boolean().optional(),
-  desiredRotation: z.boolean().optional(),
-  replicaRegion: z.string().optional(),
+  rotationEnabled: z.optional(z.boolean()),
+  desiredRotation: z.optional(z.boolean()),
+  replicaRegion: z.optional(z.string()),
 });
 
 export const findingSchema = z.object({
@@ -186,29 +188,29 @@ export const findingSchema = z.object({
   title: z.string(),
   keyArn: z.string(),
   keyId: z.string(),
-  aliases: stringList.default([]),
+  aliases: z._default(stringList, []),
   /** Manifest entry name of a managed key (e.g. `payments-data`); absent for unmanaged keys. */
-  keyName: z.string().optional(),
+  keyName: z.optional(z.string()),
   /** Desired document's path in the repository (e.g. `policies/payments-data.json`). */
-  policyFile: z.string().optional(),
+  policyFile: z.optional(z.string()),
   region: z.string(),
   account: z.string(),
   mode: z.enum(GUARD_MODES),
   action: z.enum(ACTIONS_TAKEN),
   /** Where the check came from. */
   trigger: z.enum(TRIGGERS),
-  actor: actorSchema.optional(),
-  diff: policyDiff.optional(),
-  cosmetic: z.array(cosmeticDifference).optional(),
-  validation: z.object({ desired: z.array(validationFinding), live: z.array(validationFinding) }).optional(),
+  actor: z.optional(actorSchema),
+  diff: z.optional(policyDiff),
+  cosmetic: z.optional(z.array(cosmeticDifference)),
+  validation: z.optional(z.object({ desired: z.array(validationFinding), live: z.array(validationFinding) })),
   /** The live document as read (verbatim); in remediate mode, the overwritten document. */
-  livePolicy: z.string().optional(),
-  desiredPolicy: z.string().optional(),
-  binding: bindingChangeSchema.optional(),
-  grant: grantSchema.optional(),
-  keyState: keyStateChangeSchema.optional(),
+  livePolicy: z.optional(z.string()),
+  desiredPolicy: z.optional(z.string()),
+  binding: z.optional(bindingChangeSchema),
+  grant: z.optional(grantSchema),
+  keyState: z.optional(keyStateChangeSchema),
   /** Free-form explanation lines (what was done, why not, how to restore by hand). */
-  details: stringList.default([]),
+  details: z._default(stringList, []),
   /** ISO time the finding was made. */
   time: z.string(),
 });

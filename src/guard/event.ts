@@ -16,7 +16,6 @@
  * A key ID or ARN that is neither is rejected (`missing-key`), never retried.
  */
 import { createHash } from 'node:crypto';
-import type * as z from 'zod';
 import type { Actor } from '../core/finding';
 import {
   ACCOUNT_ID_PATTERN,
@@ -25,6 +24,7 @@ import {
   parseKeyArn,
   partitionOfRegion,
 } from '../core/key-arn';
+import type * as z from '../core/zod';
 import { KMS_EVENT_NAMES, type KmsEventName } from './event-names';
 import {
   aliasParameterSchema,
@@ -197,7 +197,7 @@ function keyRefOf(eventName: KmsEventName, detail: Detail): string | undefined {
   }
 }
 
-function issuesText(error: z.ZodError): string {
+function issuesText(error: z.core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type * as z from 'zod';
+import type * as z from '../core/zod';
 
 import type { ValidateOptions } from '../policy/types';
 import { checkDesiredDocument, refusalMessage, refusesDesiredDocument } from './documents';
@@ -75,7 +75,7 @@ function describePath(path: readonly PropertyKey[], raw: unknown): string {
   return text;
 }
 
-function schemaProblems(file: string, error: z.ZodError, raw: unknown): string[] {
+function schemaProblems(file: string, error: z.core.$ZodError, raw: unknown): string[] {
   return error.issues.map((issue) => `${file}: ${describePath(issue.path, raw)}: ${issue.message}`);
 }
 

@@ -127,6 +127,18 @@ describe('the shipped tree (src/, handlers/)', () => {
     expect(offending).toEqual([]);
   });
 
+  it('takes zod from src/core/zod.ts only, which takes only its tree-shakable API (zod/mini) and a locale', () => {
+    // Act
+    const zodImports = IMPORTS.filter((item) => packageName(item.specifier) === 'zod');
+    const elsewhere = zodImports
+      .filter((item) => item.file !== path.join('src', 'core', 'zod.ts'))
+      .map((item) => `${item.file}: ${item.specifier}`);
+
+    // Assess
+    expect(elsewhere).toEqual([]);
+    expect(zodImports.map((item) => item.specifier).sort()).toEqual(['zod/locales', 'zod/mini', 'zod/mini']);
+  });
+
   it('keeps CLI commands independent of each other', () => {
     const offending = IMPORTS.filter(
       (item) => item.file.startsWith('src/cli/commands/') && /^\.\/[^/]+$/.test(item.specifier),
