@@ -4,7 +4,7 @@
  * statement changes, then what is merely cosmetic, orphaned principals and problems.
  */
 import { displayPrincipal } from './principal-name';
-import { SERVICE_DATA_DATE } from './service-data';
+import { SERVICE_DATA_DATE } from './service-data-date';
 import type { AccessChange, CompareResult, Severity, ValidationFinding } from './types';
 
 /**

@@ -14,9 +14,7 @@ export interface KmsAction {
   readonly accessLevels: readonly AccessLevel[];
 }
 
-/** Date of the AWS service data (YYYY-MM-DD), shown in wildcard notes. */
-export const SERVICE_DATA_DATE: string = snapshot.date;
-export const SERVICE_DATA_VERSION: string = snapshot.version;
+export { SERVICE_DATA_DATE, SERVICE_DATA_VERSION } from './service-data-date';
 
 const actionsByLowerName = new Map<string, KmsAction>();
 for (const [name, level] of Object.entries(snapshot.actions)) {
