@@ -17,33 +17,38 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { builtOnFirstUse } from '../core/built-on-first-use';
 import * as z from '../core/zod';
 import type { AuditRuns, AuditUnit, RunProgress, UnitReport } from '../guard/ports';
 import { STATE_TABLE_TTL_ATTRIBUTE, stateStoreError } from './state-table';
 
 const RUN_TTL_SECONDS = 14 * 24 * 60 * 60;
 
-const unitSchema = z.object({ accountId: z.string(), region: z.string(), partition: z.string() });
-const reportSchema = z.extend(unitSchema, {
-  status: z.enum(['checked', 'incomplete', 'refused', 'failed']),
-  checked: z.number(),
-  inSync: z.number(),
-  drift: z.number(),
-  failed: z.number(),
-  unmanaged: z.number(),
-  notChecked: z.number(),
-  reasons: z.array(z.string()),
-  findings: z.number(),
-});
-const metaSchema = z.object({
-  runId: z.string(),
-  units: z.number(),
-  reported: z.number(),
-  startedAt: z.string(),
-  deadlineAt: z.string(),
-  summary: z.optional(z.enum(['claimed', 'published'])),
-  claimedAt: z.optional(z.string()),
-  health: z.optional(z.object({ passed: z.number(), failed: z.number(), driftRule: z.string() })),
+/** The stored run's shapes, built on the first read: the fan-out, which only starts runs, never builds them. */
+const schemas = builtOnFirstUse(() => {
+  const unit = z.object({ accountId: z.string(), region: z.string(), partition: z.string() });
+  const report = z.extend(unit, {
+    status: z.enum(['checked', 'incomplete', 'refused', 'failed']),
+    checked: z.number(),
+    inSync: z.number(),
+    drift: z.number(),
+    failed: z.number(),
+    unmanaged: z.number(),
+    notChecked: z.number(),
+    reasons: z.array(z.string()),
+    findings: z.number(),
+  });
+  const meta = z.object({
+    runId: z.string(),
+    units: z.number(),
+    reported: z.number(),
+    startedAt: z.string(),
+    deadlineAt: z.string(),
+    summary: z.optional(z.enum(['claimed', 'published'])),
+    claimedAt: z.optional(z.string()),
+    health: z.optional(z.object({ passed: z.number(), failed: z.number(), driftRule: z.string() })),
+  });
+  return { unit, report, meta };
 });
 
 function isConditionFailure(error: unknown): boolean {
@@ -165,7 +170,7 @@ export class DynamoAuditRuns implements AuditRuns {
         }),
       ),
     );
-    const parsed = metaSchema.safeParse(output.Attributes);
+    const parsed = schemas().meta.safeParse(output.Attributes);
     return { first: true, progress: parsed.success ? parsed.data : undefined };
   }
 
@@ -179,7 +184,7 @@ export class DynamoAuditRuns implements AuditRuns {
         }),
       ),
     );
-    const parsed = metaSchema.safeParse(output.Item);
+    const parsed = schemas().meta.safeParse(output.Item);
     return parsed.success ? parsed.data : undefined;
   }
 
@@ -199,9 +204,9 @@ export class DynamoAuditRuns implements AuditRuns {
         ),
       );
       for (const item of page.Items ?? []) {
-        const unit = unitSchema.safeParse(item.unit);
+        const unit = schemas().unit.safeParse(item.unit);
         if (!unit.success) continue;
-        const report = reportSchema.safeParse(item.report);
+        const report = schemas().report.safeParse(item.report);
         found.push(report.success ? { unit: unit.data, report: report.data } : { unit: unit.data });
       }
       start = page.LastEvaluatedKey;
