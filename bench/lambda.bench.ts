@@ -17,6 +17,9 @@
  * LAMBDA_BENCH_CPU_PROFILE_DIR=<dir> also writes a V8 CPU profile of every cold start there (open in Chrome
  * DevTools, with the map from the package's sourcemaps/ directory) to see where the time goes.
  *
+ * Two versions of the code compared (./cold-pairs.ts): --lambda-keep=<dir> keeps this run's packages, and a later run
+ * with --lambda-against=<dir> [--lambda-pairs=40] loads those and its own alternately in fresh processes.
+ *
  * Figures are on this machine's node (Lambda runs nodejs22.x on arm64) against moto, whose answers take a
  * few milliseconds each: a real cold start adds the runtime's own bootstrap and real network latency.
  */
@@ -60,6 +63,7 @@ import {
 import { createStateTable } from '../src/aws/state-table';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 import { renderPlaceholders } from '../src/manifest';
+import { type ColdStart, comparePairs, keepPackages, loadKept, pairsFlag, stringFlag } from './cold-pairs';
 import { BENCH_STAGE, type FunctionName, type PackagedFunction, packageFunctions } from './package';
 
 const RUNNER = join(__dirname, 'fixtures/invoke-bundle.cjs');
@@ -562,6 +566,11 @@ function verdict(ok: boolean): string {
 // ---------------------------------------------------------------------------------------------------------
 
 export async function run(): Promise<void> {
+  // The pairing flags are checked before anything is built: a wrong directory fails now, not after the package.
+  const keepDir = stringFlag('lambda-keep');
+  const againstDir = stringFlag('lambda-against');
+  const against = againstDir === undefined ? undefined : loadKept(againstDir);
+  const pairs = pairsFlag();
   const workDir = mkdtempSync(join(tmpdir(), 'kms-guard-lambda-bench-'));
   let moto: MotoServer | undefined;
   const proxy = new CountingProxy();
@@ -761,6 +770,36 @@ export async function run(): Promise<void> {
         coldRows,
       ),
     );
+
+    // What a cold start loads, for --lambda-keep and --lambda-against: each function as its cold init row ran it.
+    const starts: ColdStart[] = functions.map((fn) => ({
+      name: fn.name,
+      bundlePath: fn.bundlePath,
+      environment: environmentFor(harness, fn, { stateTable: true }),
+      functionName: `kms-policy-guard-${STAGE}-${fn.name}`,
+    }));
+    if (against) {
+      const { figures, notKept } = await comparePairs(against.functions, starts, pairs, workDir);
+      console.log(
+        `\nCold init against the package kept ${against.keptAt} (${againstDir}): both loaded alternately in fresh` +
+          ` processes, a random order per round, ${pairs} rounds per function; CPU ms, medians; paired: the median` +
+          ` of this run's load minus the kept one's, round by round\n`,
+      );
+      console.log(
+        table(
+          ['function', 'kept', 'this run', 'paired difference', 'rounds this run lower'],
+          figures.map((figure) => [
+            figure.name,
+            figure.kept.toFixed(1),
+            figure.current.toFixed(1),
+            `${figure.pairedDifference > 0 ? '+' : ''}${figure.pairedDifference.toFixed(1)}`,
+            `${figure.currentLower}/${figure.rounds}`,
+          ]),
+        ),
+      );
+      if (notKept.length > 0) console.log(`not in the kept package, not compared: ${notKept.join(', ')}`);
+    }
+    if (keepDir !== undefined) keepPackages(workDir, keepDir, starts);
   } finally {
     if (clients) destroyWorldClients(clients);
     await proxy.stop();
