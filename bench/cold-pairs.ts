@@ -66,14 +66,20 @@ export function pairsFlag(): number {
   return value;
 }
 
+/** --lambda-keep names a directory to create: checked before the run too, so a taken one fails at once. */
+export function assertKeepable(keepDir: string): void {
+  if (existsSync(resolve(keepDir))) {
+    throw new ColdPairsError(`--lambda-keep=${keepDir}: already exists (give a new directory)`);
+  }
+}
+
 /**
  * Copies this run's work directory to `keepDir` (new; the zips and source maps of `package/` and the per-run event
  * and result files left out) and writes what each cold start loads, its paths moved to the copy.
  */
 export function keepPackages(workDir: string, keepDir: string, starts: ColdStart[]): void {
   const target = resolve(keepDir);
-  if (existsSync(target))
-    throw new ColdPairsError(`--lambda-keep=${keepDir}: already exists (give a new directory)`);
+  assertKeepable(keepDir);
   cpSync(workDir, target, {
     recursive: true,
     filter: (source) => {

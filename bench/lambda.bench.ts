@@ -63,7 +63,15 @@ import {
 import { createStateTable } from '../src/aws/state-table';
 import { KMS_POLICY_CHANGE_EVENT_PATTERN } from '../src/guard/event-pattern';
 import { renderPlaceholders } from '../src/manifest';
-import { type ColdStart, comparePairs, keepPackages, loadKept, pairsFlag, stringFlag } from './cold-pairs';
+import {
+  assertKeepable,
+  type ColdStart,
+  comparePairs,
+  keepPackages,
+  loadKept,
+  pairsFlag,
+  stringFlag,
+} from './cold-pairs';
 import { BENCH_STAGE, type FunctionName, type PackagedFunction, packageFunctions } from './package';
 
 const RUNNER = join(__dirname, 'fixtures/invoke-bundle.cjs');
@@ -568,6 +576,7 @@ function verdict(ok: boolean): string {
 export async function run(): Promise<void> {
   // The pairing flags are checked before anything is built: a wrong directory fails now, not after the package.
   const keepDir = stringFlag('lambda-keep');
+  if (keepDir !== undefined) assertKeepable(keepDir);
   const againstDir = stringFlag('lambda-against');
   const against = againstDir === undefined ? undefined : loadKept(againstDir);
   const pairs = pairsFlag();
