@@ -167,6 +167,28 @@ describe('what each bundle compiles at init (esbuild metafile of the packaged bu
     expect(onItsPath.has('src/app/spoke-feed.ts')).toBe(true);
   });
 
+  it.each(['drift', 'audit', 'audit-worker', 'notify-slack'])(
+    "%s: zod's tree-shakable API only, at init and on every path (its classic API is in no chunk)",
+    (name) => {
+      // Act
+      const { atInit, onItsPath } = graph(name);
+
+      // Assess
+      const all = [...atInit, ...onItsPath];
+      expect(all.filter((input) => input.includes('/zod/v4/mini/')).length).toBeGreaterThan(0);
+      expect(all.filter((input) => input.includes('/zod/v4/classic/'))).toEqual([]);
+    },
+  );
+
+  it('audit: the fan-out does not load the AWS service data (its alert texts need only its date)', () => {
+    // Act
+    const { atInit } = graph('audit');
+
+    // Assess
+    expect(atInit.has('src/policy/service-data-date.ts')).toBe(true);
+    expect(atInit.has('src/policy/service-data.ts')).toBe(false);
+  });
+
   it.each(['drift', 'audit', 'audit-worker'])(
     '%s: what only rare paths need is in chunks of their own',
     (name) => {
