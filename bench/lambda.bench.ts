@@ -19,6 +19,7 @@
  *
  * Two versions of the code compared (./cold-pairs.ts): --lambda-keep=<dir> keeps this run's packages, and a later run
  * with --lambda-against=<dir> [--lambda-pairs=40] loads those and its own alternately in fresh processes.
+ * LAMBDA_BENCH_NODE=<node binary> runs every fresh process on that node (Lambda's is nodejs22.x).
  *
  * Figures are on this machine's node (Lambda runs nodejs22.x on arm64) against moto, whose answers take a
  * few milliseconds each: a real cold start adds the runtime's own bootstrap and real network latency.
@@ -66,6 +67,7 @@ import { renderPlaceholders } from '../src/manifest';
 import {
   assertKeepable,
   type ColdStart,
+  coldStartNode,
   comparePairs,
   keepPackages,
   loadKept,
@@ -366,6 +368,8 @@ const runnerResultSchema = z.object({
 type RunnerResult = z.infer<typeof runnerResultSchema>;
 
 interface Harness {
+  /** The node binary of every fresh process (LAMBDA_BENCH_NODE, else this one). */
+  node: string;
   workDir: string;
   proxyUrl: string;
   home: string;
@@ -437,7 +441,7 @@ async function runFresh(
     const profile =
       profileDir && !mark ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir, profileName)] : [];
     const child = spawn(
-      process.execPath,
+      harness.node,
       [...profile, RUNNER, fn.bundlePath, eventsFile, resultFile, `kms-policy-guard-${STAGE}-${fn.name}`],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -580,6 +584,7 @@ export async function run(): Promise<void> {
   const againstDir = stringFlag('lambda-against');
   const against = againstDir === undefined ? undefined : loadKept(againstDir);
   const pairs = pairsFlag();
+  const node = coldStartNode();
   const workDir = mkdtempSync(join(tmpdir(), 'kms-guard-lambda-bench-'));
   let moto: MotoServer | undefined;
   const proxy = new CountingProxy();
@@ -629,7 +634,7 @@ export async function run(): Promise<void> {
 
     const home = join(workDir, 'home-run');
     mkdirSync(home);
-    const harness: Harness = { workDir, proxyUrl, home, world };
+    const harness: Harness = { node: node.path, workDir, proxyUrl, home, world };
     const byName = (name: FunctionName): PackagedFunction => {
       const found = functions.find((fn) => fn.name === name);
       if (!found) throw new LambdaBenchError(`no package for ${name}`);
@@ -769,7 +774,7 @@ export async function run(): Promise<void> {
     ]);
     const [load1 = 0] = loadavg();
     console.log(
-      `\nCold init: median of ${COLD_RUNS} fresh node ${process.version} processes per function, the bundle's module load` +
+      `\nCold init: median of ${COLD_RUNS} fresh node ${node.version} processes per function, the bundle's module load` +
         ` timed inside the process (so over an empty node process), STATE_TABLE set as deployed` +
         ` (${cpus().length} CPUs, load average ${load1.toFixed(1)} at the end)\n`,
     );
@@ -788,7 +793,7 @@ export async function run(): Promise<void> {
       functionName: `kms-policy-guard-${STAGE}-${fn.name}`,
     }));
     if (against) {
-      const { figures, notKept } = await comparePairs(against.functions, starts, pairs, workDir);
+      const { figures, notKept } = await comparePairs(against.functions, starts, pairs, workDir, node.path);
       console.log(
         `\nCold init against the package kept ${against.keptAt} (${againstDir}): both loaded alternately in fresh` +
           ` processes, a random order per round, ${pairs} rounds per function; CPU ms, medians; paired: the median` +
