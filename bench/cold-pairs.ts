@@ -175,7 +175,8 @@ function loadOnce(start: ColdStart, scratchDir: string, round: number, node: str
   });
 }
 
-function median(values: number[]): number {
+/** The median (the mean of the two middle values for an even count): the cold-init figures of bench/lambda.bench.ts too. */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   const upper = sorted[middle] ?? Number.NaN;

@@ -71,6 +71,7 @@ import {
   comparePairs,
   keepPackages,
   loadKept,
+  median,
   pairsFlag,
   stringFlag,
 } from './cold-pairs';
@@ -472,13 +473,6 @@ function assertNoError(fn: PackagedFunction, result: RunnerResult, what: string)
       throw new LambdaBenchError(`${fn.name} ${what} failed: ${JSON.stringify(invocation.error)}`);
     }
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? Number.NaN;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
 }
 
 interface ColdInit {
