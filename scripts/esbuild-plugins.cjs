@@ -28,8 +28,18 @@
  * byte for byte the ones validated, and validates in full otherwise. KMS_GUARD_PACKAGE_MANIFESTS (paths separated
  * by the platform's path delimiter) validates and records further manifests too: npm run bench -- lambda packages
  * the manifests of its local world that way, as a deployment packages policies/.
+ *
+ * aws-sdk-schemas-tree-shakable: every AWS SDK client's `schemas/schemas_0.js` declares the shapes of all its
+ * operations, and a REST or query client writes their HTTP traits with computed keys of the module's own string
+ * constants (`{ [_h]: ["GET", "/2019-09-30/functions/{FunctionName}/concurrency", 200] }`). esbuild cannot prove
+ * such a key free of side effects, so it keeps every operation's schema, and all the shapes those reach, of every
+ * client a function imports: for the Lambda client (one operation used, GetFunctionConcurrency) 46 KB of the 71 KB
+ * the audit compiles at init. Each such key becomes the constant's own string literal, which is the same object at
+ * run time and lets esbuild drop what nothing uses (inlineSchemaKeys, below). A file that does not look as expected
+ * (a constant declared twice, a function with parameters that could shadow one) is left as it is: the bundle is then
+ * only larger, never different.
  */
-const { mkdirSync, readdirSync, renameSync, existsSync } = require('node:fs');
+const { mkdirSync, readdirSync, readFileSync, renameSync, existsSync } = require('node:fs');
 const path = require('node:path');
 
 /**
@@ -127,6 +137,52 @@ function yamlAsEsModule() {
   };
 }
 
+/** Matches `const _name = "text";` at the top of a schemas module (a string without escapes). */
+const SCHEMA_STRING_CONSTANT = /^const (_[A-Za-z0-9]+) = ("[^"\\\n]*");$/gm;
+
+/**
+ * The schemas module's text with every computed key `[_name]:` of a top-level string constant written as that
+ * string, or `undefined` when nothing may safely change: a constant declared more than once, or any function with
+ * parameters (the module is plain data and thunks `() => Shape$`; a parameter could shadow a constant).
+ */
+function inlineSchemaKeys(text) {
+  const constants = new Map();
+  for (const match of text.matchAll(SCHEMA_STRING_CONSTANT)) constants.set(match[1], match[2]);
+  if (constants.size === 0) return undefined;
+  const arrows = text.match(/=>/g)?.length ?? 0;
+  const thunks = text.match(/\(\)\s*=>/g)?.length ?? 0;
+  if (arrows !== thunks || /\bfunction\s*[A-Za-z0-9_$]*\s*\(/.test(text.replace(/"[^"\\\n]*"/g, '""'))) {
+    return undefined;
+  }
+  for (const name of constants.keys()) {
+    const declarations = text.match(new RegExp(`\\b(?:const|let|var|class)\\s+${name}\\b`, 'g'))?.length ?? 0;
+    if (declarations !== 1) return undefined;
+  }
+  let changed = false;
+  const inlined = text.replace(/\[(_[A-Za-z0-9]+)\]:/g, (key, name) => {
+    const literal = constants.get(name);
+    if (literal === undefined) return key;
+    changed = true;
+    return `${literal}:`;
+  });
+  return changed ? inlined : undefined;
+}
+
+function awsSdkSchemasTreeShakable() {
+  return {
+    name: 'aws-sdk-schemas-tree-shakable',
+    setup(build) {
+      build.onLoad(
+        { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+        (args) => {
+          const contents = inlineSchemaKeys(readFileSync(args.path, 'utf8'));
+          return contents === undefined ? undefined : { contents, loader: 'js' };
+        },
+      );
+    },
+  };
+}
+
 /** The manifests the functions load: every literal MANIFEST_PATH (provider or function), else the default. */
 function manifestPathsOf(serverless, serviceDir) {
   const service = serverless.service ?? {};
@@ -179,8 +235,11 @@ module.exports = (serverless) => [
   sourceMapsBesideThePackage(packageDirOf(serverless)),
   lambdaCredentialsFromEnvironment(),
   yamlAsEsModule(),
+  awsSdkSchemasTreeShakable(),
   manifestValidatedAtPackageTime(
     serviceDirOf(serverless),
     manifestPathsOf(serverless, serviceDirOf(serverless)),
   ),
 ];
+
+module.exports.inlineSchemaKeys = inlineSchemaKeys;
